@@ -1,0 +1,7 @@
+// snapctl apply (placeholder until the command lands).
+import { SnapctlError } from '../../core/errors.js';
+
+// eslint-disable-next-line @typescript-eslint/require-await
+export async function run(_argv: string[]): Promise<number> {
+  throw new SnapctlError('input', 'snapctl apply is not implemented yet');
+}

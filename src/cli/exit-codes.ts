@@ -1,0 +1,16 @@
+// Every exit code snapctl uses, in one place (documented in README.md).
+export const EXIT = {
+  ok: 0,
+  /** Bad input, preflight failure, stale plan: nothing was done. */
+  error: 1,
+  /** plan --detailed-exitcode: changes pending. */
+  changes: 2,
+  /** apply: some actions failed, others were done. */
+  partial: 3,
+  /** apply: another apply holds the host lock. */
+  locked: 4,
+  /** An unexpected internal error (a bug). */
+  bug: 70,
+  sigint: 130,
+  sigterm: 143,
+} as const;

@@ -1,0 +1,228 @@
+// The data the whole program passes around: the normalised policy, what was
+// observed on the system, and the plan. Plain data only, no behaviour, so the
+// planner stays a pure function and plans can be saved and compared.
+
+export type Compression = 'zstd' | 'gzip' | 'xz' | 'none';
+
+/** Where a volume's data comes from. Exactly one per volume. */
+export type Source =
+  /** A classic (COW) or thin LVM snapshot of VG/LV; which one is decided at apply time from `lvs`. */
+  | { readonly kind: 'lvm'; readonly vg: string; readonly lv: string }
+  /** A read-only btrfs subvolume snapshot taken next to `subvolume` (absolute path). */
+  | { readonly kind: 'btrfs'; readonly subvolume: string }
+  /** A plain directory archived as it is (not point in time). */
+  | { readonly kind: 'path'; readonly path: string };
+
+/** When a new archive is due. Periods are calendar periods in the policy's time zone. */
+export type Schedule =
+  | { readonly kind: 'hourly' | 'daily' | 'weekly' | 'monthly' }
+  /** Buckets of `ms` aligned to local midnight of each day (so `every: 6h` → 00,06,12,18). */
+  | { readonly kind: 'every'; readonly ms: number };
+
+/** restic `forget` rules; an absent rule is not applied. Counts are positive integers. */
+export interface Retention {
+  readonly last?: number;
+  readonly hourly?: number;
+  readonly daily?: number;
+  readonly weekly?: number;
+  readonly monthly?: number;
+  readonly yearly?: number;
+  /** keep everything newer than (newest archive − withinMs). */
+  readonly withinMs?: number;
+  /** The text the user wrote for keepWithin (e.g. "3d"), for reasons like "within 3d". */
+  readonly withinText?: string;
+}
+
+export interface Hooks {
+  /** argv arrays, run in order without a shell, before the snapshot is taken. */
+  readonly preSnapshot: readonly (readonly string[])[];
+  /** argv arrays, run after the snapshot is taken (always, once preSnapshot ran). */
+  readonly postSnapshot: readonly (readonly string[])[];
+  readonly timeoutMs: number;
+}
+
+export interface Volume {
+  /** [A-Za-z0-9][A-Za-z0-9_.-]*; part of archive names. */
+  readonly name: string;
+  readonly source: Source;
+  /** Where the origin is mounted (lvm; py_snap's -f). For legacy archive names. */
+  readonly mount?: string;
+  readonly schedule: Schedule;
+  readonly retention: Retention;
+  readonly compression: Compression;
+  /** Compressor level; undefined = the compressor's snapctl default. */
+  readonly compressionLevel?: number;
+  /** lvcreate -L/-l syntax for classic snapshots ("10%ORIGIN", "2G"). */
+  readonly snapshotSize: string;
+  readonly exclude: readonly string[];
+  readonly hooks: Hooks;
+  /** Files (relative to the volume root, globs allowed) that restore --strip-locks removes. */
+  readonly lockFiles: readonly string[];
+  /**
+   * The py_snap archive name prefix `<host><mount with / replaced by _>` for
+   * this volume, computed for the resolved host, or undefined when the volume
+   * has neither `mount` nor `path`.
+   */
+  readonly legacyPrefix?: string;
+}
+
+/** The policy resolved for one host: what `plan` and `apply` work on. */
+export interface HostPolicy {
+  readonly host: string;
+  /** The key in `hosts:` that matched (the host name itself or a glob). */
+  readonly matchedBy: string;
+  /** <backupDir> (archives live in <backupDir>/<host>/). */
+  readonly backupDir: string;
+  /** IANA time zone name used for periods and legacy timestamps. */
+  readonly timezone: string;
+  /** Private mount root for snapshots (default /run/snapctl). */
+  readonly mountRoot: string;
+  readonly volumes: readonly Volume[];
+}
+
+/** Where the policy came from, for plan headers and stale-plan detection. */
+export interface PolicySource {
+  /** Files read (absolute paths), in order. */
+  readonly files: readonly string[];
+  /** sha256 of the files' bytes (concatenated in order with their names). */
+  readonly hash: string;
+  readonly git?: { readonly commit: string; readonly dirty: boolean };
+}
+
+// ---------------------------------------------------------------- observed
+
+export type ArchiveFormat = 'snapctl' | 'legacy';
+
+/** A complete archive recognised by name. */
+export interface Archive {
+  /** File name only. */
+  readonly file: string;
+  readonly volume: string;
+  /** Epoch milliseconds (UTC instant). */
+  readonly time: number;
+  readonly format: ArchiveFormat;
+  readonly compression: Compression;
+  /** Whether `<file>.sha256` exists. */
+  readonly hasSidecar: boolean;
+}
+
+/** A file in the host's backup directory that is not a complete archive. */
+export interface OtherFile {
+  readonly file: string;
+  readonly kind: 'partial' | 'orphan-sidecar' | 'unmanaged';
+  /** For partial / orphan sidecars: the volume it belongs to, when recognisable. */
+  readonly volume?: string;
+}
+
+/** An LVM logical volume as `lvs` reports it (the fields snapctl uses). */
+export interface LogicalVolume {
+  readonly vg: string;
+  readonly name: string;
+  readonly attr: string;
+  readonly sizeBytes: number;
+  /** Origin LV name for snapshots, else "". */
+  readonly origin: string;
+  /** snap_percent (classic snapshots) or data_percent (thin), undefined when empty. */
+  readonly percent?: number;
+  readonly tags: readonly string[];
+  readonly path: string;
+  readonly dmPath: string;
+  /** Thin pool name for thin LVs, else "". */
+  readonly pool: string;
+}
+
+export interface VolumeGroup {
+  readonly name: string;
+  readonly freeBytes: number;
+  readonly extentBytes: number;
+}
+
+export type LvmState =
+  | { readonly available: true; readonly vgs: readonly VolumeGroup[]; readonly lvs: readonly LogicalVolume[] }
+  | { readonly available: false; readonly reason: string };
+
+export interface Mount {
+  readonly source: string;
+  readonly target: string;
+  readonly fstype: string;
+}
+
+/** Everything `plan` needs to know about the system, gathered by adapters. */
+export interface Observed {
+  readonly archives: readonly Archive[];
+  readonly others: readonly OtherFile[];
+  /** False when <backupDir>/<host> does not exist yet (first run). */
+  readonly backupDirExists: boolean;
+  readonly lvm: LvmState;
+  /** Mounts under the policy's mount root, and mounts of known legacy leftovers. */
+  readonly mounts: readonly Mount[];
+  /** btrfs snapshot leftovers (absolute paths) named like snapctl's own. */
+  readonly btrfsLeftovers: readonly string[];
+}
+
+// ---------------------------------------------------------------- plan
+
+export type ActionType = 'create' | 'delete' | 'cleanup';
+
+export type CleanupTarget =
+  | { readonly kind: 'file'; readonly path: string }
+  | { readonly kind: 'mount'; readonly target: string }
+  | { readonly kind: 'lvm-snapshot'; readonly vg: string; readonly lv: string }
+  | { readonly kind: 'btrfs-snapshot'; readonly path: string };
+
+export interface CreateAction {
+  readonly type: 'create';
+  readonly volume: string;
+  /** Final archive file name (from the plan's `now`). */
+  readonly archive: string;
+  /** Absolute path of the final archive. */
+  readonly path: string;
+  readonly reason: string;
+}
+
+export interface DeleteAction {
+  readonly type: 'delete';
+  readonly volume: string;
+  readonly archive: string;
+  readonly path: string;
+  /** Also delete this sidecar (absolute path) when present. */
+  readonly sidecar?: string;
+  readonly reason: string;
+}
+
+export interface CleanupAction {
+  readonly type: 'cleanup';
+  readonly volume?: string;
+  /** A display name: file name, mount target or VG/LV. */
+  readonly archive: string;
+  readonly path: string;
+  readonly target: CleanupTarget;
+  readonly reason: string;
+}
+
+export type Action = CreateAction | DeleteAction | CleanupAction;
+
+export interface Kept {
+  readonly volume: string;
+  readonly archive: string;
+  readonly reasons: readonly string[];
+}
+
+export interface Diagnostic {
+  readonly severity: 'error' | 'warning' | 'info';
+  readonly volume?: string;
+  readonly message: string;
+}
+
+export interface Plan {
+  readonly host: string;
+  /** ISO-8601 UTC. */
+  readonly now: string;
+  /** <backupDir>/<host> (absolute). */
+  readonly backupDir: string;
+  /** Cleanups first, then per volume: create, then deletes. apply runs them in this order. */
+  readonly actions: readonly Action[];
+  readonly kept: readonly Kept[];
+  readonly unmanaged: readonly string[];
+  readonly diagnostics: readonly Diagnostic[];
+}
