@@ -1,0 +1,40 @@
+// How apply gets a point-in-time directory to archive, whatever the source
+// kind: one driver per kind (lvm, btrfs, path) behind this interface.
+import type { Volume } from '../core/model.js';
+
+export interface StepLog {
+  /** One line per step, with a timestamp added by the logger. */
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+export interface TakeContext {
+  readonly host: string;
+  /** Private mount root; snapshots are mounted at <mountRoot>/<volume>. */
+  readonly mountRoot: string;
+  /** Compact UTC time of this run (YYYYMMDDTHHMMSSZ), used in snapshot names. */
+  readonly runStamp: string;
+  readonly log: StepLog;
+  /** Aborted on SIGINT/SIGTERM: long steps stop early, release() still runs. */
+  readonly signal: AbortSignal;
+}
+
+export interface PreparedSource {
+  /** The directory to archive (a read-only snapshot mount, or the plain path). */
+  readonly dir: string;
+  /**
+   * Called after the archive is written and before release(): undefined when
+   * the snapshot stayed consistent, else why the archive must be discarded
+   * (e.g. an overflowed COW snapshot).
+   */
+  verify(): Promise<string | undefined>;
+  /** Unmount and remove the snapshot. Idempotent, safe after partial failure. */
+  release(): Promise<void>;
+}
+
+export interface SourceDriver {
+  /** Checks before anything is changed (tools present, free space); throws SnapctlError('preflight'). */
+  preflight(volume: Volume, ctx: TakeContext): Promise<void>;
+  /** Take the snapshot and mount it; on failure it must have undone its own partial work. */
+  take(volume: Volume, ctx: TakeContext): Promise<PreparedSource>;
+}
