@@ -1,0 +1,48 @@
+// Short human descriptions of policy pieces, shared by the plan's reasons
+// and the rendered header.
+import type { Retention, Schedule, Source, Volume } from './model.js';
+
+export function describeSource(source: Source): string {
+  switch (source.kind) {
+    case 'lvm':
+      return `lvm ${source.vg}/${source.lv}`;
+    case 'btrfs':
+      return `btrfs ${source.subvolume}`;
+    case 'path':
+      return `path ${source.path}`;
+  }
+}
+
+const HOUR = 3_600_000;
+
+export function describeDuration(ms: number): string {
+  const parts: string[] = [];
+  let rest = ms;
+  for (const [unit, size] of [['w', 7 * 24 * HOUR], ['d', 24 * HOUR], ['h', HOUR], ['m', 60_000]] as const) {
+    if (rest >= size) {
+      parts.push(`${Math.floor(rest / size)}${unit}`);
+      rest %= size;
+    }
+  }
+  return parts.length > 0 ? parts.join('') : `${ms}ms`;
+}
+
+export function describeSchedule(schedule: Schedule): string {
+  return schedule.kind === 'every' ? `every ${describeDuration(schedule.ms)}` : schedule.kind;
+}
+
+export function describeRetention(r: Retention): string {
+  const parts: string[] = [];
+  if (r.last !== undefined) parts.push(`last ${r.last}`);
+  if (r.hourly !== undefined) parts.push(`hourly ${r.hourly}`);
+  if (r.daily !== undefined) parts.push(`daily ${r.daily}`);
+  if (r.weekly !== undefined) parts.push(`weekly ${r.weekly}`);
+  if (r.monthly !== undefined) parts.push(`monthly ${r.monthly}`);
+  if (r.yearly !== undefined) parts.push(`yearly ${r.yearly}`);
+  if (r.withinMs !== undefined) parts.push(`within ${r.withinText ?? describeDuration(r.withinMs)}`);
+  return parts.length > 0 ? `keep ${parts.join(', ')}` : 'keep everything';
+}
+
+export function describeVolume(v: Volume): string {
+  return `${describeSource(v.source)}, ${describeSchedule(v.schedule)}, ${v.compression}, ${describeRetention(v.retention)}`;
+}
