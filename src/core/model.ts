@@ -64,6 +64,20 @@ export interface Volume {
    * has neither `mount` nor `path`.
    */
   readonly legacyPrefix?: string;
+  /** healthchecks.io-style URL pinged for this volume's runs (volume, else defaults). */
+  readonly healthcheck?: string;
+  /** py_snap leftovers this volume may recognise and (with cleanup) remove. */
+  readonly legacy?: LegacyLeftovers;
+}
+
+/** What py_snap may have left behind for a volume (its -s snapshot, its -m mount point). */
+export interface LegacyLeftovers {
+  /** py_snap's snapshot LV (VG/LV of the `-s` name), when known. */
+  readonly snapshot?: { readonly vg: string; readonly lv: string };
+  /** py_snap's snapshot mount point (`-m`, default /tmp/snap_backup), when known. */
+  readonly mountPoint?: string;
+  /** Whether plan/apply may remove these leftovers; false = only report them. */
+  readonly cleanup: boolean;
 }
 
 /** The policy resolved for one host: what `plan` and `apply` work on. */
@@ -77,6 +91,8 @@ export interface HostPolicy {
   readonly timezone: string;
   /** Private mount root for snapshots (default /run/snapctl). */
   readonly mountRoot: string;
+  /** healthchecks.io-style URL pinged for the whole run (top-level `healthcheck`). */
+  readonly healthcheck?: string;
   readonly volumes: readonly Volume[];
 }
 
