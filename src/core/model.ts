@@ -151,6 +151,8 @@ export interface VolumeGroup {
   readonly name: string;
   readonly freeBytes: number;
   readonly extentBytes: number;
+  /** Total size (vg_size), when reported; needed for `N%VG` snapshot sizes. */
+  readonly sizeBytes?: number;
 }
 
 export type LvmState =
