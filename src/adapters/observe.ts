@@ -1,0 +1,30 @@
+// Gathers everything plan needs to know about the system, through small
+// ports so tests can observe fixture directories and captured LVM output.
+import type { HostPolicy, LvmState, Mount, Observed } from '../core/model.js';
+import { classifyBackupDir } from '../core/naming.js';
+import { hostDir } from '../core/plan.js';
+import { listBackupDir } from './backup-dir.js';
+
+export interface ObservePorts {
+  /** LVM state, or why it could not be read. */
+  readonly lvm: () => Promise<LvmState>;
+  readonly mounts: () => Promise<Mount[]>;
+  /** Paths of btrfs snapshots named like snapctl's own, next to the given subvolumes. */
+  readonly btrfsLeftovers: (subvolumes: readonly { volume: string; subvolume: string }[]) => Promise<string[]>;
+}
+
+export async function observe(policy: HostPolicy, ports: ObservePorts): Promise<{ observed: Observed; files: readonly string[] }> {
+  const needsLvm = policy.volumes.some((v) => v.source.kind === 'lvm');
+  const btrfs = policy.volumes.flatMap((v) => (v.source.kind === 'btrfs' ? [{ volume: v.name, subvolume: v.source.subvolume }] : []));
+  const [listing, lvm, mounts, btrfsLeftovers] = await Promise.all([
+    listBackupDir(hostDir(policy)),
+    needsLvm ? ports.lvm() : Promise.resolve<LvmState>({ available: false, reason: 'no lvm volumes in the policy' }),
+    ports.mounts(),
+    btrfs.length > 0 ? ports.btrfsLeftovers(btrfs) : Promise.resolve([]),
+  ]);
+  const { archives, others } = classifyBackupDir(listing.files, policy.host, policy.volumes, policy.timezone);
+  return {
+    observed: { archives, others, backupDirExists: listing.exists, lvm, mounts, btrfsLeftovers },
+    files: listing.files,
+  };
+}
