@@ -1,0 +1,210 @@
+// Writes one archive: GNU tar piped straight into the compressor (the two
+// talk through a kernel pipe, Node never sees the uncompressed bytes), the
+// compressed stream hashed on its way into `<final>.partial`, then fsync,
+// sidecar, rename, directory fsync. A final name always means a complete
+// archive; any failure or abort removes the partial and kills the children.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import type { Compression } from '../core/model.js';
+import { SnapctlError } from '../core/errors.js';
+import { compressArgv, detectCompressorTools } from './compressors.js';
+import { fsyncDir, fsyncFile, tempNameFor, writeFileAtomic } from './fs-durable.js';
+import { probeTar, tarCreateArgv } from './tar-command.js';
+
+export interface ArchiveOptions {
+  /** The directory whose contents become the archive's `./…` members. */
+  readonly sourceDir: string;
+  /** Where the archive is written; must exist. */
+  readonly destDir: string;
+  /** File name of the finished archive (no directory part). */
+  readonly finalName: string;
+  readonly compression: Compression;
+  /** Compressor level; undefined = the compressor's default (compressors.ts). */
+  readonly level?: number;
+  /** GNU tar exclude patterns (see tar-command.ts for their semantics). */
+  readonly exclude: readonly string[];
+  /** Aborting kills tar and the compressor and removes the partial file. */
+  readonly signal: AbortSignal;
+  /** Uncompressed bytes tar has produced so far, about every 10 MB. */
+  readonly onProgress?: (bytesIn: number) => void;
+  /**
+   * Runs once the data is complete and on disk, before the sidecar and the
+   * final name exist; if it throws, the partial is removed and the error
+   * propagates (a SnapctlError unchanged). Used to check the snapshot stayed valid.
+   */
+  readonly beforeCommit?: () => Promise<void>;
+}
+
+export interface ArchiveResult {
+  /** Absolute path of the finished archive. */
+  readonly path: string;
+  /** Size of the archive file. */
+  readonly bytes: number;
+  /** Hex sha256 of the archive file, also in `<path>.sha256`. */
+  readonly sha256: string;
+  readonly durationMs: number;
+  /** tar's warnings (e.g. "file changed as we read it" on a live directory); the archive is kept. */
+  readonly warnings: readonly string[];
+}
+
+interface Exit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+/** Keeps the last bytes a child wrote to stderr, for error summaries. */
+class StderrTail {
+  private text = '';
+  constructor(private readonly onLine?: (line: string) => boolean) {}
+  private pending = '';
+  push(chunk: string): void {
+    const lines = (this.pending + chunk).split('\n');
+    this.pending = lines.pop() ?? '';
+    for (const line of lines) this.keep(line);
+  }
+  private keep(line: string): void {
+    if (line === '' || this.onLine?.(line) === true) return;
+    this.text = (this.text + line + '\n').slice(-4000);
+  }
+  lines(): string[] {
+    if (this.pending !== '') this.keep(this.pending);
+    this.pending = '';
+    return this.text.split('\n').filter((l) => l !== '');
+  }
+}
+
+function watch(child: ChildProcess, tail: StderrTail): Promise<Exit> {
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => tail.push(chunk));
+  return new Promise((resolve) => {
+    // 'error' without 'close' happens when the program cannot be started at all.
+    child.once('error', (err) => resolve({ code: (err as NodeJS.ErrnoException).code === 'ENOENT' ? 127 : 126, signal: null }));
+    child.once('close', (code, signal) => resolve({ code, signal }));
+  });
+}
+
+function describeExit(name: string, exit: Exit, tail: readonly string[]): string {
+  const how = exit.code === 127 ? 'was not found' : exit.signal ? `was killed by ${exit.signal}` : `failed (exit ${exit.code})`;
+  const last = tail.slice(-3).join('; ');
+  return `${name} ${how}${last ? `: ${last}` : ''}`;
+}
+
+function kill(child: ChildProcess | undefined): void {
+  // SIGKILL: the output is being thrown away, neither tool has anything to clean up.
+  if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
+/** Writes `<destDir>/<finalName>` and its `.sha256` sidecar, or throws SnapctlError('operation') leaving nothing behind. */
+export async function writeArchive(opts: ArchiveOptions): Promise<ArchiveResult> {
+  const started = performance.now();
+  const finalPath = join(opts.destDir, opts.finalName);
+  const partialPath = `${finalPath}.partial`;
+  const sidecarPath = `${finalPath}.sha256`;
+  if (opts.signal.aborted) throw new SnapctlError('operation', `archive ${finalPath} not started: interrupted`);
+
+  const [tarCaps, tools] = await Promise.all([probeTar(), detectCompressorTools()]);
+  const tarArgs = tarCreateArgv(tarCaps, opts.sourceDir, opts.exclude);
+  const compressor = compressArgv(opts.compression, opts.level, tools);
+
+  let tar: ChildProcess | undefined;
+  let comp: ChildProcess | undefined;
+  const onAbort = (): void => {
+    kill(tar);
+    kill(comp);
+  };
+  opts.signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    const tarTail = new StderrTail((line) => {
+      const m = /^tar: W: (\d+) /.exec(line);
+      if (m) opts.onProgress?.(Number(m[1]));
+      return m !== null;
+    });
+    const compTail = new StderrTail();
+    // LC_ALL=C: tar's messages are parsed (progress) and quoted in English in logs.
+    tar = spawn('tar', tarArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    const tarExit = watch(tar, tarTail);
+    let output: Readable;
+    let compExit: Promise<Exit> | undefined;
+    if (compressor !== undefined && tar.stdout) {
+      comp = spawn(compressor[0], compressor.slice(1), { stdio: [tar.stdout, 'pipe', 'pipe'] });
+      compExit = watch(comp, compTail);
+      // The compressor holds its own copy of the pipe; ours must not read (and steal) any bytes.
+      tar.stdout.destroy();
+      output = comp.stdout!;
+    } else {
+      output = tar.stdout!;
+    }
+
+    const hash = createHash('sha256');
+    let bytes = 0;
+    const sink = createWriteStream(partialPath, { mode: 0o600, highWaterMark: 1 << 20 });
+    const written = pipeline(
+      output,
+      async function* (source: AsyncIterable<Buffer>) {
+        for await (const chunk of source) {
+          hash.update(chunk);
+          bytes += chunk.length;
+          yield chunk;
+        }
+      },
+      sink,
+    ).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    const writeErr = await written;
+    if (writeErr !== undefined) onAbort();
+    const [te, ce] = await Promise.all([tarExit, compExit]);
+
+    if (opts.signal.aborted) throw new SnapctlError('operation', `archive ${finalPath} interrupted`);
+    if (writeErr !== undefined && !isPrematureClose(writeErr)) throw writeFailure(writeErr, partialPath);
+    const compName = compressor?.[0] ?? '';
+    if (ce !== undefined && (ce.code !== 0 || ce.signal !== null)) {
+      throw new SnapctlError('operation', `archive ${finalPath}: ${describeExit(compName, ce, compTail.lines())}`, tarTail.lines().join('\n') || undefined);
+    }
+    // GNU tar: 1 = some files changed while being read (a live directory); 2 = fatal.
+    if (te.code !== 0 && te.code !== 1) {
+      throw new SnapctlError('operation', `archive ${finalPath}: ${describeExit('tar', te, tarTail.lines())}`, tarTail.lines().join('\n') || undefined);
+    }
+    if (writeErr !== undefined) throw writeFailure(writeErr, partialPath);
+
+    const sha256 = hash.digest('hex');
+    // fsync applies to the file, whichever descriptor asks.
+    await fsyncFile(partialPath).catch((err: unknown) => {
+      throw writeFailure(err, partialPath);
+    });
+    await opts.beforeCommit?.();
+    // sha256sum -c format: two spaces, the file name relative to the sidecar.
+    await writeFileAtomic(sidecarPath, `${sha256}  ${opts.finalName}\n`).catch((err: unknown) => {
+      throw writeFailure(err, sidecarPath);
+    });
+    await rename(partialPath, finalPath);
+    await fsyncDir(opts.destDir);
+    return { path: finalPath, bytes, sha256, durationMs: performance.now() - started, warnings: tarTail.lines() };
+  } catch (err) {
+    onAbort();
+    await rm(partialPath, { force: true });
+    await rm(tempNameFor(sidecarPath), { force: true });
+    if (err instanceof SnapctlError) throw err;
+    throw writeFailure(err, finalPath);
+  } finally {
+    opts.signal.removeEventListener('abort', onAbort);
+  }
+}
+
+function isPrematureClose(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE';
+}
+
+function writeFailure(err: unknown, path: string): SnapctlError {
+  const e = err as NodeJS.ErrnoException;
+  if (e.code === 'ENOSPC') return new SnapctlError('operation', `no space left on device (ENOSPC) writing ${path}`);
+  if (e.code === 'EDQUOT') return new SnapctlError('operation', `disk quota exceeded (EDQUOT) writing ${path}`);
+  return new SnapctlError('operation', `writing ${path} failed: ${e.message}`);
+}
