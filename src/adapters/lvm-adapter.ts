@@ -1,0 +1,104 @@
+// The real LvmCommands: runs lvm2's tools with JSON reports and maps their
+// failures (see fixtures/lvm/ for the outputs this was written against).
+import type { LvmState } from '../core/model.js';
+import type { CreateSnapshotRequest, LvmCommands, SnapshotState } from './lvm-commands.js';
+import { LvmError } from './lvm-commands.js';
+import { classifyLvmError, LVS_FIELDS, parseLvs, parseSnapshotState, parseVgs, VGS_FIELDS } from './lvm-parse.js';
+import type { ToolResult } from './run-tool.js';
+import { commandLine, runTool, sleep, udevSettle } from './run-tool.js';
+
+// A child that inherits extra descriptors makes LVM print "File descriptor
+// leaked" warnings on stderr, which would pollute error messages.
+const LVM_ENV = { LVM_SUPPRESS_FD_WARNINGS: '1' };
+
+export interface LvmAdapterOptions {
+  /** Waits between lvremove attempts while the LV is in use (attempts = length + 1). */
+  readonly removeRetryDelaysMs?: readonly number[];
+}
+
+async function lvm(tool: string, args: readonly string[]): Promise<ToolResult & { command: string }> {
+  const r = await runTool(tool, args, LVM_ENV);
+  return { ...r, command: commandLine(tool, args) };
+}
+
+function fail(summary: string, r: ToolResult & { command: string }): LvmError {
+  return new LvmError(summary, r.missing ? { kind: 'other', message: `${r.command.split(' ')[0]} not found (is lvm2 installed?)` } : classifyLvmError(r.stderr), r.command);
+}
+
+export function createLvmAdapter(options: LvmAdapterOptions = {}): LvmCommands {
+  const delays = options.removeRetryDelaysMs ?? [500, 1000, 2000, 4000];
+  return {
+    async vgs() {
+      const r = await lvm('vgs', ['--reportformat', 'json', '-o', VGS_FIELDS, '--units', 'b', '--nosuffix']);
+      if (r.exitCode !== 0) throw fail('listing volume groups failed', r);
+      return parseVgs(r.stdout);
+    },
+
+    async lvs() {
+      const r = await lvm('lvs', ['--reportformat', 'json', '-o', LVS_FIELDS, '--units', 'b', '--nosuffix']);
+      if (r.exitCode !== 0) throw fail('listing logical volumes failed', r);
+      return parseLvs(r.stdout);
+    },
+
+    async createSnapshot(req: CreateSnapshotRequest) {
+      // -qq: silences "Logical volume ... created." (-q alone does not); errors still reach stderr.
+      const args = ['-qq', '--snapshot', '--name', req.name];
+      if (req.thin) args.push('--setactivationskip', 'n');
+      else {
+        if (req.sizeBytes === undefined) throw new LvmError(`snapshot ${req.vg}/${req.name} has no size`, { kind: 'size-required', message: 'a classic snapshot needs a size' }, 'lvcreate');
+        args.push('--size', `${req.sizeBytes}b`);
+      }
+      for (const tag of req.tags) args.push('--addtag', tag);
+      args.push(`${req.vg}/${req.origin}`);
+      const r = await lvm('lvcreate', args);
+      if (r.exitCode !== 0) throw fail(`creating snapshot ${req.vg}/${req.name} of ${req.vg}/${req.origin} failed`, r);
+    },
+
+    async activate(vg, lv) {
+      const r = await lvm('lvchange', ['-ay', '-K', `${vg}/${lv}`]);
+      if (r.exitCode !== 0) throw fail(`activating ${vg}/${lv} failed`, r);
+    },
+
+    async remove(vg, lv) {
+      for (let attempt = 0; ; attempt += 1) {
+        const r = await lvm('lvremove', ['-f', `${vg}/${lv}`]);
+        if (r.exitCode === 0) return 'removed';
+        const failure = classifyLvmError(r.stderr);
+        if (failure.kind === 'lv-not-found' || failure.kind === 'vg-not-found') return 'absent';
+        const delay = delays[attempt];
+        if (failure.kind !== 'in-use' || delay === undefined) throw fail(`removing ${vg}/${lv} failed${attempt > 0 ? ` after ${attempt + 1} attempts` : ''}`, r);
+        // Whoever held the device (udev's blkid probe, a lazy unmount finishing) usually lets go within seconds.
+        await udevSettle();
+        await sleep(delay);
+      }
+    },
+
+    async snapshotState(vg, lv): Promise<SnapshotState> {
+      const r = await lvm('lvs', ['--reportformat', 'json', '-o', 'lv_name,lv_attr,snap_percent,data_percent,lv_snapshot_invalid', '--units', 'b', '--nosuffix', `${vg}/${lv}`]);
+      if (r.exitCode !== 0) throw fail(`reading the state of ${vg}/${lv} failed`, r);
+      const state = parseSnapshotState(r.stdout);
+      if (!state) throw new LvmError(`reading the state of ${vg}/${lv} failed`, { kind: 'lv-not-found', lv: `${vg}/${lv}`, message: 'not listed by lvs' }, r.command);
+      return state;
+    },
+  };
+}
+
+export interface ObserveLvmOptions {
+  /** Defaults to the process's uid being 0. */
+  readonly isRoot?: boolean;
+  readonly commands?: LvmCommands;
+}
+
+/** What plan needs from LVM; `available: false` with a reason when LVM cannot be read (plan still works). */
+export async function observeLvm(options: ObserveLvmOptions = {}): Promise<LvmState> {
+  const isRoot = options.isRoot ?? process.getuid?.() === 0;
+  if (!isRoot) return { available: false, reason: 'not running as root' };
+  const commands = options.commands ?? createLvmAdapter();
+  try {
+    const [vgs, lvs] = [await commands.vgs(), await commands.lvs()];
+    return { available: true, vgs, lvs };
+  } catch (e) {
+    if (e instanceof LvmError) return { available: false, reason: e.failure.message.split('\n')[0] || e.summary };
+    throw e;
+  }
+}

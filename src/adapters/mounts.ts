@@ -1,0 +1,106 @@
+// Mount table, filesystem detection, and read-only mounts of snapshots.
+import { chmod, mkdir, readFile, rmdir } from 'node:fs/promises';
+import { SnapctlError } from '../core/errors.js';
+import type { Mount } from '../core/model.js';
+import { runTool, sleep } from './run-tool.js';
+
+/** The kernel escapes space, tab, newline and backslash in mount fields as octal (`\040`). */
+export function unescapeMountField(field: string): string {
+  return field.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
+}
+
+/** Parses /proc/self/mounts (fstab format: source target fstype options freq passno). */
+export function parseMounts(text: string): Mount[] {
+  const mounts: Mount[] = [];
+  for (const line of text.split('\n')) {
+    const [source, target, fstype] = line.split(' ');
+    if (source === undefined || target === undefined || fstype === undefined) continue;
+    mounts.push({ source: unescapeMountField(source), target: unescapeMountField(target), fstype });
+  }
+  return mounts;
+}
+
+export async function readMounts(file = '/proc/self/mounts'): Promise<Mount[]> {
+  return parseMounts(await readFile(file, 'utf8'));
+}
+
+/** The filesystem type on a device (`blkid -p`), undefined when none is recognised. */
+export async function detectFs(device: string): Promise<string | undefined> {
+  // -p probes the device itself: the blkid cache knows nothing of a snapshot created a moment ago.
+  const r = await runTool('blkid', ['-p', '-o', 'value', '-s', 'TYPE', device]);
+  if (r.missing) throw new SnapctlError('preflight', 'blkid not found', 'install util-linux (blkid) to detect snapshot filesystems');
+  if (r.exitCode === 2) return undefined;
+  if (r.exitCode !== 0) throw new SnapctlError('operation', `detecting the filesystem on ${device} failed`, r.stderr.trim());
+  return r.stdout.trim().split('\n')[0]?.trim() || undefined;
+}
+
+/**
+ * Mount options for a snapshot: always read-only, and never replay a
+ * journal. LVM freezes the filesystem while it takes the snapshot, so the
+ * snapshot is consistent without recovery; replaying would write into the
+ * COW area (or fail on a read-only device). XFS also needs `nouuid`: the
+ * snapshot has the same UUID as its mounted origin ("Filesystem has
+ * duplicate UUID ... can't mount").
+ */
+export function mountOptions(fstype: string): string {
+  if (fstype === 'xfs') return 'ro,nouuid,norecovery';
+  if (fstype === 'ext4' || fstype === 'ext3') return 'ro,noload';
+  return 'ro';
+}
+
+/** mkdir -p with mode 0700 (also tightening an existing directory): snapshots expose every file of the origin. */
+export async function ensurePrivateDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await chmod(dir, 0o700);
+}
+
+export async function mountReadOnly(device: string, target: string, fstype: string): Promise<void> {
+  await mkdir(target, { recursive: true, mode: 0o700 });
+  const options = mountOptions(fstype);
+  const r = await runTool('mount', ['-t', fstype, '-o', options, device, target]);
+  if (r.exitCode !== 0) {
+    throw new SnapctlError('operation', `mounting ${device} (${fstype}) read-only on ${target} failed`, `mount -t ${fstype} -o ${options}: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
+  }
+}
+
+export interface UnmountOptions {
+  /** Waits between attempts while the target is busy (attempts = length + 1). */
+  readonly retryDelaysMs?: readonly number[];
+  /** After the retries, detach lazily (`umount -l`); see unmount(). */
+  readonly lazyFallback?: boolean;
+}
+
+const NOT_MOUNTED = /not mounted|no mount point specified|No such file or directory/i;
+
+/**
+ * Unmounts the target, retrying while busy. As a last resort it detaches
+ * lazily: the mount is read-only, so nothing can be lost, and once the
+ * holder exits the kernel releases the device; until then lvremove fails
+ * "in use" and the tagged snapshot is left for the next run's cleanup.
+ * Returns 'lazy' in that case so the caller can warn.
+ */
+export async function unmount(target: string, options: UnmountOptions = {}): Promise<'unmounted' | 'not-mounted' | 'lazy'> {
+  const delays = options.retryDelaysMs ?? [500, 2000];
+  let last = '';
+  let busy = false;
+  for (let attempt = 0; ; attempt += 1) {
+    const r = await runTool('umount', [target]);
+    if (r.exitCode === 0) return 'unmounted';
+    if (NOT_MOUNTED.test(r.stderr)) return 'not-mounted';
+    last = r.stderr.trim() || `exit ${r.exitCode}`;
+    busy = /busy/i.test(r.stderr);
+    const delay = delays[attempt];
+    if (!busy || delay === undefined) break;
+    await sleep(delay);
+  }
+  if (busy && (options.lazyFallback ?? true)) {
+    const lazy = await runTool('umount', ['-l', target]);
+    if (lazy.exitCode === 0) return 'lazy';
+  }
+  throw new SnapctlError('operation', `unmounting ${target} failed`, last);
+}
+
+/** Removes the (empty) mount point; a leftover directory is harmless, so errors are ignored. */
+export async function removeMountPoint(target: string): Promise<void> {
+  await rmdir(target).catch(() => undefined);
+}
