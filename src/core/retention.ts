@@ -1,10 +1,104 @@
 // restic 0.14 `forget` semantics: which archives each keep-rule keeps.
+// One pure function, no wall clock: keepWithin counts from the newest item.
 import type { Retention } from './model.js';
+import { isoWeek, localParts } from './time.js';
+import type { LocalParts } from './time.js';
 
+type BucketRule = 'hourly' | 'daily' | 'weekly' | 'monthly' | 'yearly';
+
+/** The calendar bucket of each rule, as restic's ymdh/ymd/yw/ym/y numbers. */
+const BUCKETS: readonly (readonly [BucketRule, (p: LocalParts) => number])[] = [
+  ['hourly', (p) => ((p.year * 100 + p.month) * 100 + p.day) * 100 + p.hour],
+  ['daily', (p) => (p.year * 100 + p.month) * 100 + p.day],
+  ['weekly', (p) => {
+    const w = isoWeek(p);
+    return w.year * 100 + w.week;
+  }],
+  ['monthly', (p) => p.year * 100 + p.month],
+  ['yearly', (p) => p.year],
+];
+
+/** Whether any keep rule is set; no rules means keep everything (restic's "policy is empty"). */
+export function hasRetentionRules(rules: Retention): boolean {
+  return rules.last !== undefined || rules.withinMs !== undefined || BUCKETS.some(([name]) => rules[name] !== undefined);
+}
+
+/**
+ * Split items into kept (with display reasons) and removed, like restic 0.14's
+ * ApplyPolicy:
+ * - items are sorted newest first with a stable sort, so items with equal
+ *   times keep their input order (pass them in a deterministic order);
+ * - each rule runs independently over that list: `last n` keeps the n first
+ *   items; a calendar rule keeps an item when its bucket (in `timeZone`)
+ *   differs from the bucket of the item that rule kept last, until its count
+ *   is used up; so of several items with equal times (one bucket) a calendar
+ *   rule keeps only the first, while `last` counts each of them;
+ * - `withinMs` keeps items strictly newer than (newest − withinMs), like
+ *   restic's `Time.After`; the reference is the newest item, never "now";
+ * - unlike restic 0.16+, the oldest item gets no special treatment;
+ * - no rules at all keeps everything;
+ * - in addition (snapctl's own guarantee), the newest item is always kept.
+ * Reasons come in the order within, last, hourly, daily, weekly, monthly, yearly.
+ * keep and remove are both newest first and together hold every input item once.
+ */
 export function applyRetention<T extends { readonly time: number }>(
-  _items: readonly T[],
-  _rules: Retention,
-  _timeZone: string,
+  items: readonly T[],
+  rules: Retention,
+  timeZone: string,
 ): { keep: { item: T; reasons: string[] }[]; remove: T[] } {
-  throw new Error('not implemented');
+  const sorted = items.map((item, index) => ({ item, index }));
+  sorted.sort((a, b) => b.item.time - a.item.time || a.index - b.index);
+  if (!hasRetentionRules(rules)) {
+    return { keep: sorted.map(({ item }) => ({ item, reasons: ['no retention rules'] })), remove: [] };
+  }
+  const first = sorted[0];
+  if (first === undefined) return { keep: [], remove: [] };
+
+  const rulesInUse = BUCKETS.flatMap(([name, bucketOf]) => {
+    const count = rules[name];
+    return count !== undefined && count > 0 ? [{ name, bucketOf, left: count, last: Number.NaN }] : [];
+  });
+  const withinLabel = `within ${rules.withinText ?? formatDuration(rules.withinMs ?? 0)}`;
+  const oldestWithin = rules.withinMs === undefined ? undefined : first.item.time - rules.withinMs;
+  let lastLeft = rules.last ?? 0;
+
+  const keep: { item: T; reasons: string[] }[] = [];
+  const remove: T[] = [];
+  for (const [position, { item }] of sorted.entries()) {
+    const reasons: string[] = [];
+    if (oldestWithin !== undefined && item.time > oldestWithin) reasons.push(withinLabel);
+    if (lastLeft > 0) {
+      lastLeft--;
+      reasons.push('last');
+    }
+    const parts = rulesInUse.some((r) => r.left > 0) ? localParts(item.time, timeZone) : undefined;
+    for (const rule of rulesInUse) {
+      if (rule.left === 0 || parts === undefined) continue;
+      const bucket = rule.bucketOf(parts);
+      if (bucket !== rule.last) {
+        rule.last = bucket;
+        rule.left--;
+        reasons.push(rule.name);
+      }
+    }
+    if (position === 0 && reasons.length === 0) reasons.push('newest');
+    if (reasons.length > 0) keep.push({ item, reasons });
+    else remove.push(item);
+  }
+  return { keep, remove };
+}
+
+/** "3d", "2d12h", "90m": a readable duration for reasons when the policy text is not at hand. */
+export function formatDuration(ms: number): string {
+  const units: readonly (readonly [string, number])[] = [['w', 604_800_000], ['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]];
+  let rest = ms;
+  let text = '';
+  for (const [unit, size] of units) {
+    const n = Math.floor(rest / size);
+    if (n > 0) {
+      text += `${n}${unit}`;
+      rest -= n * size;
+    }
+  }
+  return text === '' ? '0s' : text;
 }

@@ -1,6 +1,6 @@
 // Calendar arithmetic in an IANA time zone, without touching the clock.
 // Intl is the only source of zone rules; it is slow (microseconds per call),
-// so offsets are cached per week and per day, where they are constant.
+// so offsets are cached over spans where they are constant.
 
 /** Wall-clock fields of an instant in a time zone. */
 export interface LocalParts {
@@ -16,15 +16,18 @@ export interface LocalParts {
 }
 
 const DAY_MS = 86_400_000;
-/** Offsets are assumed to change at most once per week-long block (true of every real zone). */
-const BLOCK_MS = 7 * DAY_MS;
+/**
+ * Offsets are looked up per 4-day block: if the offset is the same at both
+ * ends, it is constant inside, because no zone changes its offset twice
+ * within 4 days (the closest pair of transitions in tzdb since 1990 is
+ * about a week apart, America/Boa_Vista 1999/2000).
+ */
+const BLOCK_MS = 4 * DAY_MS;
 
 interface ZoneCache {
   readonly formatter: Intl.DateTimeFormat;
-  /** block index → constant offset over the block, or null when a transition falls inside. */
-  readonly blocks: Map<number, number | null>;
-  /** day index (inside a non-constant block) → constant offset over the day, or null. */
-  readonly days: Map<number, number | null>;
+  /** Offset at an instant that is a multiple of DAY_MS (block and day boundaries), from Intl. */
+  readonly boundaries: Map<number, number>;
 }
 
 const zones = new Map<string, ZoneCache>();
@@ -43,7 +46,7 @@ function zoneCache(timeZone: string): ZoneCache {
       minute: 'numeric',
       second: 'numeric',
     });
-    cache = { formatter, blocks: new Map(), days: new Map() };
+    cache = { formatter, boundaries: new Map() };
     zones.set(timeZone, cache);
   }
   return cache;
@@ -76,30 +79,26 @@ function mod(a: number, b: number): number {
   return ((a % b) + b) % b;
 }
 
-/** The offset if it is the same at both ends of [start, start + length), else null. */
-function constantOffset(formatter: Intl.DateTimeFormat, start: number, length: number): number | null {
-  const a = intlOffset(formatter, start);
-  const b = intlOffset(formatter, start + length - 1000);
-  return a === b ? a : null;
+function boundaryOffset(cache: ZoneCache, ms: number): number {
+  let offset = cache.boundaries.get(ms);
+  if (offset === undefined) {
+    offset = intlOffset(cache.formatter, ms);
+    cache.boundaries.set(ms, offset);
+  }
+  return offset;
+}
+
+/** The offset over [k·size, (k+1)·size) if it is the same at both ends, else undefined. */
+function spanOffset(cache: ZoneCache, ms: number, size: number): number | undefined {
+  const start = Math.floor(ms / size) * size;
+  const offset = boundaryOffset(cache, start);
+  return offset === boundaryOffset(cache, start + size) ? offset : undefined;
 }
 
 /** UTC offset (ms) of `timeZone` at `ms`: local wall time = ms + offset. */
 export function zoneOffset(ms: number, timeZone: string): number {
   const cache = zoneCache(timeZone);
-  const block = Math.floor(ms / BLOCK_MS);
-  let blockOffset = cache.blocks.get(block);
-  if (blockOffset === undefined) {
-    blockOffset = constantOffset(cache.formatter, block * BLOCK_MS, BLOCK_MS);
-    cache.blocks.set(block, blockOffset);
-  }
-  if (blockOffset !== null) return blockOffset;
-  const day = Math.floor(ms / DAY_MS);
-  let dayOffset = cache.days.get(day);
-  if (dayOffset === undefined) {
-    dayOffset = constantOffset(cache.formatter, day * DAY_MS, DAY_MS);
-    cache.days.set(day, dayOffset);
-  }
-  return dayOffset ?? intlOffset(cache.formatter, ms);
+  return spanOffset(cache, ms, BLOCK_MS) ?? spanOffset(cache, ms, DAY_MS) ?? intlOffset(cache.formatter, ms);
 }
 
 /** Wall-clock fields of the instant `ms` in `timeZone` (throws RangeError on an unknown zone). */
