@@ -1,0 +1,65 @@
+#!/bin/busybox sh
+# /init of the LVM test VM (busybox in an initramfs). It loads the modules,
+# builds the guest root as an overlay of the host root (9p, read-only) under a
+# RAM layer, mounts the job folder (9p, writable), runs /run/vm-job/job.sh as
+# root in a chroot with an empty environment, stores its exit status in the
+# job folder and powers off. Lines starting "vm-init:" are read by the harness.
+/bin/busybox --install -s /bin
+export PATH=/bin
+
+fail() {
+  echo "vm-init: FAILED: $*"
+  echo b > /proc/sysrq-trigger
+  exit 1
+}
+
+mount -t proc proc /proc || fail "mount /proc"
+mount -t sysfs sysfs /sys || fail "mount /sys"
+mount -t devtmpfs devtmpfs /dev || fail "mount /dev"
+
+while read -r module; do
+  insmod "/lib/modules/$module" || fail "insmod $module"
+done < /lib/modules/load-order
+
+R=/newroot
+mkdir -p /mnt/host /mnt/rw "$R"
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 hostroot /mnt/host || fail "mount the host root (9p)"
+mount -t tmpfs -o mode=0755 tmpfs /mnt/rw || fail "mount the overlay's RAM layer"
+mkdir -p /mnt/rw/upper /mnt/rw/work
+mount -t overlay -o lowerdir=/mnt/host,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work overlay "$R" || fail "mount the overlay root"
+
+mount -t proc proc "$R/proc" || fail "mount proc in the guest root"
+mount -t sysfs sysfs "$R/sys" || fail "mount sys in the guest root"
+mount -t devtmpfs devtmpfs "$R/dev" || fail "mount dev in the guest root"
+mkdir -p "$R/dev/pts" "$R/dev/shm"
+mount -t devpts devpts "$R/dev/pts"
+mount -t tmpfs -o mode=1777 tmpfs "$R/dev/shm"
+# Fresh /run and /tmp: the host's own would show through the lower layer.
+mount -t tmpfs -o mode=0755 tmpfs "$R/run" || fail "mount /run"
+mount -t tmpfs -o mode=1777 tmpfs "$R/tmp" || fail "mount /tmp"
+mkdir -p "$R/run/lock" "$R/run/vm-job"
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 job "$R/run/vm-job" || fail "mount the job folder (9p)"
+
+rm -f "$R/etc/mtab"
+ln -s /proc/self/mounts "$R/etc/mtab"
+# No udev in the guest: without udev_rules = 0 lvcreate fails "device not cleared".
+mkdir -p "$R/etc/lvm"
+cat > "$R/etc/lvm/lvmlocal.conf" <<'LVM'
+activation {
+  udev_rules = 0
+  udev_sync = 0
+  monitoring = 0
+}
+global {
+  use_lvmpolld = 0
+}
+LVM
+
+echo "vm-init: job start"
+chroot "$R" /usr/bin/env -i HOME=/root /bin/sh /run/vm-job/job.sh < /dev/null
+status=$?
+echo "$status" > "$R/run/vm-job/status"
+sync
+umount "$R/run/vm-job"
+echo "vm-init: job end, status $status"
+echo b > /proc/sysrq-trigger
