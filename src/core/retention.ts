@@ -1,7 +1,7 @@
 // restic 0.14 `forget` semantics: which archives each keep-rule keeps.
 // One pure function, no wall clock: keepWithin counts from the newest item.
 import type { Retention } from './model.js';
-import { isoWeek, localParts } from './time.js';
+import { formatDuration, isoWeek, localParts } from './time.js';
 import type { LocalParts } from './time.js';
 
 type BucketRule = 'hourly' | 'daily' | 'weekly' | 'monthly' | 'yearly';
@@ -86,19 +86,4 @@ export function applyRetention<T extends { readonly time: number }>(
     else remove.push(item);
   }
   return { keep, remove };
-}
-
-/** "3d", "2d12h", "90m": a readable duration for reasons when the policy text is not at hand. */
-export function formatDuration(ms: number): string {
-  const units: readonly (readonly [string, number])[] = [['w', 604_800_000], ['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]];
-  let rest = ms;
-  let text = '';
-  for (const [unit, size] of units) {
-    const n = Math.floor(rest / size);
-    if (n > 0) {
-      text += `${n}${unit}`;
-      rest -= n * size;
-    }
-  }
-  return text === '' ? '0s' : text;
 }

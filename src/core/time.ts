@@ -189,3 +189,18 @@ export function isValidTimeZone(tz: string): boolean {
     return false;
   }
 }
+
+/** "3d", "2d12h", "1w": a readable duration for reasons and labels when the policy text is not at hand. */
+export function formatDuration(ms: number): string {
+  const units: readonly (readonly [string, number])[] = [['w', 604_800_000], ['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]];
+  let rest = ms;
+  let text = '';
+  for (const [unit, size] of units) {
+    const n = Math.floor(rest / size);
+    if (n > 0) {
+      text += `${n}${unit}`;
+      rest -= n * size;
+    }
+  }
+  return text === '' ? '0s' : text;
+}
