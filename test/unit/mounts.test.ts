@@ -1,0 +1,116 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, stat, mkdir, chmod } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { detectFs, ensurePrivateDir, mountOptions, mountReadOnly, parseMounts, unmount } from '../../src/adapters/mounts.js';
+import { SnapctlError } from '../../src/core/errors.js';
+import { fakeBin } from '../helpers/fake-bin.js';
+
+test('parses /proc/self/mounts and unescapes \\040, \\011, \\012 and \\134', () => {
+  const text = [
+    '/dev/mapper/vg0-lv_data /data ext4 rw,relatime 0 0',
+    '/dev/mapper/vg0-snapctl_data_20261126T030000Z /run/snapctl/data ext4 ro,noload 0 0',
+    '/dev/sdb1 /mnt/my\\040disk\\011tab\\012nl\\134bs vfat rw 0 0',
+    '',
+  ].join('\n');
+  assert.deepEqual(parseMounts(text), [
+    { source: '/dev/mapper/vg0-lv_data', target: '/data', fstype: 'ext4' },
+    { source: '/dev/mapper/vg0-snapctl_data_20261126T030000Z', target: '/run/snapctl/data', fstype: 'ext4' },
+    { source: '/dev/sdb1', target: '/mnt/my disk\ttab\nnl\\bs', fstype: 'vfat' },
+  ]);
+});
+
+test('mount options: xfs nouuid,norecovery; ext3/ext4 noload; others plain ro', () => {
+  assert.equal(mountOptions('xfs'), 'ro,nouuid,norecovery');
+  assert.equal(mountOptions('ext4'), 'ro,noload');
+  assert.equal(mountOptions('ext3'), 'ro,noload');
+  assert.equal(mountOptions('ext2'), 'ro');
+  assert.equal(mountOptions('vfat'), 'ro');
+});
+
+test('detectFs asks blkid for TYPE by probing the device; exit 2 means no filesystem', async () => {
+  const bin = fakeBin({ blkid: [{ match: 'vg0-a$', stdout: 'xfs\n' }, { exitCode: 2 }] });
+  bin.install();
+  try {
+    assert.equal(await detectFs('/dev/mapper/vg0-a'), 'xfs');
+    assert.equal(await detectFs('/dev/mapper/vg0-b'), undefined);
+    assert.deepEqual(bin.argvOf('blkid')[0], ['-p', '-o', 'value', '-s', 'TYPE', '/dev/mapper/vg0-a']);
+  } finally {
+    await bin.cleanup();
+  }
+});
+
+test('mountReadOnly passes the filesystem options and reports mount stderr on failure', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'snapctl-mnt-'));
+  const err = 'mount: /mnt/snap: wrong fs type, bad option, bad superblock on /dev/mapper/vg0-lv_xfs_snap, missing codepage or helper program, or other error.\n';
+  const bin = fakeBin({ mount: [{ match: 'ok$', exitCode: 0 }, { exitCode: 32, stderr: err }] });
+  bin.install();
+  try {
+    await mountReadOnly('/dev/vg0/s', join(dir, 'ok'), 'xfs');
+    assert.deepEqual(bin.argvOf('mount')[0], ['-t', 'xfs', '-o', 'ro,nouuid,norecovery', '/dev/vg0/s', join(dir, 'ok')]);
+    await assert.rejects(mountReadOnly('/dev/vg0/s', join(dir, 'bad'), 'xfs'), (e: unknown) => e instanceof SnapctlError && /wrong fs type/.test(e.detail ?? ''));
+  } finally {
+    await bin.cleanup();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('ensurePrivateDir creates the mount root 0700 and tightens an existing one', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'snapctl-root-'));
+  try {
+    await ensurePrivateDir(join(dir, 'a', 'b'));
+    assert.equal((await stat(join(dir, 'a', 'b'))).mode & 0o777, 0o700);
+    await mkdir(join(dir, 'open'));
+    await chmod(join(dir, 'open'), 0o755);
+    await ensurePrivateDir(join(dir, 'open'));
+    assert.equal((await stat(join(dir, 'open'))).mode & 0o777, 0o700);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+const BUSY = 'umount: /run/snapctl/data: target is busy.\n';
+
+test('unmount retries while busy, then succeeds', async () => {
+  const bin = fakeBin({ umount: [{ exitCode: 32, stderr: BUSY, times: 1 }, { exitCode: 0 }] });
+  bin.install();
+  try {
+    assert.equal(await unmount('/run/snapctl/data', { retryDelaysMs: [1, 1] }), 'unmounted');
+    assert.deepEqual(bin.argvOf('umount'), [['/run/snapctl/data'], ['/run/snapctl/data']]);
+  } finally {
+    await bin.cleanup();
+  }
+});
+
+test('unmount of something not mounted is done, not an error', async () => {
+  const bin = fakeBin({ umount: { exitCode: 32, stderr: 'umount: /run/snapctl/data: not mounted.\n' } });
+  bin.install();
+  try {
+    assert.equal(await unmount('/run/snapctl/data'), 'not-mounted');
+  } finally {
+    await bin.cleanup();
+  }
+});
+
+test('unmount still busy after the retries detaches lazily as a last resort', async () => {
+  const bin = fakeBin({ umount: [{ match: '^-l ', exitCode: 0 }, { exitCode: 32, stderr: BUSY }] });
+  bin.install();
+  try {
+    assert.equal(await unmount('/run/snapctl/data', { retryDelaysMs: [1, 1] }), 'lazy');
+    assert.deepEqual(bin.argvOf('umount'), [['/run/snapctl/data'], ['/run/snapctl/data'], ['/run/snapctl/data'], ['-l', '/run/snapctl/data']]);
+  } finally {
+    await bin.cleanup();
+  }
+});
+
+test('unmount failing for another reason is an error and never lazy', async () => {
+  const bin = fakeBin({ umount: { exitCode: 32, stderr: 'umount: /x: must be superuser to unmount.\n' } });
+  bin.install();
+  try {
+    await assert.rejects(unmount('/x', { retryDelaysMs: [1] }), /unmounting \/x failed/);
+    assert.deepEqual(bin.argvOf('umount'), [['/x']]);
+  } finally {
+    await bin.cleanup();
+  }
+});
