@@ -1,0 +1,194 @@
+// Reads a policy file, or every *.yaml / *.yml of a directory (sorted), and
+// checks it: YAML, schema, semantics, and across files (a host, timezone,
+// defaults or healthcheck defined in two files). All problems are collected,
+// so `validate` can list every one of them.
+import { createHash } from 'node:crypto';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { SnapctlError } from '../core/errors.js';
+import type { PolicySource } from '../core/model.js';
+import { gitInfo } from '../adapters/git.js';
+import type { PolicyDocument } from './policy-document.generated.js';
+import { parseYamlDocument } from './yaml-document.js';
+import type { YamlDocument } from './yaml-document.js';
+import { checkSchema } from './schema-errors.js';
+import { checkSemantics } from './semantics.js';
+import { compareProblems, toError } from './problem.js';
+import type { Problem } from './problem.js';
+
+/** A policy file is never this large; bigger files are refused unread. */
+export const MAX_POLICY_BYTES = 1024 * 1024;
+
+export interface PolicyFile {
+  /** The file as the user named it (for messages). */
+  readonly file: string;
+  /** Absolute path. */
+  readonly path: string;
+  readonly document: PolicyDocument;
+  /** The parsed YAML, to point later errors at lines. */
+  readonly yaml: YamlDocument;
+}
+
+export interface LoadedPolicy {
+  readonly documents: readonly PolicyFile[];
+  readonly source: PolicySource;
+}
+
+export interface PolicyCheck {
+  /** Every file looked at, in order (as named for messages). */
+  readonly files: readonly string[];
+  /** The files that passed every check on their own. */
+  readonly documents: readonly PolicyFile[];
+  /** Sorted by file, line, column. */
+  readonly problems: readonly Problem[];
+  /** The bytes read, by absolute path (for the policy hash). */
+  readonly bytes: ReadonlyMap<string, Buffer>;
+}
+
+/** A policy that failed its checks: `problems` holds one error per problem; the error itself is the first. */
+export class PolicyInvalid extends SnapctlError {
+  readonly problems: readonly SnapctlError[];
+  constructor(problems: readonly SnapctlError[]) {
+    const first = problems[0] ?? new SnapctlError('input', 'invalid policy');
+    const more = problems.length > 1 ? `(${problems.length - 1} more problem${problems.length > 2 ? 's' : ''} in the policy; \`snapctl validate\` lists them all.)` : undefined;
+    super('input', first.summary, [first.detail, more].filter((s) => s !== undefined).join('\n') || undefined, first.location, first.keyPath);
+    this.problems = problems;
+  }
+}
+
+/** Reads and checks a policy; throws PolicyInvalid listing every problem. */
+export async function loadPolicy(fileOrDir: string, options: { readonly git?: boolean } = {}): Promise<LoadedPolicy> {
+  const check = await checkPolicy(fileOrDir);
+  if (check.problems.length > 0) throw new PolicyInvalid(check.problems.map(toError));
+  const paths = check.documents.map((d) => d.path);
+  const hash = createHash('sha256');
+  for (const path of paths) {
+    const bytes = check.bytes.get(path) ?? Buffer.alloc(0);
+    hash.update(`${basename(path)}\0${bytes.length}\0`).update(bytes);
+  }
+  const git = options.git === false ? undefined : await gitInfo(paths);
+  const source: PolicySource = git ? { files: paths, hash: hash.digest('hex'), git } : { files: paths, hash: hash.digest('hex') };
+  return { documents: check.documents, source };
+}
+
+/** Every check of loadPolicy, returning the problems instead of throwing. */
+export async function checkPolicy(fileOrDir: string): Promise<PolicyCheck> {
+  const listed = await listPolicyFiles(fileOrDir);
+  if ('problem' in listed) return { files: [], documents: [], problems: [listed.problem], bytes: new Map() };
+  const problems: Problem[] = [];
+  const documents: PolicyFile[] = [];
+  const bytes = new Map<string, Buffer>();
+  for (const file of listed.files) {
+    const result = await checkFile(file);
+    if ('problems' in result) problems.push(...result.problems);
+    else {
+      documents.push(result.policy);
+      bytes.set(result.policy.path, result.bytes);
+    }
+  }
+  problems.push(...crossFileProblems(documents));
+  problems.sort(compareProblems);
+  return { files: listed.files, documents, problems, bytes };
+}
+
+async function listPolicyFiles(fileOrDir: string): Promise<{ files: string[] } | { problem: Problem }> {
+  const info = await stat(fileOrDir).catch((err: NodeJS.ErrnoException) => err);
+  if (info instanceof Error) return { problem: { file: fileOrDir, path: [], summary: fsProblem(info, fileOrDir.endsWith('/')) } };
+  if (info.isFile()) return { files: [fileOrDir] };
+  if (!info.isDirectory()) return { problem: { file: fileOrDir, path: [], summary: 'expected a policy file or a directory of them, found a special file' } };
+  const names = await readdir(fileOrDir).catch((err: NodeJS.ErrnoException) => err);
+  if (names instanceof Error) return { problem: { file: fileOrDir, path: [], summary: fsProblem(names, true) } };
+  const files = names.filter((n) => /\.ya?ml$/.test(n) && !n.startsWith('.')).sort().map((n) => join(fileOrDir, n));
+  if (files.length === 0) return { problem: { file: fileOrDir, path: [], summary: 'no policy files in this directory (expected *.yaml or *.yml)' } };
+  return { files };
+}
+
+/** Words for a failed stat/read/readdir; `wantDirectory` when a directory was expected. */
+export function fsProblem(err: NodeJS.ErrnoException, wantDirectory: boolean): string {
+  switch (err.code) {
+    case 'ENOENT':
+      return 'no such file or directory';
+    case 'EACCES':
+    case 'EPERM':
+      return 'cannot read it: permission denied';
+    case 'ENOTDIR':
+      return wantDirectory ? 'expected a directory, found a file' : 'a component of the path is a file, not a directory';
+    case 'EISDIR':
+      return 'expected a file, found a directory';
+    case 'ELOOP':
+      return 'too many levels of symbolic links';
+    default:
+      return `cannot read it: ${err.code ?? err.message}`;
+  }
+}
+
+async function checkFile(file: string): Promise<{ policy: PolicyFile; bytes: Buffer } | { problems: Problem[] }> {
+  const fail = (summary: string, detail?: string): { problems: Problem[] } => ({
+    problems: [detail === undefined ? { file, path: [], summary } : { file, path: [], summary, detail }],
+  });
+  const info = await stat(file).catch((err: NodeJS.ErrnoException) => err);
+  if (info instanceof Error) return fail(fsProblem(info, false));
+  if (info.isDirectory()) return fail('expected a file, found a directory');
+  if (!info.isFile()) return fail('expected a policy file, found a special file');
+  if (info.size > MAX_POLICY_BYTES) return fail(`the file is larger than ${MAX_POLICY_BYTES} bytes; refusing to read it as a policy`);
+  const bytes = await readFile(file).catch((err: NodeJS.ErrnoException) => err);
+  if (bytes instanceof Error) return fail(fsProblem(bytes, false));
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return fail('the file is not valid UTF-8 text');
+  }
+
+  const parsed = parseYamlDocument(text, file);
+  if (!parsed.ok) return { problems: [parsed.problem] };
+  const yaml = parsed.doc;
+  if (yaml.value === undefined || yaml.value === null) {
+    return fail('the file is empty', 'Expected a policy: `version: 1` and `hosts:` with at least one host.');
+  }
+  const schema = checkSchema(yaml.value);
+  const issues = schema.ok ? checkSemantics(schema.document) : schema.issues;
+  if (issues.length > 0 || !schema.ok) {
+    return {
+      problems: issues.map((issue) => {
+        const problem: Problem = { file, path: issue.path, position: yaml.positionOf(issue.path), summary: issue.summary };
+        return issue.detail === undefined ? problem : { ...problem, detail: issue.detail };
+      }),
+    };
+  }
+  return { policy: { file, path: resolve(file), document: schema.document, yaml }, bytes };
+}
+
+// Within a directory each host key and each top-level setting lives in one file.
+function crossFileProblems(documents: readonly PolicyFile[]): Problem[] {
+  const problems: Problem[] = [];
+  const firstSeen = new Map<string, PolicyFile>();
+  const where = (policy: PolicyFile, path: string[]): string => {
+    const p = policy.yaml.positionOf(path);
+    return `${policy.file}:${p.line}:${p.column}`;
+  };
+  for (const policy of documents) {
+    const doc = policy.document;
+    const keys: string[][] = [
+      ...(['timezone', 'defaults', 'healthcheck'] as const).filter((k) => doc[k] !== undefined).map((k) => [k]),
+      ...Object.keys(doc.hosts).map((host) => ['hosts', host]),
+    ];
+    for (const path of keys) {
+      const id = path.join('\0');
+      const earlier = firstSeen.get(id);
+      if (!earlier) {
+        firstSeen.set(id, policy);
+        continue;
+      }
+      const what = path[0] === 'hosts' ? `host "${path[1] ?? ''}"` : `"${path[0] ?? ''}"`;
+      problems.push({
+        file: policy.file,
+        path,
+        position: policy.yaml.positionOf(path),
+        summary: `${what} is also defined in ${where(earlier, path)}`,
+        detail: 'In a policy directory, each host and each of timezone, defaults and healthcheck may be defined in one file only.',
+      });
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,143 @@
+// Resolves a loaded policy for one host: picks the host key (exact name, else
+// the most specific glob), merges `defaults` under each volume (a volume's key
+// replaces the default's value wholesale), applies snapctl's own defaults and
+// converts durations, giving the HostPolicy that plan and apply work on.
+import { resolve as resolvePath } from 'node:path';
+import { SnapctlError } from '../core/errors.js';
+import type { Compression, HostPolicy, LegacyLeftovers, Retention, Schedule, Source, Volume } from '../core/model.js';
+import type { EverySchedule, HostDocument, PolicyDocument, Retention as RetentionDocument, VolumeDefaults, VolumeDocument } from './policy-document.generated.js';
+import { parseDuration } from './duration.js';
+import { matchHost } from './host-glob.js';
+import type { LoadedPolicy, PolicyFile } from './load.js';
+
+export const DEFAULTS = {
+  backupDir: '/backup',
+  mountRoot: '/run/snapctl',
+  compression: 'zstd' as Compression,
+  schedule: 'daily' as const,
+  snapshotSize: '10%ORIGIN',
+  hookTimeoutMs: 5 * 60_000,
+} as const;
+
+export interface ResolveOverrides {
+  /** --backup-dir: replaces every backupDir; a relative path is taken from the working directory. */
+  readonly backupDir?: string;
+  /** The zone used when the policy sets no `timezone` (default: this process's zone). */
+  readonly systemTimezone?: string;
+}
+
+export function resolveHost(loaded: LoadedPolicy, hostname: string, overrides: ResolveOverrides = {}): HostPolicy {
+  const hosts = new Map<string, { host: HostDocument; file: PolicyFile }>();
+  for (const file of loaded.documents) {
+    for (const [key, host] of Object.entries(file.document.hosts)) if (host) hosts.set(key, { host, file });
+  }
+  const keys = [...hosts.keys()];
+  const match = matchHost(keys, hostname);
+  const policyName = loaded.documents.length === 1 ? (loaded.documents[0]?.file ?? '') : loaded.documents.map((d) => d.file).join(', ');
+  if (match.kind === 'none') {
+    throw new SnapctlError('input', `no host key in the policy matches "${hostname}"`, `Host keys: ${keys.join(', ')}. Add the host to the policy, or pass --host NAME.`, { file: policyName });
+  }
+  if (match.kind === 'ambiguous') {
+    const [a, b] = match.keys;
+    throw new SnapctlError('input', `host "${hostname}" matches two globs equally: "${a}" and "${b}"`, 'Add an exact entry for the host, or make one glob more specific.', { file: policyName });
+  }
+  const entry = hosts.get(match.key);
+  if (!entry) throw new Error(`matched host key ${match.key} vanished`);
+  const top = topLevel(loaded.documents.map((d) => d.document));
+  const volumes = Object.entries(entry.host.volumes).flatMap(([name, doc]) => (doc ? [resolveVolume(name, doc, top.defaults ?? {}, hostname)] : []));
+  const policy: HostPolicy = {
+    host: hostname,
+    matchedBy: match.key,
+    backupDir: overrides.backupDir !== undefined ? resolvePath(overrides.backupDir) : (entry.host.backupDir ?? DEFAULTS.backupDir),
+    timezone: top.timezone ?? overrides.systemTimezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
+    mountRoot: entry.host.mountRoot ?? DEFAULTS.mountRoot,
+    volumes,
+  };
+  return top.healthcheck !== undefined ? { ...policy, healthcheck: top.healthcheck } : policy;
+}
+
+// timezone, defaults and healthcheck: load() guarantees each is set in at most one file.
+function topLevel(docs: readonly PolicyDocument[]): Pick<PolicyDocument, 'timezone' | 'defaults' | 'healthcheck'> {
+  const out: { timezone?: string; defaults?: VolumeDefaults; healthcheck?: string } = {};
+  for (const doc of docs) {
+    if (doc.timezone !== undefined) out.timezone = doc.timezone;
+    if (doc.defaults !== undefined) out.defaults = doc.defaults;
+    if (doc.healthcheck !== undefined) out.healthcheck = doc.healthcheck;
+  }
+  return out;
+}
+
+export function resolveVolume(name: string, doc: VolumeDocument, defaults: VolumeDefaults, host: string): Volume {
+  const pick = <K extends keyof VolumeDefaults>(key: K): VolumeDefaults[K] => (doc[key] !== undefined ? doc[key] : defaults[key]);
+  const source = toSource(doc);
+  const hooks = pick('hooks') ?? {};
+  const origin = doc.mount ?? (source.kind === 'path' ? source.path : undefined);
+  const compressionLevel = pick('compressionLevel');
+  const healthcheck = pick('healthcheck');
+  return {
+    name,
+    source,
+    ...(doc.mount !== undefined ? { mount: doc.mount } : {}),
+    schedule: toSchedule(pick('schedule') ?? DEFAULTS.schedule),
+    retention: toRetention(pick('retention') ?? {}),
+    compression: pick('compression') ?? DEFAULTS.compression,
+    ...(compressionLevel !== undefined ? { compressionLevel } : {}),
+    snapshotSize: pick('snapshot')?.size ?? DEFAULTS.snapshotSize,
+    exclude: pick('exclude') ?? [],
+    hooks: {
+      preSnapshot: hooks.preSnapshot ?? [],
+      postSnapshot: hooks.postSnapshot ?? [],
+      timeoutMs: hooks.timeout !== undefined ? durationMs(hooks.timeout) : DEFAULTS.hookTimeoutMs,
+    },
+    lockFiles: pick('lockFiles') ?? [],
+    ...(origin !== undefined ? { legacyPrefix: legacyPrefix(host, origin) } : {}),
+    ...(healthcheck !== undefined ? { healthcheck } : {}),
+    ...(doc.legacy !== undefined ? { legacy: toLegacy(doc.legacy) } : {}),
+  };
+}
+
+/** py_snap's archive name prefix: `<host><mount with every / replaced by _>` (`db01` + `/data` → `db01_data`). */
+export function legacyPrefix(host: string, mount: string): string {
+  return `${host}${mount.replace(/\//g, '_')}`;
+}
+
+function toSource(doc: VolumeDocument): Source {
+  if (doc.lvm !== undefined) {
+    const [vg = '', lv = ''] = doc.lvm.split('/');
+    return { kind: 'lvm', vg, lv };
+  }
+  if (doc.btrfs !== undefined) return { kind: 'btrfs', subvolume: doc.btrfs };
+  if (doc.path !== undefined) return { kind: 'path', path: doc.path };
+  throw new Error('volume without a source passed validation');
+}
+
+function toSchedule(schedule: 'hourly' | 'daily' | 'weekly' | 'monthly' | EverySchedule): Schedule {
+  return typeof schedule === 'string' ? { kind: schedule } : { kind: 'every', ms: durationMs(schedule.every) };
+}
+
+function toRetention(doc: RetentionDocument): Retention {
+  return {
+    ...(doc.keepLast !== undefined ? { last: doc.keepLast } : {}),
+    ...(doc.keepHourly !== undefined ? { hourly: doc.keepHourly } : {}),
+    ...(doc.keepDaily !== undefined ? { daily: doc.keepDaily } : {}),
+    ...(doc.keepWeekly !== undefined ? { weekly: doc.keepWeekly } : {}),
+    ...(doc.keepMonthly !== undefined ? { monthly: doc.keepMonthly } : {}),
+    ...(doc.keepYearly !== undefined ? { yearly: doc.keepYearly } : {}),
+    ...(doc.keepWithin !== undefined ? { withinMs: durationMs(doc.keepWithin), withinText: doc.keepWithin } : {}),
+  };
+}
+
+function toLegacy(doc: NonNullable<VolumeDocument['legacy']>): LegacyLeftovers {
+  const [vg = '', lv = ''] = doc.snapshot?.split('/') ?? [];
+  return {
+    ...(doc.snapshot !== undefined ? { snapshot: { vg, lv } } : {}),
+    ...(doc.mountPoint !== undefined ? { mountPoint: doc.mountPoint } : {}),
+    cleanup: doc.cleanup ?? false,
+  };
+}
+
+function durationMs(text: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new Error(`duration ${text} passed validation but does not parse`);
+  return ms;
+}

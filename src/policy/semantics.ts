@@ -1,0 +1,47 @@
+// Checks the schema cannot express: time zones exist, durations are above
+// zero, host globs are well formed. Runs on a document the schema accepted.
+import type { PolicyDocument, VolumeDefaults, VolumeDocument } from './policy-document.generated.js';
+import { parseDuration } from './duration.js';
+import { globToRegExp, isGlob } from './host-glob.js';
+import type { SchemaIssue } from './schema-errors.js';
+import type { PathSegment } from './problem.js';
+
+export function checkSemantics(doc: PolicyDocument): SchemaIssue[] {
+  const issues: SchemaIssue[] = [];
+  if (doc.timezone !== undefined && !isTimeZone(doc.timezone)) {
+    issues.push({ path: ['timezone'], summary: `unknown time zone "${doc.timezone}"`, detail: 'Expected an IANA time zone name such as Europe/Berlin, America/New_York or UTC.' });
+  }
+  if (doc.defaults) issues.push(...durationIssues(['defaults'], doc.defaults));
+  for (const [hostKey, host] of Object.entries(doc.hosts)) {
+    if (!host) continue;
+    if (isGlob(hostKey) && !globToRegExp(hostKey)) {
+      issues.push({ path: ['hosts', hostKey], summary: `malformed host glob "${hostKey}"`, detail: 'A [ must be closed by ] and enclose at least one character.' });
+    }
+    for (const [name, volume] of Object.entries(host.volumes)) {
+      if (volume) issues.push(...durationIssues(['hosts', hostKey, 'volumes', name], volume));
+    }
+  }
+  return issues;
+}
+
+/** Whether the platform's time zone database knows `name`. */
+export function isTimeZone(name: string): boolean {
+  if (/^[+-]/.test(name)) return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function durationIssues(base: readonly PathSegment[], settings: VolumeDefaults | VolumeDocument): SchemaIssue[] {
+  const fields: [PathSegment[], string | undefined][] = [
+    [['schedule', 'every'], typeof settings.schedule === 'object' ? settings.schedule.every : undefined],
+    [['retention', 'keepWithin'], settings.retention?.keepWithin],
+    [['hooks', 'timeout'], settings.hooks?.timeout],
+  ];
+  return fields
+    .filter(([, text]) => text !== undefined && parseDuration(text) === 0)
+    .map(([path, text]) => ({ path: [...base, ...path], summary: `expected a duration above zero, found "${text ?? ''}"` }));
+}
