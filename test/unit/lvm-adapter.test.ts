@@ -1,0 +1,100 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createLvmAdapter, observeLvm } from '../../src/adapters/lvm-adapter.js';
+import { LvmError } from '../../src/adapters/lvm-commands.js';
+import { capturedReply, fakeBin, fixture } from '../helpers/fake-bin.js';
+import type { FakeBin, FakeReply } from '../helpers/fake-bin.js';
+
+async function withBin<T>(commands: Record<string, FakeReply | FakeReply[]>, fn: (bin: FakeBin) => Promise<T>): Promise<T> {
+  const bin = fakeBin(commands);
+  bin.install();
+  try {
+    return await fn(bin);
+  } finally {
+    await bin.cleanup();
+  }
+}
+
+test('observeLvm reads VGs and LVs with JSON reports in bytes', () =>
+  withBin({ vgs: { stdout: fixture('vgs-thin-fill.json') }, lvs: { stdout: fixture('lvs-cycle-snapshot.json') } }, async (bin) => {
+    const state = await observeLvm({ isRoot: true });
+    assert.equal(state.available, true);
+    assert.equal(state.available && state.vgs[0]?.freeBytes, 16777216);
+    assert.equal(state.available && state.lvs.length, 3);
+    assert.deepEqual(bin.argvOf('vgs')[0], ['--reportformat', 'json', '-o', 'vg_name,vg_free,vg_extent_size,vg_size', '--units', 'b', '--nosuffix']);
+    assert.deepEqual(bin.argvOf('lvs')[0], [
+      '--reportformat', 'json', '-o', 'lv_name,vg_name,lv_path,lv_attr,lv_size,origin,snap_percent,data_percent,pool_lv,lv_dm_path,lv_tags', '--units', 'b', '--nosuffix',
+    ]);
+  }));
+
+test('observeLvm without lvm2 installed: unavailable with a reason, no exception', () =>
+  withBin({}, async () => {
+    const state = await observeLvm({ isRoot: true });
+    assert.deepEqual(state, { available: false, reason: 'vgs not found (is lvm2 installed?)' });
+  }));
+
+test('observeLvm when not root: unavailable without running anything', () =>
+  withBin({ vgs: { stdout: fixture('vgs-cycle.json') } }, async (bin) => {
+    assert.deepEqual(await observeLvm({ isRoot: false }), { available: false, reason: 'not running as root' });
+    assert.deepEqual(bin.calls(), []);
+  }));
+
+test('observeLvm when vgs fails: unavailable with its message', () =>
+  withBin({ vgs: { exitCode: 5, stderr: '  /run/lock/lvm/V_vg0:aux: open failed: Permission denied\n' } }, async () => {
+    assert.deepEqual(await observeLvm({ isRoot: true }), { available: false, reason: '/run/lock/lvm/V_vg0:aux: open failed: Permission denied' });
+  }));
+
+test('classic snapshot: lvcreate -qq with -L in bytes and one --addtag per tag', () =>
+  withBin({ lvcreate: { exitCode: 0 } }, async (bin) => {
+    await createLvmAdapter().createSnapshot({ vg: 'vg0', origin: 'lv_data', name: 's1', sizeBytes: 20971520, thin: false, tags: ['snapctl', 'snapctl_volume_data'] });
+    assert.deepEqual(bin.argvOf('lvcreate'), [['-qq', '--snapshot', '--name', 's1', '--size', '20971520b', '--addtag', 'snapctl', '--addtag', 'snapctl_volume_data', 'vg0/lv_data']]);
+  }));
+
+test('thin snapshot: no size, activation skip off (--setactivationskip n, i.e. -kn)', () =>
+  withBin({ lvcreate: capturedReply('lvcreate-thin-snapshot') }, async (bin) => {
+    await createLvmAdapter().createSnapshot({ vg: 'vg0', origin: 'thin_lv', name: 's1', thin: true, tags: ['snapctl'] });
+    assert.deepEqual(bin.argvOf('lvcreate'), [['-qq', '--snapshot', '--name', 's1', '--setactivationskip', 'n', '--addtag', 'snapctl', 'vg0/thin_lv']]);
+  }));
+
+test('lvcreate failure is an LvmError carrying the classified failure', () =>
+  withBin({ lvcreate: capturedReply('lvcreate-insufficient') }, async () => {
+    await assert.rejects(
+      createLvmAdapter().createSnapshot({ vg: 'vg0', origin: 'lv_data', name: 's1', sizeBytes: 52 * 2 ** 20, thin: false, tags: [] }),
+      (e: unknown) => e instanceof LvmError && e.failure.kind === 'insufficient-space' && e.failure.requiredExtents === 13 && e.kind === 'operation',
+    );
+  }));
+
+test('activate runs lvchange -ay -K', () =>
+  withBin({ lvchange: { exitCode: 0 } }, async (bin) => {
+    await createLvmAdapter().activate('vg0', 'thin_snap');
+    assert.deepEqual(bin.argvOf('lvchange'), [['-ay', '-K', 'vg0/thin_snap']]);
+  }));
+
+test('remove retries while in use, settling udev between attempts', () =>
+  withBin({ lvremove: [{ ...capturedReply('lvremove-inuse'), times: 2 }, capturedReply('lvremove-ok')], udevadm: { exitCode: 0 } }, async (bin) => {
+    assert.equal(await createLvmAdapter({ removeRetryDelaysMs: [1, 1, 1] }).remove('vg0', 'snap'), 'removed');
+    assert.deepEqual(bin.calls().map((c) => c.cmd), ['lvremove', 'udevadm', 'lvremove', 'udevadm', 'lvremove']);
+    assert.deepEqual(bin.argvOf('lvremove')[0], ['-f', 'vg0/snap']);
+  }));
+
+test('remove gives up after its attempts and names them', () =>
+  withBin({ lvremove: capturedReply('lvremove-inuse') }, async (bin) => {
+    await assert.rejects(createLvmAdapter({ removeRetryDelaysMs: [1] }).remove('vg0', 'snap'), /removing vg0\/snap failed after 2 attempts/);
+    assert.equal(bin.argvOf('lvremove').length, 2);
+  }));
+
+test('remove of a missing LV is "absent", not an error (idempotent cleanup)', () =>
+  withBin({ lvremove: capturedReply('lvremove-notfound') }, async () => {
+    assert.equal(await createLvmAdapter().remove('vg0', 'snap'), 'absent');
+  }));
+
+test('snapshotState reads attr and percent of one LV', () =>
+  withBin({ lvs: { stdout: fixture('lvs-overflow.json') } }, async (bin) => {
+    assert.deepEqual(await createLvmAdapter().snapshotState('vg0', 'small_snap'), { attr: 'swi-I-s---', percent: 100, invalid: true });
+    assert.equal(bin.argvOf('lvs')[0]?.at(-1), 'vg0/small_snap');
+  }));
+
+test('snapshotState of a missing LV is an lv-not-found LvmError', () =>
+  withBin({ lvs: capturedReply('lvs-notfound') }, async () => {
+    await assert.rejects(createLvmAdapter().snapshotState('vg0', 'nonexistent'), (e: unknown) => e instanceof LvmError && e.failure.kind === 'lv-not-found');
+  }));
