@@ -1,7 +1,70 @@
-// snapctl validate (placeholder until the command lands).
-import { SnapctlError } from '../../core/errors.js';
+// snapctl validate: check a policy file or directory without touching anything.
+import { parseArgs } from 'node:util';
+import { SnapctlError, formatError } from '../../core/errors.js';
+import { EXIT } from '../exit-codes.js';
+import { checkPolicy } from '../../policy/load.js';
+import { toError } from '../../policy/problem.js';
 
-// eslint-disable-next-line @typescript-eslint/require-await
-export async function run(_argv: string[]): Promise<number> {
-  throw new SnapctlError('input', 'snapctl validate is not implemented yet');
+const HELP = `NAME
+    snapctl validate - check a backup policy
+
+SYNOPSIS
+    snapctl validate --policy FILE|DIR
+
+DESCRIPTION
+    Reads the policy FILE, or every *.yaml and *.yml file of DIR (in name
+    order, read as one policy), and checks its YAML syntax, its keys and
+    values against the policy schema, time zones and durations, and that no
+    host (nor timezone, defaults, healthcheck) is defined in two files.
+    Nothing on the system is read or changed besides the policy files.
+
+    For each valid file it prints "ok: FILE (N hosts, M volumes)" on stdout.
+    Each problem is printed on stderr as one paragraph:
+        error: FILE:LINE:COLUMN: KEY.PATH: what is wrong
+
+OPTIONS
+    --policy FILE|DIR
+        The policy file or directory to check (required).
+    -h, --help
+        Show this help.
+
+EXIT STATUS
+    0   the policy is valid
+    1   the policy has problems, or the command line is wrong
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  let values: { policy?: string | undefined; help?: boolean | undefined };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { policy: { type: 'string' }, help: { type: 'boolean', short: 'h' }, 'no-color': { type: 'boolean' } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    throw new SnapctlError('input', err instanceof Error ? err.message : String(err), 'Run `snapctl validate --help` for usage.');
+  }
+  if (values.help) {
+    process.stdout.write(HELP);
+    return EXIT.ok;
+  }
+  if (values.policy === undefined || values.policy === '') {
+    throw new SnapctlError('input', 'missing --policy FILE|DIR', 'Run `snapctl validate --help` for usage.');
+  }
+
+  const check = await checkPolicy(values.policy);
+  const failed = new Set(check.problems.map((p) => p.file));
+  for (const policy of check.documents) {
+    if (failed.has(policy.file)) continue;
+    const hosts = Object.values(policy.document.hosts);
+    const volumes = hosts.reduce((n, host) => n + Object.keys(host?.volumes ?? {}).length, 0);
+    process.stdout.write(`ok: ${policy.file} (${plural(hosts.length, 'host')}, ${plural(volumes, 'volume')})\n`);
+  }
+  for (const problem of check.problems) process.stderr.write(`${formatError(toError(problem))}\n`);
+  return check.problems.length === 0 ? EXIT.ok : EXIT.error;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
