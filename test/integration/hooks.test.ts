@@ -1,0 +1,225 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { displayArgv, formatDuration, runHooks, withSnapshotHooks } from '../../src/apply/hooks.js';
+import type { HookOptions } from '../../src/apply/hooks.js';
+import type { Hooks } from '../../src/core/model.js';
+import { SnapctlError } from '../../src/core/errors.js';
+
+function collectingLog(): { lines: string[]; info(m: string): void; warn(m: string): void } {
+  const lines: string[] = [];
+  return { lines, info: (m) => lines.push(`INFO ${m}`), warn: (m) => lines.push(`WARN ${m}`) };
+}
+
+async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'snapctl-hooks-'));
+  try {
+    await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function options(extra: Partial<HookOptions> = {}): HookOptions & { log: ReturnType<typeof collectingLog> } {
+  const log = collectingLog();
+  return { phase: 'preSnapshot', timeoutMs: 10_000, env: { SNAPCTL_VOLUME: 'data', SNAPCTL_HOST: 'db01' }, log, signal: new AbortController().signal, ...extra } as HookOptions & {
+    log: ReturnType<typeof collectingLog>;
+  };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test('runs the hooks in order with SNAPCTL_VOLUME, SNAPCTL_HOST and SNAPCTL_PHASE in the environment', () =>
+  withDir(async (dir) => {
+    const out = join(dir, 'out');
+    await runHooks(
+      [
+        ['sh', '-c', 'echo "1 $SNAPCTL_PHASE $SNAPCTL_VOLUME $SNAPCTL_HOST" >> "$0"', out],
+        ['sh', '-c', 'echo 2 >> "$0"', out],
+      ],
+      options(),
+    );
+    assert.equal(await readFile(out, 'utf8'), '1 preSnapshot data db01\n2\n');
+  }));
+
+test('never uses a shell: `;` and `$(...)` in an argument are passed literally', () =>
+  withDir(async (dir) => {
+    const opts = options({ cwd: dir });
+    await runHooks([['printf', '%s\\n', 'x; touch injected', '$(touch substituted)', '`touch backtick`']], opts);
+    assert.deepEqual(await readdir(dir), []);
+    assert.deepEqual(
+      opts.log.lines.filter((l) => l.startsWith('INFO preSnapshot hook 1: ') && !/running|ok \(/.test(l)),
+      ['INFO preSnapshot hook 1: x; touch injected', 'INFO preSnapshot hook 1: $(touch substituted)', 'INFO preSnapshot hook 1: `touch backtick`'],
+    );
+  }));
+
+test('stops at the first failing hook and reports its exit code and the last stderr line', () =>
+  withDir(async (dir) => {
+    const marker = join(dir, 'second-ran');
+    const opts = options();
+    await assert.rejects(
+      runHooks(
+        [
+          ['sh', '-c', 'echo starting; echo "first line" >&2; echo "not master" >&2; exit 3'],
+          ['touch', marker],
+        ],
+        opts,
+      ),
+      (err: unknown) => {
+        assert.ok(err instanceof SnapctlError);
+        assert.equal(err.kind, 'operation');
+        assert.equal(err.summary, "preSnapshot hook 1 (`sh -c 'echo starting; echo \"first line\" >&2; echo \"not mast…`) failed: exit 3: not master");
+        assert.equal(err.detail, 'first line\nnot master');
+        return true;
+      },
+    );
+    await assert.rejects(readFile(marker), { code: 'ENOENT' });
+    assert.ok(opts.log.lines.includes('INFO preSnapshot hook 1: starting'));
+    assert.ok(opts.log.lines.includes('INFO preSnapshot hook 1 (stderr): not master'));
+  }));
+
+test('a timeout kills a `sleep 60` hook promptly and says so', { timeout: 30_000 }, async () => {
+  await assert.rejects(runHooks([['sleep', '60']], options({ timeoutMs: 300 })), {
+    summary: 'preSnapshot hook 1 (`sleep 60`) timed out after 300ms',
+  });
+});
+
+test('a timeout kills the whole process group, including what the hook started', { timeout: 30_000 }, async () => {
+  const opts = options({ timeoutMs: 500, phase: 'postSnapshot' });
+  await assert.rejects(runHooks([['sh', '-c', 'sleep 61 & echo "child $!"; wait']], opts), {
+    summary: "postSnapshot hook 1 (`sh -c 'sleep 61 & echo \"child $!\"; wait'`) timed out after 500ms",
+  });
+  const line = opts.log.lines.find((l) => l.startsWith('INFO postSnapshot hook 1: child '));
+  assert.ok(line, `the hook printed its background child's pid: ${opts.log.lines.join(' | ')}`);
+  const pid = Number(line.split(' ').pop());
+  for (let i = 0; i < 40 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(isAlive(pid), false, `background sleep ${pid} must be killed with its hook`);
+});
+
+test('a hook that ignores SIGTERM is killed with SIGKILL after the grace period', { timeout: 30_000 }, async () => {
+  await assert.rejects(runHooks([['sh', '-c', "trap '' TERM; sleep 60"]], options({ timeoutMs: 200, killGraceMs: 300 })), /timed out after 200ms/);
+});
+
+test('aborting the signal kills the running hook and starts no further hook', { timeout: 30_000 }, () =>
+  withDir(async (dir) => {
+    const marker = join(dir, 'second-ran');
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 200);
+    await assert.rejects(runHooks([['sleep', '60'], ['touch', marker]], options({ signal: controller.signal })), {
+      summary: 'preSnapshot hook 1 (`sleep 60`) interrupted',
+    });
+    await assert.rejects(readFile(marker), { code: 'ENOENT' });
+  }));
+
+test('a missing command is reported as not found', async () => {
+  await assert.rejects(runHooks([['snapctl-no-such-command', '--x']], options()), {
+    summary: 'preSnapshot hook 1 (`snapctl-no-such-command --x`) failed: command not found: snapctl-no-such-command',
+  });
+});
+
+function hooks(dir: string, pre: string[][] = [['sh', '-c', `echo pre >> ${dir}/order`]]): Hooks {
+  return { preSnapshot: pre, postSnapshot: [['sh', '-c', `echo post >> ${dir}/order`]], timeoutMs: 10_000 };
+}
+
+test('withSnapshotHooks runs pre, take, post in that order and returns what take returned', () =>
+  withDir(async (dir) => {
+    const { log, env, signal } = options();
+    const value = await withSnapshotHooks(
+      hooks(dir),
+      async () => {
+        await readFile(join(dir, 'order'));
+        return 'snapshot';
+      },
+      { log, env, signal },
+    );
+    assert.equal(value, 'snapshot');
+    assert.equal(await readFile(join(dir, 'order'), 'utf8'), 'pre\npost\n');
+  }));
+
+test('postSnapshot runs even when take throws, and the take error is what is thrown', () =>
+  withDir(async (dir) => {
+    const { log, env, signal } = options();
+    const boom = new SnapctlError('operation', 'lvcreate failed');
+    await assert.rejects(
+      withSnapshotHooks(hooks(dir), () => Promise.reject(boom), { log, env, signal }),
+      (err) => err === boom,
+    );
+    assert.equal(await readFile(join(dir, 'order'), 'utf8'), 'pre\npost\n');
+  }));
+
+test('a failing preSnapshot hook skips take (no snapshot) but still runs postSnapshot', () =>
+  withDir(async (dir) => {
+    const { log, env, signal } = options();
+    let taken = false;
+    await assert.rejects(
+      withSnapshotHooks(
+        hooks(dir, [
+          ['sh', '-c', `echo pre >> ${dir}/order`],
+          ['false'],
+        ]),
+        () => {
+          taken = true;
+          return Promise.resolve('snapshot');
+        },
+        { log, env, signal },
+      ),
+      { summary: 'preSnapshot hook 2 (`false`) failed: exit 1' },
+    );
+    assert.equal(taken, false);
+    assert.equal(await readFile(join(dir, 'order'), 'utf8'), 'pre\npost\n');
+  }));
+
+test('a failing postSnapshot after a good take releases what take returned and throws the post error', async () => {
+    const { log, env, signal } = options();
+    const released: string[] = [];
+    await assert.rejects(
+      withSnapshotHooks(
+        { preSnapshot: [], postSnapshot: [['sh', '-c', 'echo "unlock failed" >&2; exit 2']], timeoutMs: 10_000 },
+        () => Promise.resolve('snap-1'),
+        { log, env, signal, release: (v) => Promise.resolve(void released.push(v)) },
+      ),
+      { summary: "postSnapshot hook 1 (`sh -c 'echo \"unlock failed\" >&2; exit 2'`) failed: exit 2: unlock failed" },
+    );
+    assert.deepEqual(released, ['snap-1']);
+});
+
+test('an interrupt during take does not cancel postSnapshot', () =>
+  withDir(async (dir) => {
+    const { log, env } = options();
+    const controller = new AbortController();
+    await assert.rejects(
+      withSnapshotHooks(
+        hooks(dir),
+        () => {
+          controller.abort();
+          return Promise.reject(new SnapctlError('operation', 'interrupted by SIGTERM'));
+        },
+        { log, env, signal: controller.signal },
+      ),
+      { summary: 'interrupted by SIGTERM' },
+    );
+    assert.equal(await readFile(join(dir, 'order'), 'utf8'), 'pre\npost\n');
+  }));
+
+test('nothing runs when the run was interrupted before the hooks started', () =>
+  withDir(async (dir) => {
+    const { log, env } = options();
+    const controller = new AbortController();
+    controller.abort();
+    await assert.rejects(withSnapshotHooks(hooks(dir), () => Promise.resolve('x'), { log, env, signal: controller.signal }));
+    await assert.rejects(readFile(join(dir, 'order')), { code: 'ENOENT' });
+  }));
+
+test('formats durations and argv for messages', () => {
+  assert.deepEqual([300_000, 90_000, 1500, 250, 3_600_000, 60_000].map(formatDuration), ['5m', '1m30s', '1.5s', '250ms', '1h', '1m']);
+  assert.equal(displayArgv(['mongo', '--eval', 'db.fsyncLock()']), "mongo --eval 'db.fsyncLock()'");
+});
