@@ -179,17 +179,17 @@ test('a failing preSnapshot hook skips take (no snapshot) but still runs postSna
   }));
 
 test('a failing postSnapshot after a good take releases what take returned and throws the post error', async () => {
-    const { log, env, signal } = options();
-    const released: string[] = [];
-    await assert.rejects(
-      withSnapshotHooks(
-        { preSnapshot: [], postSnapshot: [['sh', '-c', 'echo "unlock failed" >&2; exit 2']], timeoutMs: 10_000 },
-        () => Promise.resolve('snap-1'),
-        { log, env, signal, release: (v) => Promise.resolve(void released.push(v)) },
-      ),
-      { summary: "postSnapshot hook 1 (`sh -c 'echo \"unlock failed\" >&2; exit 2'`) failed: exit 2: unlock failed" },
-    );
-    assert.deepEqual(released, ['snap-1']);
+  const { log, env, signal } = options();
+  const released: string[] = [];
+  await assert.rejects(
+    withSnapshotHooks(
+      { preSnapshot: [], postSnapshot: [['sh', '-c', 'echo "unlock failed" >&2; exit 2']], timeoutMs: 10_000 },
+      () => Promise.resolve('snap-1'),
+      { log, env, signal, release: (v) => Promise.resolve(void released.push(v)) },
+    ),
+    { summary: "postSnapshot hook 1 (`sh -c 'echo \"unlock failed\" >&2; exit 2'`) failed: exit 2: unlock failed" },
+  );
+  assert.deepEqual(released, ['snap-1']);
 });
 
 test('an interrupt during take does not cancel postSnapshot', () =>
