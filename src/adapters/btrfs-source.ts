@@ -1,0 +1,123 @@
+// The `btrfs` source: a read-only snapshot of the subvolume, archived, then
+// deleted. Snapshots are named `.snapctl-<volume>-<runStamp>` so a later run
+// recognises the leftovers of a crashed one.
+import { readFile, readdir, realpath, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { SnapctlError } from '../core/errors.js';
+import type { Volume } from '../core/model.js';
+import type { PreparedSource, SourceDriver, TakeContext } from '../apply/source.js';
+import { commandLine, runTool } from './run-tool.js';
+
+/** A btrfs subvolume's root directory always has inode 256. */
+const SUBVOLUME_ROOT_INODE = 256;
+const STAMP = '\\d{8}T\\d{6}Z';
+
+function subvolumeOf(volume: Volume): string {
+  if (volume.source.kind !== 'btrfs') throw new Error(`btrfs source driver given a ${volume.source.kind} volume (this is a bug)`);
+  return volume.source.subvolume;
+}
+
+export function snapshotName(volume: string, runStamp: string): string {
+  return `.snapctl-${volume}-${runStamp}`;
+}
+
+function isSnapshotName(name: string, volume: string): boolean {
+  const escaped = volume.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`^\\.snapctl-${escaped}-${STAMP}$`).test(name);
+}
+
+/** Mount points from /proc/self/mountinfo (field 5, octal escapes decoded). */
+async function mountPoints(): Promise<Set<string>> {
+  const text = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+  const points = new Set<string>();
+  for (const line of text.split('\n')) {
+    const field = line.split(' ')[4];
+    if (field !== undefined) points.add(field.replace(/\\([0-7]{3})/g, (_m, oct: string) => String.fromCharCode(parseInt(oct, 8))));
+  }
+  return points;
+}
+
+/**
+ * Where snapshots of `subvolume` go: next to it, unless the subvolume is
+ * itself a mount point (`-o subvol=…`), whose parent directory may belong to
+ * another filesystem; then inside it (snapshots are not recursive, so later
+ * snapshots only see an empty directory there).
+ */
+export async function snapshotDir(subvolume: string): Promise<string> {
+  const real = await realpath(subvolume);
+  return (await mountPoints()).has(real) ? real : dirname(real);
+}
+
+async function isSubvolumeRoot(path: string): Promise<boolean> {
+  const st = await stat(path).catch(() => undefined);
+  return st !== undefined && st.isDirectory() && st.ino === SUBVOLUME_ROOT_INODE;
+}
+
+/** Snapshots left by crashed runs for these volumes (absolute paths, sorted). */
+export async function listBtrfsLeftovers(subvolumes: readonly { volume: string; subvolume: string }[]): Promise<string[]> {
+  const found = new Set<string>();
+  for (const { volume, subvolume } of subvolumes) {
+    const real = await realpath(subvolume).catch(() => undefined);
+    if (real === undefined) continue;
+    // Both places a snapshot can be, whichever applies today (mounts change).
+    for (const dir of new Set([dirname(real), real])) {
+      const names = await readdir(dir).catch(() => [] as string[]);
+      for (const name of names) {
+        if (isSnapshotName(name, volume) && (await isSubvolumeRoot(join(dir, name)))) found.add(join(dir, name));
+      }
+    }
+  }
+  return [...found].sort();
+}
+
+/** Deletes a snapshot snapctl made; succeeds when it is already gone. Refuses any other name. */
+export async function deleteBtrfsSnapshot(path: string): Promise<void> {
+  if (!/^\.snapctl-.+-\d{8}T\d{6}Z$/.test(basename(path))) {
+    throw new SnapctlError('operation', `refusing to delete ${path}: not a snapctl snapshot name`);
+  }
+  if (!(await isSubvolumeRoot(path))) {
+    const exists = await stat(path).then(
+      () => true,
+      () => false,
+    );
+    if (!exists) return;
+    throw new SnapctlError('operation', `refusing to delete ${path}: not a btrfs subvolume`);
+  }
+  const args = ['subvolume', 'delete', path];
+  const r = await runTool('btrfs', args);
+  if (r.exitCode !== 0) {
+    throw new SnapctlError('operation', `could not delete btrfs snapshot ${path}: ${r.stderr.trim()}`, commandLine('btrfs', args));
+  }
+}
+
+export const btrfsSource: SourceDriver = {
+  async preflight(volume: Volume, _ctx: TakeContext): Promise<void> {
+    const subvolume = subvolumeOf(volume);
+    const args = ['subvolume', 'show', subvolume];
+    const r = await runTool('btrfs', args);
+    if (r.missing) throw new SnapctlError('preflight', `volume ${volume.name}: the btrfs tool is not installed (btrfs-progs)`);
+    if (r.exitCode !== 0) {
+      throw new SnapctlError('preflight', `volume ${volume.name}: ${subvolume} is not a btrfs subvolume`, `${commandLine('btrfs', args)}: ${r.stderr.trim()}`);
+    }
+  },
+
+  async take(volume: Volume, ctx: TakeContext): Promise<PreparedSource> {
+    const subvolume = subvolumeOf(volume);
+    const snapshot = join(await snapshotDir(subvolume), snapshotName(volume.name, ctx.runStamp));
+    const args = ['subvolume', 'snapshot', '-r', subvolume, snapshot];
+    ctx.log.info(`btrfs snapshot ${subvolume} → ${snapshot}`);
+    const r = await runTool('btrfs', args);
+    if (r.exitCode !== 0) {
+      throw new SnapctlError('operation', `volume ${volume.name}: btrfs snapshot of ${subvolume} failed: ${r.stderr.trim()}`, commandLine('btrfs', args));
+    }
+    return {
+      dir: snapshot,
+      // A btrfs snapshot cannot overflow: it stays what it was when taken.
+      verify: () => Promise.resolve(undefined),
+      release: async () => {
+        await deleteBtrfsSnapshot(snapshot);
+        ctx.log.info(`deleted btrfs snapshot ${snapshot}`);
+      },
+    };
+  },
+};
