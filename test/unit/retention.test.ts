@@ -88,7 +88,7 @@ function assertPartition(items: readonly Item[], rules: Retention): void {
   const out = [...keep.map((k) => k.item), ...remove];
   assert.equal(out.length, items.length, 'keep + remove has as many items as the input');
   assert.deepEqual(new Set(out), new Set(items), 'keep + remove is exactly the input');
-  for (const k of keep) assert.ok(k.reasons.length > 0, `kept ${(k.item as Item).id} has a reason`);
+  for (const k of keep) assert.ok(k.reasons.length > 0, `kept ${k.item.id} has a reason`);
 }
 
 for (const [name, rules] of Object.entries(POLICIES)) {
