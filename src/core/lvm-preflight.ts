@@ -1,17 +1,27 @@
 // What plan can tell in advance about an LVM snapshot from the observed
 // `lvs`/`vgs` state: a missing origin or too little free space in the VG.
 import type { Diagnostic, LvmState, Volume } from './model.js';
+import { checkFreeSpace, parseSnapshotSize, snapshotBytes } from './snapshot-size.js';
 
 export function lvmPreflight(volume: Volume, lvm: LvmState): Diagnostic[] {
   if (volume.source.kind !== 'lvm' || !lvm.available) return [];
   const { vg, lv } = volume.source;
+  const error = (message: string): Diagnostic[] => [{ severity: 'error', volume: volume.name, message }];
   const group = lvm.vgs.find((g) => g.name === vg);
-  if (!group) {
-    return [{ severity: 'error', volume: volume.name, message: `volume group ${vg} not found: apply will fail for this volume` }];
-  }
+  if (!group) return error(`volume group ${vg} not found: apply will fail for this volume`);
   const origin = lvm.lvs.find((l) => l.vg === vg && l.name === lv);
-  if (!origin) {
-    return [{ severity: 'error', volume: volume.name, message: `logical volume ${vg}/${lv} not found: apply will fail for this volume` }];
-  }
-  return [];
+  if (!origin) return error(`logical volume ${vg}/${lv} not found: apply will fail for this volume`);
+  // Thin snapshots take no space up front.
+  if (origin.attr.startsWith('V') && origin.pool !== '') return [];
+  const size = parseSnapshotSize(volume.snapshotSize);
+  if (!size.ok) return error(size.error);
+  const bytes = snapshotBytes(size.value, {
+    originBytes: origin.sizeBytes,
+    vgFreeBytes: group.freeBytes,
+    extentBytes: group.extentBytes,
+    ...(group.sizeBytes !== undefined ? { vgSizeBytes: group.sizeBytes } : {}),
+  });
+  if (!bytes.ok) return error(bytes.error);
+  const short = checkFreeSpace({ vg, origin: `${vg}/${lv}`, needBytes: bytes.value, freeBytes: group.freeBytes, extentBytes: group.extentBytes });
+  return short ? error(`not enough space for the snapshot: ${short}; apply will fail for this volume`) : [];
 }

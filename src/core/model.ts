@@ -216,6 +216,8 @@ export interface CleanupAction {
   readonly path: string;
   readonly target: CleanupTarget;
   readonly reason: string;
+  /** A py_snap leftover the policy allows removing (an untagged snapshot). */
+  readonly legacy?: true;
 }
 
 export type Action = CreateAction | DeleteAction | CleanupAction;

@@ -5,6 +5,7 @@ import type {
   Action,
   Archive,
   CleanupAction,
+  CleanupTarget,
   Diagnostic,
   HostPolicy,
   Kept,
@@ -17,6 +18,7 @@ import { applyRetention } from './retention.js';
 import { dueness } from './schedule.js';
 import { describeSource } from './describe.js';
 import { lvmPreflight } from './lvm-preflight.js';
+import { findLeftovers, findLegacyLeftovers, type LegacyLeftover } from './lvm-leftovers.js';
 
 /** Joins path segments with "/" (core code may not import node:path). */
 function join(dir: string, name: string): string {
@@ -28,69 +30,51 @@ export function hostDir(policy: HostPolicy): string {
 }
 
 /** Cleanup of leftovers of interrupted runs: mounts first, then snapshots, then files. */
-function cleanupActions(policy: HostPolicy, observed: Observed, dir: string): CleanupAction[] {
+function cleanupActions(policy: HostPolicy, observed: Observed, dir: string): { actions: CleanupAction[]; diagnostics: Diagnostic[] } {
   const volumeNames = new Set(policy.volumes.map((v) => v.name));
   const actions: CleanupAction[] = [];
-  const mountRoot = policy.mountRoot.replace(/\/+$/, '');
-  for (const mount of observed.mounts) {
-    if (!mount.target.startsWith(`${mountRoot}/`)) continue;
-    const volume = mount.target.slice(mountRoot.length + 1).split('/')[0];
-    actions.push({
-      type: 'cleanup',
-      ...(volume !== undefined && volumeNames.has(volume) ? { volume } : {}),
-      archive: mount.target,
-      path: mount.target,
-      target: { kind: 'mount', target: mount.target },
-      reason: `snapshot of ${mount.source} still mounted under snapctl's mount root (interrupted run)`,
-    });
-  }
-  if (observed.lvm.available) {
-    for (const lv of observed.lvm.lvs) {
-      if (!lv.tags.includes('snapctl')) continue;
-      const volumeTag = lv.tags.find((t) => t.startsWith('snapctl_volume_'));
-      const volume = volumeTag?.slice('snapctl_volume_'.length);
-      actions.push({
-        type: 'cleanup',
-        ...(volume !== undefined ? { volume } : {}),
-        archive: `${lv.vg}/${lv.name}`,
-        path: lv.path,
-        target: { kind: 'lvm-snapshot', vg: lv.vg, lv: lv.name },
-        reason: `snapshot left by an interrupted run (tagged "snapctl")`,
-      });
+  const diagnostics: Diagnostic[] = [];
+  const display = (t: CleanupTarget): { archive: string; path: string } => {
+    switch (t.kind) {
+      case 'mount':
+        return { archive: t.target, path: t.target };
+      case 'lvm-snapshot':
+        return { archive: `${t.vg}/${t.lv}`, path: `/dev/${t.vg}/${t.lv}` };
+      case 'btrfs-snapshot':
+      case 'file':
+        return { archive: t.path, path: t.path };
     }
+  };
+  const legacy = policy.volumes.flatMap((v) => (v.legacy ? findLegacyLeftovers(observed.lvm, observed.mounts, v.legacy, v.name) : []));
+  const found = [...findLeftovers(observed.lvm, observed.mounts, policy.mountRoot), ...legacy];
+  // Mounts before snapshots: a snapshot cannot be removed while mounted.
+  found.sort((a, b) => Number(a.target.kind !== 'mount') - Number(b.target.kind !== 'mount'));
+  for (const leftover of found) {
+    const isLegacy = 'cleanup' in leftover;
+    if (isLegacy && !(leftover as LegacyLeftover).cleanup) {
+      diagnostics.push({ severity: 'warning', ...(leftover.volume !== undefined ? { volume: leftover.volume } : {}), message: leftover.reason });
+      continue;
+    }
+    const volume = leftover.volume !== undefined && volumeNames.has(leftover.volume) ? { volume: leftover.volume } : {};
+    actions.push({ type: 'cleanup', ...volume, ...display(leftover.target), target: leftover.target, reason: leftover.reason, ...(isLegacy ? { legacy: true } : {}) });
   }
   for (const path of observed.btrfsLeftovers) {
-    actions.push({
-      type: 'cleanup',
-      archive: path,
-      path,
-      target: { kind: 'btrfs-snapshot', path },
-      reason: 'btrfs snapshot left by an interrupted run',
-    });
+    actions.push({ type: 'cleanup', archive: path, path, target: { kind: 'btrfs-snapshot', path }, reason: 'btrfs snapshot left by an interrupted run' });
   }
   for (const other of observed.others) {
     if (other.volume === undefined || !volumeNames.has(other.volume)) continue;
-    if (other.kind === 'partial') {
-      actions.push({
-        type: 'cleanup',
-        volume: other.volume,
-        archive: other.file,
-        path: join(dir, other.file),
-        target: { kind: 'file', path: join(dir, other.file) },
-        reason: 'incomplete archive of an interrupted run',
-      });
-    } else if (other.kind === 'orphan-sidecar') {
-      actions.push({
-        type: 'cleanup',
-        volume: other.volume,
-        archive: other.file,
-        path: join(dir, other.file),
-        target: { kind: 'file', path: join(dir, other.file) },
-        reason: 'checksum file whose archive is gone',
-      });
-    }
+    if (other.kind !== 'partial' && other.kind !== 'orphan-sidecar') continue;
+    const path = join(dir, other.file);
+    actions.push({
+      type: 'cleanup',
+      volume: other.volume,
+      archive: other.file,
+      path,
+      target: { kind: 'file', path },
+      reason: other.kind === 'partial' ? 'incomplete archive of an interrupted run' : 'checksum file whose archive is gone',
+    });
   }
-  return actions;
+  return { actions, diagnostics };
 }
 
 interface VolumePlan {
@@ -158,7 +142,9 @@ export function plan(policy: HostPolicy, observed: Observed, now: number): Plan 
     diagnostics.push({ severity: 'info', message: `${dir} does not exist yet; apply will create it` });
   }
 
-  const actions: Action[] = cleanupActions(policy, observed, dir);
+  const cleanup = cleanupActions(policy, observed, dir);
+  const actions: Action[] = [...cleanup.actions];
+  diagnostics.push(...cleanup.diagnostics);
   const kept: Kept[] = [];
   const byVolume = new Map<string, Archive[]>();
   for (const archive of observed.archives) {
