@@ -1,0 +1,142 @@
+// What apply remembers between runs, per volume: the last run's result and
+// the last successful one (status and the metrics file read it). A missing
+// file is a fresh host; a corrupt one is an error that says how to recover,
+// never silently reset (that would hide a failing backup from status).
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SnapctlError } from '../core/errors.js';
+import { writeFileAtomic } from './atomic-write.js';
+
+export const DEFAULT_STATE_DIR = '/var/lib/snapctl';
+export const STATE_FILE_NAME = 'state.json';
+export const STATE_VERSION = 1;
+
+export type RunResult = 'ok' | 'failed' | 'skipped';
+
+export interface VolumeRun {
+  /** ISO 8601 UTC. */
+  readonly startedAt: string;
+  /** ISO 8601 UTC. */
+  readonly finishedAt: string;
+  readonly result: RunResult;
+  /** Why it failed or was skipped (one line). */
+  readonly message?: string;
+  /** File name of the archive written, when one was. */
+  readonly archive?: string;
+  /** Size of that archive in bytes. */
+  readonly bytes?: number;
+  readonly durationMs?: number;
+  /** Highest COW usage of the snapshot seen (0–100), LVM classic snapshots only. */
+  readonly snapshotPeakPercent?: number;
+}
+
+export interface VolumeState {
+  readonly last: VolumeRun;
+  /** The last run with result 'ok' (may be `last` itself). */
+  readonly lastOk?: VolumeRun;
+}
+
+export interface RunState {
+  readonly version: typeof STATE_VERSION;
+  /** Keyed by volume name. */
+  readonly volumes: Readonly<Record<string, VolumeState>>;
+}
+
+export function emptyState(): RunState {
+  return { version: STATE_VERSION, volumes: {} };
+}
+
+export function stateFilePath(dir: string = DEFAULT_STATE_DIR): string {
+  return join(dir, STATE_FILE_NAME);
+}
+
+/** The state after `volume` ran: `last` is replaced, `lastOk` only by an ok run. */
+export function recordRun(state: RunState, volume: string, run: VolumeRun): RunState {
+  const previous = state.volumes[volume];
+  const lastOk = run.result === 'ok' ? run : previous?.lastOk;
+  return { version: STATE_VERSION, volumes: { ...state.volumes, [volume]: lastOk ? { last: run, lastOk } : { last: run } } };
+}
+
+/** Read the state; a missing file (or directory) is the empty state. */
+export async function readState(dir: string = DEFAULT_STATE_DIR): Promise<RunState> {
+  const file = stateFilePath(dir);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return emptyState();
+    throw new SnapctlError('operation', `cannot read the state file ${file}: ${(err as Error).message}`);
+  }
+  return parseState(text, file);
+}
+
+/** Write the whole state atomically (creating the directory). */
+export async function writeState(state: RunState, dir: string = DEFAULT_STATE_DIR): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o755 });
+  await writeFileAtomic(stateFilePath(dir), `${JSON.stringify(state, null, 2)}\n`, 0o644);
+}
+
+/** Read, record these volumes' runs, write back; returns the new state. */
+export async function recordRuns(runs: Readonly<Record<string, VolumeRun>>, dir: string = DEFAULT_STATE_DIR): Promise<RunState> {
+  let state = await readState(dir);
+  for (const [volume, run] of Object.entries(runs)) state = recordRun(state, volume, run);
+  await writeState(state, dir);
+  return state;
+}
+
+/** Parse and check the file's JSON; throws SnapctlError('input') naming what is wrong and where. */
+export function parseState(text: string, file: string): RunState {
+  const corrupt = (why: string): SnapctlError =>
+    new SnapctlError('input', `state file ${file} is corrupt: ${why}`, 'move it aside; apply writes a fresh one on its next run (status then knows only runs from then on)');
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw corrupt(`not JSON (${(err as Error).message})`);
+  }
+  if (!isObject(doc)) throw corrupt('expected a JSON object');
+  if (typeof doc.version === 'number' && doc.version > STATE_VERSION) {
+    throw new SnapctlError('input', `state file ${file} was written by a newer snapctl (version ${doc.version}; this one reads ${STATE_VERSION})`);
+  }
+  if (doc.version !== STATE_VERSION) throw corrupt(`"version" must be ${STATE_VERSION}`);
+  if (!isObject(doc.volumes)) throw corrupt('"volumes" must be an object');
+  const volumes: Record<string, VolumeState> = {};
+  for (const [name, value] of Object.entries(doc.volumes)) {
+    if (!isObject(value)) throw corrupt(`volumes.${name} must be an object`);
+    const last = checkRun(value.last, `volumes.${name}.last`, corrupt);
+    volumes[name] = value.lastOk === undefined ? { last } : { last, lastOk: checkRun(value.lastOk, `volumes.${name}.lastOk`, corrupt) };
+  }
+  return { version: STATE_VERSION, volumes };
+}
+
+function checkRun(value: unknown, at: string, corrupt: (why: string) => SnapctlError): VolumeRun {
+  if (!isObject(value)) throw corrupt(`${at} must be an object`);
+  for (const key of ['startedAt', 'finishedAt'] as const) {
+    const v = value[key];
+    if (typeof v !== 'string' || Number.isNaN(Date.parse(v))) throw corrupt(`${at}.${key} must be an ISO date string`);
+  }
+  if (value.result !== 'ok' && value.result !== 'failed' && value.result !== 'skipped') throw corrupt(`${at}.result must be "ok", "failed" or "skipped"`);
+  for (const key of ['message', 'archive'] as const) {
+    if (value[key] !== undefined && typeof value[key] !== 'string') throw corrupt(`${at}.${key} must be a string`);
+  }
+  for (const key of ['bytes', 'durationMs', 'snapshotPeakPercent'] as const) {
+    const v = value[key];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) throw corrupt(`${at}.${key} must be a non-negative number`);
+  }
+  // Rebuilt field by field so unknown keys are dropped and the type is exact.
+  const run: { -readonly [K in keyof VolumeRun]: VolumeRun[K] } = {
+    startedAt: value.startedAt as string,
+    finishedAt: value.finishedAt as string,
+    result: value.result,
+  };
+  if (typeof value.message === 'string') run.message = value.message;
+  if (typeof value.archive === 'string') run.archive = value.archive;
+  if (typeof value.bytes === 'number') run.bytes = value.bytes;
+  if (typeof value.durationMs === 'number') run.durationMs = value.durationMs;
+  if (typeof value.snapshotPeakPercent === 'number') run.snapshotPeakPercent = value.snapshotPeakPercent;
+  return run;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

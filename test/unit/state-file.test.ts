@@ -1,0 +1,89 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { emptyState, readState, recordRun, recordRuns, writeState } from '../../src/apply/state-file.js';
+import type { VolumeRun } from '../../src/apply/state-file.js';
+import { SnapctlError } from '../../src/core/errors.js';
+
+async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'snapctl-state-'));
+  try {
+    await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const ok: VolumeRun = {
+  startedAt: '2026-11-26T03:00:01.000Z',
+  finishedAt: '2026-11-26T03:04:11.000Z',
+  result: 'ok',
+  archive: 'db01-data-20261126T030001Z.tar.zst',
+  bytes: 123456789,
+  durationMs: 250000,
+  snapshotPeakPercent: 12.5,
+};
+const failed: VolumeRun = { startedAt: '2026-11-27T03:00:01.000Z', finishedAt: '2026-11-27T03:00:02.000Z', result: 'failed', message: 'tar failed: exit 2' };
+
+test('a missing state file (and directory) reads as the empty state', () =>
+  withDir(async (dir) => {
+    assert.deepEqual(await readState(join(dir, 'var', 'lib', 'snapctl')), emptyState());
+  }));
+
+test('writes versioned JSON that reads back equal, creating the directory', () =>
+  withDir(async (dir) => {
+    const stateDir = join(dir, 'var', 'lib', 'snapctl');
+    const state = recordRun(emptyState(), 'data', ok);
+    await writeState(state, stateDir);
+    const text = await readFile(join(stateDir, 'state.json'), 'utf8');
+    assert.equal((JSON.parse(text) as { version: number }).version, 1);
+    assert.deepEqual(await readState(stateDir), state);
+  }));
+
+test('a failed run replaces last but keeps the last successful run', () => {
+  const state = recordRun(recordRun(emptyState(), 'data', ok), 'data', failed);
+  assert.deepEqual(state.volumes.data, { last: failed, lastOk: ok });
+  const fresh = recordRun(emptyState(), 'logs', failed);
+  assert.deepEqual(fresh.volumes.logs, { last: failed });
+});
+
+test('recordRuns merges into the existing file without touching other volumes', () =>
+  withDir(async (dir) => {
+    await recordRuns({ data: ok, logs: ok }, dir);
+    await recordRuns({ data: failed }, dir);
+    const state = await readState(dir);
+    assert.deepEqual(state.volumes.data, { last: failed, lastOk: ok });
+    assert.deepEqual(state.volumes.logs, { last: ok, lastOk: ok });
+  }));
+
+const corruptCases: [string, string, RegExp][] = [
+  ['truncated JSON', '{"version": 1, "volu', /is corrupt: not JSON/],
+  ['not an object', '[]', /is corrupt: expected a JSON object/],
+  ['missing version', '{"volumes": {}}', /is corrupt: "version" must be 1/],
+  ['bad result', JSON.stringify({ version: 1, volumes: { data: { last: { ...ok, result: 'great' } } } }), /volumes\.data\.last\.result must be "ok", "failed" or "skipped"/],
+  ['bad date', JSON.stringify({ version: 1, volumes: { data: { last: { ...ok, startedAt: 'yesterday' } } } }), /volumes\.data\.last\.startedAt must be an ISO date string/],
+  ['negative bytes', JSON.stringify({ version: 1, volumes: { data: { last: ok, lastOk: { ...ok, bytes: -1 } } } }), /volumes\.data\.lastOk\.bytes must be a non-negative number/],
+  ['newer version', JSON.stringify({ version: 2, volumes: {} }), /was written by a newer snapctl \(version 2; this one reads 1\)/],
+];
+for (const [name, text, message] of corruptCases) {
+  test(`a corrupt state file is an error naming the file and the problem: ${name}`, () =>
+    withDir(async (dir) => {
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, 'state.json'), text);
+      await assert.rejects(readState(dir), (err: unknown) => {
+        assert.ok(err instanceof SnapctlError);
+        assert.equal(err.kind, 'input');
+        assert.ok(err.summary.startsWith(`state file ${join(dir, 'state.json')} `), err.summary);
+        assert.match(err.summary, message);
+        return true;
+      });
+    }));
+}
+
+test('unknown fields in a run are dropped on read', () =>
+  withDir(async (dir) => {
+    await writeFile(join(dir, 'state.json'), JSON.stringify({ version: 1, volumes: { data: { last: { ...failed, extra: 1 } } } }));
+    assert.deepEqual((await readState(dir)).volumes.data, { last: failed });
+  }));
