@@ -1,0 +1,207 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { formatError } from '../../src/core/errors.js';
+import { checkPolicy, fsProblem, loadPolicy, PolicyInvalid } from '../../src/policy/load.js';
+import { toError, formatKeyPath } from '../../src/policy/problem.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const FIXTURES = join(ROOT, 'fixtures', 'policies');
+const BAD = join(FIXTURES, 'bad');
+const UPDATE = process.env['UPDATE_GOLDEN'] === '1';
+
+// Messages name files relative to the repository, as a user running from it would see them.
+async function messages(path: string): Promise<string> {
+  const check = await checkPolicy(path);
+  return check.problems.map((p) => formatError(toError(p)).replaceAll(ROOT, '')).join('\n') + '\n';
+}
+
+test('every bad fixture yields exactly its golden error text (UPDATE_GOLDEN=1 regenerates)', async () => {
+  const files = readdirSync(BAD).filter((f) => f.endsWith('.yaml'));
+  assert.ok(files.length >= 30);
+  for (const name of files) {
+    const text = await messages(join(BAD, name));
+    const golden = join(BAD, name.replace(/\.yaml$/, '.expected'));
+    if (UPDATE) writeFileSync(golden, text);
+    assert.ok(text.startsWith('error: '), `${name} must be refused`);
+    assert.equal(text, readFileSync(golden, 'utf8'), `${golden} differs`);
+  }
+});
+
+// One row per class of bad input: the first problem's place, key path and wording.
+const CASES: { fixture: string; line?: number; column?: number; keyPath?: string; summary: RegExp }[] = [
+  { fixture: 'syntax-indentation', line: 7, column: 8, keyPath: 'hosts.db01.volumes', summary: /^YAML syntax error: bad indentation of a mapping entry$/ },
+  { fixture: 'syntax-unclosed-flow', line: 5, column: 46, keyPath: 'hosts.db01.volumes.data.exclude', summary: /^YAML syntax error: missed comma/ },
+  { fixture: 'unknown-key-typo', line: 7, column: 9, keyPath: 'hosts.db01.volumes.data.retension', summary: /^unknown key "retension" \(did you mean "retention"\?\)$/ },
+  { fixture: 'wrong-type-list', line: 7, column: 9, keyPath: 'hosts.db01.volumes.data.exclude', summary: /^expected a list, found "\*\.tmp"$/ },
+  { fixture: 'wrong-type-hosts', line: 2, column: 1, keyPath: 'hosts', summary: /^expected a mapping, found a list$/ },
+  { fixture: 'zero-count', line: 4, column: 5, keyPath: 'defaults.retention.keepDaily', summary: /^expected a positive integer, found 0$/ },
+  { fixture: 'negative-count', line: 7, column: 22, keyPath: 'hosts.db01.volumes.data.retention.keepLast', summary: /^expected a positive integer, found -3$/ },
+  { fixture: 'fractional-count', line: 7, keyPath: 'hosts.db01.volumes.data.retention.keepWeekly', summary: /^expected a positive integer, found 1\.5$/ },
+  { fixture: 'bad-duration', line: 7, keyPath: 'hosts.db01.volumes.data.retention.keepWithin', summary: /^expected a duration like 3d, 2d12h.*found "3 days"$/ },
+  { fixture: 'bad-duration-order', line: 7, keyPath: 'hosts.db01.volumes.data.schedule.every', summary: /found "12h2d"$/ },
+  { fixture: 'zero-duration', line: 7, keyPath: 'hosts.db01.volumes.data.hooks.timeout', summary: /^expected a duration above zero, found "0m"$/ },
+  { fixture: 'two-sources', line: 5, column: 7, keyPath: 'hosts.db01.volumes.data', summary: /^2 sources \(lvm, path\): a volume needs exactly one of lvm, btrfs or path$/ },
+  { fixture: 'no-source', line: 5, column: 7, keyPath: 'hosts.db01.volumes.data', summary: /^no source: a volume needs exactly one of lvm, btrfs or path$/ },
+  { fixture: 'name-with-slash', line: 5, column: 7, keyPath: 'hosts.db01.volumes["var/lib"]', summary: /^invalid name "var\/lib": expected a volume name.*no \/ and no "\.\."/ },
+  { fixture: 'name-with-dotdot', line: 5, keyPath: 'hosts.db01.volumes["a..b"]', summary: /^invalid name "a\.\.b"/ },
+  { fixture: 'duplicate-host', line: 6, column: 3, keyPath: 'hosts.db01', summary: /^duplicate key "db01" \(first defined on line 3\)$/ },
+  { fixture: 'version-2', line: 1, column: 1, keyPath: 'version', summary: /^unsupported policy version 2: this snapctl reads version 1$/ },
+  { fixture: 'version-missing', line: 1, summary: /^missing key "version"$/ },
+  { fixture: 'empty', summary: /^the file is empty$/ },
+  { fixture: 'comments-only', summary: /^the file is empty$/ },
+  { fixture: 'unknown-timezone', line: 2, column: 1, keyPath: 'timezone', summary: /^unknown time zone "Europe\/Berln"$/ },
+  { fixture: 'bad-schedule', line: 5, keyPath: 'hosts.db01.volumes.data.schedule', summary: /found "dayly" \(did you mean "daily"\?\)$/ },
+  { fixture: 'bad-compression', line: 2, keyPath: 'defaults.compression', summary: /^expected one of zstd, gzip, xz, none, found "zip"/ },
+  { fixture: 'bad-snapshot-size', line: 7, keyPath: 'hosts.db01.volumes.data.snapshot.size', summary: /^expected an lvcreate size like 10%ORIGIN.*found "10%"$/ },
+  { fixture: 'relative-path', line: 4, keyPath: 'hosts.db01.backupDir', summary: /^expected an absolute path, found "backup"$/ },
+  { fixture: 'bad-hook', line: 8, keyPath: 'hosts.db01.volumes.data.hooks.preSnapshot[0]', summary: /^expected a command as a list of strings/ },
+  { fixture: 'no-volumes', line: 3, keyPath: 'hosts.db01', summary: /^missing key "volumes"$/ },
+  { fixture: 'bad-host-glob', line: 3, keyPath: 'hosts["db[0-9"]', summary: /^malformed host glob "db\[0-9"$/ },
+  { fixture: 'source-in-defaults', line: 3, keyPath: 'defaults.lvm', summary: /^unknown key "lvm"$/ },
+  { fixture: 'alias-cycle', line: 4, keyPath: 'hosts.db01.volumes', summary: /cycle/ },
+  { fixture: 'billion-laughs', line: 3, column: 11, keyPath: 'lol2[0]', summary: /^the document expands to more than 100000 nodes through aliases/ },
+  { fixture: 'not-utf8', summary: /^the file is not valid UTF-8 text$/ },
+];
+
+for (const c of CASES) {
+  test(`bad input "${c.fixture}" is refused at the key it concerns`, async () => {
+    const file = join(BAD, `${c.fixture}.yaml`);
+    const check = await checkPolicy(file);
+    assert.equal(check.documents.length, 0);
+    const first = check.problems[0];
+    assert.ok(first, 'a problem is reported');
+    assert.equal(first.file, file);
+    assert.equal(first.position?.line, c.line);
+    if (c.column !== undefined) assert.equal(first.position?.column, c.column);
+    assert.equal(first.path.length > 0 ? formatKeyPath(first.path) : undefined, c.keyPath);
+    assert.match(first.summary, c.summary);
+  });
+}
+
+test('several problems in one file are all reported, top to bottom', async () => {
+  const check = await checkPolicy(join(BAD, 'several-problems.yaml'));
+  assert.deepEqual(
+    check.problems.map((p) => [p.position?.line, formatKeyPath(p.path)]),
+    [
+      [7, 'hosts.db01.volumes.data.retention.keepDaily'],
+      [7, 'hosts.db01.volumes.data.retention.keepWithin'],
+      [8, 'hosts.db01.volumes.data.compresion'],
+      [10, 'hosts.db01.volumes.logs.path'],
+    ],
+  );
+});
+
+test('a classic billion-laughs document is refused quickly', async () => {
+  const started = process.hrtime.bigint();
+  const check = await checkPolicy(join(BAD, 'billion-laughs.yaml'));
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  assert.equal(check.problems.length, 1);
+  assert.ok(ms < 1000, `took ${ms} ms`);
+});
+
+test('good fixtures and the bundled policies load without problems', async () => {
+  for (const dir of [join(FIXTURES, 'good'), join(ROOT, 'policies')]) {
+    for (const name of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) {
+      const check = await checkPolicy(join(dir, name));
+      assert.deepEqual(check.problems, [], name);
+      assert.equal(check.documents.length, 1);
+    }
+  }
+});
+
+test('a directory is read as every *.yaml and *.yml in name order, other files ignored', async () => {
+  const loaded = await loadPolicy(join(FIXTURES, 'dir-ok'), { git: false });
+  assert.deepEqual(
+    loaded.documents.map((d) => d.path),
+    [join(FIXTURES, 'dir-ok', '10-db.yaml'), join(FIXTURES, 'dir-ok', '20-web.yml')],
+  );
+  assert.deepEqual(loaded.source.files, loaded.documents.map((d) => d.path));
+  assert.match(loaded.source.hash, /^[0-9a-f]{64}$/);
+});
+
+test('a host key defined in two files of a directory is an error naming both', async () => {
+  const check = await checkPolicy(join(FIXTURES, 'dir-dup-host'));
+  const text = check.problems.map((p) => formatError(toError(p)).replaceAll(ROOT, ''));
+  assert.equal(text.length, 1);
+  assert.match(
+    text[0] ?? '',
+    /^error: fixtures\/policies\/dir-dup-host\/b\.yaml:6:3: hosts\.db01: host "db01" is also defined in fixtures\/policies\/dir-dup-host\/a\.yaml:4:3\n/,
+  );
+});
+
+test('file-system mistakes: missing path, directory without policies, a directory named *.yaml, a file given as a directory', async () => {
+  const summary = async (path: string): Promise<string | undefined> => (await checkPolicy(path)).problems[0]?.summary;
+  assert.equal(await summary(join(FIXTURES, 'no-such.yaml')), 'no such file or directory');
+  assert.equal(await summary(join(FIXTURES, 'empty-dir')), 'no policy files in this directory (expected *.yaml or *.yml)');
+  assert.equal(await summary(join(FIXTURES, 'good', 'minimal.yaml') + '/'), 'expected a directory, found a file');
+  const nested = await checkPolicy(join(FIXTURES, 'dir-with-subdir'));
+  assert.deepEqual(
+    nested.problems.map((p) => [p.file, p.summary]),
+    [[join(FIXTURES, 'dir-with-subdir', 'nested.yaml'), 'expected a file, found a directory']],
+  );
+  assert.equal(await summary('/dev/null'), 'expected a policy file or a directory of them, found a special file');
+});
+
+test('unreadable files are described without a stack trace', () => {
+  const err = (code: string): NodeJS.ErrnoException => Object.assign(new Error(code), { code });
+  assert.equal(fsProblem(err('EACCES'), false), 'cannot read it: permission denied');
+  assert.equal(fsProblem(err('EISDIR'), false), 'expected a file, found a directory');
+  assert.equal(fsProblem(err('EIO'), false), 'cannot read it: EIO');
+});
+
+test('loadPolicy throws PolicyInvalid: the first problem, and all of them', async () => {
+  await assert.rejects(loadPolicy(join(BAD, 'several-problems.yaml'), { git: false }), (err: unknown) => {
+    assert.ok(err instanceof PolicyInvalid);
+    assert.equal(err.kind, 'input');
+    assert.equal(err.problems.length, 4);
+    assert.equal(err.keyPath, 'hosts.db01.volumes.data.retention.keepDaily');
+    assert.equal(err.location?.line, 7);
+    assert.match(err.detail ?? '', /3 more problems in the policy/);
+    return true;
+  });
+});
+
+test('the policy hash covers file names and bytes', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'snapctl-policy-'));
+  try {
+    const text = readFileSync(join(FIXTURES, 'good', 'minimal.yaml'));
+    writeFileSync(join(dir, 'a.yaml'), text);
+    const h1 = (await loadPolicy(join(dir, 'a.yaml'), { git: false })).source.hash;
+    assert.equal((await loadPolicy(join(dir, 'a.yaml'), { git: false })).source.hash, h1);
+    writeFileSync(join(dir, 'b.yaml'), text);
+    assert.notEqual((await loadPolicy(join(dir, 'b.yaml'), { git: false })).source.hash, h1);
+    writeFileSync(join(dir, 'a.yaml'), Buffer.concat([text, Buffer.from('# changed\n')]));
+    assert.notEqual((await loadPolicy(join(dir, 'a.yaml'), { git: false })).source.hash, h1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('inside a git work tree the source names the commit and whether the policy is dirty', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'snapctl-git-'));
+  try {
+    const file = join(dir, 'policy.yaml');
+    writeFileSync(file, readFileSync(join(FIXTURES, 'good', 'minimal.yaml')));
+    assert.equal((await loadPolicy(file)).source.git, undefined, 'not a repository: no git field');
+    const git = (...args: string[]): string =>
+      execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', ...args], { cwd: dir, encoding: 'utf8' }).trim();
+    git('init', '-q');
+    assert.equal((await loadPolicy(file)).source.git, undefined, 'no commit yet: no git field');
+    git('add', 'policy.yaml');
+    git('commit', '-q', '-m', 'policy');
+    const head = git('rev-parse', 'HEAD');
+    assert.deepEqual((await loadPolicy(file)).source.git, { commit: head, dirty: false });
+    writeFileSync(join(dir, 'unrelated.txt'), 'x');
+    assert.deepEqual((await loadPolicy(file)).source.git, { commit: head, dirty: false }, 'other files do not make the policy dirty');
+    writeFileSync(file, readFileSync(file, 'utf8') + '# edited\n');
+    assert.deepEqual((await loadPolicy(file)).source.git, { commit: head, dirty: true });
+    assert.equal(existsSync(join(dir, '.git', 'index.lock')), false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
