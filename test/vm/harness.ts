@@ -87,8 +87,8 @@ function tail(text: string, lines = 60): string {
 }
 
 let prepared: Promise<VmImage> | undefined;
-/** Packages and image, once per process. */
-function prepare(log: (line: string) => void): Promise<VmImage> {
+/** Installs missing packages and builds (or finds cached) the image, once per process. */
+export function prepareVm(log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): Promise<VmImage> {
   prepared ??= ensurePackages().then(() => buildImage(log));
   return prepared;
 }
@@ -171,7 +171,7 @@ async function chooseAccel(image: VmImage, log: (line: string) => void): Promise
 
 /** Boots a fresh VM, runs `options.command` inside as root, powers off and cleans up. */
 export async function runInVm(options: RunInVmOptions, log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): Promise<VmRun> {
-  const image = await prepare(log);
+  const image = await prepareVm(log);
   const accel = options.accel ?? (await chooseAccel(image, log));
   return bootJob(image, accel, options);
 }

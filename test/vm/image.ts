@@ -62,7 +62,8 @@ async function initramfsEntries(moduleFiles: readonly string[]): Promise<CpioEnt
 /** Returns the cached image for today's Debian kernel, building it (download, unpack, extract) when absent. */
 export async function buildImage(log: (line: string) => void = () => {}): Promise<VmImage> {
   const root = cacheDir();
-  const pkg = await currentKernelPackage();
+  await mkdir(root, { recursive: true });
+  const pkg = await currentKernelPackage(join(root, 'kernel-package.json'));
   const release = kernelRelease(pkg);
   const key = await imageKey();
   const imagesDir = join(root, 'images');

@@ -1,13 +1,37 @@
 // The guest kernel: Debian's own linux-image package, downloaded and unpacked
 // (never installed on the host, whose kernel has no device-mapper).
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exec, execOk, VmError } from './exec.js';
 
 const APT_ENV = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
 
-/** The `linux-image-<ver>-amd64` package that the `linux-image-amd64` meta-package depends on today. */
-export async function currentKernelPackage(): Promise<string> {
+const APT_LISTS = '/var/lib/apt/lists';
+
+/** Changes whenever `apt-get update` rewrites the package lists. */
+async function aptListsStamp(): Promise<string> {
+  const names = (await readdir(APT_LISTS).catch(() => [] as string[])).filter((n) => n.includes('Packages'));
+  const stamps = await Promise.all(names.map(async (n) => `${n}@${(await stat(join(APT_LISTS, n))).mtimeMs}`));
+  return stamps.sort().join(' ');
+}
+
+/**
+ * The `linux-image-<ver>-amd64` package that `linux-image-amd64` depends on.
+ * apt-cache takes seconds where the binary cache is disabled (Debian's
+ * container images), so the answer is remembered until the lists change.
+ */
+export async function currentKernelPackage(memo: string): Promise<string> {
+  const stamp = await aptListsStamp();
+  const remembered = await readFile(memo, 'utf8')
+    .then((t) => JSON.parse(t) as { stamp?: string; pkg?: string })
+    .catch(() => undefined);
+  if (stamp && remembered?.stamp === stamp && remembered.pkg) return remembered.pkg;
+  const pkg = await askApt();
+  await writeFile(memo, `${JSON.stringify({ stamp: await aptListsStamp(), pkg })}\n`).catch(() => {});
+  return pkg;
+}
+
+async function askApt(): Promise<string> {
   let r = await exec('apt-cache', ['depends', 'linux-image-amd64']);
   if (r.code !== 0 || !/Depends: linux-image-/.test(r.stdout)) {
     // A fresh container may have no package lists yet.

@@ -1,0 +1,69 @@
+// `npm run test:lvm`: boots ONE VM (see harness.ts) and runs every guest test
+// file in it with node's test runner, against a blank disk at /dev/vda.
+//
+// Adding a test: create test/vm/guest/<name>.test.ts (node:test +
+// node:assert/strict). Import the helpers from './vm-guest.js' (that import
+// also refuses to run outside the VM). Each file creates its own volume group
+// on GUEST_DISK in `before` and removes it in `after` (createVolumeGroup /
+// removeVolumeGroup), since files run one after another on the same disk.
+// Drive the CLI as `run(...SNAPCTL, 'plan', ...)`. Nothing to register: every
+// dist/test/vm/guest/*.test.js is picked up.
+//
+// Environment: SNAPCTL_VM_TIMEOUT_S (default 600), SNAPCTL_VM_ACCEL=kvm|tcg
+// (skip the KVM probe), SNAPCTL_VM_CACHE (image cache, default .vm-cache/).
+// Exit status: the guest test run's, or 1 when the VM itself fails.
+import { readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { prepareVm, runInVm, VmError } from './harness.js';
+import { REPO_ROOT } from './paths.js';
+
+const GUEST_TESTS = join(REPO_ROOT, 'dist', 'test', 'vm', 'guest');
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)}s`;
+}
+
+function log(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+async function main(): Promise<number> {
+  const files = readdirSync(GUEST_TESTS)
+    .filter((f) => f.endsWith('.test.js'))
+    .sort()
+    .map((f) => relative(REPO_ROOT, join(GUEST_TESTS, f)));
+  if (files.length === 0) throw new VmError(`no guest test files in ${GUEST_TESTS}: run \`npm run build\` first`);
+
+  const t0 = performance.now();
+  const image = await prepareVm(log);
+  const imageMs = performance.now() - t0;
+  log(`vm: image ${image.release} ${image.built ? `built in ${seconds(imageMs)}` : `from cache (${seconds(imageMs)})`}`);
+  log(`vm: running ${files.length} guest test file(s): ${files.join(' ')}`);
+
+  const timeoutMs = Number(process.env.SNAPCTL_VM_TIMEOUT_S ?? 600) * 1000;
+  const result = await runInVm(
+    {
+      command: `node --test --test-concurrency=1 --test-reporter=spec ${files.join(' ')}`,
+      cwd: REPO_ROOT,
+      env: { NO_COLOR: '1', SNAPCTL_VM_DISK: '/dev/vda' },
+      diskSizeBytes: 4 * 1024 ** 3,
+      memoryMiB: 1536,
+      timeoutMs,
+      onOutput: log,
+    },
+    log,
+  );
+  log(
+    `vm: guest exit ${result.exitCode}; boot ${seconds(result.bootMs)}, tests ${seconds(result.durationMs - result.bootMs)}, ` +
+      `VM total ${seconds(result.durationMs)} (accel ${result.accel}); whole run ${seconds(performance.now() - t0)}`,
+  );
+  return result.exitCode;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(e instanceof VmError ? `test:lvm FAILED: ${e.message}\n` : `test:lvm FAILED (harness bug): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exit(1);
+  },
+);
