@@ -123,7 +123,7 @@ function planVolume(policy: HostPolicy, volume: Volume, archives: readonly Archi
       archive: archive.file,
       path: join(dir, archive.file),
       ...(archive.hasSidecar ? { sidecar: join(dir, `${archive.file}${SIDECAR_SUFFIX}`) } : {}),
-      reason: `expired: no retention rule keeps it${archive.format === 'legacy' ? ' (py_snap archive)' : ''}`,
+      reason: `expired: no retention rule keeps it${archive.format === 'legacy' ? '; a py_snap archive' : ''}`,
     });
   }
   return { actions, kept, diagnostics };

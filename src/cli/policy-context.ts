@@ -1,0 +1,30 @@
+// What plan and apply share: load the policy, pick the host, fix the clock.
+import { hostname } from 'node:os';
+import type { HostPolicy, PolicySource } from '../core/model.js';
+import { SnapctlError } from '../core/errors.js';
+import { parseNow } from './clock.js';
+
+export interface PolicyContext {
+  readonly policy: HostPolicy;
+  readonly source: PolicySource;
+  readonly now: number;
+}
+
+export interface PolicyRequest {
+  readonly policy: string | undefined;
+  readonly host: string | undefined;
+  readonly backupDir: string | undefined;
+  readonly now: string | undefined;
+}
+
+export async function loadContext(req: PolicyRequest): Promise<PolicyContext> {
+  if (req.policy === undefined) {
+    throw new SnapctlError('input', '--policy FILE|DIR is required', 'the YAML policy to plan from (see policies/example.yaml)');
+  }
+  const now = parseNow(req.now);
+  const { loadPolicy } = await import('../policy/load.js');
+  const { resolveHost } = await import('../policy/resolve.js');
+  const loaded = await loadPolicy(req.policy);
+  const policy = resolveHost(loaded, req.host ?? hostname(), req.backupDir !== undefined ? { backupDir: req.backupDir } : {});
+  return { policy, source: loaded.source, now };
+}
