@@ -43,7 +43,7 @@ async function runHook(argv: readonly string[], n: number, opts: HookOptions): P
     // Lines go to the log as they come and are not buffered (a chatty hook keeps memory flat).
     function* (line: unknown) {
       const text = String(line);
-      opts.log.info(`${opts.phase} hook ${n}${stream === 'stderr' ? ' (stderr)' : ''}: ${text}`);
+      if (text.trim() !== '') opts.log.info(`${opts.phase} hook ${n}${stream === 'stderr' ? ' (stderr)' : ''}: ${text}`);
       if (stream === 'stderr' && text.trim() !== '') {
         tail.push(text);
         if (tail.length > TAIL_LINES) tail.shift();
