@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StepLog, TakeContext } from '../../src/apply/source.js';
 import { createLvmAdapter } from '../../src/adapters/lvm-adapter.js';
-import { createLvmSource, OVERFLOW_REASON } from '../../src/adapters/lvm-source.js';
+import { cleanupLvmLeftover, createLvmSource, OVERFLOW_REASON } from '../../src/adapters/lvm-source.js';
 import { SnapctlError } from '../../src/core/errors.js';
 import type { Volume } from '../../src/core/model.js';
 import { capturedReply, fakeBin, fixture } from '../helpers/fake-bin.js';
@@ -253,6 +253,20 @@ test('an unparseable snapshot.size is an input error on the policy key', async (
   try {
     await assert.rejects(createLvmSource(fast).preflight(volume('lv_data', 'lots'), r.ctx), (e: unknown) =>
       e instanceof SnapctlError && e.kind === 'input' && e.keyPath === 'volumes.data.snapshot.size');
+  } finally {
+    await r.done();
+  }
+});
+
+test('leftover cleanup removes a tagged snapshot but refuses an untagged one', async () => {
+  const r = await rig({ lvs: { stdout: fixture('lvs-tagged.json') }, lvremove: capturedReply('lvremove-ok') });
+  try {
+    await cleanupLvmLeftover({ kind: 'lvm-snapshot', vg: 'vg0', lv: SNAP }, r.ctx.log, fast);
+    assert.deepEqual(r.bin.argvOf('lvremove'), [['-f', `vg0/${SNAP}`]]);
+    await assert.rejects(cleanupLvmLeftover({ kind: 'lvm-snapshot', vg: 'vg0', lv: 'my-own_snap' }, r.ctx.log, fast), /refusing to remove vg0\/my-own_snap/);
+    await assert.rejects(cleanupLvmLeftover({ kind: 'lvm-snapshot', vg: 'vg0', lv: 'lv_data' }, r.ctx.log, { ...fast, legacy: true }), /not a snapshot/);
+    await cleanupLvmLeftover({ kind: 'lvm-snapshot', vg: 'vg0', lv: 'lv_data_snap' }, r.ctx.log, { ...fast, legacy: true });
+    assert.deepEqual(r.bin.argvOf('lvremove'), [['-f', `vg0/${SNAP}`], ['-f', 'vg0/lv_data_snap']]);
   } finally {
     await r.done();
   }
