@@ -1,7 +1,177 @@
-// snapctl apply (placeholder until the command lands).
+// snapctl apply [PLANFILE]: take the host lock, plan (or check a saved plan
+// is still current), execute, record the run, print the summary.
+import { parseArgs } from 'node:util';
+import { readFile } from 'node:fs/promises';
+import { plan as computePlan } from '../../core/plan.js';
+import { inventoryFingerprint, parseSavedPlan, staleness, type SavedPlan } from '../../core/saved-plan.js';
 import { SnapctlError } from '../../core/errors.js';
+import type { Plan } from '../../core/model.js';
+import { observe } from '../../adapters/observe.js';
+import { systemObservePorts } from '../../adapters/system.js';
+import { systemApplyPorts } from '../../adapters/system-apply.js';
+import { executePlan, type ApplyResult } from '../../apply/execute.js';
+import { acquireLock, DEFAULT_LOCK_PATH } from '../../apply/lock.js';
+import { openRunLog, DEFAULT_LOG_DIR } from '../../apply/logger.js';
+import { withInterrupts, INTERRUPT_EXIT } from '../../apply/interrupt.js';
+import { recordRuns, DEFAULT_STATE_DIR, type VolumeRun } from '../../apply/state-file.js';
+import { parseDuration } from '../../policy/duration.js';
+import { renderApplySummary, applyJson } from '../../render/apply-summary.js';
+import { EXIT } from '../exit-codes.js';
+import { loadContext } from '../policy-context.js';
 
-// eslint-disable-next-line @typescript-eslint/require-await
-export async function run(_argv: string[]): Promise<number> {
-  throw new SnapctlError('input', 'snapctl apply is not implemented yet');
+export const HELP = `usage: snapctl apply [PLANFILE] --policy FILE|DIR [options]
+
+Makes the backup directory match the policy: removes leftovers of
+interrupted runs, then for each volume that is due takes a snapshot, mounts
+it read-only, archives it (tar + compressor, sha256 sidecar, written as
+.partial and renamed only when complete and verified), unmounts and removes
+the snapshot, and only after that deletes the volume's expired archives.
+Meant for cron or a systemd timer, as root. One apply at a time per host.
+
+With PLANFILE (from \`snapctl plan --out\`), applies exactly that plan, and
+refuses it when the policy or the backup directory changed since.
+
+Options:
+  --policy FILE|DIR     policy file or directory (default with PLANFILE: the plan's)
+  --host NAME           apply for this host (default: this machine's hostname)
+  --backup-dir DIR      use DIR instead of every backupDir (py_snap's -b)
+  --now TIME            act as if it were TIME (ISO-8601; for tests and simulations)
+  --json                print the result as one JSON document
+  --log-dir DIR         where snapctl.log goes (default ${DEFAULT_LOG_DIR})
+  --state-dir DIR       where the run state for \`snapctl status\` goes
+                        (default ${DEFAULT_STATE_DIR})
+  --lock-file FILE      the host lock (default ${DEFAULT_LOCK_PATH})
+  --lock-wait DURATION  wait up to DURATION (e.g. 10m) for another apply
+                        to finish instead of exiting at once
+  --verbose             print every step on stdout (default when stdout is a terminal)
+  -h, --help            this help
+
+Exit codes:
+  0    everything planned was done (or nothing was due)
+  1    nothing was done: bad policy or flags, stale saved plan, or every
+       planned action failed
+  3    some actions failed, others were done (see the summary)
+  4    another snapctl apply holds the lock
+  130  interrupted by SIGINT (after cleaning up)
+  143  interrupted by SIGTERM (after cleaning up)
+`;
+
+async function readSaved(file: string): Promise<SavedPlan> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new SnapctlError('input', `cannot read the saved plan ${file}: ${(err as Error).message}`);
+  }
+  return parseSavedPlan(text, file);
+}
+
+function exitCode(result: ApplyResult, interrupted: 'SIGINT' | 'SIGTERM' | undefined): number {
+  if (interrupted) return INTERRUPT_EXIT[interrupted];
+  if (!result.failed) return EXIT.ok;
+  return result.changed ? EXIT.partial : EXIT.error;
+}
+
+function stateRuns(result: ApplyResult, startedAt: string, finishedAt: string): Record<string, VolumeRun> {
+  const runs: Record<string, VolumeRun> = {};
+  for (const v of result.volumes) {
+    if (v.status === 'not-run') continue;
+    const ok = v.status === 'created' || v.status === 'up-to-date';
+    runs[v.volume] = {
+      startedAt,
+      finishedAt,
+      result: v.status === 'created' ? 'ok' : ok ? 'skipped' : 'failed',
+      ...(v.errors.length > 0 ? { message: v.errors.join('; ') } : v.status === 'up-to-date' ? { message: 'not due' } : {}),
+      ...(v.archive !== undefined ? { archive: v.archive } : {}),
+      ...(v.bytes !== undefined ? { bytes: v.bytes } : {}),
+      ...(v.durationMs !== undefined ? { durationMs: v.durationMs } : {}),
+      ...(v.snapshotPercent !== undefined ? { snapshotPeakPercent: v.snapshotPercent } : {}),
+    };
+  }
+  return runs;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: {
+      policy: { type: 'string' },
+      host: { type: 'string' },
+      'backup-dir': { type: 'string' },
+      now: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'log-dir': { type: 'string' },
+      'state-dir': { type: 'string' },
+      'lock-file': { type: 'string' },
+      'lock-wait': { type: 'string' },
+      verbose: { type: 'boolean', short: 'v', default: false },
+      'no-color': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+    allowPositionals: true,
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return EXIT.ok;
+  }
+  if (positionals.length > 1) throw new SnapctlError('input', `apply takes at most one PLANFILE, got ${positionals.length}`);
+  const planFile = positionals[0];
+  const saved = planFile !== undefined ? await readSaved(planFile) : undefined;
+  let lockWaitMs = 0;
+  if (values['lock-wait'] !== undefined) {
+    const ms = parseDuration(values['lock-wait']);
+    if (ms === undefined) throw new SnapctlError('input', `--lock-wait: "${values['lock-wait']}" is not a duration`, 'expected e.g. 30m, 1h, 2h30m');
+    lockWaitMs = ms;
+  }
+
+  const ctx = await loadContext({
+    policy: values.policy ?? saved?.request.policy,
+    host: values.host ?? saved?.request.host,
+    backupDir: values['backup-dir'] ?? saved?.request.backupDir,
+    now: values.now ?? saved?.plan.now,
+  });
+  const log = openRunLog({
+    ...(values['log-dir'] !== undefined ? { dir: values['log-dir'] } : {}),
+    stdout: values.verbose || (process.stdout.isTTY && !values.json) ? 'verbose' : 'quiet',
+    json: values.json,
+  });
+  try {
+    const lock = await acquireLock(values['lock-file'] ?? DEFAULT_LOCK_PATH, { waitMs: lockWaitMs });
+    try {
+      const { observed, files } = await observe(ctx.policy, systemObservePorts);
+      let thePlan: Plan;
+      if (saved) {
+        const why = staleness(saved, ctx.source.hash, inventoryFingerprint(files, observed));
+        if (why !== undefined) {
+          throw new SnapctlError('stale-plan', `Saved plan is stale: ${why}`, `run \`snapctl plan --out ${planFile ?? 'PLANFILE'}\` again and review it`);
+        }
+        thePlan = saved.plan;
+      } else {
+        thePlan = computePlan(ctx.policy, observed, ctx.now);
+      }
+      const errors = thePlan.diagnostics.filter((d) => d.severity === 'error');
+      for (const d of errors) log.warn(`${d.volume ? `${d.volume}: ` : ''}${d.message}`);
+      const startedAt = new Date().toISOString();
+      log.info(`apply for ${ctx.policy.host} started (plan at ${thePlan.now}: ${thePlan.actions.length} actions)`);
+      const outcome = await withInterrupts((signal) => executePlan(thePlan, ctx.policy, systemApplyPorts(ctx.policy), log, signal), {
+        notify: (m) => log.warn(m),
+      });
+      const result = outcome.result ?? { host: thePlan.host, now: thePlan.now, backupDir: thePlan.backupDir, cleanups: [], volumes: [], interrupted: true, changed: false, failed: true };
+      try {
+        await recordRuns(stateRuns(result, startedAt, new Date().toISOString()), values['state-dir'] ?? DEFAULT_STATE_DIR);
+      } catch (err) {
+        log.warn(`could not record the run state: ${(err as Error).message}`);
+      }
+      const code = exitCode(result, outcome.interrupted);
+      log.info(`apply finished with exit code ${code}`);
+      if (values.json) process.stdout.write(`${JSON.stringify({ ...applyJson(result), exitCode: code }, null, 2)}\n`);
+      else process.stdout.write(renderApplySummary(result, outcome.interrupted));
+      return code;
+    } finally {
+      await lock.release();
+    }
+  } finally {
+    log.close();
+  }
 }

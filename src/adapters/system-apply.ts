@@ -1,0 +1,63 @@
+// The real ports apply uses on this machine: the three source drivers, the
+// archive writer, leftover removal and the snapshot hooks.
+import { mkdir, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { CleanupAction, HostPolicy } from '../core/model.js';
+import { SnapctlError } from '../core/errors.js';
+import type { ApplyPorts } from '../apply/execute.js';
+import { writeArchive } from '../apply/archive-writer.js';
+import { fsyncDir } from '../apply/fs-durable.js';
+import { withSnapshotHooks } from '../apply/hooks.js';
+import type { PreparedSource } from '../apply/source.js';
+import { pathSource } from './path-source.js';
+import { btrfsSource, deleteBtrfsSnapshot } from './btrfs-source.js';
+import { createLvmSource, cleanupLvmLeftover } from './lvm-source.js';
+
+async function removeFile(path: string): Promise<void> {
+  await rm(path, { force: true });
+  await fsyncDir(dirname(path));
+}
+
+export function systemApplyPorts(policy: HostPolicy): ApplyPorts {
+  return {
+    drivers: { path: pathSource, btrfs: btrfsSource, lvm: createLvmSource() },
+    writeArchive,
+    cleanup: async (action: CleanupAction, log) => {
+      const t = action.target;
+      if (t.kind === 'file') {
+        // Only leftovers inside this host's backup directory, which plan found there.
+        if (dirname(t.path) !== `${policy.backupDir.replace(/\/+$/, '')}/${policy.host}`) {
+          throw new SnapctlError('operation', `refusing to remove ${t.path}: outside the backup directory`);
+        }
+        await removeFile(t.path);
+      } else if (t.kind === 'btrfs-snapshot') {
+        await deleteBtrfsSnapshot(t.path);
+      } else {
+        await cleanupLvmLeftover(t, log, { legacy: action.legacy === true });
+      }
+    },
+    removeArchive: async (path, sidecar) => {
+      await rm(path, { force: true });
+      if (sidecar !== undefined) await rm(sidecar, { force: true });
+      await fsyncDir(dirname(path));
+    },
+    ensureDir: async (dir) => {
+      // Archives hold every file of the volume, /etc/shadow included: owner only.
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+    },
+    withSnapshotHooks: <T>(volume: HostPolicy['volumes'][number], take: () => Promise<T>, log: Parameters<ApplyPorts['withSnapshotHooks']>[2], signal: AbortSignal) =>
+      withSnapshotHooks<T>(volume.hooks, take, {
+        env: { SNAPCTL_HOST: policy.host, SNAPCTL_VOLUME: volume.name },
+        log,
+        signal,
+        release: async (value) => {
+          if (isPrepared(value)) await value.release();
+        },
+      }),
+    clock: () => Date.now(),
+  };
+}
+
+function isPrepared(value: unknown): value is PreparedSource {
+  return typeof value === 'object' && value !== null && 'release' in value && typeof (value as PreparedSource).release === 'function';
+}

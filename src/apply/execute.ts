@@ -1,0 +1,208 @@
+// Executes a plan it is given (never re-plans): cleanups of leftovers, then
+// per volume create → verify → commit → only then that volume's deletes.
+// Every snapshot is released in a `finally`, also on failure and interrupt.
+import type { Action, CleanupAction, HostPolicy, Plan, Source, Volume } from '../core/model.js';
+import { SnapctlError } from '../core/errors.js';
+import { classifyBackupDir, SIDECAR_SUFFIX } from '../core/naming.js';
+import { formatCompactUtc } from '../core/time.js';
+import type { ArchiveOptions, ArchiveResult } from './archive-writer.js';
+import type { PreparedSource, SourceDriver, StepLog, TakeContext } from './source.js';
+
+export interface RunLog extends StepLog {
+  error(message: string): void;
+  child(volume: string): RunLog;
+}
+
+export interface ApplyPorts {
+  readonly drivers: Readonly<Record<Source['kind'], SourceDriver>>;
+  readonly writeArchive: (opts: ArchiveOptions) => Promise<ArchiveResult>;
+  /** Removes one leftover (mount, snapshot, partial file). */
+  readonly cleanup: (action: CleanupAction, log: RunLog) => Promise<void>;
+  /** Removes an expired archive and its sidecar (missing files are fine). */
+  readonly removeArchive: (path: string, sidecar: string | undefined) => Promise<void>;
+  /** Creates <backupDir>/<host> when missing. */
+  readonly ensureDir: (dir: string) => Promise<void>;
+  /** Runs pre hooks → take → post hooks (post always, once pre ran). */
+  readonly withSnapshotHooks: <T>(volume: Volume, take: () => Promise<T>, log: StepLog, signal: AbortSignal) => Promise<T>;
+  readonly clock: () => number;
+}
+
+export type VolumeStatus = 'created' | 'up-to-date' | 'failed' | 'interrupted' | 'not-run';
+
+export interface VolumeOutcome {
+  readonly volume: string;
+  readonly status: VolumeStatus;
+  readonly archive?: string;
+  readonly bytes?: number;
+  readonly sha256?: string;
+  readonly durationMs?: number;
+  readonly deleted: readonly string[];
+  /** Failures of this volume (create, release, deletes), in order. */
+  readonly errors: readonly string[];
+  /** Highest snapshot usage seen (percent), when the source reports it. */
+  readonly snapshotPercent?: number;
+}
+
+export interface CleanupOutcome {
+  readonly archive: string;
+  readonly ok: boolean;
+  readonly error?: string;
+}
+
+export interface ApplyResult {
+  readonly host: string;
+  readonly now: string;
+  readonly backupDir: string;
+  readonly cleanups: readonly CleanupOutcome[];
+  readonly volumes: readonly VolumeOutcome[];
+  /** Set when SIGINT/SIGTERM stopped the run. */
+  readonly interrupted: boolean;
+  /** True when at least one change was made (for the exit code: 1 vs 3). */
+  readonly changed: boolean;
+  readonly failed: boolean;
+}
+
+function message(err: unknown): string {
+  if (err instanceof SnapctlError) return err.detail ? `${err.summary} (${err.detail})` : err.summary;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Refuses to delete anything that is not a recognised archive of this volume inside the host's directory. */
+function assertDeletable(policy: HostPolicy, plan: Plan, volume: Volume, action: Action): void {
+  const expected = `${plan.backupDir}/${action.archive}`;
+  const { archives } = classifyBackupDir([action.archive], policy.host, [volume], policy.timezone);
+  if (action.path !== expected || archives.length !== 1 || archives[0]?.volume !== volume.name) {
+    throw new SnapctlError('operation', `refusing to delete ${action.path}: not a recognised archive of volume ${volume.name} in ${plan.backupDir}`);
+  }
+  if (action.type === 'delete' && action.sidecar !== undefined && action.sidecar !== `${expected}${SIDECAR_SUFFIX}`) {
+    throw new SnapctlError('operation', `refusing to delete ${action.sidecar}: not the checksum file of ${action.archive}`);
+  }
+}
+
+async function createArchive(
+  policy: HostPolicy,
+  plan: Plan,
+  volume: Volume,
+  action: Action,
+  ports: ApplyPorts,
+  log: RunLog,
+  signal: AbortSignal,
+): Promise<{ result: ArchiveResult; errors: string[] }> {
+  const driver = ports.drivers[volume.source.kind];
+  const ctx: TakeContext = {
+    host: policy.host,
+    mountRoot: policy.mountRoot,
+    runStamp: formatCompactUtc(Date.parse(plan.now)),
+    log,
+    signal,
+  };
+  await driver.preflight(volume, ctx);
+  let prepared: PreparedSource | undefined;
+  const errors: string[] = [];
+  try {
+    prepared = await ports.withSnapshotHooks(volume, () => driver.take(volume, ctx), log, signal);
+    const source = prepared;
+    log.info(`archiving ${source.dir} into ${action.archive}`);
+    const result = await ports.writeArchive({
+      sourceDir: source.dir,
+      destDir: plan.backupDir,
+      finalName: action.archive,
+      compression: volume.compression,
+      ...(volume.compressionLevel !== undefined ? { level: volume.compressionLevel } : {}),
+      exclude: volume.exclude,
+      signal,
+      // The snapshot is checked before the archive gets its final name, so an
+      // overflowed snapshot never leaves a complete-looking archive behind.
+      beforeCommit: async () => {
+        const why = await source.verify();
+        if (why !== undefined) throw new SnapctlError('operation', why);
+      },
+    });
+    for (const w of result.warnings) log.warn(w);
+    log.info(`wrote ${action.archive} (${result.bytes} bytes, sha256 ${result.sha256.slice(0, 16)}…) in ${(result.durationMs / 1000).toFixed(1)} s`);
+    return { result, errors };
+  } finally {
+    if (prepared) {
+      try {
+        await prepared.release();
+      } catch (err) {
+        // The archive may be fine; the leftover is reported and cleaned by the next run.
+        log.error(`could not release the snapshot: ${message(err)}`);
+        errors.push(`snapshot not released: ${message(err)}`);
+      }
+    }
+  }
+}
+
+async function runVolume(policy: HostPolicy, plan: Plan, volume: Volume, ports: ApplyPorts, log: RunLog, signal: AbortSignal): Promise<VolumeOutcome> {
+  const mine = plan.actions.filter((a) => a.volume === volume.name);
+  const create = mine.find((a) => a.type === 'create');
+  const deletes = mine.filter((a) => a.type === 'delete');
+  const errors: string[] = [];
+  let created: ArchiveResult | undefined;
+  if (create) {
+    const started = ports.clock();
+    try {
+      const out = await createArchive(policy, plan, volume, create, ports, log, signal);
+      created = out.result;
+      errors.push(...out.errors);
+    } catch (err) {
+      if (signal.aborted) return { volume: volume.name, status: 'interrupted', deleted: [], errors: [message(err)] };
+      log.error(`create failed, nothing deleted for this volume: ${message(err)}`);
+      return { volume: volume.name, status: 'failed', deleted: [], errors: [message(err)], durationMs: ports.clock() - started };
+    }
+  }
+  const deleted: string[] = [];
+  for (const action of deletes) {
+    if (signal.aborted) break;
+    try {
+      assertDeletable(policy, plan, volume, action);
+      await ports.removeArchive(action.path, action.type === 'delete' ? action.sidecar : undefined);
+      log.info(`deleted ${action.archive} (${action.reason})`);
+      deleted.push(action.archive);
+    } catch (err) {
+      log.error(`could not delete ${action.archive}: ${message(err)}`);
+      errors.push(`delete ${action.archive}: ${message(err)}`);
+    }
+  }
+  const base = { volume: volume.name, deleted, errors };
+  if (!created) return { ...base, status: signal.aborted ? 'interrupted' : 'up-to-date' };
+  return {
+    ...base,
+    status: 'created',
+    archive: create?.archive ?? '',
+    bytes: created.bytes,
+    sha256: created.sha256,
+    durationMs: created.durationMs,
+  };
+}
+
+export async function executePlan(plan: Plan, policy: HostPolicy, ports: ApplyPorts, log: RunLog, signal: AbortSignal): Promise<ApplyResult> {
+  const cleanups: CleanupOutcome[] = [];
+  for (const action of plan.actions) {
+    if (action.type !== 'cleanup' || signal.aborted) continue;
+    try {
+      await ports.cleanup(action, log);
+      log.info(`cleaned up ${action.archive} (${action.reason})`);
+      cleanups.push({ archive: action.archive, ok: true });
+    } catch (err) {
+      log.error(`could not clean up ${action.archive}: ${message(err)}`);
+      cleanups.push({ archive: action.archive, ok: false, error: message(err) });
+    }
+  }
+
+  if (plan.actions.some((a) => a.type === 'create')) await ports.ensureDir(plan.backupDir);
+
+  const volumes: VolumeOutcome[] = [];
+  for (const volume of policy.volumes) {
+    if (signal.aborted) {
+      volumes.push({ volume: volume.name, status: 'not-run', deleted: [], errors: [] });
+      continue;
+    }
+    volumes.push(await runVolume(policy, plan, volume, ports, log.child(volume.name), signal));
+  }
+
+  const changed = cleanups.some((c) => c.ok) || volumes.some((v) => v.status === 'created' || v.deleted.length > 0);
+  const failed = cleanups.some((c) => !c.ok) || volumes.some((v) => v.status === 'failed' || v.errors.length > 0);
+  return { host: plan.host, now: plan.now, backupDir: plan.backupDir, cleanups, volumes, interrupted: signal.aborted, changed, failed };
+}

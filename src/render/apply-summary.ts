@@ -1,0 +1,43 @@
+// What apply prints when it is done: one line per volume, for cron mail and
+// terminals alike, and the same as JSON.
+import type { ApplyResult } from '../apply/execute.js';
+import { formatBytes } from '../core/snapshot-size.js';
+
+export function renderApplySummary(result: ApplyResult, interrupted?: string): string {
+  const created = result.volumes.filter((v) => v.status === 'created').length;
+  const deleted = result.volumes.reduce((n, v) => n + v.deleted.length, 0);
+  const cleaned = result.cleanups.filter((c) => c.ok).length;
+  const failed = result.volumes.filter((v) => v.status === 'failed' || v.errors.length > 0).length + result.cleanups.filter((c) => !c.ok).length;
+  const lines = [
+    `snapctl apply on ${result.host} at ${result.now}: ${created} created, ${deleted} deleted, ${cleaned} cleaned up, ${failed} failed${interrupted ? `; interrupted by ${interrupted}` : ''}`,
+  ];
+  const width = Math.max(0, ...result.volumes.map((v) => v.volume.length));
+  for (const c of result.cleanups) if (!c.ok) lines.push(`  cleanup of ${c.archive} FAILED: ${c.error ?? 'unknown error'}`);
+  for (const v of result.volumes) {
+    const name = v.volume.padEnd(width);
+    const gone = v.deleted.length > 0 ? `, deleted ${v.deleted.length} expired` : '';
+    switch (v.status) {
+      case 'created':
+        lines.push(`  ${name}  created ${v.archive ?? ''} (${formatBytes(v.bytes ?? 0)} in ${((v.durationMs ?? 0) / 1000).toFixed(1)} s)${gone}`);
+        break;
+      case 'up-to-date':
+        lines.push(`  ${name}  up to date${gone}`);
+        break;
+      case 'failed':
+        lines.push(`  ${name}  FAILED, nothing deleted`);
+        break;
+      case 'interrupted':
+        lines.push(`  ${name}  interrupted, cleaned up`);
+        break;
+      case 'not-run':
+        lines.push(`  ${name}  not run (interrupted before it)`);
+        break;
+    }
+    for (const e of v.errors) lines.push(`  ${' '.repeat(width)}    error: ${e}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function applyJson(result: ApplyResult): Record<string, unknown> {
+  return { ...result };
+}
