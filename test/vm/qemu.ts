@@ -71,7 +71,9 @@ export function bootQemu(config: QemuConfig, timeoutMs: number, onConsole: (text
     child.stdout.setEncoding('utf8');
     child.stderr.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
-      const text = chunk.replace(/\r/g, '');
+      // SeaBIOS clears the screen with escape sequences; they only garble logs.
+      // eslint-disable-next-line no-control-regex -- matching ESC is the point
+      const text = chunk.replace(/\r|\x1b(\[[0-9;?]*[A-Za-z]|c)/g, '');
       consoleText += text;
       onConsole(text);
     });

@@ -1,0 +1,97 @@
+// Host-side tests of the VM harness's pure parts; the whole harness is
+// exercised by `npm run test:lvm` itself.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { newcArchive } from '../cpio.js';
+import { VmError } from '../exec.js';
+import { jobOutput, jobScript } from '../harness.js';
+import { xzOffset } from '../kernel.js';
+import { loadOrder, softPreDeps } from '../modules.js';
+import type { ModuleInfo } from '../modules.js';
+
+test('newc archives unpack with cpio into the same directories, files, modes and symlinks', () => {
+  const archive = newcArchive([
+    { kind: 'dir', path: 'bin' },
+    { kind: 'file', path: 'bin/tool', data: Buffer.from('#!/bin/sh\necho odd-length\n'), mode: 0o755 },
+    { kind: 'symlink', path: 'bin/alias', target: 'tool' },
+    { kind: 'file', path: 'empty', data: Buffer.alloc(0) },
+  ]);
+  assert.equal(archive.length % 4, 0);
+  const dir = mkdtempSync(join(tmpdir(), 'cpio-test-'));
+  try {
+    execFileSync('busybox', ['cpio', '-id'], { cwd: dir, input: archive });
+    assert.equal(readFileSync(join(dir, 'bin/tool'), 'utf8'), '#!/bin/sh\necho odd-length\n');
+    assert.equal(statSync(join(dir, 'bin/tool')).mode & 0o777, 0o755);
+    assert.equal(readlinkSync(join(dir, 'bin/alias')), 'tool');
+    assert.equal(statSync(join(dir, 'empty')).size, 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('newc archives carry character device numbers (the initramfs /dev/console)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cpio-test-'));
+  try {
+    execFileSync('busybox', ['cpio', '-id'], { cwd: dir, input: newcArchive([{ kind: 'dir', path: 'dev' }, { kind: 'char', path: 'dev/console', major: 5, minor: 1 }]) });
+    const node = statSync(join(dir, 'dev/console'));
+    assert.ok(node.isCharacterDevice());
+    assert.equal(node.rdev, (5 << 8) | 1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+const mod = (depends: string[], softPre: string[] = []): ModuleInfo => ({ file: 'x.ko', depends, softPre });
+
+test('module load order puts every dependency first, loads each module once and matches - and _', () => {
+  const info = new Map([
+    ['ext4', mod(['jbd2', 'mbcache'])],
+    ['jbd2', mod([])],
+    ['mbcache', mod([])],
+    ['dm_snapshot', mod(['dm-mod', 'dm_bufio'])],
+    ['dm_bufio', mod(['dm_mod'])],
+    ['dm_mod', mod([])],
+  ]);
+  assert.deepEqual(loadOrder(['dm-snapshot', 'ext4', 'dm_mod'], info, new Set()), ['dm_mod', 'dm_bufio', 'dm_snapshot', 'jbd2', 'mbcache', 'ext4']);
+});
+
+test('module load order skips built-in modules and soft dependencies that name no module, but rejects missing hard ones', () => {
+  const info = new Map([
+    ['libcrc32c', mod([], ['crc32c'])],
+    ['xfs', mod(['libcrc32c', 'virtio'])],
+  ]);
+  assert.deepEqual(loadOrder(['xfs'], info, new Set(['virtio'])), ['libcrc32c', 'xfs']);
+  assert.throws(() => loadOrder(['xfs'], info, new Set()), (e: unknown) => e instanceof VmError && /virtio \(needed by xfs\)/.test(e.message));
+});
+
+test('softdep lines yield only the pre: names, without the crypto- prefix', () => {
+  assert.deepEqual(softPreDeps(['pre: crypto-crc32c post: foo', 'pre: a b']), ['crc32c', 'a', 'b']);
+  assert.deepEqual(softPreDeps(['post: foo']), []);
+});
+
+test('the xz stream is found after a bzImage-like prefix', () => {
+  const xz = execFileSync('xz', ['-c'], { input: Buffer.from('kernel') });
+  assert.equal(xzOffset(Buffer.concat([Buffer.alloc(517, 0x90), xz])), 517);
+  assert.equal(xzOffset(Buffer.alloc(64)), -1);
+});
+
+test('the job script passes environment values verbatim, quotes included, and runs in cwd', () => {
+  const value = `it's "quoted" $HOME \`x\` \\ end`;
+  const script = jobScript('printf "%s|%s" "$ODD" "$(pwd)"', { ODD: value }, '/usr');
+  const r = spawnSync('/bin/sh', ['-c', script], { encoding: 'utf8', env: {} });
+  assert.equal(r.stdout, `${value}|/usr`);
+});
+
+test('the job script refuses environment names the shell cannot export', () => {
+  assert.throws(() => jobScript('true', { 'BAD-NAME': 'x' }, '/'), VmError);
+});
+
+test('job output is the console text between /init\'s markers, even when firmware left no newline', () => {
+  const console = 'SeaBIOS\nBooting from ROM..vm-init: job start\nline 1\nline 2\nvm-init: job end, status 3\n[ 3.7] sysrq: Resetting\n';
+  assert.equal(jobOutput(console), 'line 1\nline 2\n');
+  assert.equal(jobOutput('kernel panic\n'), '');
+});
