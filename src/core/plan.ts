@@ -11,12 +11,13 @@ import type {
   Kept,
   Observed,
   Plan,
+  Retention,
   Volume,
 } from './model.js';
 import { archiveName, SIDECAR_SUFFIX } from './naming.js';
 import { applyRetention } from './retention.js';
 import { dueness } from './schedule.js';
-import { describeSource } from './describe.js';
+import { describeDuration, describeSource } from './describe.js';
 import { lvmPreflight } from './lvm-preflight.js';
 import { findLeftovers, findLegacyLeftovers, type LegacyLeftover } from './lvm-leftovers.js';
 
@@ -83,11 +84,26 @@ interface VolumePlan {
   readonly diagnostics: Diagnostic[];
 }
 
-/** The planned archive stands in retention as the newest item, so apply keeps exactly what the rules say. */
+/** The planned archive stands in retention as the newest item, so apply keeps exactly what the counting rules say. */
 interface RetentionItem {
   readonly time: number;
   readonly archive?: Archive;
   readonly file: string;
+}
+
+function newestArchive(archives: readonly Archive[]): Archive | undefined {
+  return archives.reduce<Archive | undefined>((a, b) => (a === undefined || b.time > a.time ? b : a), undefined);
+}
+
+/**
+ * keepWithin counts from the newest complete archive, not from the planned
+ * one (which stands at `now`), so a week of failed backups never ages out the
+ * last good ones: the window is widened by the gap between them.
+ */
+function withinFromNewestComplete(rules: Retention, archives: readonly Archive[], now: number, due: boolean): Retention {
+  const newest = newestArchive(archives);
+  if (!due || rules.withinMs === undefined || newest === undefined) return rules;
+  return { ...rules, withinMs: rules.withinMs + (now - newest.time), withinText: rules.withinText ?? describeDuration(rules.withinMs) };
 }
 
 function planVolume(policy: HostPolicy, volume: Volume, archives: readonly Archive[], observed: Observed, now: number, dir: string): VolumePlan {
@@ -110,13 +126,19 @@ function planVolume(policy: HostPolicy, volume: Volume, archives: readonly Archi
     if (volume.source.kind === 'lvm') diagnostics.push(...lvmPreflight(volume, observed.lvm));
   }
 
-  const { keep, remove } = applyRetention(items, volume.retention, policy.timezone);
+  const { keep, remove } = applyRetention(items, withinFromNewestComplete(volume.retention, archives, now, due.due), policy.timezone);
   const kept: Kept[] = keep
     .filter((k) => k.item.archive !== undefined)
     .map((k) => ({ volume: volume.name, archive: k.item.file, reasons: k.reasons }));
+  // The planned archive does not exist yet: the newest complete one is never deleted.
+  const newest = newestArchive(archives);
   for (const item of remove) {
     const archive = item.archive;
     if (archive === undefined) continue; // never happens: the planned archive is the newest and always kept
+    if (archive === newest) {
+      kept.unshift({ volume: volume.name, archive: archive.file, reasons: ['newest complete archive'] });
+      continue;
+    }
     actions.push({
       type: 'delete',
       volume: volume.name,
