@@ -9,6 +9,10 @@ export const EXIT = {
   partial: 3,
   /** apply: another apply holds the host lock. */
   locked: 4,
+  /** verify: a corrupt (checksum mismatch) or truncated archive was found. */
+  damaged: 2,
+  /** verify: no archive is damaged, but some have no sidecar to check against (py_snap's). */
+  unverifiable: 3,
   /** An unexpected internal error (a bug). */
   bug: 70,
   sigint: 130,
