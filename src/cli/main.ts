@@ -8,6 +8,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   plan: () => import('./commands/plan.js'),
   apply: () => import('./commands/apply.js'),
   validate: () => import('./commands/validate.js'),
+  init: () => import('./commands/init.js'),
 };
 
 const VERSION = '0.1.0';

@@ -1,0 +1,105 @@
+// snapctl init --from-py-snap "<py_snap command line>": write the equivalent policy.
+import { parseArgs } from 'node:util';
+import { hostname, tmpdir } from 'node:os';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SnapctlError, formatError } from '../../core/errors.js';
+import { parsePySnapCommand } from '../../core/py-snap-args.js';
+import { policyFromPySnap } from '../../core/policy-from-py-snap.js';
+import { EXIT } from '../exit-codes.js';
+
+export const HELP = `NAME
+    snapctl init - write a policy equivalent to an existing py_snap setup
+
+SYNOPSIS
+    snapctl init --from-py-snap "COMMAND LINE" [--host NAME] [--vg NAME] [--out FILE [--force]]
+
+DESCRIPTION
+    Reads a py_snap.py command line, or a whole crontab line running it
+    ("0 3 * * * /usr/bin/python /opt/py_snap.py -c -f /var/lib/mongo"), with
+    py_snap's defaults for every flag it leaves out (-b /backup, -f /data,
+    -l lv_data, -m /tmp/snap_backup, -r 3, -s lv_data_snap, no -c,
+    --log-dir /var/log/py_snap), and prints the equivalent snapctl policy.
+    Its archives in <backupDir>/<host>/ are then adopted by plan and apply.
+    The policy is checked before it is printed or written.
+
+OPTIONS
+    --from-py-snap LINE   the py_snap command or cron line (required)
+    --host NAME           the host the policy is for (default: this machine's hostname)
+    --vg NAME             the volume group of py_snap's -l volume (py_snap had no
+                          flag for it; default: found with lvs, else vg0 with a warning)
+    --out FILE            write the policy to FILE instead of stdout
+    --force               overwrite FILE if it exists
+    -h, --help            this help
+
+EXIT STATUS
+    0   the policy was written
+    1   the command line could not be read, or FILE exists
+`;
+
+async function findVg(lv: string): Promise<{ vg: string; note: string }> {
+  try {
+    const { observeLvm } = await import('../../adapters/lvm-adapter.js');
+    const state = await observeLvm();
+    if (state.available) {
+      const vgs = [...new Set(state.lvs.filter((l) => l.name === lv).map((l) => l.vg))];
+      if (vgs.length === 1 && vgs[0] !== undefined) return { vg: vgs[0], note: `volume group found with lvs` };
+      if (vgs.length > 1) return { vg: vgs[0] ?? 'vg0', note: `CHECK: ${lv} exists in ${vgs.join(', ')}; pass --vg` };
+    }
+  } catch {
+    // LVM not available: fall through to the placeholder.
+  }
+  return { vg: 'vg0', note: `CHECK: volume group not found with lvs; vg0 is a guess, pass --vg` };
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'from-py-snap': { type: 'string' },
+      host: { type: 'string' },
+      vg: { type: 'string' },
+      out: { type: 'string' },
+      force: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return EXIT.ok;
+  }
+  const line = values['from-py-snap'];
+  if (line === undefined) throw new SnapctlError('input', '--from-py-snap "COMMAND LINE" is required', 'e.g. snapctl init --from-py-snap "py_snap.py -c -f /data"');
+  const options = parsePySnapCommand(line);
+  const vg = values.vg !== undefined ? { vg: values.vg, note: 'given with --vg' } : await findVg(options.logicalVolume);
+  if (vg.note.startsWith('CHECK')) process.stderr.write(`warning: ${vg.note}\n`);
+  const yaml = policyFromPySnap({ options, host: values.host ?? hostname(), vg: vg.vg, vgNote: vg.note, commandLine: line });
+
+  // Check what we generate with the same loader plan uses.
+  const dir = await mkdtemp(join(tmpdir(), 'snapctl-init-'));
+  try {
+    await writeFile(join(dir, 'policy.yaml'), yaml);
+    const { checkPolicy } = await import('../../policy/load.js');
+    const { toError } = await import('../../policy/problem.js');
+    const check = await checkPolicy(join(dir, 'policy.yaml'));
+    if (check.problems.length > 0) {
+      throw new SnapctlError('input', 'the py_snap options give an invalid policy', check.problems.map((p) => formatError(toError(p))).join('\n'));
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+
+  if (values.out === undefined) {
+    process.stdout.write(yaml);
+    return EXIT.ok;
+  }
+  try {
+    await writeFile(values.out, yaml, { flag: values.force ? 'w' : 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new SnapctlError('input', `${values.out} exists`, 'pass --force to overwrite it');
+    throw new SnapctlError('input', `cannot write ${values.out}: ${(err as Error).message}`);
+  }
+  process.stderr.write(`wrote ${values.out}; check it with: snapctl plan --policy ${values.out}\n`);
+  return EXIT.ok;
+}
