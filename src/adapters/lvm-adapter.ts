@@ -3,7 +3,7 @@
 import type { LvmState } from '../core/model.js';
 import type { CreateSnapshotRequest, LvmCommands, SnapshotState } from './lvm-commands.js';
 import { LvmError } from './lvm-commands.js';
-import { classifyLvmError, LVS_FIELDS, parseLvs, parseSnapshotState, parseVgs, VGS_FIELDS } from './lvm-parse.js';
+import { classifyLvmError, LvmReportError, LVS_FIELDS, parseLvs, parseSnapshotState, parseVgs, VGS_FIELDS } from './lvm-parse.js';
 import type { ToolResult } from './run-tool.js';
 import { commandLine, runTool, sleep, udevSettle } from './run-tool.js';
 
@@ -99,6 +99,7 @@ export async function observeLvm(options: ObserveLvmOptions = {}): Promise<LvmSt
     return { available: true, vgs, lvs };
   } catch (e) {
     if (e instanceof LvmError) return { available: false, reason: e.failure.message.split('\n')[0] || e.summary };
+    if (e instanceof LvmReportError) return { available: false, reason: e.message };
     throw e;
   }
 }

@@ -48,8 +48,11 @@ function str(row: Row, key: string): string {
 /** The rows of `report[0][kind]` (LVM prints one report object per command). */
 function reportRows(stdout: string, kind: 'vg' | 'lv'): Row[] {
   let doc: unknown;
+  // Tolerates stray lines around the report (a warning some lvm2 builds print on stdout).
+  const start = stdout.indexOf('{');
+  const end = stdout.lastIndexOf('}');
   try {
-    doc = JSON.parse(stdout);
+    doc = JSON.parse(start >= 0 && end > start ? stdout.slice(start, end + 1) : stdout);
   } catch (e) {
     throw new LvmReportError(`${kind}s report is not JSON: ${(e as Error).message}`);
   }

@@ -98,3 +98,10 @@ test('snapshotState of a missing LV is an lv-not-found LvmError', () =>
   withBin({ lvs: capturedReply('lvs-notfound') }, async () => {
     await assert.rejects(createLvmAdapter().snapshotState('vg0', 'nonexistent'), (e: unknown) => e instanceof LvmError && e.failure.kind === 'lv-not-found');
   }));
+
+test('observeLvm when lvs prints something that is not a report: unavailable, not a crash', () =>
+  withBin({ vgs: { stdout: fixture('vgs-cycle.json') }, lvs: { stdout: '  LV   VG   Attr\n' } }, async () => {
+    const state = await observeLvm({ isRoot: true });
+    assert.equal(state.available, false);
+    assert.match(state.available ? '' : state.reason, /lvs report/);
+  }));

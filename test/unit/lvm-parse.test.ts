@@ -125,3 +125,7 @@ test('output that is not a JSON report is an LvmReportError', () => {
   assert.throws(() => parseLvs('  LV   VG   Attr\n'), LvmReportError);
   assert.throws(() => parseVgs('{"nope":1}'), LvmReportError);
 });
+
+test('a stray line before the JSON report does not break parsing', () => {
+  assert.equal(parseVgs(`  WARNING: something\n${fixture('vgs-cycle.json')}`)[0]?.freeBytes, 545259520);
+});
