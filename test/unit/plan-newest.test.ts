@@ -1,0 +1,52 @@
+// Named planner behaviours around the archive being created in this run.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { plan } from '../../src/core/plan.js';
+import { archiveName, classifyBackupDir } from '../../src/core/naming.js';
+import type { HostPolicy, Observed, Retention } from '../../src/core/model.js';
+
+const DAY = 86_400_000;
+const NOW = Date.parse('2026-11-26T03:00:00Z');
+
+function setup(retention: Retention, lastGood: number): { policy: HostPolicy; observed: Observed } {
+  const policy: HostPolicy = {
+    host: 'db01',
+    matchedBy: 'db01',
+    backupDir: '/backup',
+    timezone: 'UTC',
+    mountRoot: '/run/snapctl',
+    volumes: [{
+      name: 'data', source: { kind: 'path', path: '/data' }, schedule: { kind: 'daily' }, retention, compression: 'zstd',
+      snapshotSize: '10%ORIGIN', exclude: [], hooks: { preSnapshot: [], postSnapshot: [], timeoutMs: 1000 }, lockFiles: [],
+    }],
+  };
+  const files = Array.from({ length: 10 }, (_, i) => archiveName('db01', 'data', lastGood - i * DAY, 'zstd'));
+  const { archives, others } = classifyBackupDir(files, 'db01', policy.volumes, 'UTC');
+  return { policy, observed: { archives, others, backupDirExists: true, lvm: { available: false, reason: 'no lvm volumes in the policy' }, mounts: [], btrfsLeftovers: [] } };
+}
+
+const deleted = (p: ReturnType<typeof plan>): string[] => p.actions.filter((a) => a.type === 'delete').map((a) => a.archive);
+
+test('keepLast 1 with a due volume keeps the newest complete archive until the new one exists', () => {
+  const { policy, observed } = setup({ last: 1 }, NOW - DAY);
+  const result = plan(policy, observed, NOW);
+  const newest = archiveName('db01', 'data', NOW - DAY, 'zstd');
+  assert.ok(!deleted(result).includes(newest));
+  assert.deepEqual(result.kept, [{ volume: 'data', archive: newest, reasons: ['newest complete archive'] }]);
+  assert.equal(deleted(result).length, 9);
+});
+
+test('keepWithin counts from the newest complete archive, not from the archive planned at now', () => {
+  const { policy, observed } = setup({ withinMs: 3 * DAY, withinText: '3d' }, NOW - 8 * DAY);
+  const result = plan(policy, observed, NOW);
+  assert.equal(result.actions[0]?.type, 'create');
+  // Strictly newer than (newest − 3d): the newest and the two days before it.
+  assert.deepEqual(result.kept.map((k) => [k.archive, k.reasons]), [0, 1, 2].map((i) => [archiveName('db01', 'data', NOW - (8 + i) * DAY, 'zstd'), ['within 3d']]));
+});
+
+test('keepLast counts the planned archive, so after apply exactly n remain', () => {
+  const { policy, observed } = setup({ last: 3 }, NOW - DAY);
+  const result = plan(policy, observed, NOW);
+  assert.equal(result.kept.length, 2);
+  assert.equal(deleted(result).length, 8);
+});
