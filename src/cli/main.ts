@@ -44,7 +44,18 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.error;
   }
   const mod = await load();
-  return mod.run(rest);
+  try {
+    return await mod.run(rest);
+  } catch (err) {
+    throw flagError(err, name) ?? err;
+  }
+}
+
+/** node:util parseArgs throws plain TypeErrors for bad flags: those are bad input, not bugs. */
+function flagError(err: unknown, command: string): SnapctlError | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (!(err instanceof Error) || typeof code !== 'string' || !code.startsWith('ERR_PARSE_ARGS_')) return undefined;
+  return new SnapctlError('input', err.message, `run \`snapctl ${command} --help\` for its options`);
 }
 
 main(process.argv.slice(2)).then(
