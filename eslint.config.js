@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 const effectModules = ['node:fs', 'node:fs/promises', 'node:child_process', 'execa', 'node:process', 'chalk', 'node:os'];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'bin/**', 'scripts/**', '**/*.generated.*', 'eslint.config.js'] },
+  { ignores: ['dist/**', 'build/**', '.vm-cache/**', 'node_modules/**', 'bin/**', 'scripts/**', '**/*.generated.*', 'eslint.config.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
