@@ -34,6 +34,8 @@ export interface VolumeState {
   readonly last: VolumeRun;
   /** The last run with result 'ok' (may be `last` itself). */
   readonly lastOk?: VolumeRun;
+  /** Runs with result 'failed' since the state file was created (a Prometheus counter). */
+  readonly failures?: number;
 }
 
 export interface RunState {
@@ -50,11 +52,13 @@ export function stateFilePath(dir: string = DEFAULT_STATE_DIR): string {
   return join(dir, STATE_FILE_NAME);
 }
 
-/** The state after `volume` ran: `last` is replaced, `lastOk` only by an ok run. */
+/** The state after `volume` ran: `last` is replaced, `lastOk` only by an ok run, `failures` counts failed runs. */
 export function recordRun(state: RunState, volume: string, run: VolumeRun): RunState {
   const previous = state.volumes[volume];
   const lastOk = run.result === 'ok' ? run : previous?.lastOk;
-  return { version: STATE_VERSION, volumes: { ...state.volumes, [volume]: lastOk ? { last: run, lastOk } : { last: run } } };
+  const failures = (previous?.failures ?? 0) + (run.result === 'failed' ? 1 : 0);
+  const entry: VolumeState = { last: run, ...(lastOk ? { lastOk } : {}), ...(failures > 0 ? { failures } : {}) };
+  return { version: STATE_VERSION, volumes: { ...state.volumes, [volume]: entry } };
 }
 
 /** Read the state; a missing file (or directory) is the empty state. */
@@ -104,7 +108,13 @@ export function parseState(text: string, file: string): RunState {
   for (const [name, value] of Object.entries(doc.volumes)) {
     if (!isObject(value)) throw corrupt(`volumes.${name} must be an object`);
     const last = checkRun(value.last, `volumes.${name}.last`, corrupt);
-    volumes[name] = value.lastOk === undefined ? { last } : { last, lastOk: checkRun(value.lastOk, `volumes.${name}.lastOk`, corrupt) };
+    const f = value.failures;
+    if (f !== undefined && (typeof f !== 'number' || !Number.isSafeInteger(f) || f < 0)) throw corrupt(`volumes.${name}.failures must be a non-negative integer`);
+    volumes[name] = {
+      last,
+      ...(value.lastOk !== undefined ? { lastOk: checkRun(value.lastOk, `volumes.${name}.lastOk`, corrupt) } : {}),
+      ...(typeof f === 'number' && f > 0 ? { failures: f } : {}),
+    };
   }
   return { version: STATE_VERSION, volumes };
 }

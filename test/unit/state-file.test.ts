@@ -44,17 +44,28 @@ test('writes versioned JSON that reads back equal, creating the directory', () =
 
 test('a failed run replaces last but keeps the last successful run', () => {
   const state = recordRun(recordRun(emptyState(), 'data', ok), 'data', failed);
-  assert.deepEqual(state.volumes.data, { last: failed, lastOk: ok });
+  assert.deepEqual(state.volumes.data, { last: failed, lastOk: ok, failures: 1 });
   const fresh = recordRun(emptyState(), 'logs', failed);
-  assert.deepEqual(fresh.volumes.logs, { last: failed });
+  assert.deepEqual(fresh.volumes.logs, { last: failed, failures: 1 });
 });
+
+test('failures counts every failed run and survives successful runs (a Prometheus counter never goes down)', () =>
+  withDir(async (dir) => {
+    await recordRuns({ data: failed }, dir);
+    await recordRuns({ data: ok }, dir);
+    await recordRuns({ data: failed }, dir);
+    assert.equal((await readState(dir)).volumes.data?.failures, 2);
+    assert.equal(recordRun(emptyState(), 'data', ok).volumes.data?.failures, undefined);
+    await writeFile(join(dir, 'state.json'), JSON.stringify({ version: 1, volumes: { data: { last: ok, failures: -1 } } }));
+    await assert.rejects(readState(dir), /volumes\.data\.failures must be a non-negative integer/);
+  }));
 
 test('recordRuns merges into the existing file without touching other volumes', () =>
   withDir(async (dir) => {
     await recordRuns({ data: ok, logs: ok }, dir);
     await recordRuns({ data: failed }, dir);
     const state = await readState(dir);
-    assert.deepEqual(state.volumes.data, { last: failed, lastOk: ok });
+    assert.deepEqual(state.volumes.data, { last: failed, lastOk: ok, failures: 1 });
     assert.deepEqual(state.volumes.logs, { last: ok, lastOk: ok });
   }));
 
