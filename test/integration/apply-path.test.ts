@@ -1,0 +1,228 @@
+// `snapctl apply` end to end on a `path` volume, through the real CLI: the
+// archive restores with plain tools, a second run changes nothing, a month of
+// daily cron runs ends with exactly what the retention keeps, every plan
+// announces exactly what the apply after it does, and saved plans are
+// applied as they are or refused when stale.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { lstat, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describeTree } from '../helpers/tree.js';
+import { makeSampleTree } from '../helpers/sample-tree.js';
+import {
+  describeRun,
+  listDir,
+  parseJson,
+  policyDoc,
+  snapctl,
+  snapshotDir,
+  workspace,
+  type ApplyJson,
+  type PlanJson,
+  type Workspace,
+} from '../helpers/snapctl-cli.js';
+
+async function withWorkspace(fn: (ws: Workspace) => Promise<void>): Promise<void> {
+  const ws = await workspace();
+  try {
+    await fn(ws);
+  } finally {
+    await ws.cleanup();
+  }
+}
+
+/** Extracts with nothing but `zstd -dc A | tar -x -C DIR`, as an operator would. */
+async function extractZstd(archive: string): Promise<string> {
+  const out = await mkdtemp(join(tmpdir(), 'snapctl-restore-'));
+  execFileSync('bash', ['-o', 'pipefail', '-c', 'zstd -dc "$1" | tar -x -C "$2"', 'extract', archive, out]);
+  return out;
+}
+
+/** A directory listing with sizes and mtimes: "nothing changed" means this is identical. */
+async function listing(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const name of await listDir(dir)) {
+    const st = await lstat(join(dir, name));
+    out[name] = `${st.size} ${st.mtimeMs} ${st.ino}`;
+  }
+  return out;
+}
+
+test('apply archives a path volume so that plain zstd|tar restores the same tree, the sidecar passes sha256sum -c, --json names the archive, and a second run in the same day changes nothing', async () => {
+  await withWorkspace(async (ws) => {
+    const src = join(ws.dir, 'src');
+    await mkdir(src);
+    await makeSampleTree(src);
+    await ws.writePolicy(policyDoc(ws, { docs: { path: src, schedule: 'daily', compression: 'zstd', retention: { keepLast: 3 } } }));
+
+    const first = await snapctl(...ws.applyArgs('2026-03-01T03:00:00Z'), '--json');
+    assert.equal(first.code, 0, describeRun(first));
+    const json = parseJson<ApplyJson & { host: string }>(first, 'apply --json');
+    const archive = 'h1_docs.20260301T030000Z.tar.zst';
+    assert.equal(json.exitCode, 0);
+    assert.equal(json.host, 'h1');
+    assert.deepEqual(
+      json.volumes.map((v) => [v.volume, v.status, v.archive]),
+      [['docs', 'created', archive]],
+    );
+    assert.deepEqual(await listDir(ws.hostDir), [archive, `${archive}.sha256`]);
+
+    assert.match(execFileSync('sha256sum', ['-c', `${archive}.sha256`], { cwd: ws.hostDir, encoding: 'utf8' }), new RegExp(`^${archive.replace(/\./g, '\\.')}: OK$`, 'm'));
+
+    const restored = await extractZstd(join(ws.hostDir, archive));
+    try {
+      const want = await describeTree(src);
+      assert.ok(Object.keys(want).length > 20, 'the sample tree is not empty');
+      assert.deepEqual(await describeTree(restored), want);
+    } finally {
+      await rm(restored, { recursive: true, force: true });
+    }
+
+    const before = await listing(ws.hostDir);
+    const again = await snapctl(...ws.applyArgs('2026-03-01T21:30:00Z'));
+    assert.equal(again.code, 0, describeRun(again));
+    assert.match(again.stdout, /0 created, 0 deleted, 0 cleaned up, 0 failed/);
+    assert.match(again.stdout, /docs\s+up to date/);
+    assert.deepEqual(await listing(ws.hostDir), before);
+    const againJson = await snapctl(...ws.applyArgs('2026-03-01T22:00:00Z'), '--json');
+    assert.equal(againJson.code, 0, describeRun(againJson));
+    assert.deepEqual(
+      parseJson<ApplyJson>(againJson, 'apply --json').volumes.map((v) => [v.volume, v.status, v.deleted.length]),
+      [['docs', 'up-to-date', 0]],
+    );
+    assert.deepEqual(await listing(ws.hostDir), before);
+  });
+});
+
+/** The files a plan says it will create and delete (archives with their sidecars). */
+function announced(plan: PlanJson): { created: string[]; deleted: string[] } {
+  const created = plan.actions.filter((a) => a.type === 'create').flatMap((a) => [a.archive, `${a.archive}.sha256`]);
+  const deleted = plan.actions.filter((a) => a.type === 'delete').flatMap((a) => [a.archive, ...(a.sidecar !== undefined ? [`${a.archive}.sha256`] : [])]);
+  return { created: created.sort(), deleted: deleted.sort() };
+}
+
+test('30 days of daily cron runs (plus repeats within a day) end with exactly the archives keepLast 2 / keepDaily 5 / keepWeekly 2 keeps, and every plan lists exactly what the next apply creates and deletes', async () => {
+  await withWorkspace(async (ws) => {
+    const src = join(ws.dir, 'src');
+    await mkdir(src);
+    await ws.writePolicy(
+      policyDoc(ws, { docs: { path: src, schedule: 'daily', compression: 'zstd', retention: { keepLast: 2, keepDaily: 5, keepWeekly: 2 } } }),
+    );
+    // 30 days, Saturday 2026-02-28 to Sunday 2026-03-29, at 03:00 UTC; some
+    // days also run again in the afternoon (a second cron entry, a manual run).
+    const runs: string[] = [];
+    for (let day = 0; day < 30; day++) {
+      const date = new Date(Date.UTC(2026, 1, 28 + day, 3, 0, 0));
+      runs.push(date.toISOString().replace('.000Z', 'Z'));
+      if ([3, 10, 22, 29].includes(day)) runs.push(new Date(date.getTime() + 12 * 3600_000).toISOString().replace('.000Z', 'Z'));
+    }
+    assert.equal(runs[0], '2026-02-28T03:00:00Z');
+    assert.equal(runs.at(-1), '2026-03-29T15:00:00Z');
+
+    for (const now of runs) {
+      await writeFile(join(src, 'today.txt'), `data as of ${now}\n`);
+      const planRun = await snapctl('plan', ...ws.common(now), '--json');
+      assert.equal(planRun.code, 0, describeRun(planRun));
+      const plan = parseJson<PlanJson>(planRun, 'plan --json');
+      const before = await listDir(ws.hostDir);
+
+      const applyRun = await snapctl(...ws.applyArgs(now), '--json');
+      assert.equal(applyRun.code, 0, `${now}: ${describeRun(applyRun)}`);
+      const result = parseJson<ApplyJson>(applyRun, 'apply --json');
+      const after = await listDir(ws.hostDir);
+
+      const added = after.filter((f) => !before.includes(f)).sort();
+      const removed = before.filter((f) => !after.includes(f)).sort();
+      const want = announced(plan);
+      assert.deepEqual({ added, removed }, { added: want.created, removed: want.deleted }, `${now}: the files apply changed are the ones plan announced`);
+      const docs = result.volumes.find((v) => v.volume === 'docs');
+      assert.ok(docs, `${now}: apply reports the volume`);
+      assert.deepEqual(
+        { created: docs.archive !== undefined ? [docs.archive] : [], deleted: [...docs.deleted].sort() },
+        {
+          created: plan.actions.filter((a) => a.type === 'create').map((a) => a.archive),
+          deleted: plan.actions.filter((a) => a.type === 'delete').map((a) => a.archive).sort(),
+        },
+        `${now}: apply --json reports what the plan announced`,
+      );
+      // A repeat within the same day is never due and expires nothing.
+      if (now.endsWith('T15:00:00Z')) assert.deepEqual(plan.actions, [], `${now}: a same-day repeat changes nothing`);
+      else assert.equal(plan.actions.filter((a) => a.type === 'create').length, 1, `${now}: a new day is due`);
+    }
+
+    // What the rules keep after the last run (2026-03-29, a Sunday), one
+    // archive per day from 02-28 to 03-29, buckets in UTC, ISO weeks from Monday:
+    //   keepLast 2    → 03-29, 03-28
+    //   keepDaily 5   → the newest of each of the 5 newest days: 03-29 … 03-25
+    //   keepWeekly 2  → the newest of the 2 newest weeks: week 03-23…03-29 → 03-29,
+    //                   week 03-16…03-22 → 03-22 (kept by this rule alone)
+    // Earlier runs never deleted 03-22: from 03-23 on it was the newest of the
+    // previous week, and before that the newest archive overall. (apply never
+    // deletes the previous newest archive in the run that creates the next;
+    // keepLast 2 keeps it anyway, so that rule changes nothing here.)
+    const kept = ['20260322', '20260325', '20260326', '20260327', '20260328', '20260329'].map((d) => `h1_docs.${d}T030000Z.tar.zst`);
+    assert.deepEqual(await listDir(ws.hostDir), kept.flatMap((a) => [a, `${a}.sha256`]).sort());
+    for (const a of kept) execFileSync('sha256sum', ['-c', '--quiet', `${a}.sha256`], { cwd: ws.hostDir });
+    // The newest archive holds the newest data.
+    const restored = await extractZstd(join(ws.hostDir, kept.at(-1) ?? ''));
+    try {
+      assert.equal(await readFile(join(restored, 'today.txt'), 'utf8'), 'data as of 2026-03-29T03:00:00Z\n');
+    } finally {
+      await rm(restored, { recursive: true, force: true });
+    }
+  });
+});
+
+test('a saved plan is applied exactly; a saved plan made before a new file appeared or the policy changed is refused as stale and changes nothing', async () => {
+  await withWorkspace(async (ws) => {
+    const src = join(ws.dir, 'src');
+    await mkdir(src);
+    await writeFile(join(src, 'f'), 'data\n');
+    const doc = policyDoc(ws, { docs: { path: src, schedule: 'daily', compression: 'zstd', retention: { keepLast: 1 } } });
+    await ws.writePolicy(doc);
+    for (const now of ['2026-03-01T03:00:00Z', '2026-03-02T03:00:00Z']) {
+      const r = await snapctl(...ws.applyArgs(now));
+      assert.equal(r.code, 0, describeRun(r));
+    }
+
+    // Applied as saved: the plan file alone says which policy, host and time.
+    // (apply never deletes the newest complete archive in the run that
+    // creates the next one, so keepLast 1 leaves 03-02 until 03-04.)
+    const planFile = join(ws.dir, 'day3.plan');
+    const saved = await snapctl('plan', ...ws.common('2026-03-03T03:00:00Z'), '--out', planFile);
+    assert.equal(saved.code, 0, describeRun(saved));
+    const savedActions = (JSON.parse(await readFile(planFile, 'utf8')) as { plan: PlanJson }).plan.actions.map((a) => `${a.type} ${a.archive}`);
+    assert.deepEqual(savedActions, ['create h1_docs.20260303T030000Z.tar.zst', 'delete h1_docs.20260301T030000Z.tar.zst']);
+    const applied = await snapctl('apply', planFile, '--log-dir', ws.logDir, '--state-dir', ws.stateDir, '--lock-file', ws.lockFile);
+    assert.equal(applied.code, 0, describeRun(applied));
+    assert.deepEqual(await listDir(ws.hostDir), [
+      'h1_docs.20260302T030000Z.tar.zst',
+      'h1_docs.20260302T030000Z.tar.zst.sha256',
+      'h1_docs.20260303T030000Z.tar.zst',
+      'h1_docs.20260303T030000Z.tar.zst.sha256',
+    ]);
+
+    // Stale: a file appeared in the backup directory after the plan was made.
+    const stale1 = join(ws.dir, 'day4.plan');
+    assert.equal((await snapctl('plan', ...ws.common('2026-03-04T03:00:00Z'), '--out', stale1)).code, 0);
+    await writeFile(join(ws.hostDir, 'h1_docs.20260302T120000Z.tar.zst'), 'copied in by hand\n');
+    const before1 = await snapshotDir(ws.hostDir);
+    const refused1 = await snapctl('apply', stale1, '--log-dir', ws.logDir, '--state-dir', ws.stateDir, '--lock-file', ws.lockFile);
+    assert.equal(refused1.code, 1, describeRun(refused1));
+    assert.match(refused1.stderr, /Saved plan is stale/);
+    assert.deepEqual(await snapshotDir(ws.hostDir), before1);
+    await rm(join(ws.hostDir, 'h1_docs.20260302T120000Z.tar.zst'));
+
+    // Stale: the policy changed after the plan was made.
+    const stale2 = join(ws.dir, 'day4b.plan');
+    assert.equal((await snapctl('plan', ...ws.common('2026-03-04T03:00:00Z'), '--out', stale2)).code, 0);
+    await ws.writePolicy(policyDoc(ws, { docs: { path: src, schedule: 'daily', compression: 'zstd', retention: { keepLast: 5 } } }));
+    const before2 = await snapshotDir(ws.hostDir);
+    const refused2 = await snapctl('apply', stale2, '--log-dir', ws.logDir, '--state-dir', ws.stateDir, '--lock-file', ws.lockFile);
+    assert.equal(refused2.code, 1, describeRun(refused2));
+    assert.match(refused2.stderr, /Saved plan is stale: the policy changed/);
+    assert.deepEqual(await snapshotDir(ws.hostDir), before2);
+  });
+});
