@@ -8,6 +8,9 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   plan: () => import('./commands/plan.js'),
   apply: () => import('./commands/apply.js'),
   validate: () => import('./commands/validate.js'),
+  restore: () => import('./commands/restore.js'),
+  verify: () => import('./commands/verify.js'),
+  list: () => import('./commands/list.js'),
   init: () => import('./commands/init.js'),
 };
 

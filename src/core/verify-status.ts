@@ -1,0 +1,22 @@
+// What verify concludes about each archive, and the one exit status for a run.
+
+/**
+ * - ok: the sha256 matches the sidecar (and, with --deep, it decompresses and lists to the end);
+ * - corrupt: the sha256 differs from the sidecar, or the sidecar is unreadable or malformed;
+ * - truncated: the sha256 matches (or there is no sidecar) but it does not decompress or list to the end;
+ * - unverifiable: no sidecar to check against (py_snap's archives), and nothing else found wrong.
+ */
+export type VerifyStatus = 'ok' | 'corrupt' | 'truncated' | 'unverifiable';
+
+/** The status from the two checks: the checksum (undefined: no sidecar) and the deep listing (undefined: not run). */
+export function verifyStatus(checksum: 'match' | 'mismatch' | 'bad-sidecar' | undefined, deepOk: boolean | undefined): VerifyStatus {
+  if (checksum === 'mismatch' || checksum === 'bad-sidecar') return 'corrupt';
+  if (deepOk === false) return 'truncated';
+  return checksum === undefined ? 'unverifiable' : 'ok';
+}
+
+/** The worst status wins: damaged (corrupt or truncated) over unverifiable over ok. */
+export function verifyOutcome(statuses: readonly VerifyStatus[]): 'ok' | 'damaged' | 'unverifiable' {
+  if (statuses.some((s) => s === 'corrupt' || s === 'truncated')) return 'damaged';
+  return statuses.includes('unverifiable') ? 'unverifiable' : 'ok';
+}

@@ -1,0 +1,113 @@
+// Reads an archive once: every chunk goes into sha256 and, when asked, into
+// `decompressor | tar -t` running as child processes joined by a kernel pipe.
+// Node holds one chunk at a time; the hash and the decompression overlap.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import type { Writable } from 'node:stream';
+import type { Compression } from '../core/model.js';
+import { SnapctlError } from '../core/errors.js';
+import { parseListingLine, type TarMember } from '../core/tar-listing.js';
+import { decompressArgv } from '../apply/compressors.js';
+import { describeExit, watchChild, type ChildExit } from './child.js';
+
+export interface ScanOptions {
+  /** Compute the sha256 of the file. */
+  readonly hash: boolean;
+  /** 'none': only read; 'check': decompress and list to /dev/null; 'members': also return the member list. */
+  readonly list: 'none' | 'check' | 'members';
+}
+
+export interface ScanResult {
+  /** Bytes of the archive file read. */
+  readonly bytes: number;
+  readonly sha256?: string;
+  /** With list 'members': every member in archive order. */
+  readonly members?: readonly TarMember[];
+  /** With list 'members': listing lines that were not member lines (a restore refuses these). */
+  readonly unparsed?: readonly string[];
+  /** Why the archive did not decompress and list as tar to its end; undefined when it did or was not listed. */
+  readonly listFailure?: string;
+}
+
+/** The `tar -t` argv reading the tar stream on stdin. */
+function tarListArgv(members: boolean): string[] {
+  return members ? ['-t', '-v', '--file=-', '--numeric-owner', '--quoting-style=c', '--full-time'] : ['-t', '--file=-'];
+}
+
+/** Reads `path` once, hashing it and/or listing it as tar (see ScanOptions); throws SnapctlError only when the file cannot be read. */
+export async function scanArchive(path: string, compression: Compression, opts: ScanOptions): Promise<ScanResult> {
+  const hash = opts.hash ? createHash('sha256') : undefined;
+  const env = { ...process.env, LC_ALL: 'C' };
+  const children: { name: string; child: ChildProcess; exit: Promise<ChildExit>; stderr: () => string[] }[] = [];
+  let sink: Writable | undefined;
+  let members: TarMember[] | undefined;
+  const unparsed: string[] = [];
+  let listed: Promise<void> = Promise.resolve();
+
+  if (opts.list !== 'none') {
+    const dec = decompressArgv(compression);
+    const tar = spawn('tar', tarListArgv(opts.list === 'members'), { stdio: ['pipe', opts.list === 'members' ? 'pipe' : 'ignore', 'pipe'], env });
+    if (dec !== undefined) {
+      const comp = spawn(dec[0], dec.slice(1), { stdio: ['pipe', tar.stdin!, 'pipe'], env });
+      // The decompressor holds its own copy of the pipe into tar.
+      tar.stdin!.destroy();
+      children.push({ name: dec[0], child: comp, ...watchChild(comp) });
+      sink = comp.stdin!;
+    } else {
+      sink = tar.stdin!;
+    }
+    children.push({ name: 'tar', child: tar, ...watchChild(tar) });
+    if (opts.list === 'members') {
+      const found: TarMember[] = [];
+      members = found;
+      const lines = createInterface({ input: tar.stdout!, crlfDelay: Infinity });
+      lines.on('line', (line) => {
+        const m = parseListingLine(line);
+        if (m) found.push(m);
+        else unparsed.push(line);
+      });
+      listed = once(lines, 'close').then(() => undefined);
+    }
+  }
+
+  // Once a child stops reading (it failed, or tar reached the end marker), keep hashing but stop feeding it.
+  let sinkOpen = sink !== undefined;
+  sink?.on('error', () => {
+    sinkOpen = false;
+  });
+  let bytes = 0;
+  try {
+    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+      hash?.update(chunk);
+      bytes += chunk.length;
+      if (sink && sinkOpen && !sink.write(chunk)) {
+        await Promise.race([once(sink, 'drain'), once(sink, 'close')]);
+      }
+    }
+  } catch (err) {
+    for (const c of children) if (c.child.exitCode === null) c.child.kill('SIGKILL');
+    const e = err as NodeJS.ErrnoException;
+    throw new SnapctlError('operation', `cannot read ${path}: ${e.code ?? e.message}`);
+  } finally {
+    if (sinkOpen) sink?.end();
+  }
+  const exits = await Promise.all(children.map((c) => c.exit));
+  await listed;
+  let listFailure: string | undefined;
+  for (const [i, c] of children.entries()) {
+    const exit = exits[i]!;
+    if (exit.code !== 0 || exit.signal !== null) {
+      listFailure ??= describeExit(c.name, exit, c.stderr());
+    }
+  }
+  return {
+    bytes,
+    ...(hash ? { sha256: hash.digest('hex') } : {}),
+    ...(members ? { members, unparsed } : {}),
+    ...(listFailure !== undefined ? { listFailure } : {}),
+  };
+}
