@@ -51,7 +51,11 @@ export function createVolumeGroup(name: string): void {
   must('vgcreate', ['-qq', name, GUEST_DISK]);
 }
 
-/** Unmounts anything of the VG, removes it and wipes the disk for the next test file. */
+/**
+ * Unmounts anything of the VG, removes it and discards the whole disk, so the
+ * next file starts from zeroes (a new LV on the same extents would otherwise
+ * find the old filesystem's signature and lvcreate would refuse to wipe it).
+ */
 export function removeVolumeGroup(name: string): void {
   const mounts = readFileSync('/proc/mounts', 'utf8')
     .split('\n')
@@ -62,7 +66,8 @@ export function removeVolumeGroup(name: string): void {
   for (const mountpoint of mounts) run('umount', ['-l', mountpoint]);
   must('vgremove', ['-qq', '-f', name]);
   must('pvremove', ['-qq', GUEST_DISK]);
-  must('wipefs', ['-qa', GUEST_DISK]);
+  // virtio-blk discard punches holes in the sparse image: the disk reads as zeroes again.
+  must('blkdiscard', ['-f', GUEST_DISK]);
 }
 
 /** Parsed `lvs --reportformat json` rows for a VG (units in bytes, no suffix). */
