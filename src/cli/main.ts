@@ -12,22 +12,67 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   verify: () => import('./commands/verify.js'),
   list: () => import('./commands/list.js'),
   init: () => import('./commands/init.js'),
+  schedule: () => import('./commands/schedule.js'),
 };
 
 const VERSION = '0.1.0';
 
+/** One line per command for `snapctl --help` (a command missing here fails the help test). */
+const SUMMARIES: Record<string, string> = {
+  plan: 'show what apply would do now (archives due, expired, leftovers); change nothing',
+  apply: 'take the snapshots and archives that are due, then prune expired ones',
+  validate: 'check a policy file or directory',
+  restore: 'verify an archive and extract it into an empty directory',
+  verify: 'check archives against their sha256 sidecars (--deep: decompress to the end)',
+  list: 'list the archives, newest first, with why each is kept',
+  status: 'newest archive and last run per volume, with Nagios exit codes',
+  init: 'write the policy equivalent to an existing py_snap.py cron line',
+  schedule: 'print the systemd service and timer, or the cron.d line, that run apply',
+};
+
 function usage(): string {
-  return `usage: snapctl <command> [options]
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
+  return `NAME
+    snapctl - declarative snapshot backups for LVM, btrfs and plain directories
 
-Declarative snapshot backups for LVM, btrfs and plain directories.
+SYNOPSIS
+    snapctl <command> [options]
+    snapctl --help | --version
 
-Commands:
+DESCRIPTION
+    A YAML policy declares the volumes of each host, how often each is
+    archived and how long archives are kept. \`snapctl plan\` shows the
+    difference between the policy and the backup directory; \`snapctl apply\`
+    (as root, from a systemd timer or cron) makes it so: snapshot, mount
+    read-only, tar and compress, verify, unmount, remove the snapshot, prune.
+
+COMMANDS
 ${Object.keys(COMMANDS)
-  .map((name) => `  ${name}`)
+  .map((name) => `    ${name.padEnd(width)}   ${SUMMARIES[name] ?? ''}`.trimEnd())
   .join('\n')}
 
-Run \`snapctl <command> --help\` for the options of a command.
-Global options: --help, --version, --no-color.
+    \`snapctl <command> --help\` describes every option of a command.
+
+OPTIONS
+    -h, --help      this help
+    -V, --version   print the version
+    --no-color      no colours in a command's output (also: NO_COLOR set, or
+                    stdout not a terminal)
+
+EXIT STATUS
+    0     success
+    1     error, nothing was done: bad command line or policy, stale saved
+          plan; apply: every planned action failed
+    2     plan --detailed-exitcode: changes pending;
+          verify: a corrupt or truncated archive was found
+    3     apply: some actions failed, others were done;
+          verify: no damaged archive, but some cannot be checked (no sidecar)
+    4     apply: another apply holds the host lock
+    70    internal error (a bug: please report it)
+    130   interrupted by SIGINT (apply cleans up first)
+    143   interrupted by SIGTERM (apply cleans up first)
+    status follows the Nagios convention instead: 0 OK, 1 WARNING,
+    2 CRITICAL, 3 UNKNOWN.
 `;
 }
 

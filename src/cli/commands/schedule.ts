@@ -1,0 +1,232 @@
+// snapctl schedule: print the systemd service + timer or the cron.d line that
+// runs `snapctl apply` (the files in contrib/ are this output with defaults).
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { SnapctlError } from '../../core/errors.js';
+import { EXIT } from '../exit-codes.js';
+
+export const DEFAULT_POLICY = '/etc/snapctl/policy.yaml';
+export const DEFAULT_ON_CALENDAR = 'hourly';
+
+export const HELP = `NAME
+    snapctl schedule - print the systemd units or the cron line that run apply
+
+SYNOPSIS
+    snapctl schedule --systemd [--unit service|timer] [--policy FILE]
+                     [--on-calendar SPEC] [--bin PATH]
+    snapctl schedule --cron [--policy FILE] [--on-calendar SPEC] [--bin PATH]
+
+DESCRIPTION
+    Prints, on stdout, the files that run \`snapctl apply --policy FILE\`
+    periodically as root, with the policy and binary paths filled in. Nothing
+    is installed; save the output yourself, e.g.
+
+        snapctl schedule --systemd --unit service > /etc/systemd/system/snapctl.service
+        snapctl schedule --systemd --unit timer > /etc/systemd/system/snapctl.timer
+        systemctl daemon-reload && systemctl enable --now snapctl.timer
+
+        snapctl schedule --cron > /etc/cron.d/snapctl
+
+    The timer only decides how often apply looks; the policy's schedule
+    decides what is due. Running hourly costs one plan when nothing is due,
+    backs up each volume early in its period, and retries a failed volume
+    an hour later.
+
+    Overlapping runs are harmless: a second apply finds the host lock held
+    and exits 4 without doing anything (the service counts exit 4 as
+    success; cron mails its one-line message).
+
+OPTIONS
+    --systemd
+        Print snapctl.service and snapctl.timer (each starts with a comment
+        naming where it goes).
+    --unit service|timer
+        With --systemd: print only that unit, ready to redirect into a file.
+    --cron
+        Print a file for /etc/cron.d.
+    --policy FILE
+        The policy apply reads (default ${DEFAULT_POLICY}).
+    --on-calendar SPEC
+        When to run, as a systemd OnCalendar= expression (default
+        ${DEFAULT_ON_CALENDAR}). With --cron only hourly, daily, weekly,
+        monthly and "*-*-* HH:MM[:SS]" are accepted (they have an exact cron
+        equivalent).
+    --bin PATH
+        The snapctl executable to run (default: the one running now).
+    -h, --help
+        Show this help.
+
+EXIT STATUS
+    0   the files were printed
+    1   the command line is wrong (neither or both of --systemd and --cron,
+        a relative path, an --on-calendar with no cron equivalent)
+
+EXAMPLES
+    snapctl schedule --systemd --on-calendar '*-*-* 02:30:00'
+    snapctl schedule --cron --bin /usr/local/bin/snapctl --policy /etc/snapctl
+`;
+
+export interface ScheduleOptions {
+  /** Absolute path of the snapctl executable. */
+  readonly bin: string;
+  /** Absolute path of the policy file or directory. */
+  readonly policy: string;
+  /** A systemd OnCalendar= expression. */
+  readonly onCalendar: string;
+}
+
+/** systemd's quoting for one ExecStart= word: plain when safe, else double-quoted with \\ and " escaped. */
+function unitWord(word: string): string {
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word.replace(/%/g, '%%');
+  return `"${word.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/%/g, '%%')}"`;
+}
+
+/** POSIX sh quoting for one word of the cron command; % is special to cron and is escaped. */
+function shWord(word: string): string {
+  const quoted = /^[A-Za-z0-9_@+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+  return quoted.replace(/%/g, '\\%');
+}
+
+export function systemdService(o: ScheduleOptions): string {
+  return `# /etc/systemd/system/snapctl.service
+# Runs one \`snapctl apply\`; started by snapctl.timer.
+[Unit]
+Description=snapctl: snapshot backups as declared in ${o.policy}
+# LVM and the backup directory (local or network) must be up.
+Wants=local-fs.target
+After=local-fs.target remote-fs.target lvm2-monitor.service
+
+[Service]
+Type=oneshot
+ExecStart=${[o.bin, 'apply', '--policy', o.policy].map(unitWord).join(' ')}
+# Backups yield to the real work of the machine.
+Nice=10
+# idle: disk time only when nobody else wants it. On a disk that is never idle
+# this can make a run last long enough for the snapshot to fill up; use
+# IOSchedulingClass=best-effort with IOSchedulingPriority=7 there instead.
+IOSchedulingClass=idle
+# Longest run allowed before systemd stops it (then apply cleans up as below).
+TimeoutStartSec=6h
+# On stop or timeout, SIGTERM goes to apply only (not to tar, lvcreate, mount):
+# apply aborts its children itself, then unmounts and removes the snapshot and
+# the partial archive. SIGKILL for everything only if that takes over 5 min.
+KillMode=mixed
+KillSignal=SIGTERM
+TimeoutStopSec=5min
+# Exit 4: another apply (e.g. one started by hand) holds the host lock; this
+# run did nothing and the next one will catch up. Not a failure.
+SuccessExitStatus=4
+# Harmless restrictions only. No PrivateTmp, PrivateDevices, ProtectSystem,
+# ProtectHome, ProtectKernel*, ReadOnlyPaths or MountFlags: they give the unit
+# its own mount namespace or hide /dev, and then lvcreate/lvremove (udev, device
+# mapper), mount and umount of the snapshot, or writing to the backup directory
+# break, or a snapshot mount stays invisible to the host. Runs as root.
+NoNewPrivileges=yes
+`;
+}
+
+export function systemdTimer(o: ScheduleOptions): string {
+  return `# /etc/systemd/system/snapctl.timer
+# Enable with: systemctl enable --now snapctl.timer
+[Unit]
+Description=snapctl: run snapshot backups (${o.onCalendar})
+
+[Timer]
+OnCalendar=${o.onCalendar}
+# A run missed while the machine was off happens at the next boot.
+Persistent=true
+# Spread hosts that share a backup server or storage.
+RandomizedDelaySec=10min
+AccuracySec=1min
+Unit=snapctl.service
+
+[Install]
+WantedBy=timers.target
+`;
+}
+
+const CRON_DAILY_AT = /^\*-\*-\* (\d{1,2}):(\d{2})(?::(\d{2}))?$/;
+
+/** The cron time fields equivalent to an OnCalendar expression, when there is an exact one. */
+export function cronFields(onCalendar: string): string | undefined {
+  const simple: Record<string, string> = { hourly: '0 * * * *', daily: '0 0 * * *', weekly: '0 0 * * 1', monthly: '0 0 1 * *' };
+  const known = simple[onCalendar.trim()];
+  if (known !== undefined) return known;
+  const m = CRON_DAILY_AT.exec(onCalendar.trim());
+  if (!m) return undefined;
+  const hour = Number(m[1]);
+  const minute = Number(m[2]);
+  if (hour > 23 || minute > 59 || (m[3] !== undefined && m[3] !== '00')) return undefined;
+  return `${minute} ${hour} * * *`;
+}
+
+export function cronFile(o: ScheduleOptions): string {
+  const fields = cronFields(o.onCalendar);
+  if (fields === undefined) throw new SnapctlError('input', `--on-calendar "${o.onCalendar}" has no exact cron equivalent`, 'with --cron use hourly, daily, weekly, monthly or "*-*-* HH:MM"');
+  return `# /etc/cron.d/snapctl
+# Runs \`snapctl apply\` as root (${o.onCalendar}); the policy's schedule decides
+# what is due, so a run with nothing due only plans and exits 0.
+#
+# stdout (the summary) goes to /dev/null; errors and warnings go to stderr,
+# which cron mails to MAILTO. Everything is also in snapctl.log.
+#
+# No --lock-wait: if a run is still going when the next one starts (a slow
+# archive, or an apply started by hand), the new one finds the host lock held
+# and exits 4 at once without touching anything; cron mails that one line and
+# the next run catches up. Waiting instead would only pile up runs.
+SHELL=/bin/sh
+PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+${fields} root ${[o.bin, 'apply', '--policy', o.policy].map(shWord).join(' ')} >/dev/null
+`;
+}
+
+function absolute(flag: string, path: string): string {
+  if (!path.startsWith('/')) throw new SnapctlError('input', `${flag} "${path}" is not an absolute path`, 'systemd and cron run with / as the working directory');
+  if (/[\n\r]/.test(path)) throw new SnapctlError('input', `${flag} contains a line break`);
+  return path;
+}
+
+/** The options parseArgs accepts; the help test checks each is documented. */
+export const OPTIONS = {
+  systemd: { type: 'boolean', default: false },
+  unit: { type: 'string' },
+  cron: { type: 'boolean', default: false },
+  policy: { type: 'string' },
+  'on-calendar': { type: 'string' },
+  bin: { type: 'string' },
+  'no-color': { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+export function run(argv: string[]): Promise<number> {
+  return Promise.resolve(print(argv));
+}
+
+function print(argv: string[]): number {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }));
+  } catch (err) {
+    throw new SnapctlError('input', err instanceof Error ? err.message : String(err), 'Run `snapctl schedule --help` for usage.');
+  }
+  if (values.help) {
+    process.stdout.write(HELP);
+    return EXIT.ok;
+  }
+  if (values.systemd === values.cron) throw new SnapctlError('input', 'give exactly one of --systemd and --cron', 'Run `snapctl schedule --help` for usage.');
+  if (values.unit !== undefined && (!values.systemd || (values.unit !== 'service' && values.unit !== 'timer'))) {
+    throw new SnapctlError('input', `--unit "${values.unit}": expected service or timer, with --systemd`);
+  }
+  const onCalendar = values['on-calendar'] ?? DEFAULT_ON_CALENDAR;
+  if (onCalendar.trim() === '' || /[\n\r]/.test(onCalendar)) throw new SnapctlError('input', '--on-calendar needs a one-line OnCalendar expression');
+  const options: ScheduleOptions = {
+    bin: absolute('--bin', values.bin ?? resolve(process.argv[1] ?? 'snapctl')),
+    policy: absolute('--policy', values.policy ?? DEFAULT_POLICY),
+    onCalendar,
+  };
+  if (values.cron) process.stdout.write(cronFile(options));
+  else if (values.unit === 'service') process.stdout.write(systemdService(options));
+  else if (values.unit === 'timer') process.stdout.write(systemdTimer(options));
+  else process.stdout.write(`${systemdService(options)}\n${systemdTimer(options)}`);
+  return EXIT.ok;
+}
