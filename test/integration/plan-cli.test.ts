@@ -1,0 +1,206 @@
+// `snapctl plan` end to end: the real binary on fixture backup directories
+// (fixtures/plans/<case>/files.txt materialised as empty files in a temp dir).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../helpers/golden.js';
+
+interface Run {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function snapctl(args: readonly string[], env: NodeJS.ProcessEnv = {}): Run {
+  const result = spawnSync(process.execPath, ['bin/snapctl.js', ...args], { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '', ...env } });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** A temp backup dir holding <host>/ with the case's files (empty), and the case's policy path. */
+function materialise(name: string): { root: string; policy: string; now: string; host: string } {
+  const dir = join(REPO_ROOT, 'fixtures', 'plans', name);
+  const spec = JSON.parse(readFileSync(join(dir, 'case.json'), 'utf8')) as { host: string; now: string };
+  const root = mkdtempSync(join(tmpdir(), `snapctl-plan-${name}-`));
+  mkdirSync(join(root, spec.host));
+  for (const file of readFileSync(join(dir, 'files.txt'), 'utf8').split('\n')) {
+    if (file !== '') writeFileSync(join(root, spec.host, file), '');
+  }
+  return { root, policy: join(dir, 'policy.yaml'), now: spec.now, host: spec.host };
+}
+
+function planArgs(c: { root: string; policy: string; now: string; host: string }, ...extra: string[]): string[] {
+  return ['plan', '--policy', c.policy, '--backup-dir', c.root, '--host', c.host, '--now', c.now, ...extra];
+}
+
+/** Names, sizes and mtimes of everything under `dir`, to prove nothing changed. */
+function snapshotTree(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string): void => {
+    const st = statSync(d);
+    out[d] = `dir ${st.mtimeMs}`;
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else {
+        const s = statSync(p);
+        out[p] = `${s.size} ${s.mtimeMs}`;
+      }
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+// eslint-disable-next-line no-control-regex
+const ANSI = /\x1b\[/;
+
+test('the README example runs exactly as documented: exit 0 and the summary line', () => {
+  const r = snapctl(['plan', '--policy', 'policies/example.yaml', '--backup-dir', 'fixtures/backups', '--host', 'db01', '--now', '2026-11-26T03:00:00Z']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^Plan: 2 to create, 41 to delete, 2 to clean up\.$/m);
+  assert.ok(r.stdout.endsWith('to clean up.\n'));
+});
+
+test('plan exits 0 and prints the diff with its summary line', (t) => {
+  const c = materialise('within-failed-week');
+  t.after(() => rmSync(c.root, { recursive: true, force: true }));
+  const r = snapctl(planArgs(c));
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^ {2}\+ db01_data\.20261126T030000Z\.tar\.zst {2}\(no archive in 2026-11-26 \(daily\)\)$/m);
+  assert.match(r.stdout, /^ {2}- db01_data\.20261101T030000Z\.tar\.zst {2}\(expired: no retention rule keeps it\)$/m);
+  assert.match(r.stdout, /^Plan: 1 to create, 15 to delete, 0 to clean up\.$/m);
+});
+
+test('--detailed-exitcode: 2 with changes pending, 0 without', (t) => {
+  const changes = materialise('within-failed-week');
+  const none = materialise('idempotent');
+  t.after(() => {
+    rmSync(changes.root, { recursive: true, force: true });
+    rmSync(none.root, { recursive: true, force: true });
+  });
+  assert.equal(snapctl(planArgs(changes, '--detailed-exitcode')).status, 2);
+  const r = snapctl(planArgs(none, '--detailed-exitcode'));
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^Plan: 0 to create, 0 to delete, 0 to clean up\.$/m);
+  assert.equal(snapctl(planArgs(changes)).status, 0, 'without the flag, changes still exit 0');
+});
+
+test('--json prints one JSON document with the documented fields', (t) => {
+  const c = materialise('mixed');
+  t.after(() => rmSync(c.root, { recursive: true, force: true }));
+  const r = snapctl(planArgs(c, '--json'));
+  assert.equal(r.status, 0, r.stderr);
+  const doc = JSON.parse(r.stdout) as Record<string, unknown>;
+  assert.equal(doc['host'], 'db01');
+  assert.equal(doc['now'], '2026-11-26T03:00:00.000Z');
+  assert.equal(doc['backupDir'], join(c.root, 'db01'));
+  const actions = doc['actions'] as Record<string, unknown>[];
+  assert.deepEqual([...new Set(actions.map((a) => a['type']))].sort(), ['cleanup', 'create', 'delete']);
+  for (const a of actions) {
+    for (const key of ['type', 'volume', 'archive', 'path', 'reason']) assert.ok(key in a, `action without ${key}: ${JSON.stringify(a)}`);
+    assert.equal(typeof a['reason'], 'string');
+  }
+  const kept = doc['kept'] as Record<string, unknown>[];
+  assert.ok(kept.length > 0);
+  for (const k of kept) assert.deepEqual(Object.keys(k).sort(), ['archive', 'reasons', 'volume']);
+  assert.ok((doc['unmanaged'] as string[]).includes('db01_www.20261120T030000Z.tar.zst'));
+  assert.ok(Array.isArray(doc['diagnostics']));
+  assert.ok(!ANSI.test(r.stdout));
+});
+
+test('no colour codes when stdout is not a terminal, with NO_COLOR, or with --no-color; colours on a terminal otherwise', (t) => {
+  const c = materialise('within-failed-week');
+  t.after(() => rmSync(c.root, { recursive: true, force: true }));
+  assert.ok(!ANSI.test(snapctl(planArgs(c)).stdout), 'piped stdout');
+  // `script` gives the command a pseudo-terminal.
+  const onTty = (env: NodeJS.ProcessEnv, ...extra: string[]): string => {
+    const cmd = [process.execPath, 'bin/snapctl.js', ...planArgs(c, ...extra)].map((a) => `'${a}'`).join(' ');
+    const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '', ...env } });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout;
+  };
+  assert.ok(ANSI.test(onTty({})), 'a terminal gets colours');
+  assert.ok(!ANSI.test(onTty({ NO_COLOR: '1' })), 'NO_COLOR');
+  assert.ok(!ANSI.test(onTty({}, '--no-color')), '--no-color');
+});
+
+test('--out writes a saved plan matching the printed plan', (t) => {
+  const c = materialise('mixed');
+  const outDir = mkdtempSync(join(tmpdir(), 'snapctl-out-'));
+  const out = join(outDir, 'plan.json');
+  t.after(() => {
+    rmSync(c.root, { recursive: true, force: true });
+    rmSync(outDir, { recursive: true, force: true });
+  });
+  const r = snapctl(planArgs(c, '--out', out));
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`Saved the plan to ${out}`));
+  const saved = JSON.parse(readFileSync(out, 'utf8')) as { format: string; version: number; policyHash: string; inventoryFingerprint: string; plan: { actions: unknown[]; host: string } };
+  assert.equal(saved.format, 'snapctl-plan');
+  assert.equal(saved.version, 1);
+  assert.match(saved.policyHash, /^[0-9a-f]{64}$/);
+  assert.match(saved.inventoryFingerprint, /^[0-9a-f]{64}$/);
+  assert.equal(saved.plan.host, 'db01');
+  const printed = JSON.parse(snapctl(planArgs(c, '--json')).stdout) as { actions: unknown[] };
+  assert.equal(saved.plan.actions.length, printed.actions.length);
+});
+
+test('plan never writes into the backup directory', (t) => {
+  const c = materialise('mixed');
+  t.after(() => rmSync(c.root, { recursive: true, force: true }));
+  const before = snapshotTree(c.root);
+  const outDir = mkdtempSync(join(tmpdir(), 'snapctl-out-'));
+  t.after(() => rmSync(outDir, { recursive: true, force: true }));
+  const out = join(outDir, 'plan.json');
+  for (const extra of [[], ['--json'], ['--verbose'], ['--detailed-exitcode'], ['--out', out]]) {
+    const r = snapctl(planArgs(c, ...extra));
+    assert.ok(r.status === 0 || r.status === 2, r.stderr);
+  }
+  assert.deepEqual(snapshotTree(c.root), before);
+});
+
+test('a first run on a missing host directory plans creates and does not create the directory', (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'snapctl-plan-first-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const r = snapctl(['plan', '--policy', join(REPO_ROOT, 'fixtures/plans/first-run/policy.yaml'), '--backup-dir', root, '--host', 'db01', '--now', '2026-11-26T03:00:00Z']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /does not exist yet; apply will create it/);
+  assert.match(r.stdout, /^Plan: 2 to create, 0 to delete, 0 to clean up\.$/m);
+  assert.deepEqual(readdirSync(root), []);
+});
+
+test('a bad --now is an input error: exit 1, a clear message, no stack trace', () => {
+  const r = snapctl(['plan', '--policy', 'policies/example.yaml', '--backup-dir', 'fixtures/backups', '--host', 'db01', '--now', 'yesterday']);
+  assert.equal(r.status, 1);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /^error: --now: "yesterday" is not an ISO-8601 time\n/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+});
+
+test('a --backup-dir that is a file: exit 1, "is not a directory"', (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'snapctl-plan-file-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const file = join(root, 'backup');
+  writeFileSync(file, 'not a directory\n');
+  const r = snapctl(['plan', '--policy', 'policies/example.yaml', '--backup-dir', file, '--host', 'db01', '--now', '2026-11-26T03:00:00Z']);
+  assert.equal(r.status, 1);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /^error: backup directory .*\/backup\/db01 is not a directory\n/);
+  assert.doesNotMatch(r.stderr, /internal error|\n\s+at /);
+});
+
+test('an unknown flag: exit 1 naming the flag, no "internal error", no stack trace', () => {
+  const r = snapctl(['plan', '--policy', 'policies/example.yaml', '--bogus']);
+  assert.equal(r.status, 1);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /^error: Unknown option '--bogus'\n {2}run `snapctl plan --help` for its options\n$/);
+});
+
+test('a flag missing its value: exit 1 with a clear message', () => {
+  const r = snapctl(['plan', '--policy']);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /^error: Option '--policy <value>' argument missing\n/);
+});
