@@ -1,0 +1,167 @@
+// snapctl status: a Nagios/Icinga plugin. Reads the policy, the backup
+// directory (names only) and the run state apply keeps, and says whether
+// every volume's newest archive is fresh enough. Exits 0/1/2/3 (OK, WARNING,
+// CRITICAL, UNKNOWN) and never changes anything.
+import { parseArgs } from 'node:util';
+import { SnapctlError, formatError } from '../../core/errors.js';
+import { classifyBackupDir } from '../../core/naming.js';
+import { hostDir } from '../../core/plan.js';
+import { evaluateStatus, renderStatus, statusJson, STATUS_EXIT, unknownLine, type StatusOptions } from '../../core/status.js';
+import { listBackupDir } from '../../adapters/backup-dir.js';
+import { readState, DEFAULT_STATE_DIR } from '../../apply/state-file.js';
+import { parseDuration } from '../../policy/duration.js';
+import { EXIT } from '../exit-codes.js';
+import { loadContext } from '../policy-context.js';
+
+export const HELP = `NAME
+    snapctl status - check that every volume has a recent enough archive
+
+SYNOPSIS
+    snapctl status --policy FILE|DIR [--host NAME] [--backup-dir DIR]
+                   [--state-dir DIR] [--warn DURATION] [--crit DURATION]
+                   [--now TIME] [--json]
+
+DESCRIPTION
+    For each volume of the host, finds the newest complete archive in
+    <backupDir>/<host>/ (by name, as plan does) and compares its age with
+    the volume's schedule, and reads the last run apply recorded in the
+    state file. Changes nothing; needs only read access. It follows the
+    Nagios plugin conventions, so it plugs into Nagios, Icinga, Naemon,
+    Checkmk (as a local check through its exit code) or Sensu as it is.
+
+    A volume is
+      CRITICAL  when it has no archive at all, or its newest archive is
+                older than the critical threshold (default 2.5 x the
+                schedule's period);
+      WARNING   when its newest archive is older than the warning
+                threshold (default 1.5 x the period), or when the current
+                period has no archive yet and the last run of the volume
+                failed;
+      OK        otherwise.
+    Periods count as: hourly 1h, daily 24h, weekly 7d, monthly 31d,
+    every: N its length. So a daily volume is WARNING after 36h and
+    CRITICAL after 60h without a new archive. Archives newer than --now are
+    ignored. The overall level is the worst volume's.
+
+    Output: the first line is the plugin summary with performance data,
+        SNAPCTL OK - 2 volumes ok | data_age=3600s;129600;216000;0 data_archives=7;;;0 ...
+    (<volume>_age is the newest archive's age in seconds, with the warning
+    and critical thresholds; U when there is no archive), then a few lines
+    per volume: reason, thresholds, newest archive, last run.
+
+OPTIONS
+    --policy FILE|DIR
+        The policy file or directory (required).
+    --host NAME
+        Check this host's volumes (default: this machine's hostname).
+    --backup-dir DIR
+        Use DIR instead of every backupDir in the policy (py_snap's -b).
+    --state-dir DIR
+        Where apply keeps its run state, state.json (default
+        ${DEFAULT_STATE_DIR}). A missing file means no run recorded yet.
+    --warn DURATION
+        WARNING when the newest archive is older than DURATION, for every
+        volume, instead of 1.5 x its period (e.g. 30h, 2d, 1w2d).
+    --crit DURATION
+        CRITICAL when the newest archive is older than DURATION, for every
+        volume, instead of 2.5 x its period. With both --warn and --crit,
+        --warn must be shorter.
+    --now TIME
+        Check as if it were TIME (ISO-8601; for tests and what-ifs).
+    --json
+        Print one JSON document (level, exitCode, summary, and per volume
+        level, reason, thresholds in seconds, newest archive, last run)
+        instead of the text. The exit code is the same.
+    -h, --help
+        Show this help.
+
+EXIT STATUS
+    0   OK: every volume has a recent enough archive
+    1   WARNING: some volume's archive is getting old, or its last run
+        failed while an archive is due
+    2   CRITICAL: some volume has no archive, or a too old one
+    3   UNKNOWN: the check could not be made (bad flags, unreadable policy
+        or backup directory, corrupt state file); the first line says why
+`;
+
+interface StatusFlags {
+  readonly policy?: string | undefined;
+  readonly host?: string | undefined;
+  readonly 'backup-dir'?: string | undefined;
+  readonly 'state-dir'?: string | undefined;
+  readonly warn?: string | undefined;
+  readonly crit?: string | undefined;
+  readonly now?: string | undefined;
+  readonly json?: boolean | undefined;
+  readonly help?: boolean | undefined;
+}
+
+function duration(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new SnapctlError('input', `--${flag}: "${text}" is not a duration`, 'expected e.g. 30h, 2d, 1w2d');
+  return ms;
+}
+
+function thresholds(values: StatusFlags): StatusOptions {
+  const warnMs = duration('warn', values.warn);
+  const critMs = duration('crit', values.crit);
+  if (warnMs !== undefined && critMs !== undefined && warnMs >= critMs) {
+    throw new SnapctlError('input', `--warn (${values.warn ?? ''}) must be shorter than --crit (${values.crit ?? ''})`);
+  }
+  return { ...(warnMs !== undefined ? { warnMs } : {}), ...(critMs !== undefined ? { critMs } : {}) };
+}
+
+async function check(values: StatusFlags): Promise<number> {
+  const opts = thresholds(values);
+  const ctx = await loadContext({ policy: values.policy, host: values.host, backupDir: values['backup-dir'], now: values.now });
+  if (ctx.policy.volumes.length === 0) throw new SnapctlError('input', `host ${ctx.policy.host} has no volumes in the policy`);
+  const [listing, state] = await Promise.all([listBackupDir(hostDir(ctx.policy)), readState(values['state-dir'] ?? DEFAULT_STATE_DIR)]);
+  const { archives } = classifyBackupDir(listing.files, ctx.policy.host, ctx.policy.volumes, ctx.policy.timezone);
+  const report = evaluateStatus(ctx.policy, archives, state.volumes, ctx.now, opts);
+  process.stdout.write(values.json ? `${JSON.stringify(statusJson(report), null, 2)}\n` : renderStatus(report));
+  return STATUS_EXIT[report.level];
+}
+
+// A monitoring system reads the exit code and the first line, so every failure
+// becomes UNKNOWN (3) here rather than snapctl's usual exit 1 from main.ts.
+export async function run(argv: string[]): Promise<number> {
+  let json = argv.includes('--json');
+  try {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        policy: { type: 'string' },
+        host: { type: 'string' },
+        'backup-dir': { type: 'string' },
+        'state-dir': { type: 'string' },
+        warn: { type: 'string' },
+        crit: { type: 'string' },
+        now: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        'no-color': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+    if (values.help) {
+      process.stdout.write(HELP);
+      return EXIT.ok;
+    }
+    json = values.json;
+    return await check(values);
+  } catch (err) {
+    const known = err instanceof SnapctlError;
+    const summary = known ? err.summary : err instanceof Error ? err.message : String(err);
+    if (json) {
+      process.stdout.write(`${JSON.stringify({ level: 'UNKNOWN', exitCode: STATUS_EXIT.UNKNOWN, summary: unknownLine(summary), error: summary }, null, 2)}\n`);
+    } else {
+      process.stdout.write(`${unknownLine(summary)}\n`);
+    }
+    if (known) process.stderr.write(`${formatError(err)}\n`);
+    else if (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS')) process.stderr.write(`error: ${summary}\n  Run \`snapctl status --help\` for usage.\n`);
+    else process.stderr.write(`snapctl: internal error (this is a bug; please report it with the command line and this output):\n${err instanceof Error ? (err.stack ?? summary) : summary}\n`);
+    return STATUS_EXIT.UNKNOWN;
+  }
+}
