@@ -12,6 +12,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   verify: () => import('./commands/verify.js'),
   list: () => import('./commands/list.js'),
   init: () => import('./commands/init.js'),
+  status: () => import('./commands/status.js'),
   schedule: () => import('./commands/schedule.js'),
 };
 
