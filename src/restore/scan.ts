@@ -33,9 +33,14 @@ export interface ScanResult {
   readonly listFailure?: string;
 }
 
-/** The `tar -t` argv reading the tar stream on stdin. */
+/**
+ * The `tar -t` argv reading the tar stream on stdin. The member listing uses
+ * --absolute-names so tar shows names and link targets as stored (otherwise
+ * it prints hard-link targets with `/` and `../` already stripped, hiding
+ * them from the safety check). It only lists: nothing is extracted with it.
+ */
 function tarListArgv(members: boolean): string[] {
-  return members ? ['-t', '-v', '--file=-', '--numeric-owner', '--quoting-style=c', '--full-time'] : ['-t', '--file=-'];
+  return members ? ['-t', '-v', '--absolute-names', '--file=-', '--numeric-owner', '--quoting-style=c', '--full-time'] : ['-t', '--file=-'];
 }
 
 /** Reads `path` once, hashing it and/or listing it as tar (see ScanOptions); throws SnapctlError only when the file cannot be read. */

@@ -1,0 +1,214 @@
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Compression } from '../../src/core/model.js';
+import { describeTree, type Entry } from '../helpers/tree.js';
+import { makeFixture, snapctl, writePySnapArchive, type Fixture } from './restore-fixture.js';
+
+const fixtures: Fixture[] = [];
+const temps: string[] = [];
+after(async () => {
+  for (const f of fixtures) await f.cleanup();
+  for (const t of temps) await rm(t, { recursive: true, force: true });
+});
+async function fixture(compression: Compression = 'zstd'): Promise<Fixture> {
+  const f = await makeFixture(compression);
+  fixtures.push(f);
+  return f;
+}
+async function tempDir(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), 'snapctl-restore-t-'));
+  temps.push(d);
+  return d;
+}
+
+const without = (tree: Record<string, Entry>, ...names: string[]): Record<string, Entry> =>
+  Object.fromEntries(Object.entries(tree).filter(([k]) => !names.includes(k)));
+const noXattrs = (tree: Record<string, Entry>): Record<string, Omit<Entry, 'xattrs'>> =>
+  Object.fromEntries(Object.entries(tree).map(([k, v]) => [k, Object.fromEntries(Object.entries(v).filter(([f]) => f !== 'xattrs')) as Omit<Entry, 'xattrs'>]));
+
+for (const compression of ['zstd', 'gzip', 'xz', 'none'] as const) {
+  test(`restore of an apply-made ${compression} archive reproduces the tree: owners, modes, symlinks, hard links, xattrs, odd names`, async () => {
+    const f = await fixture(compression);
+    assert.equal(f.apply('2026-11-20T03:00:00Z').status, 0);
+    const out = join(await tempDir(), 'restored');
+    const r = snapctl('restore', '--volume', 'data', ...f.flags, '--to', out);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    assert.match(r.stdout, /checksum: verified against its \.sha256 sidecar/);
+    assert.match(r.stdout, /restored .*h1_data\.20261120T030000Z\.tar/);
+    assert.deepEqual(await describeTree(out), await describeTree(f.src));
+  });
+}
+
+for (const gzip of [true, false]) {
+  test(`restore of a py_snap ${gzip ? '.tar.gz' : '.tar'} archive strips snap_backup/ and reproduces the tree (without sidecar: a warning)`, async () => {
+    const f = await fixture();
+    await mkdir(f.hostDir, { recursive: true });
+    const name = `${f.legacyPrefix}.2026-11-19:03:00:00.tar${gzip ? '.gz' : ''}`;
+    await writePySnapArchive(f.src, join(f.hostDir, name), gzip);
+    const out = join(await tempDir(), 'restored');
+    const r = snapctl('restore', '--volume', 'data', ...f.flags, '--to', out);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /^warning: .* has no .*\.sha256 sidecar/);
+    assert.match(r.stdout, /stripped the py_snap top-level directory snap_backup\//);
+    // tarfile stores no xattrs; everything else must match.
+    assert.deepEqual(noXattrs(await describeTree(out)), noXattrs(await describeTree(f.src)));
+  });
+}
+
+test('restore detects a py_snap top-level directory other than snap_backup (another -m)', async () => {
+  const f = await fixture();
+  const archive = join(await tempDir(), 'h1_data.2026-11-19:03:00:00.tar.gz');
+  await writePySnapArchive(f.src, archive, true, 'mongo_snap');
+  const out = join(await tempDir(), 'restored');
+  const r = snapctl('restore', archive, '--to', out);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /stripped the py_snap top-level directory mongo_snap\//);
+  assert.deepEqual(noXattrs(await describeTree(out)), noXattrs(await describeTree(f.src)));
+});
+
+test('--strip-locks removes the policy lockFiles (mongod.lock, **/*.pid) after extraction and lists them', async () => {
+  const f = await fixture();
+  assert.equal(f.apply('2026-11-20T03:00:00Z').status, 0);
+  const out = join(await tempDir(), 'restored');
+  const r = snapctl('restore', '--volume', 'data', ...f.flags, '--to', out, '--strip-locks');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /removed lock files: db\/mongod\.pid, mongod\.lock/);
+  assert.deepEqual(await describeTree(out), without(await describeTree(f.src), 'mongod.lock', 'db/mongod.pid'));
+});
+
+test('--strip-locks on a py_snap archive given as a path finds the volume by its name and removes the lock under the stripped root', async () => {
+  const f = await fixture();
+  await mkdir(f.hostDir, { recursive: true });
+  const archive = join(f.hostDir, `${f.legacyPrefix}.2026-11-19:03:00:00.tar.gz`);
+  await writePySnapArchive(f.src, archive, true);
+  const out = join(await tempDir(), 'restored');
+  const r = snapctl('restore', archive, ...f.flags, '--to', out, '--strip-locks');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /removed lock files: db\/mongod\.pid, mongod\.lock/);
+  assert.ok(!(await readdir(out)).includes('mongod.lock'));
+  assert.ok((await readdir(out)).includes('owned'));
+});
+
+test('restore refuses a non-empty target (exit 1, nothing changed) and extracts over it with --force', async () => {
+  const f = await fixture();
+  assert.equal(f.apply('2026-11-20T03:00:00Z').status, 0);
+  const out = await tempDir();
+  await writeFile(join(out, 'precious'), 'keep me\n');
+  const refused = snapctl('restore', '--volume', 'data', ...f.flags, '--to', out);
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr, /is not empty \(1 entries\)/);
+  assert.deepEqual(await readdir(out), ['precious']);
+  const forced = snapctl('restore', '--volume', 'data', ...f.flags, '--to', out, '--force');
+  assert.equal(forced.status, 0, forced.stderr);
+  assert.equal(await readFile(join(out, 'precious'), 'utf8'), 'keep me\n');
+  assert.deepEqual(without(await describeTree(out), 'precious'), await describeTree(f.src));
+});
+
+test('--at picks the newest archive taken at or before TIME; before the first one it is an error', async () => {
+  const f = await fixture();
+  for (const [day, text] of [['20', 'one'], ['21', 'two'], ['22', 'three']] as const) {
+    await writeFile(join(f.src, 'version'), text);
+    assert.equal(f.apply(`2026-11-${day}T03:00:00Z`).status, 0);
+  }
+  const restoreAt = async (at: string): Promise<string> => {
+    const out = join(await tempDir(), 'r');
+    const r = snapctl('restore', '--volume', 'data', ...f.flags, '--at', at, '--to', out);
+    assert.equal(r.status, 0, r.stderr);
+    return readFile(join(out, 'version'), 'utf8');
+  };
+  assert.equal(await restoreAt('2026-11-21T12:00:00Z'), 'two');
+  assert.equal(await restoreAt('2026-11-21T03:00:00Z'), 'two', 'at or before: the exact time counts');
+  assert.equal(await restoreAt('2026-11-21T02:59:59Z'), 'one');
+  assert.equal(await restoreAt('2030-01-01T00:00:00Z'), 'three');
+  const none = snapctl('restore', '--volume', 'data', ...f.flags, '--at', '2026-11-19T00:00:00Z', '--to', join(await tempDir(), 'r'));
+  assert.equal(none.status, 1);
+  assert.match(none.stderr, /no archive of volume "data" at or before 2026-11-19T00:00:00Z/);
+});
+
+test('--list prints the members without extracting anything', async () => {
+  const f = await fixture();
+  assert.equal(f.apply('2026-11-20T03:00:00Z').status, 0);
+  const r = snapctl('restore', '--volume', 'data', ...f.flags, '--list');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^-rw-r--r-- 0\/0 +5 "\.\/mongod\.lock"$/m);
+  assert.match(r.stdout, /^lrwxrwxrwx 0\/0 +0 "\.\/link" -> "db\/collection-1\.wt"$/m);
+  assert.match(r.stdout, /"\.\/new\\nline \\"quoted\\" -> x"/);
+});
+
+test('restore refuses a checksum mismatch before writing anything', async () => {
+  const f = await fixture();
+  assert.equal(f.apply('2026-11-20T03:00:00Z').status, 0);
+  const [archive] = (await readdir(f.hostDir)).filter((n) => n.endsWith('.zst'));
+  const path = join(f.hostDir, archive!);
+  const bytes = await readFile(path);
+  const at = Math.floor(bytes.length / 2);
+  bytes[at] = bytes[at]! ^ 0xff;
+  await writeFile(path, bytes);
+  const out = join(await tempDir(), 'r');
+  const r = snapctl('restore', path, '--to', out);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /does not match its checksum: refusing to restore it/);
+  await assert.rejects(readdir(out), /ENOENT/);
+});
+
+/** An archive made by hand with the members a hostile or broken archive could hold. */
+function maliciousArchive(path: string, outside: string): void {
+  const script = `import io, sys, tarfile
+out, outside = sys.argv[1], sys.argv[2]
+def add(t, name, typ=tarfile.REGTYPE, link="", data=b"pwned\\n"):
+    ti = tarfile.TarInfo(name); ti.type = typ; ti.linkname = link
+    if typ == tarfile.REGTYPE:
+        ti.size = len(data); t.addfile(ti, io.BytesIO(data))
+    else:
+        t.addfile(ti)
+with tarfile.open(out, "w:gz", format=tarfile.GNU_FORMAT) as t:
+    add(t, "./", tarfile.DIRTYPE)
+    add(t, "./harmless")
+    add(t, "../evil")
+    add(t, outside + "/abs")
+    add(t, "./escape", tarfile.SYMTYPE, outside)
+    add(t, "./escape/through-link")
+    add(t, "./hard", tarfile.LNKTYPE, "../../etc/hostname")
+`;
+  execFileSync('python3', ['-c', script, path, outside]);
+}
+
+test('restore refuses an archive with ../evil, /abs, symlink-escape and ../ hard-link members: nothing written anywhere', async () => {
+  const base = await tempDir();
+  const outside = join(base, 'outside');
+  await mkdir(outside);
+  const archive = join(base, 'evil.tar.gz');
+  maliciousArchive(archive, outside);
+  const target = join(base, 'work/target');
+  await mkdir(target, { recursive: true });
+  const r = snapctl('restore', archive, '--to', target);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /has members that would be written outside the target: refusing to restore it/);
+  assert.match(r.stderr, /"\.\.\/evil" contains a "\.\." component/);
+  assert.match(r.stderr, new RegExp(`"${outside}/abs" is an absolute path`));
+  assert.match(r.stderr, /"\.\/escape\/through-link" leads through the symlink "escape"/);
+  assert.match(r.stderr, /hard link "\.\/hard" to "\.\.\/\.\.\/etc\/hostname" contains a "\.\." component/);
+  assert.deepEqual(await readdir(target), []);
+  assert.deepEqual(await readdir(outside), []);
+  assert.deepEqual((await readdir(join(base, 'work'))).sort(), ['target']);
+  assert.deepEqual((await readdir(base)).sort(), ['evil.tar.gz', 'outside', 'work']);
+  // --force does not lower the bar.
+  assert.equal(snapctl('restore', archive, '--to', target, '--force').status, 1);
+  assert.deepEqual(await readdir(outside), []);
+});
+
+test('restore flags: ARCHIVE or --volume, --to required, --at only with --volume, --strip-locks needs a policy', async () => {
+  assert.match(snapctl('restore', '--to', '/tmp/x').stderr, /give ARCHIVE or --volume NAME/);
+  assert.match(snapctl('restore', 'a.tar.zst').stderr, /--to DIR is required/);
+  assert.match(snapctl('restore', 'a.tar.zst', '--at', '2026-01-01', '--to', '/tmp/x').stderr, /use it with --volume/);
+  assert.match(snapctl('restore', 'a.tar.zst', '--strip-locks', '--to', '/tmp/x').stderr, /--strip-locks needs --policy/);
+  assert.match(snapctl('restore', 'notes.txt', '--to', '/tmp/x').stderr, /not an archive name/);
+  const help = snapctl('restore', '--help');
+  assert.equal(help.status, 0);
+  for (const section of ['NAME', 'SYNOPSIS', 'DESCRIPTION', 'OPTIONS', 'EXIT STATUS']) assert.match(help.stdout, new RegExp(`^${section}$`, 'm'));
+});
