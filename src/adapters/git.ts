@@ -2,7 +2,8 @@
 // node:child_process rather than execa: `validate` and `plan` must start fast,
 // and two short git calls need no more.
 import { execFile } from 'node:child_process';
-import { dirname } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 export interface GitInfo {
   readonly commit: string;
@@ -21,6 +22,8 @@ export async function gitInfo(files: readonly string[]): Promise<GitInfo | undef
   const first = files[0];
   if (first === undefined) return undefined;
   const cwd = dirname(first);
+  // Most policies on servers are not in a work tree: don't spawn git to learn that.
+  if (!insideWorkTree(cwd)) return undefined;
   const head = await git(['rev-parse', '--verify', '--quiet', 'HEAD'], cwd);
   if (head === undefined || !/^[0-9a-f]{40,64}$/.test(head.trim())) return undefined;
   const status = await git(['status', '--porcelain', '--untracked-files=all', '--', ...files], cwd);
@@ -35,4 +38,12 @@ function git(args: readonly string[], cwd: string): Promise<string | undefined> 
       resolve(error ? undefined : stdout);
     });
   });
+}
+
+/** Whether a `.git` (directory, or file of a worktree/submodule) exists in dir or above. */
+function insideWorkTree(dir: string): boolean {
+  for (let d = dir; ; d = dirname(d)) {
+    if (existsSync(join(d, '.git'))) return true;
+    if (dirname(d) === d) return false;
+  }
 }

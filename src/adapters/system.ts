@@ -1,12 +1,10 @@
-// The real adapters wired together: what plan observes and what apply uses
-// on this machine. Tests build their own ports instead.
+// The real adapters wired together: what plan observes on this machine.
+// Each is imported when first used, so `plan` on a policy without LVM or
+// btrfs volumes never loads the child-process machinery.
 import type { ObservePorts } from './observe.js';
-import { observeLvm } from './lvm-adapter.js';
-import { readMounts } from './mounts.js';
-import { listBtrfsLeftovers } from './btrfs-source.js';
 
 export const systemObservePorts: ObservePorts = {
-  lvm: () => observeLvm(),
-  mounts: () => readMounts(),
-  btrfsLeftovers: (subvolumes) => listBtrfsLeftovers(subvolumes),
+  lvm: async () => (await import('./lvm-adapter.js')).observeLvm(),
+  mounts: async () => (await import('./mounts.js')).readMounts(),
+  btrfsLeftovers: async (subvolumes) => (await import('./btrfs-source.js')).listBtrfsLeftovers(subvolumes),
 };
