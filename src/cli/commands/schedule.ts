@@ -52,7 +52,9 @@ OPTIONS
         monthly and "*-*-* HH:MM[:SS]" are accepted (they have an exact cron
         equivalent).
     --bin PATH
-        The snapctl executable to run (default: the one running now).
+        The snapctl executable to run (default: the one running now). An
+        absolute path; for --systemd without quotes or backslashes (systemd
+        refuses those in executable names).
     -h, --help
         Show this help.
 
@@ -224,6 +226,9 @@ function print(argv: string[]): number {
     policy: absolute('--policy', values.policy ?? DEFAULT_POLICY),
     onCalendar,
   };
+  if (values.systemd && /["'\\\p{Cc}]/u.test(options.bin)) {
+    throw new SnapctlError('input', `--bin "${options.bin}": systemd refuses executable paths containing quotes, backslashes or control characters`, 'use a symlink with a plain path');
+  }
   if (values.cron) process.stdout.write(cronFile(options));
   else if (values.unit === 'service') process.stdout.write(systemdService(options));
   else if (values.unit === 'timer') process.stdout.write(systemdTimer(options));

@@ -1,0 +1,143 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const BIN = join(ROOT, 'bin', 'snapctl.js');
+
+function snapctl(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const hasSystemdAnalyze = spawnSync('systemd-analyze', ['--version'], { encoding: 'utf8' }).status === 0;
+
+/** A temporary directory and a fake snapctl in it, under a directory name that needs quoting, that prints its argv. */
+async function fakeBin(dirName: string): Promise<{ dir: string; bin: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'snapctl-schedule-'));
+  const binDir = join(dir, dirName);
+  await mkdir(binDir);
+  const bin = join(binDir, 'snapctl');
+  await writeFile(bin, '#!/bin/sh\nfor a in "$@"; do printf "<%s>" "$a"; done\necho\n');
+  await chmod(bin, 0o755);
+  return { dir, bin, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+test('contrib/ holds exactly what `snapctl schedule` prints for /usr/local/bin/snapctl', async () => {
+  const args = ['--bin', '/usr/local/bin/snapctl'];
+  assert.equal(snapctl('schedule', '--systemd', '--unit', 'service', ...args).stdout, await readFile(join(ROOT, 'contrib/snapctl.service'), 'utf8'));
+  assert.equal(snapctl('schedule', '--systemd', '--unit', 'timer', ...args).stdout, await readFile(join(ROOT, 'contrib/snapctl.timer'), 'utf8'));
+  assert.equal(snapctl('schedule', '--cron', ...args).stdout, await readFile(join(ROOT, 'contrib/snapctl.cron'), 'utf8'));
+});
+
+test('the service is a oneshot apply of the given policy that lets apply clean up on stop', () => {
+  const r = snapctl('schedule', '--systemd', '--unit', 'service', '--bin', '/usr/sbin/snapctl', '--policy', '/srv/policy.d');
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.split('\n');
+  for (const line of [
+    'Type=oneshot',
+    'ExecStart=/usr/sbin/snapctl apply --policy /srv/policy.d',
+    'KillMode=mixed',
+    'KillSignal=SIGTERM',
+    'IOSchedulingClass=idle',
+    'SuccessExitStatus=4',
+  ]) {
+    assert.ok(lines.includes(line), `missing ${line}`);
+  }
+  assert.ok(lines.some((l) => /^Nice=\d+$/.test(l)));
+  assert.ok(lines.some((l) => /^TimeoutStartSec=\d+h$/.test(l)));
+  for (const breaking of ['PrivateTmp=', 'PrivateDevices=', 'ProtectSystem=', 'ProtectHome=', 'MountFlags=', 'ReadOnlyPaths=']) {
+    assert.ok(!lines.some((l) => l.startsWith(breaking)), `${breaking} would break mount/lvcreate`);
+  }
+});
+
+test('the timer fires on the given calendar, catches up after downtime and spreads hosts', () => {
+  const r = snapctl('schedule', '--systemd', '--unit', 'timer', '--on-calendar', '*-*-* 02:30:00');
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.split('\n');
+  for (const line of ['OnCalendar=*-*-* 02:30:00', 'Persistent=true', 'Unit=snapctl.service', 'WantedBy=timers.target']) assert.ok(lines.includes(line), `missing ${line}`);
+  assert.ok(lines.some((l) => /^RandomizedDelaySec=\d+min$/.test(l)));
+});
+
+test('--systemd without --unit prints the service, then the timer', () => {
+  const r = snapctl('schedule', '--systemd', '--bin', '/usr/local/bin/snapctl');
+  assert.equal(r.status, 0);
+  const service = snapctl('schedule', '--systemd', '--unit', 'service', '--bin', '/usr/local/bin/snapctl').stdout;
+  const timer = snapctl('schedule', '--systemd', '--unit', 'timer', '--bin', '/usr/local/bin/snapctl').stdout;
+  assert.equal(r.stdout, `${service}\n${timer}`);
+});
+
+test('the default binary is the snapctl that is running, the default policy /etc/snapctl/policy.yaml', () => {
+  const r = snapctl('schedule', '--cron');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`^0 \\* \\* \\* \\* root ${BIN.replace(/[.]/g, '\\.')} apply --policy /etc/snapctl/policy\\.yaml >/dev/null$`, 'm'));
+});
+
+test('systemd-analyze verify accepts both units, with a binary path that needs quoting', { skip: !hasSystemdAnalyze && 'systemd-analyze is not installed' }, async () => {
+  const fake = await fakeBin('opt snap ctl');
+  try {
+    const units = join(fake.dir, 'units');
+    await mkdir(units);
+    const args = ['--bin', fake.bin, '--policy', '/etc/snapctl/policy.yaml'];
+    await writeFile(join(units, 'snapctl.service'), snapctl('schedule', '--systemd', '--unit', 'service', ...args).stdout);
+    await writeFile(join(units, 'snapctl.timer'), snapctl('schedule', '--systemd', '--unit', 'timer', ...args).stdout);
+    const r = spawnSync('systemd-analyze', ['verify', join(units, 'snapctl.service'), join(units, 'snapctl.timer')], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr, '', 'no warnings (unknown keys, bad values, missing executable)');
+  } finally {
+    await fake.cleanup();
+  }
+});
+
+test('the cron command runs the binary with exactly the policy path, through /bin/sh quoting', async () => {
+  const fake = await fakeBin("opt snap'ctl");
+  try {
+    const policy = "/etc/snap ctl/it's 100%.yaml";
+    const r = snapctl('schedule', '--cron', '--bin', fake.bin, '--policy', policy);
+    assert.equal(r.status, 0, r.stderr);
+    const job = r.stdout.split('\n').find((l) => /^[^#\s]\S* \S+ \S+ \S+ \S+ root /.test(l));
+    assert.ok(job, r.stdout);
+    // cron turns unescaped % into newlines and un-escapes \%; then sh runs the rest.
+    const command = job.split(' ').slice(6).join(' ').replace(/\\%/g, '%').replace(/ >\/dev\/null$/, '');
+    assert.doesNotMatch(job.replace(/\\%/g, ''), /%/, 'every % is escaped for cron');
+    const ran = spawnSync('/bin/sh', ['-c', command], { encoding: 'utf8' });
+    assert.equal(ran.stdout, `<apply><--policy><${policy}>\n`, ran.stderr);
+  } finally {
+    await fake.cleanup();
+  }
+});
+
+test('--on-calendar is translated to cron fields only when cron has the exact equivalent', () => {
+  const fields = (spec: string): string | undefined => snapctl('schedule', '--cron', '--on-calendar', spec, '--bin', '/b').stdout.split('\n').find((l) => l.endsWith('>/dev/null'))?.split(' root ')[0];
+  assert.equal(fields('hourly'), '0 * * * *');
+  assert.equal(fields('daily'), '0 0 * * *');
+  assert.equal(fields('weekly'), '0 0 * * 1');
+  assert.equal(fields('monthly'), '0 0 1 * *');
+  assert.equal(fields('*-*-* 02:30'), '30 2 * * *');
+  assert.equal(fields('*-*-* 23:05:00'), '5 23 * * *');
+  const refused = snapctl('schedule', '--cron', '--on-calendar', 'Mon..Fri 02:00');
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr, /^error: --on-calendar "Mon\.\.Fri 02:00" has no exact cron equivalent/);
+});
+
+test('the command line is refused with exit 1 when it is incomplete or wrong', () => {
+  for (const [args, message] of [
+    [[], /give exactly one of --systemd and --cron/],
+    [['--systemd', '--cron'], /give exactly one of --systemd and --cron/],
+    [['--cron', '--unit', 'timer'], /--unit "timer": expected service or timer, with --systemd/],
+    [['--systemd', '--unit', 'socket'], /--unit "socket"/],
+    [['--systemd', '--policy', 'policy.yaml'], /--policy "policy\.yaml" is not an absolute path/],
+    [['--cron', '--bin', 'snapctl'], /--bin "snapctl" is not an absolute path/],
+    [['--systemd', '--bin', "/opt/it's/snapctl"], /systemd refuses executable paths containing quotes, backslashes or control characters/],
+    [['--cron', '--every', '1h'], /Unknown option '--every'/],
+  ] as const) {
+    const r = snapctl('schedule', ...args);
+    assert.equal(r.status, 1, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.equal(r.stdout, '');
+  }
+});
