@@ -1,0 +1,147 @@
+// `snapctl apply` end to end on a btrfs volume, through the real CLI, on a
+// loop-mounted btrfs image: the archive holds the subvolume as it was at the
+// instant of the snapshot, the snapshot is gone afterwards, a crashed run's
+// snapshot shows in plan as a cleanup and the next apply removes it, and a
+// failing preSnapshot hook takes no snapshot at all.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sh, withLoopBtrfs } from '../helpers/loopfs.js';
+import { describeTree } from '../helpers/tree.js';
+import { makeSampleTree } from '../helpers/sample-tree.js';
+import { describeRun, listDir, parseJson, policyDoc, snapctl, workspace, type PlanJson, type Workspace } from '../helpers/snapctl-cli.js';
+
+async function withBtrfsWorkspace(fn: (ws: Workspace, mnt: string, sub: string) => Promise<void>): Promise<void> {
+  await withLoopBtrfs(async (mnt) => {
+    const ws = await workspace();
+    try {
+      const sub = join(mnt, 'data');
+      sh('btrfs', ['subvolume', 'create', sub]);
+      await fn(ws, mnt, sub);
+    } finally {
+      await ws.cleanup();
+    }
+  });
+}
+
+/** Subvolumes under `mnt` by path, as btrfs itself lists them. */
+function subvolumes(mnt: string): string[] {
+  return sh('btrfs', ['subvolume', 'list', '-o', mnt])
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => l.replace(/^.* path /, ''))
+    .sort();
+}
+
+async function extractZstd(archive: string): Promise<string> {
+  const out = await mkdtemp(join(tmpdir(), 'snapctl-restore-'));
+  execFileSync('bash', ['-o', 'pipefail', '-c', 'zstd -dc "$1" | tar -x -C "$2"', 'extract', archive, out]);
+  return out;
+}
+
+/** A hook that records `ls -a DIR` into OUT: it sees whether a snapshot exists at that moment. */
+const recordListing = (dir: string, out: string): string[] => ['sh', '-c', 'ls -a "$1" > "$2"', 'record', dir, out];
+
+test('apply on a btrfs subvolume archives it as it was at the snapshot (changes made by postSnapshot are not in it) and leaves no snapshot behind', async () => {
+  await withBtrfsWorkspace(async (ws, mnt, sub) => {
+    await makeSampleTree(sub);
+    await writeFile(join(sub, 'state.txt'), 'before the snapshot\n');
+    const atSnapshot = await describeTree(sub);
+    const seen = join(ws.dir, 'seen-by-post');
+    await ws.writePolicy(
+      policyDoc(ws, {
+        vol: {
+          btrfs: sub,
+          schedule: 'daily',
+          compression: 'zstd',
+          retention: { keepLast: 2 },
+          hooks: {
+            // Runs after the snapshot and before the archive: the live subvolume changes, the snapshot must not.
+            postSnapshot: [recordListing(mnt, seen), ['sh', '-c', 'echo after > "$1/state.txt" && touch "$1/added-after"', 'change', sub]],
+          },
+        },
+      }),
+    );
+
+    const r = await snapctl(...ws.applyArgs('2026-03-01T03:00:00Z'), '--json');
+    assert.equal(r.code, 0, describeRun(r));
+    const archive = 'h1_vol.20260301T030000Z.tar.zst';
+    assert.deepEqual(
+      parseJson<{ volumes: { volume: string; status: string; archive?: string }[] }>(r, 'apply --json').volumes.map((v) => [v.volume, v.status, v.archive]),
+      [['vol', 'created', archive]],
+    );
+    assert.match(await readFile(seen, 'utf8'), /^\.snapctl-vol-20260301T030000Z$/m, 'the snapshot existed while the hooks ran');
+    assert.equal(await readFile(join(sub, 'state.txt'), 'utf8'), 'after\n', 'the hook changed the live subvolume');
+
+    assert.deepEqual(await listDir(ws.hostDir), [archive, `${archive}.sha256`]);
+    execFileSync('sha256sum', ['-c', '--quiet', `${archive}.sha256`], { cwd: ws.hostDir });
+    const restored = await extractZstd(join(ws.hostDir, archive));
+    try {
+      assert.deepEqual(await describeTree(restored), atSnapshot);
+    } finally {
+      await rm(restored, { recursive: true, force: true });
+    }
+    assert.deepEqual((await listDir(mnt)).filter((n) => n.startsWith('.snapctl-')), []);
+    assert.deepEqual(subvolumes(mnt), ['data']);
+  });
+});
+
+test('a read-only .snapctl-<volume>-<stamp> snapshot left by a crashed run shows in plan as a ~ cleanup and the next apply deletes it (a plain directory with such a name stays)', async () => {
+  await withBtrfsWorkspace(async (ws, mnt, sub) => {
+    await writeFile(join(sub, 'f'), 'data\n');
+    const leftover = join(mnt, '.snapctl-vol-20260228T030000Z');
+    sh('btrfs', ['subvolume', 'snapshot', '-r', sub, leftover]);
+    // Named like a leftover but not a subvolume: not snapctl's, never touched.
+    const impostor = join(mnt, '.snapctl-vol-20260227T030000Z');
+    await mkdir(impostor);
+    await writeFile(join(impostor, 'keep-me'), 'mine\n');
+    await ws.writePolicy(policyDoc(ws, { vol: { btrfs: sub, schedule: 'daily', compression: 'zstd', retention: { keepLast: 2 } } }));
+
+    const planRun = await snapctl('plan', ...ws.common('2026-03-01T03:00:00Z'), '--json');
+    assert.equal(planRun.code, 0, describeRun(planRun));
+    assert.deepEqual(
+      parseJson<PlanJson>(planRun, 'plan --json').actions.map((a) => [a.type, a.type === 'cleanup' ? a.path : a.archive]),
+      [
+        ['cleanup', leftover],
+        ['create', 'h1_vol.20260301T030000Z.tar.zst'],
+      ],
+    );
+    const text = await snapctl('plan', ...ws.common('2026-03-01T03:00:00Z'), '--no-color');
+    assert.match(text.stdout, /^\s*~ .*\.snapctl-vol-20260228T030000Z/m);
+    assert.doesNotMatch(text.stdout, /20260227T030000Z/);
+
+    const r = await snapctl(...ws.applyArgs('2026-03-01T03:00:00Z'));
+    assert.equal(r.code, 0, describeRun(r));
+    assert.match(r.stdout, /1 created, 0 deleted, 1 cleaned up, 0 failed/);
+    assert.deepEqual(subvolumes(mnt), ['data']);
+    assert.deepEqual((await listDir(mnt)).filter((n) => n.startsWith('.snapctl-')), ['.snapctl-vol-20260227T030000Z']);
+    assert.equal(await readFile(join(impostor, 'keep-me'), 'utf8'), 'mine\n');
+    assert.deepEqual(await listDir(ws.hostDir), ['h1_vol.20260301T030000Z.tar.zst', 'h1_vol.20260301T030000Z.tar.zst.sha256']);
+
+    const again = await snapctl('plan', ...ws.common('2026-03-01T04:00:00Z'), '--json');
+    assert.deepEqual(parseJson<PlanJson>(again, 'plan --json').actions, [], 'nothing left to clean up or create');
+  });
+});
+
+test('a failing preSnapshot hook on a btrfs volume takes no snapshot, still runs postSnapshot, and writes no archive', async () => {
+  await withBtrfsWorkspace(async (ws, mnt, sub) => {
+    await writeFile(join(sub, 'f'), 'data\n');
+    const seen = join(ws.dir, 'seen-by-post');
+    await ws.writePolicy(
+      policyDoc(ws, {
+        vol: { btrfs: sub, schedule: 'daily', compression: 'zstd', retention: { keepLast: 2 }, hooks: { preSnapshot: [['false']], postSnapshot: [recordListing(mnt, seen)] } },
+      }),
+    );
+    const r = await snapctl(...ws.applyArgs('2026-03-01T03:00:00Z'));
+    assert.equal(r.code, 1, describeRun(r));
+    assert.match(r.stdout + r.stderr, /preSnapshot/);
+    const listing = await readFile(seen, 'utf8');
+    assert.match(listing, /^data$/m, 'postSnapshot ran and listed the filesystem');
+    assert.doesNotMatch(listing, /\.snapctl-/, 'no snapshot existed when postSnapshot ran');
+    assert.deepEqual(subvolumes(mnt), ['data']);
+    assert.deepEqual((await listDir(ws.hostDir)).filter((n) => n.includes('.tar')), []);
+  });
+});
