@@ -19,41 +19,86 @@ import { renderApplySummary, applyJson } from '../../render/apply-summary.js';
 import { EXIT } from '../exit-codes.js';
 import { loadContext } from '../policy-context.js';
 
-export const HELP = `usage: snapctl apply [PLANFILE] --policy FILE|DIR [options]
+export const HELP = `NAME
+    snapctl apply - take the backups that are due and prune expired ones
 
-Makes the backup directory match the policy: removes leftovers of
-interrupted runs, then for each volume that is due takes a snapshot, mounts
-it read-only, archives it (tar + compressor, sha256 sidecar, written as
-.partial and renamed only when complete and verified), unmounts and removes
-the snapshot, and only after that deletes the volume's expired archives.
-Meant for cron or a systemd timer, as root. One apply at a time per host.
+SYNOPSIS
+    snapctl apply --policy FILE|DIR [options]
+    snapctl apply PLANFILE [--policy FILE|DIR] [options]
 
-With PLANFILE (from \`snapctl plan --out\`), applies exactly that plan, and
-refuses it when the policy or the backup directory changed since.
+DESCRIPTION
+    Makes the backup directory match the policy. First removes leftovers
+    of interrupted runs; then, for each volume that is due, takes a
+    snapshot, mounts it read-only, archives it (tar + compressor, sha256
+    sidecar, written as .partial and renamed only when complete and
+    verified), unmounts and removes the snapshot, and only after that
+    deletes the volume's expired archives. A volume that fails does not
+    stop the others.
 
-Options:
-  --policy FILE|DIR     policy file or directory (default with PLANFILE: the plan's)
-  --host NAME           apply for this host (default: this machine's hostname)
-  --backup-dir DIR      use DIR instead of every backupDir (py_snap's -b)
-  --now TIME            act as if it were TIME (ISO-8601; for tests and simulations)
-  --json                print the result as one JSON document
-  --log-dir DIR         where snapctl.log goes (default ${DEFAULT_LOG_DIR})
-  --state-dir DIR       where the run state for \`snapctl status\` goes
-                        (default ${DEFAULT_STATE_DIR})
-  --lock-file FILE      the host lock (default ${DEFAULT_LOCK_PATH})
-  --lock-wait DURATION  wait up to DURATION (e.g. 10m) for another apply
-                        to finish instead of exiting at once
-  --verbose             print every step on stdout (default when stdout is a terminal)
-  -h, --help            this help
+    Meant for a systemd timer or cron, as root (see \`snapctl schedule\`).
+    One apply at a time per host: a second one exits 4 at once (or waits,
+    with --lock-wait). SIGINT or SIGTERM stops the run after cleaning up
+    (unmount, remove the snapshot and the partial archive); a second signal
+    does not cut that short.
 
-Exit codes:
-  0    everything planned was done (or nothing was due)
-  1    nothing was done: bad policy or flags, stale saved plan, or every
-       planned action failed
-  3    some actions failed, others were done (see the summary)
-  4    another snapctl apply holds the lock
-  130  interrupted by SIGINT (after cleaning up)
-  143  interrupted by SIGTERM (after cleaning up)
+    With PLANFILE (written by \`snapctl plan --out\`), applies exactly that
+    plan, and refuses it ("Saved plan is stale") when the policy or the
+    backup directory changed since.
+
+    Everything is logged to DIR/snapctl.log; warnings and errors also go to
+    stderr. stdout gets the summary, and every step when it is a terminal.
+
+OPTIONS
+    PLANFILE
+        A saved plan to apply instead of planning now.
+    --policy FILE|DIR
+        The policy file or directory (required without PLANFILE; default
+        with PLANFILE: the one the plan was made from).
+    --host NAME
+        Apply for this host of the policy (default: with PLANFILE the
+        plan's, else this machine's hostname).
+    --backup-dir DIR
+        Use DIR instead of every backupDir of the policy (py_snap's -b).
+        Default: with PLANFILE the plan's, else the policy's backupDir,
+        else /backup.
+    --now TIME
+        Act as if it were TIME (ISO-8601 with a zone; for tests and
+        simulations). Default: with PLANFILE the plan's time, else now.
+    --json
+        Print the result as one JSON document (with its exit code) instead
+        of the summary; log lines then go to stderr only.
+    --log-dir DIR
+        Where snapctl.log is written (default ${DEFAULT_LOG_DIR}).
+    --state-dir DIR
+        Where the per-volume run state read by \`snapctl status\` is kept
+        (default ${DEFAULT_STATE_DIR}).
+    --lock-file FILE
+        The host lock (default ${DEFAULT_LOCK_PATH}).
+    --lock-wait DURATION
+        Wait up to DURATION (e.g. 10m, 1h) for another apply to finish
+        instead of exiting 4 at once (default: do not wait).
+    -v, --verbose
+        Print every step on stdout (default when stdout is a terminal and
+        --json is not given).
+    --no-color
+        Accepted for symmetry with the other commands; apply prints no
+        colours.
+    -h, --help
+        Show this help.
+
+EXIT STATUS
+    0     everything planned was done (or nothing was due)
+    1     nothing was done: bad policy or flags, stale saved plan, or every
+          planned action failed
+    3     some actions failed, others were done (see the summary)
+    4     another snapctl apply holds the lock
+    130   interrupted by SIGINT (after cleaning up)
+    143   interrupted by SIGTERM (after cleaning up)
+
+EXAMPLES
+    snapctl apply --policy /etc/snapctl/policy.yaml
+    snapctl apply --policy /etc/snapctl --lock-wait 30m --json
+    snapctl plan --policy policy.yaml --out /tmp/b.plan && snapctl apply /tmp/b.plan
 `;
 
 async function readSaved(file: string): Promise<SavedPlan> {

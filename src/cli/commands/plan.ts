@@ -12,30 +12,71 @@ import { EXIT } from '../exit-codes.js';
 import { loadContext } from '../policy-context.js';
 import { palette } from '../palette.js';
 
-export const HELP = `usage: snapctl plan --policy FILE|DIR [options]
+export const HELP = `NAME
+    snapctl plan - show what apply would do now, changing nothing
 
-Shows what \`snapctl apply\` would do now: which archives are due (+), which
-have expired under the retention rules (-), and which leftovers of
-interrupted runs would be cleaned up (~). Changes nothing; needs no root
-(without root or LVM it says that it could not check LVM).
+SYNOPSIS
+    snapctl plan --policy FILE|DIR [--host NAME] [--backup-dir DIR] [--now TIME]
+                 [--json] [--out PLANFILE] [--detailed-exitcode] [--verbose]
+                 [--no-color]
 
-Options:
-  --policy FILE|DIR     policy file, or a directory of *.yaml policies (required)
-  --host NAME           plan for this host (default: this machine's hostname)
-  --backup-dir DIR      use DIR instead of every backupDir in the policy
-                        (archives live in DIR/<host>/; py_snap's -b)
-  --now TIME            plan as if it were TIME (ISO-8601, e.g. 2026-11-26T03:00:00Z)
-  --json                print one JSON document instead of the diff
-  --out PLANFILE        also save the plan for \`snapctl apply PLANFILE\`
-  --detailed-exitcode   exit 2 when there are changes, 0 when there are none
-  --verbose             show why each archive is kept
-  --no-color            no colours (also: NO_COLOR set, or stdout not a terminal)
-  -h, --help            this help
+DESCRIPTION
+    Reads the policy and the host's backup directory (<backupDir>/<host>/)
+    and prints what \`snapctl apply\` would do now, one line per action:
+        +  an archive that is due under the volume's schedule
+        -  an archive that has expired under the retention rules
+        ~  a leftover of an interrupted run (partial archive, orphan
+           sidecar, snapshot or mount) that would be cleaned up
+        ?  a file that is no archive of the policy: never touched
+    followed by diagnostics (e.g. LVM could not be checked, not enough free
+    space in the volume group for the snapshot).
 
-Exit codes:
-  0  success (with --detailed-exitcode: success and no changes)
-  1  error: bad policy or flags, unreadable backup directory
-  2  with --detailed-exitcode: success, changes pending
+    Archives written by py_snap.py that match a volume's mount are adopted:
+    they count for the schedule and the retention like snapctl's own.
+
+    Nothing is changed. Root is not needed: without root (or without LVM)
+    the plan says that it could not check LVM.
+
+OPTIONS
+    --policy FILE|DIR
+        The policy file, or a directory of *.yaml/*.yml files read as one
+        policy (required).
+    --host NAME
+        Plan for this host of the policy (default: this machine's hostname).
+    --backup-dir DIR
+        Use DIR instead of every backupDir of the policy; archives are in
+        DIR/<host>/ (py_snap's -b). Default: the policy's backupDir, else
+        /backup.
+    --now TIME
+        Plan as if it were TIME, an ISO-8601 instant with a zone
+        (e.g. 2026-11-26T03:00:00Z). Default: the current time.
+    --json
+        Print one JSON document (actions, reasons, diagnostics) instead of
+        the diff.
+    --out PLANFILE
+        Also save the plan to PLANFILE, for \`snapctl apply PLANFILE\`
+        (which refuses it if the policy or backup directory changed since).
+    --detailed-exitcode
+        Exit 2 when there are changes and 0 when there are none (default:
+        0 in both cases).
+    -v, --verbose
+        Also show why each archive is kept.
+    --no-color
+        No colours (also when NO_COLOR is set or stdout is not a terminal).
+    -h, --help
+        Show this help.
+
+EXIT STATUS
+    0   success (with --detailed-exitcode: success and no changes)
+    1   error: bad policy or flags, unreadable backup directory, PLANFILE
+        not writable
+    2   with --detailed-exitcode: success, changes pending
+
+EXAMPLES
+    snapctl plan --policy /etc/snapctl/policy.yaml
+    snapctl plan --policy /etc/snapctl --json | jq '.actions[] | .type'
+    snapctl plan --policy policy.yaml --out /tmp/backup.plan && snapctl apply /tmp/backup.plan
+    snapctl plan --policy policy.yaml --detailed-exitcode || echo "changes pending (or error)"
 `;
 
 export async function run(argv: string[]): Promise<number> {
