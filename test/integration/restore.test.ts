@@ -202,7 +202,7 @@ test('restore refuses an archive with ../evil, /abs, symlink-escape and ../ hard
   assert.deepEqual(await readdir(outside), []);
 });
 
-test('restore flags: ARCHIVE or --volume, --to required, --at only with --volume, --strip-locks needs a policy', async () => {
+test('restore flags: ARCHIVE or --volume, --to required, --at only with --volume, --strip-locks needs a policy', () => {
   assert.match(snapctl('restore', '--to', '/tmp/x').stderr, /give ARCHIVE or --volume NAME/);
   assert.match(snapctl('restore', 'a.tar.zst').stderr, /--to DIR is required/);
   assert.match(snapctl('restore', 'a.tar.zst', '--at', '2026-01-01', '--to', '/tmp/x').stderr, /use it with --volume/);

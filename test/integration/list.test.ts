@@ -1,0 +1,57 @@
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { InventoryRow } from '../../src/core/inventory-list.js';
+import { makeFixture, snapctl, writePySnapArchive, type Fixture } from './restore-fixture.js';
+
+const fixtures: Fixture[] = [];
+after(async () => {
+  for (const f of fixtures) await f.cleanup();
+});
+
+test('list --json: newest first with size, age, format, sidecar, kept-by reasons and what the next apply deletes', async () => {
+  const f = await makeFixture('zstd', '{ keepLast: 2 }');
+  fixtures.push(f);
+  await mkdir(f.hostDir, { recursive: true });
+  await writePySnapArchive(f.src, join(f.hostDir, `${f.legacyPrefix}.2026-11-19:03:00:00.tar.gz`), true);
+  assert.equal(f.apply('2026-11-20T03:00:00Z').status, 0);
+  const r = snapctl('list', ...f.flags, '--json', '--now', '2026-11-21T09:00:00Z');
+  assert.equal(r.status, 0, r.stderr);
+  const doc = JSON.parse(r.stdout) as { host: string; now: string; archives: InventoryRow[] };
+  assert.equal(doc.host, 'h1');
+  assert.equal(doc.now, '2026-11-21T09:00:00.000Z');
+  const [own, legacy] = doc.archives;
+  assert.equal(doc.archives.length, 2);
+  assert.deepEqual(
+    { ...own!, sizeBytes: 0 },
+    { volume: 'data', file: 'h1_data.20261120T030000Z.tar.zst', time: '2026-11-20T03:00:00.000Z', ageMs: 30 * 3600_000, age: '1d6h', sizeBytes: 0, format: 'snapctl', compression: 'zstd', sidecar: true, keptBy: ['last'], deleteNext: false },
+  );
+  assert.equal(own!.sizeBytes, (await stat(join(f.hostDir, own!.file))).size);
+  // The next apply (due on the 21st) creates one: with keepLast 2 the py_snap archive goes.
+  assert.equal(legacy!.format, 'legacy');
+  assert.equal(legacy!.sidecar, false);
+  assert.equal(legacy!.deleteNext, true);
+  assert.deepEqual(legacy!.keptBy, []);
+  assert.match(legacy!.deleteReason!, /expired: no retention rule keeps it; a py_snap archive/);
+
+  const plan = snapctl('plan', ...f.flags, '--json', '--now', '2026-11-21T09:00:00Z');
+  assert.match(plan.stdout, new RegExp(`"archive": "${legacy!.file.replace(/\./g, '\\.')}"`));
+});
+
+test('list text marks DELETE NEXT; --volume filters; an empty or missing directory lists nothing with exit 0', async () => {
+  const f = await makeFixture('zstd', '{ keepLast: 2 }');
+  fixtures.push(f);
+  const empty = snapctl('list', ...f.flags);
+  assert.equal(empty.status, 0);
+  assert.match(empty.stdout, /^no archives in .*backup\/h1$/m);
+  assert.equal(f.apply('2026-11-20T03:00:00Z').status, 0);
+  assert.equal(f.apply('2026-11-21T03:00:00Z').status, 0);
+  const r = snapctl('list', ...f.flags, '--volume', 'data', '--now', '2026-11-22T09:00:00Z');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^data +h1_data\.20261121T030000Z\.tar\.zst +1d6h +\S+ \S+ +snapctl +sha256 +kept: last$/m);
+  assert.match(r.stdout, /^data +h1_data\.20261120T030000Z\.tar\.zst +2d6h +\S+ \S+ +snapctl +sha256 +DELETE NEXT$/m);
+  assert.match(r.stdout, /2 archives in .*; the next apply deletes 1/);
+  assert.equal(snapctl('list', ...f.flags, '--volume', 'nope').status, 1);
+  await rm(f.hostDir, { recursive: true });
+});
