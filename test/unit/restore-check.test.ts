@@ -1,0 +1,74 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { archiveLayout, compressionOfFile, lockFileMembers, lockPattern, parseInstant, pickArchive, unsafeMembers } from '../../src/core/restore-check.js';
+import { parseListingLine, type TarMember } from '../../src/core/tar-listing.js';
+import { verifyOutcome, verifyStatus } from '../../src/core/verify-status.js';
+import type { Archive } from '../../src/core/model.js';
+
+const m = (name: string, type: TarMember['type'] = 'file', link?: string): TarMember => ({ type, name, size: 0, mode: '-rw-r--r--', owner: '0/0', ...(link !== undefined ? { link } : {}) });
+
+test('parseListingLine decodes C-quoted names with newlines, quotes, " -> ", octal UTF-8 and link targets', () => {
+  assert.deepEqual(parseListingLine('-rw-r--r-- 0/0               5 2026-11-26 23:58:00 "./a \\"b\\" -> c\\nd"'), { type: 'file', name: './a "b" -> c\nd', size: 5, mode: '-rw-r--r--', owner: '0/0' });
+  assert.equal(parseListingLine('-rw-r--r-- 0/0 3 2026-11-26 23:58:00 "./\\303\\274"')?.name, './ü');
+  assert.deepEqual(parseListingLine('lrwxrwxrwx 0/0 0 2026-11-26 23:58:00 "./l" -> "/etc"'), { type: 'symlink', name: './l', link: '/etc', size: 0, mode: 'lrwxrwxrwx', owner: '0/0' });
+  assert.equal(parseListingLine('hrw-r--r-- 0/0 0 2026-11-26 23:58:00 "./h" link to "../x"')?.link, '../x');
+  assert.equal(parseListingLine('crw-r--r-- 0/0 1,3 2026-11-26 23:58:00 "./null"')?.type, 'other');
+  assert.equal(parseListingLine('tar: Removing leading `/\' from member names'), undefined);
+});
+
+test('unsafeMembers accepts a normal archive, including symlinks with absolute or .. targets', () => {
+  assert.deepEqual(unsafeMembers([m('./', 'dir'), m('./a'), m('./abs', 'symlink', '/etc'), m('./up', 'symlink', '../x'), m('./h', 'hardlink', './a')]), []);
+});
+
+test('unsafeMembers names absolute names, .. components, paths through archive symlinks and bad hard-link targets', () => {
+  assert.deepEqual(unsafeMembers([m('/etc/x'), m('a/../../b'), m('./l', 'symlink', 'sub'), m('./l/x'), m('./h', 'hardlink', '/etc/passwd'), m('./h2', 'hardlink', 'l/y')]), [
+    'member "/etc/x" is an absolute path',
+    'member "a/../../b" contains a ".." component',
+    'member "./l/x" leads through the symlink "l" the archive creates',
+    'hard link "./h" to "/etc/passwd" is an absolute path',
+    'hard link "./h2" to "l/y" leads through the symlink "l" the archive creates',
+  ]);
+});
+
+test('archiveLayout strips py_snap\'s single top-level directory, not snapctl\'s ./ root', () => {
+  assert.deepEqual(archiveLayout([m('snap_backup', 'dir'), m('snap_backup/a'), m('snap_backup/d/b')]), { strip: 1, top: 'snap_backup' });
+  assert.deepEqual(archiveLayout([m('./', 'dir'), m('./only', 'dir'), m('./only/a')]), { strip: 0 });
+  assert.deepEqual(archiveLayout([m('a'), m('b')]), { strip: 0 });
+  assert.deepEqual(archiveLayout([m('file-at-top')]), { strip: 0 }, 'a lone file is not a directory to strip');
+});
+
+test('lockPattern: * and ? within a component, ** across; anchored at the volume root', () => {
+  assert.ok(lockPattern('mongod.lock').test('mongod.lock'));
+  assert.ok(!lockPattern('mongod.lock').test('db/mongod.lock'));
+  assert.ok(lockPattern('*.pid').test('x.pid') && !lockPattern('*.pid').test('d/x.pid'));
+  assert.ok(lockPattern('**/*.pid').test('x.pid') && lockPattern('**/*.pid').test('a/b/x.pid'));
+  assert.ok(lockPattern('run/?.lock').test('run/a.lock') && !lockPattern('run/?.lock').test('run/ab.lock'));
+  assert.deepEqual(lockFileMembers([m('snap_backup', 'dir'), m('snap_backup/mongod.lock'), m('snap_backup/mongod.lock.d', 'dir')], ['mongod.lock*'], 1), ['mongod.lock']);
+});
+
+test('pickArchive: newest of the volume, or newest at or before --at', () => {
+  const a = (file: string, volume: string, time: number): Archive => ({ file, volume, time, format: 'snapctl', compression: 'zstd', hasSidecar: true });
+  const list = [a('v1', 'data', 100), a('v3', 'data', 300), a('o', 'other', 400), a('v2', 'data', 200)];
+  assert.equal(pickArchive(list, 'data')?.file, 'v3');
+  assert.equal(pickArchive(list, 'data', 250)?.file, 'v2');
+  assert.equal(pickArchive(list, 'data', 200)?.file, 'v2');
+  assert.equal(pickArchive(list, 'data', 99), undefined);
+});
+
+test('compressionOfFile and parseInstant', () => {
+  assert.deepEqual(['a.tar.zst', 'a.tar.gz', 'a.tgz', 'a.tar.xz', 'a.tar', 'a.zip'].map(compressionOfFile), ['zstd', 'gzip', 'gzip', 'xz', 'none', undefined]);
+  assert.equal(parseInstant('2026-11-26T03:00:00Z'), Date.UTC(2026, 10, 26, 3));
+  assert.equal(parseInstant('yesterday'), undefined);
+});
+
+test('verifyStatus and verifyOutcome: damaged beats unverifiable beats ok', () => {
+  assert.equal(verifyStatus('match', undefined), 'ok');
+  assert.equal(verifyStatus('match', false), 'truncated');
+  assert.equal(verifyStatus('mismatch', false), 'corrupt');
+  assert.equal(verifyStatus('bad-sidecar', true), 'corrupt');
+  assert.equal(verifyStatus(undefined, true), 'unverifiable');
+  assert.equal(verifyStatus(undefined, false), 'truncated');
+  assert.equal(verifyOutcome([]), 'ok');
+  assert.equal(verifyOutcome(['ok', 'unverifiable']), 'unverifiable');
+  assert.equal(verifyOutcome(['unverifiable', 'truncated']), 'damaged');
+});
