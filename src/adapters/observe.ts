@@ -24,7 +24,17 @@ export async function observe(policy: HostPolicy, ports: ObservePorts): Promise<
   ]);
   const { archives, others } = classifyBackupDir(listing.files, policy.host, policy.volumes, policy.timezone);
   return {
-    observed: { archives, others, backupDirExists: listing.exists, lvm, mounts, btrfsLeftovers },
+    observed: { archives, others, backupDirExists: listing.exists, lvm, mounts: relevantMounts(policy, mounts), btrfsLeftovers },
     files: listing.files,
   };
+}
+
+/**
+ * Only the mounts plan can act on: under the mount root, and py_snap's mount
+ * points. Other mounts coming and going must not make a saved plan stale.
+ */
+function relevantMounts(policy: HostPolicy, mounts: readonly Mount[]): Mount[] {
+  const root = `${policy.mountRoot.replace(/\/+$/, '')}/`;
+  const legacy = new Set(policy.volumes.flatMap((v) => (v.legacy?.mountPoint !== undefined ? [v.legacy.mountPoint.replace(/\/+$/, '')] : [])));
+  return mounts.filter((m) => m.target.startsWith(root) || legacy.has(m.target));
 }
