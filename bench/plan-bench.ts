@@ -1,0 +1,98 @@
+// The plan side: whole-process time of `snapctl plan` over a backup directory
+// of 100 and of 100,000 hourly archives (with their sidecars), of `plan` on the
+// example policy, and of `snapctl --version`; alternating, repeated.
+import { closeSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { archiveName } from '../src/core/naming.js';
+import { SIDECAR_SUFFIX } from '../src/core/naming.js';
+import { runOk } from './proc.js';
+import { summarize, type Summary } from './stats.js';
+
+const HOST = 'benchhost';
+const ROOT = join(import.meta.dirname, '..', '..');
+const BIN = join(ROOT, 'bin', 'snapctl.js');
+const NOW = '2026-11-26T03:30:00Z';
+const HOUR = 3_600_000;
+
+/** A retention a real hourly volume might have: about 100 archives kept out of 100,000. */
+const POLICY = `version: 1
+timezone: Europe/Berlin
+hosts:
+  ${HOST}:
+    volumes:
+      data:
+        path: /srv/data
+        schedule: hourly
+        compression: zstd
+        retention:
+          keepHourly: 48
+          keepDaily: 14
+          keepWeekly: 8
+          keepMonthly: 24
+          keepYearly: 10
+`;
+
+export interface PlanCaseResult {
+  readonly id: string;
+  readonly label: string;
+  readonly seconds: Summary;
+  /** Bytes `plan` printed (the diff lists every archive). */
+  readonly stdoutBytes: number;
+  readonly samples: readonly number[];
+}
+
+export interface PlanBenchResult {
+  readonly archivesSmall: number;
+  readonly archivesLarge: number;
+  readonly policy: string;
+  readonly cases: readonly PlanCaseResult[];
+}
+
+/** `<dir>/<host>/` with `n` empty archives, one an hour back from NOW, each with its (empty) sidecar. */
+function backupDir(dir: string, n: number): string {
+  rmSync(dir, { recursive: true, force: true });
+  const host = join(dir, HOST);
+  mkdirSync(host, { recursive: true });
+  const newest = Date.parse(NOW) - HOUR / 2;
+  for (let i = 0; i < n; i++) {
+    const name = archiveName(HOST, 'data', newest - i * HOUR, 'zstd');
+    closeSync(openSync(join(host, name), 'w'));
+    closeSync(openSync(join(host, name + SIDECAR_SUFFIX), 'w'));
+  }
+  return dir;
+}
+
+export async function planBench(work: string, reps: number, small: number, large: number, log: (line: string) => void): Promise<PlanBenchResult> {
+  mkdirSync(work, { recursive: true });
+  const policy = join(work, 'hourly.yaml');
+  writeFileSync(policy, POLICY);
+  log(`creating ${small} and ${large} archives (+ sidecars) for the plan bench ...`);
+  const smallDir = backupDir(join(work, `archives-${small}`), small);
+  const largeDir = backupDir(join(work, `archives-${large}`), large);
+  const emptyDir = backupDir(join(work, 'empty'), 0);
+  const plan = (p: string, dir: string): string[] => [process.execPath, BIN, 'plan', '--policy', p, '--host', HOST, '--backup-dir', dir, '--now', NOW, '--no-color'];
+  const cases: { id: string; label: string; argv: string[] }[] = [
+    { id: 'version', label: 'snapctl --version', argv: [process.execPath, BIN, '--version'] },
+    { id: 'plan-example', label: 'snapctl plan policies/example.yaml', argv: plan(join(ROOT, 'policies', 'example.yaml'), emptyDir) },
+    { id: 'plan-small', label: `snapctl plan, ${small} archives`, argv: plan(policy, smallDir) },
+    { id: 'plan-large', label: `snapctl plan, ${large} archives`, argv: plan(policy, largeDir) },
+  ];
+  // One untimed round: loads node, the modules and the directories into the page cache.
+  for (const c of cases) await runOk(c.argv);
+  const samples = new Map<string, number[]>(cases.map((c) => [c.id, []]));
+  const out = new Map<string, number>();
+  for (let rep = 1; rep <= reps; rep++) {
+    for (const c of cases) {
+      const r = await runOk(c.argv);
+      samples.get(c.id)!.push(r.seconds);
+      out.set(c.id, r.stdoutBytes);
+    }
+    log(`  [${rep}/${reps}] ${cases.map((c) => `${c.id} ${samples.get(c.id)!.at(-1)!.toFixed(3)} s`).join(', ')}`);
+  }
+  return {
+    archivesSmall: small,
+    archivesLarge: large,
+    policy: POLICY,
+    cases: cases.map((c) => ({ id: c.id, label: c.label, seconds: summarize(samples.get(c.id)!), stdoutBytes: out.get(c.id)!, samples: samples.get(c.id)! })),
+  };
+}

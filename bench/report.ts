@@ -1,0 +1,100 @@
+// The printed report: the data set, each group of measurements, and the
+// targets of the performance issue as ratios measured in this run (✓/✗).
+import type { CaseResult } from './archive-bench.js';
+import type { Dataset } from './dataset.js';
+import type { MachineInfo } from './machine.js';
+import type { PlanBenchResult } from './plan-bench.js';
+
+export interface Target {
+  readonly name: string;
+  readonly measured: string;
+  readonly target: string;
+  readonly met: boolean;
+}
+
+const MiB = 2 ** 20;
+const mb = (bytes: number): string => (bytes / 1e6).toFixed(1);
+const s = (x: number): string => (x < 1 ? x.toFixed(3) : x.toFixed(2));
+const rssMb = (kib: number): string => ((kib * 1024) / 1e6).toFixed(1);
+
+/** Left-aligned first column, the others right-aligned, as a Markdown table (readable as plain text too). */
+export function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  const rule = `|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
+  return [line(head), rule, ...rows.map(line)].join('\n');
+}
+
+export function datasetTable(name: string, ds: Dataset): string {
+  const rows = ds.parts.map((p) => [p.name, String(p.files), String(p.dirs), (p.bytes / MiB).toFixed(1), (p.allocated / MiB).toFixed(1), p.description]);
+  rows.push(['total', String(ds.totalFiles), '', (ds.totalBytes / MiB).toFixed(1), '', `text subset: ${(ds.textBytes / MiB).toFixed(1)} MiB`]);
+  return `${name} (seed ${ds.seed}, ${ds.tree}):\n${table(['part', 'files', 'dirs', 'MiB', 'MiB on disk', 'what'], rows)}`;
+}
+
+export function archiveTable(results: readonly CaseResult[]): string {
+  const rows = results.map((r) => [
+    r.label,
+    s(r.seconds.median),
+    `${s(r.seconds.min)}–${s(r.seconds.max)}`,
+    r.mbPerSecond.toFixed(1),
+    mb(r.outBytes),
+    r.compressionRatio.toFixed(2),
+    r.peakRssKiB ? `${rssMb(r.peakRssKiB.max)} / ${rssMb(r.treeMaxRssKiB?.max ?? 0)}` : '',
+  ]);
+  return table(['case', 'median s', 'min–max s', 'MB/s in', 'archive MB', 'ratio', 'peak RSS MB (snapctl / tree)'], rows);
+}
+
+export function planTable(plan: PlanBenchResult): string {
+  const rows = plan.cases.map((c) => [c.label, s(c.seconds.median), `${s(c.seconds.min)}–${s(c.seconds.max)}`, String(c.seconds.n), (c.stdoutBytes / 1e3).toFixed(1)]);
+  return table(['command (whole process)', 'median s', 'min–max s', 'runs', 'output kB'], rows);
+}
+
+function get(results: readonly CaseResult[], id: string): CaseResult | undefined {
+  return results.find((r) => r.id === id);
+}
+
+/** The issue's targets, each a ratio or bound measured in this run. */
+export function targets(archive: readonly CaseResult[], plan: PlanBenchResult | undefined): Target[] {
+  const out: Target[] = [];
+  const speed = (name: string, fast: string, slow: string, min: number): void => {
+    const a = get(archive, fast);
+    const b = get(archive, slow);
+    if (!a || !b) return;
+    const ratio = b.seconds.median / a.seconds.median;
+    out.push({ name, measured: `${ratio.toFixed(3)}×`, target: `≥ ${min}×`, met: ratio >= min });
+  };
+  speed('apply vs raw tar|zstd -3 + fsync, throughput (full set)', 'apply-full', 'rawsync-full', 0.95);
+  speed('apply vs raw tar|zstd -3 (no fsync), throughput (full set)', 'apply-full', 'raw-full', 0.95);
+  speed('apply vs raw tar|zstd -3 + fsync, throughput (text subset)', 'apply-text', 'rawsync-text', 0.95);
+  speed('apply (default zstd) vs py_snap tarfile w:gz, speed (text subset)', 'apply-text', 'py-text', 4);
+  const at = get(archive, 'apply-text');
+  const pt = get(archive, 'py-text');
+  if (at && pt) {
+    out.push({ name: 'apply archive size vs py_snap (text subset)', measured: `${mb(at.outBytes)} vs ${mb(pt.outBytes)} MB (${((at.outBytes / pt.outBytes) * 100).toFixed(0)}%)`, target: '< 100%', met: at.outBytes < pt.outBytes });
+  }
+  for (const [id, what] of [
+    ['apply-full', 'full set'],
+    ['apply-small', 'small set'],
+  ] as const) {
+    const r = get(archive, id);
+    if (r?.peakRssKiB) {
+      const peak = (r.peakRssKiB.max * 1024) / 1e6;
+      out.push({ name: `snapctl apply peak RSS, ${what} (${mb(r.inputBytes)} MB)`, measured: `${peak.toFixed(1)} MB`, target: '< 100 MB', met: peak < 100 });
+    }
+  }
+  if (plan) {
+    const c = (id: string): number => plan.cases.find((x) => x.id === id)!.seconds.median;
+    out.push({ name: 'snapctl plan on policies/example.yaml', measured: `${s(c('plan-example'))} s`, target: '< 0.25 s', met: c('plan-example') < 0.25 });
+    const ratio = c('plan-large') / c('plan-small');
+    out.push({ name: `plan ${plan.archivesLarge} archives / plan ${plan.archivesSmall}`, measured: `${ratio.toFixed(2)}×`, target: '≤ 4×', met: ratio <= 4 });
+  }
+  return out;
+}
+
+export function targetTable(ts: readonly Target[]): string {
+  return table(['target', 'measured', 'goal', ''], ts.map((t) => [t.name, t.measured, t.target, t.met ? '✓' : '✗']));
+}
+
+export function machineLine(m: MachineInfo): string {
+  return `${m.date.slice(0, 10)}, ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Linux ${m.kernel}, node ${m.node}, load average ${m.loadAverage} at start, snapctl ${m.snapctlCommit}; ${Object.values(m.tools).join('; ')}`;
+}
