@@ -62,7 +62,22 @@ export function splitWords(line: string): string[] {
   return words;
 }
 
+// Minute, hour, day of month: digits and * / , -; month and weekday may also be names (jan, mon).
 const CRON_FIELD = /^[\d*/,-]+$/;
+const CRON_NAMED_FIELD = /^[\d*/,A-Za-z-]+$/;
+
+/** Vixie cron's @-shortcuts that have a snapctl period (@reboot and @yearly have none). */
+const CRON_SHORTCUTS: Record<string, 'hourly' | 'daily' | 'weekly' | 'monthly'> = {
+  '@hourly': 'hourly',
+  '@daily': 'daily',
+  '@midnight': 'daily',
+  '@weekly': 'weekly',
+  '@monthly': 'monthly',
+};
+
+function isCronTime(words: readonly string[]): boolean {
+  return words.length >= 5 && words.slice(0, 3).every((w) => CRON_FIELD.test(w)) && words.slice(3, 5).every((w) => CRON_NAMED_FIELD.test(w));
+}
 
 function cronSchedule(f: readonly string[]): 'hourly' | 'daily' | 'weekly' | 'monthly' | undefined {
   const [min, hour, dom, mon, dow] = f;
@@ -76,21 +91,65 @@ function cronSchedule(f: readonly string[]): 'hourly' | 'daily' | 'weekly' | 'mo
   return undefined;
 }
 
+/** py_snap's options taking a value, by every name argparse knows them by. */
 const VALUE_FLAGS: Record<string, keyof PySnapOptions> = {
   '-b': 'backupDir', '--backup-dir': 'backupDir',
   '-f': 'fileSystem', '--file-system': 'fileSystem',
   '-l': 'logicalVolume', '--logical-volume': 'logicalVolume',
   '-m': 'mount', '--mount': 'mount',
-  '-r': 'retentionDays', '--retention_days': 'retentionDays', '--retention-days': 'retentionDays',
+  '-r': 'retentionDays', '--retention_days': 'retentionDays',
   '-s': 'snapName', '--snap-name': 'snapName',
   '--log-dir': 'logDir',
 };
+const SWITCHES = ['--compress', '--verbose', '--help'];
+const LONG_NAMES = [...Object.keys(VALUE_FLAGS).filter((f) => f.startsWith('--')), ...SWITCHES];
+const KNOWN = 'py_snap.py knows -b -c -f -l -m -r -s -v --log-dir (and their long forms)';
+/** 100 years: more is a typo, and would overflow the duration in milliseconds. */
+const MAX_RETENTION_DAYS = 36_500;
+
+/** A word that ends the command: a redirection, pipe or command separator (`>/dev/null`, `2>&1`, `&>`, `|`, `;`, `&&`). */
+function endsCommand(word: string): boolean {
+  return /^(?:\d*[<>]|&>|\||;|&)/.test(word);
+}
+
+/** argparse accepts any unambiguous prefix of a long option (`--backup` for `--backup-dir`). */
+function longOption(name: string): string {
+  if (LONG_NAMES.includes(name)) return name;
+  const matches = LONG_NAMES.filter((n) => n.startsWith(name));
+  if (matches.length === 1 && matches[0] !== undefined) return matches[0];
+  if (matches.length > 1) throw new SnapctlError('input', `ambiguous py_snap option "${name}": could be ${matches.join(', ')}`);
+  throw new SnapctlError('input', `unknown py_snap option "${name}"`, KNOWN);
+}
+
+/** argparse: a value may not look like an option ("-b -c" means -b lacks its value). */
+function takeValue(flag: string, value: string | undefined): string {
+  if (value === undefined || (value.startsWith('-') && value.length > 1)) throw new SnapctlError('input', `py_snap option ${flag} needs a value`);
+  return value;
+}
+
+function setValue(out: Record<string, string | number | boolean>, flag: string, key: keyof PySnapOptions, value: string): void {
+  if (key !== 'retentionDays') {
+    out[key] = value;
+    return;
+  }
+  // py_snap kept -r as a string (its retention from the command line never ran); the number of days is what was meant.
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > MAX_RETENTION_DAYS) {
+    throw new SnapctlError('input', `py_snap option ${flag}: "${value}" is not a number of days from 1 to ${MAX_RETENTION_DAYS}`);
+  }
+  out[key] = Number(value);
+}
 
 export function parsePySnapCommand(line: string): PySnapOptions {
   let words = splitWords(line.trim());
+  if (words.length === 0) throw new SnapctlError('input', 'the py_snap command line is empty', 'e.g. "py_snap.py -c -f /data", or the whole cron line');
   let cron: PySnapOptions['cron'];
-  // A crontab line: five time fields, maybe a user (system crontab), then the command.
-  if (words.length >= 5 && words.slice(0, 5).every((w) => CRON_FIELD.test(w))) {
+  // A crontab line: five time fields or an @-shortcut, maybe a user (system crontab), then the command.
+  const shortcut = words[0]?.startsWith('@') ? words[0] : undefined;
+  if (shortcut !== undefined) {
+    if (shortcut === '@reboot') throw new SnapctlError('input', 'an @reboot cron line has no period to schedule', 'give the py_snap command without it, or a periodic cron line');
+    cron = { fields: [shortcut], schedule: CRON_SHORTCUTS[shortcut] };
+    words = words.slice(1);
+  } else if (isCronTime(words)) {
     const fields = words.slice(0, 5);
     cron = { fields, schedule: cronSchedule(fields) };
     words = words.slice(5);
@@ -100,34 +159,34 @@ export function parsePySnapCommand(line: string): PySnapOptions {
   const out: Record<string, string | number | boolean> = { ...PY_SNAP_DEFAULTS };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] ?? '';
-    if (arg === '>' || arg === '>>' || arg === '2>&1' || arg.startsWith('>') || arg.startsWith('2>') || arg === '|' || arg === ';' || arg === '&&') break;
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    if (flag === '-c' || flag === '--compress') {
-      out.compress = true;
+    if (endsCommand(arg)) break;
+    if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      const flag = longOption(eq > 0 ? arg.slice(0, eq) : arg);
+      const key = VALUE_FLAGS[flag];
+      if (key !== undefined) {
+        setValue(out, flag, key, eq > 0 ? arg.slice(eq + 1) : takeValue(flag, args[++i]));
+      } else if (eq > 0) {
+        throw new SnapctlError('input', `py_snap option ${flag} takes no value`);
+      } else if (flag === '--compress') {
+        out.compress = true;
+      }
       continue;
     }
-    if (flag === '-v' || flag === '--verbose' || flag === '-cv' || flag === '-vc') {
-      if (flag.includes('c')) out.compress = true;
-      continue;
-    }
-    if (flag === '-h' || flag === '--help') continue;
-    let key = VALUE_FLAGS[flag];
-    let value: string | undefined;
-    if (key !== undefined) {
-      value = eq > 0 ? arg.slice(eq + 1) : args[++i];
-    } else if (/^-[bflmrs].+/.test(arg)) {
-      // argparse accepts "-b/backup" (value glued to a short flag).
-      key = VALUE_FLAGS[arg.slice(0, 2)];
-      value = arg.slice(2);
-    }
-    if (key === undefined) throw new SnapctlError('input', `unknown py_snap option "${arg}"`, 'py_snap.py knows -b -c -f -l -m -r -s -v --log-dir (and their long forms)');
-    if (value === undefined) throw new SnapctlError('input', `py_snap option ${flag} needs a value`);
-    if (key === 'retentionDays') {
-      if (!/^\d+$/.test(value) || Number(value) < 1) throw new SnapctlError('input', `py_snap option ${flag}: "${value}" is not a positive number of days`);
-      out[key] = Number(value);
-    } else {
-      out[key] = value;
+    if (!arg.startsWith('-') || arg === '-') throw new SnapctlError('input', `unexpected argument "${arg}"`, `py_snap.py takes no arguments besides its options; ${KNOWN}`);
+    // A cluster of short options, as argparse reads it: "-cv", "-cb/backup", "-b=/backup", "-cb /backup".
+    for (let j = 1; j < arg.length; j++) {
+      const flag = `-${arg[j] ?? ''}`;
+      if (flag === '-c') out.compress = true;
+      else if (flag === '-v' || flag === '-h') continue;
+      else {
+        const key = VALUE_FLAGS[flag];
+        if (key === undefined) throw new SnapctlError('input', `unknown py_snap option "${flag}"${flag === arg ? '' : ` in "${arg}"`}`, KNOWN);
+        const glued = arg.slice(j + 1);
+        const value = glued === '' ? takeValue(flag, args[++i]) : glued.startsWith('=') ? glued.slice(1) : glued;
+        setValue(out, flag, key, value);
+        break;
+      }
     }
   }
   const opts = out as unknown as Omit<PySnapOptions, 'cron'>;
