@@ -61,9 +61,11 @@ export async function run(argv: string[]): Promise<number> {
       vg: { type: 'string' },
       out: { type: 'string' },
       force: { type: 'boolean', default: false },
+      'no-color': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
+    allowPositionals: false,
   });
   if (values.help) {
     process.stdout.write(HELP);
