@@ -27,6 +27,24 @@ export interface ApplyPorts {
   readonly clock: () => number;
 }
 
+/**
+ * Observers of the run (healthcheck pings, the progress line): the engine
+ * never prints or pings itself. A hook that throws is logged and ignored;
+ * monitoring never changes a backup's result.
+ */
+export interface ApplyHooks {
+  /** Before a volume's work (its planned actions, possibly none). */
+  readonly volumeStart?: (volume: Volume, planned: readonly Action[]) => Promise<void>;
+  /** After a volume's work, with its outcome. */
+  readonly volumeDone?: (volume: Volume, outcome: VolumeOutcome) => Promise<void>;
+  /** tar is about to read `sourceDir` (the mounted snapshot or the path). */
+  readonly archiveStart?: (volume: string, sourceDir: string) => void;
+  /** Uncompressed bytes tar has read so far (about every 10 MB). */
+  readonly archiveProgress?: (volume: string, bytesIn: number) => void;
+  /** The archive writer returned (written or failed). */
+  readonly archiveEnd?: (volume: string) => void;
+}
+
 export type VolumeStatus = 'created' | 'up-to-date' | 'failed' | 'interrupted' | 'not-run';
 
 export interface VolumeOutcome {
@@ -87,6 +105,7 @@ async function createArchive(
   ports: ApplyPorts,
   log: RunLog,
   signal: AbortSignal,
+  hooks: ApplyHooks,
 ): Promise<{ result: ArchiveResult; errors: string[] }> {
   const driver = ports.drivers[volume.source.kind];
   const ctx: TakeContext = {
@@ -103,6 +122,7 @@ async function createArchive(
     prepared = await ports.withSnapshotHooks(volume, () => driver.take(volume, ctx), log, signal);
     const source = prepared;
     log.info(`archiving ${source.dir} into ${action.archive}`);
+    observe(log, () => hooks.archiveStart?.(volume.name, source.dir));
     const result = await ports.writeArchive({
       sourceDir: source.dir,
       destDir: plan.backupDir,
@@ -111,13 +131,14 @@ async function createArchive(
       ...(volume.compressionLevel !== undefined ? { level: volume.compressionLevel } : {}),
       exclude: volume.exclude,
       signal,
+      ...(hooks.archiveProgress ? { onProgress: (bytesIn: number) => observe(log, () => hooks.archiveProgress?.(volume.name, bytesIn)) } : {}),
       // The snapshot is checked before the archive gets its final name, so an
       // overflowed snapshot never leaves a complete-looking archive behind.
       beforeCommit: async () => {
         const why = await source.verify();
         if (why !== undefined) throw new SnapctlError('operation', why);
       },
-    });
+    }).finally(() => observe(log, () => hooks.archiveEnd?.(volume.name)));
     for (const w of result.warnings) log.warn(w);
     log.info(`wrote ${action.archive} (${result.bytes} bytes, sha256 ${result.sha256.slice(0, 16)}…) in ${(result.durationMs / 1000).toFixed(1)} s`);
     return { result, errors };
@@ -134,7 +155,25 @@ async function createArchive(
   }
 }
 
-async function runVolume(policy: HostPolicy, plan: Plan, volume: Volume, ports: ApplyPorts, log: RunLog, signal: AbortSignal): Promise<VolumeOutcome> {
+/** Runs an observer hook; one that throws is a warning, never a failed backup. */
+function observe(log: RunLog, fn: () => unknown): void {
+  try {
+    const r = fn();
+    if (r instanceof Promise) r.catch((err: unknown) => log.warn(`monitoring hook failed: ${message(err)}`));
+  } catch (err) {
+    log.warn(`monitoring hook failed: ${message(err)}`);
+  }
+}
+
+async function observeAsync(log: RunLog, fn: () => Promise<void> | undefined): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    log.warn(`monitoring hook failed: ${message(err)}`);
+  }
+}
+
+async function runVolume(policy: HostPolicy, plan: Plan, volume: Volume, ports: ApplyPorts, log: RunLog, signal: AbortSignal, hooks: ApplyHooks): Promise<VolumeOutcome> {
   const mine = plan.actions.filter((a) => a.volume === volume.name);
   const create = mine.find((a) => a.type === 'create');
   const deletes = mine.filter((a) => a.type === 'delete');
@@ -143,7 +182,7 @@ async function runVolume(policy: HostPolicy, plan: Plan, volume: Volume, ports: 
   if (create) {
     const started = ports.clock();
     try {
-      const out = await createArchive(policy, plan, volume, create, ports, log, signal);
+      const out = await createArchive(policy, plan, volume, create, ports, log, signal, hooks);
       created = out.result;
       errors.push(...out.errors);
     } catch (err) {
@@ -177,7 +216,7 @@ async function runVolume(policy: HostPolicy, plan: Plan, volume: Volume, ports: 
   };
 }
 
-export async function executePlan(plan: Plan, policy: HostPolicy, ports: ApplyPorts, log: RunLog, signal: AbortSignal): Promise<ApplyResult> {
+export async function executePlan(plan: Plan, policy: HostPolicy, ports: ApplyPorts, log: RunLog, signal: AbortSignal, hooks: ApplyHooks = {}): Promise<ApplyResult> {
   const cleanups: CleanupOutcome[] = [];
   for (const action of plan.actions) {
     if (action.type !== 'cleanup' || signal.aborted) continue;
@@ -199,7 +238,11 @@ export async function executePlan(plan: Plan, policy: HostPolicy, ports: ApplyPo
       volumes.push({ volume: volume.name, status: 'not-run', deleted: [], errors: [] });
       continue;
     }
-    volumes.push(await runVolume(policy, plan, volume, ports, log.child(volume.name), signal));
+    const planned = plan.actions.filter((a) => a.volume === volume.name && a.type !== 'cleanup');
+    await observeAsync(log, () => hooks.volumeStart?.(volume, planned));
+    const outcome = await runVolume(policy, plan, volume, ports, log.child(volume.name), signal, hooks);
+    await observeAsync(log, () => hooks.volumeDone?.(volume, outcome));
+    volumes.push(outcome);
   }
 
   const changed = cleanups.some((c) => c.ok) || volumes.some((v) => v.status === 'created' || v.deleted.length > 0);

@@ -13,7 +13,10 @@ import { executePlan, type ApplyResult } from '../../apply/execute.js';
 import { acquireLock, DEFAULT_LOCK_PATH } from '../../apply/lock.js';
 import { openRunLog, DEFAULT_LOG_DIR } from '../../apply/logger.js';
 import { withInterrupts, INTERRUPT_EXIT } from '../../apply/interrupt.js';
-import { recordRuns, DEFAULT_STATE_DIR, type VolumeRun } from '../../apply/state-file.js';
+import { readState, recordRuns, DEFAULT_STATE_DIR, type RunState, type VolumeRun } from '../../apply/state-file.js';
+import { writeMetricsFile } from '../../apply/metrics.js';
+import { runHealthcheck, volumeHealthchecks } from '../../apply/healthcheck.js';
+import { ttyProgress } from '../../apply/progress.js';
 import { parseDuration } from '../../policy/duration.js';
 import { renderApplySummary, applyJson } from '../../render/apply-summary.js';
 import { EXIT } from '../exit-codes.js';
@@ -72,6 +75,13 @@ OPTIONS
     --state-dir DIR
         Where the per-volume run state read by \`snapctl status\` is kept
         (default ${DEFAULT_STATE_DIR}).
+    --metrics-file PATH
+        After the run, write a Prometheus textfile for node_exporter's
+        textfile collector (e.g. /var/lib/node_exporter/textfile/snapctl.prom):
+        per volume the last success and last run times, last run success,
+        duration, newest archive size, snapshot usage peak, failure counter
+        and archive count. Written atomically (temporary file + rename),
+        mode 0644; covers every volume, also those this run did not touch.
     --lock-file FILE
         The host lock (default ${DEFAULT_LOCK_PATH}).
     --lock-wait DURATION
@@ -149,6 +159,7 @@ export async function run(argv: string[]): Promise<number> {
       'state-dir': { type: 'string' },
       'lock-file': { type: 'string' },
       'lock-wait': { type: 'string' },
+      'metrics-file': { type: 'string' },
       verbose: { type: 'boolean', short: 'v', default: false },
       'no-color': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -183,7 +194,9 @@ export async function run(argv: string[]): Promise<number> {
   });
   try {
     const lock = await acquireLock(values['lock-file'] ?? DEFAULT_LOCK_PATH, { waitMs: lockWaitMs });
+    const healthcheck = runHealthcheck(ctx.policy.healthcheck, log);
     try {
+      await healthcheck.start();
       const { observed, files } = await observe(ctx.policy, systemObservePorts);
       let thePlan: Plan;
       if (saved) {
@@ -199,20 +212,37 @@ export async function run(argv: string[]): Promise<number> {
       for (const d of errors) log.warn(`${d.volume ? `${d.volume}: ` : ''}${d.message}`);
       const startedAt = new Date().toISOString();
       log.info(`apply for ${ctx.policy.host} started (plan at ${thePlan.now}: ${thePlan.actions.length} actions)`);
-      const outcome = await withInterrupts((signal) => executePlan(thePlan, ctx.policy, systemApplyPorts(ctx.policy), log, signal), {
+      // The progress line only for a person watching: never in cron, never into JSON.
+      const hooks = { ...volumeHealthchecks(ctx.policy, log), ...(process.stdout.isTTY && !values.json ? ttyProgress(process.stdout) : {}) };
+      const outcome = await withInterrupts((signal) => executePlan(thePlan, ctx.policy, systemApplyPorts(ctx.policy), log, signal, hooks), {
         notify: (m) => log.warn(m),
       });
       const result = outcome.result ?? { host: thePlan.host, now: thePlan.now, backupDir: thePlan.backupDir, cleanups: [], volumes: [], interrupted: true, changed: false, failed: true };
+      const stateDir = values['state-dir'] ?? DEFAULT_STATE_DIR;
+      let state: RunState | undefined;
       try {
-        await recordRuns(stateRuns(result, startedAt, new Date().toISOString()), values['state-dir'] ?? DEFAULT_STATE_DIR);
+        state = await recordRuns(stateRuns(result, startedAt, new Date().toISOString()), stateDir);
       } catch (err) {
         log.warn(`could not record the run state: ${(err as Error).message}`);
       }
+      if (values['metrics-file'] !== undefined) {
+        try {
+          await writeMetricsFile(values['metrics-file'], ctx.policy, state ?? (await readState(stateDir)));
+        } catch (err) {
+          log.warn(`could not write the metrics file ${values['metrics-file']}: ${(err as Error).message}`);
+        }
+      }
       const code = exitCode(result, outcome.interrupted);
       log.info(`apply finished with exit code ${code}`);
+      const summary = renderApplySummary(result, outcome.interrupted);
+      await healthcheck.finish(code === EXIT.ok, summary);
       if (values.json) process.stdout.write(`${JSON.stringify({ ...applyJson(result), exitCode: code }, null, 2)}\n`);
-      else process.stdout.write(renderApplySummary(result, outcome.interrupted));
+      else process.stdout.write(summary);
       return code;
+    } catch (err) {
+      // A run that could not even start its volumes (stale plan, unreadable backup directory) is a failed run.
+      await healthcheck.finish(false, err instanceof SnapctlError ? err.summary : String(err));
+      throw err;
     } finally {
       await lock.release();
     }
