@@ -9,6 +9,9 @@
 // Drive the CLI as `run(...SNAPCTL, 'plan', ...)`. Nothing to register: every
 // dist/test/vm/guest/*.test.js is picked up.
 //
+// `node dist/test/vm/run-lvm-suite.js smoke thin` runs only the files whose
+// name contains one of the words.
+//
 // Environment: SNAPCTL_VM_TIMEOUT_S (default 600), SNAPCTL_VM_ACCEL=kvm|tcg
 // (skip the KVM probe), SNAPCTL_VM_CACHE (image cache, default .vm-cache/).
 // Exit status: the guest test run's, or 1 when the VM itself fails.
@@ -28,11 +31,12 @@ function log(line: string): void {
 }
 
 async function main(): Promise<number> {
+  const only = process.argv.slice(2);
   const files = readdirSync(GUEST_TESTS)
-    .filter((f) => f.endsWith('.test.js'))
+    .filter((f) => f.endsWith('.test.js') && (only.length === 0 || only.some((word) => f.includes(word))))
     .sort()
     .map((f) => relative(REPO_ROOT, join(GUEST_TESTS, f)));
-  if (files.length === 0) throw new VmError(`no guest test files in ${GUEST_TESTS}: run \`npm run build\` first`);
+  if (files.length === 0) throw new VmError(`no guest test files${only.length ? ` matching ${only.join(' ')}` : ''} in ${GUEST_TESTS}: run \`npm run build\` first`);
 
   const t0 = performance.now();
   const image = await prepareVm(log);

@@ -1,0 +1,122 @@
+// Scenario 1: apply on real ext4 and XFS origins (classic COW snapshots) and
+// on a thin LV (thin snapshot). Each archive holds the origin exactly as it
+// was when the snapshot was taken: a postSnapshot hook writes to the origin
+// right after the snapshot, and none of that appears in the archive.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync, linkSync, chmodSync, chownSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { createVolumeGroup, removeVolumeGroup } from './vm-guest.js';
+import { makeThinVolume, makeVolume, mountsUnder, snapctlSnapshots, sync, writeRandom, type FsType } from './helpers/lvm-world.js';
+import { archiveMembers, checkSidecar, describe, describeTree, extractArchive, scenario, timed, type Scenario } from './helpers/scenario.js';
+
+const VG = 'vg_origins';
+let world: Scenario;
+
+before(() => {
+  createVolumeGroup(VG);
+  world = scenario('origins');
+});
+after(() => {
+  removeVolumeGroup(VG);
+  world.remove();
+});
+
+/** A small tree with the kinds of entries a volume holds. */
+function fillOrigin(root: string): void {
+  mkdirSync(join(root, 'etc/conf.d'), { recursive: true });
+  writeFileSync(join(root, 'etc/app.conf'), 'port = 27017\n');
+  writeFileSync(join(root, 'etc/conf.d/empty'), '');
+  chmodSync(join(root, 'etc/app.conf'), 0o640);
+  chownSync(join(root, 'etc/app.conf'), 1234, 5678);
+  mkdirSync(join(root, 'data'));
+  writeRandom(join(root, 'data/blob.bin'), 3);
+  writeFileSync(join(root, 'data/journal.log'), 'line 1\n');
+  linkSync(join(root, 'data/journal.log'), join(root, 'data/journal.hardlink'));
+  symlinkSync('../etc/app.conf', join(root, 'data/conf-link'));
+  mkdirSync(join(root, 'empty-dir'));
+  writeFileSync(join(root, 'file with spaces & ünïcode.txt'), 'odd name\n');
+  sync();
+}
+
+/**
+ * Takes one archive of `origin` (mounted at `mnt`) through the real CLI and
+ * checks it from outside against the tree as it was at snapshot time.
+ */
+function archivesExactlyTheSnapshot(volume: string, lvmRef: string, mnt: string, now: string, expectedSnapshot: 'classic' | 'thin'): void {
+  fillOrigin(mnt);
+  const atSnapshot = describeTree(mnt);
+  // Runs right after the snapshot is taken (and mounted), before tar starts.
+  const afterSnapshot = `echo after > ${mnt}/after.txt && echo 'line 2' >> ${mnt}/data/journal.log && rm ${mnt}/etc/conf.d/empty && sync`;
+  world.writePolicy({
+    [volume]: {
+      lvm: lvmRef,
+      mount: mnt,
+      compression: 'zstd',
+      retention: { keepLast: 3 },
+      hooks: { postSnapshot: [['sh', '-c', afterSnapshot]] },
+    },
+  });
+
+  const plan = world.plan(now);
+  assert.equal(plan.run.code, 0, describe(plan.run));
+  assert.deepEqual(plan.json.diagnostics.filter((d) => d.severity === 'error'), [], 'plan sees no problem');
+  assert.deepEqual(
+    plan.json.actions.map((a) => [a.type, a.volume]),
+    [['create', volume]],
+  );
+
+  const { run, json } = world.apply(now);
+  assert.equal(run.code, 0, describe(run));
+  const outcome = json.volumes.find((v) => v.volume === volume);
+  assert.ok(outcome?.status === 'created', describe(run));
+  const archive = outcome.archive ?? '';
+  assert.match(archive, new RegExp(`^vmhost_${volume}\\.\\d{8}T\\d{6}Z\\.tar\\.zst$`));
+  assert.deepEqual(world.files(), [archive, `${archive}.sha256`], 'only the archive and its sidecar, no .partial');
+
+  assert.match(checkSidecar(world.hostDir, archive).stdout, new RegExp(`^${archive.replace(/\./g, '\\.')}: OK$`, 'm'));
+  // The hook really ran: the origin changed after the snapshot.
+  assert.equal(readFileSync(join(mnt, 'after.txt'), 'utf8'), 'after\n');
+  assert.notDeepEqual(describeTree(mnt), atSnapshot);
+
+  const members = archiveMembers(join(world.hostDir, archive));
+  assert.ok(members.includes('data/blob.bin') && members.includes('etc/conf.d/empty'), `archive lists the origin's files: ${members.join(' ')}`);
+  assert.ok(!members.includes('after.txt'), 'a file written after the snapshot is not in the archive');
+  const restored = extractArchive(join(world.hostDir, archive), join(world.dir, 'restore'));
+  try {
+    assert.deepEqual(describeTree(restored), atSnapshot, 'the archive restores the origin exactly as it was at snapshot time');
+  } finally {
+    rmSync(restored, { recursive: true, force: true });
+  }
+
+  assert.deepEqual(snapctlSnapshots(VG), [], 'no snapctl snapshot is left in lvs');
+  assert.deepEqual(mountsUnder(world.mountRoot), [], 'nothing is left mounted under the mount root');
+  const log = readFileSync(join(world.dir, 'log', 'snapctl.log'), 'utf8');
+  assert.match(log, expectedSnapshot === 'thin' ? /thin snapshot/ : /classic .*snapshot/, 'the log names the kind of snapshot taken');
+  rmSync(world.hostDir, { recursive: true, force: true });
+}
+
+const classic: Array<{ fs: FsType; size: string }> = [
+  { fs: 'ext4', size: '64M' },
+  // mkfs.xfs refuses filesystems under 300 MB; the snapshot mounts only with nouuid.
+  { fs: 'xfs', size: '320M' },
+];
+
+for (const { fs, size } of classic) {
+  test(`a classic snapshot of an ${fs} origin is archived exactly as it was at snapshot time; writes after the snapshot stay out`, async () => {
+    await timed(`origins: classic ${fs}`, () => {
+      const lv = `lv_${fs}`;
+      const mnt = `/mnt/${VG}/${fs}`;
+      makeVolume(VG, lv, size, fs, mnt);
+      archivesExactlyTheSnapshot(`data_${fs}`, `${VG}/${lv}`, mnt, '2026-03-02T03:00:00Z', 'classic');
+    });
+  });
+}
+
+test('a thin snapshot of a thin ext4 LV is archived exactly as it was at snapshot time; writes after the snapshot stay out', async () => {
+  await timed('origins: thin ext4', () => {
+    const mnt = `/mnt/${VG}/thin`;
+    makeThinVolume(VG, 'pool0', '128M', 'lv_thin', '256M', 'ext4', mnt);
+    archivesExactlyTheSnapshot('data_thin', `${VG}/lv_thin`, mnt, '2026-03-02T03:00:00Z', 'thin');
+  });
+});
