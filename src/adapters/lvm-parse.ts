@@ -172,6 +172,9 @@ export function parseSnapshotState(stdout: string): { attr: string; percent?: nu
   const percent = parsePercent(str(row, 'snap_percent')) ?? parsePercent(str(row, 'data_percent'));
   // Only a COW snapshot overflows; a thin snapshot at 100% is merely fully
   // rewritten, and a full pool fails the origin's writes, not the snapshot.
-  const invalid = attr.charAt(4) === 'I' || str(row, 'lv_snapshot_invalid') !== '' || (classic && percent !== undefined && percent >= 100);
+  // lvs reports lv_snapshot_invalid as "unknown" for thin LVs: only a COW
+  // snapshot's "snapshot invalid" counts.
+  const flag = str(row, 'lv_snapshot_invalid');
+  const invalid = attr.charAt(4) === 'I' || (classic && flag !== '' && flag !== 'unknown') || (classic && percent !== undefined && percent >= 100);
   return { attr, ...(percent !== undefined ? { percent } : {}), invalid };
 }

@@ -86,6 +86,12 @@ test('a thin snapshot at 100% data is not invalid (thin snapshots do not overflo
   assert.equal(parseSnapshotState(s)?.invalid, false);
 });
 
+test('a healthy thin snapshot as real lvs reports it (lv_snapshot_invalid "unknown") is not invalid', () => {
+  // Captured from lvm2 2.03.16 on Debian 12: a thin snapshot just after lvcreate -s -kn.
+  const s = '{"report":[{"lv":[{"lv_name":"tsnap", "lv_attr":"Vwi-a-tz--", "snap_percent":"0.00", "data_percent":"0.00", "lv_snapshot_invalid":"unknown"}]}]}';
+  assert.deepEqual(parseSnapshotState(s), { attr: 'Vwi-a-tz--', percent: 0, invalid: false });
+});
+
 test('insufficient free space: VG, free and required extents', () => {
   assert.deepEqual(classifyLvmError(fixture('lvcreate-insufficient.stderr')), {
     kind: 'insufficient-space', vg: 'vg0', freeExtents: 4, requiredExtents: 13,
