@@ -57,8 +57,8 @@ ${Object.keys(COMMANDS)
 OPTIONS
     -h, --help      this help
     -V, --version   print the version
-    --no-color      no colours in a command's output (also: NO_COLOR set, or
-                    stdout not a terminal)
+    --no-color      accepted by every command: no colours (also when NO_COLOR
+                    is set or stdout is not a terminal)
 
 EXIT STATUS
     0     success
