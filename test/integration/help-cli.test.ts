@@ -1,0 +1,137 @@
+// Every command's --help is a man page that documents every flag its parseArgs
+// accepts: the flags are read from the command's source, so adding one without
+// documenting it fails here.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+import { OPTIONS as SCHEDULE_OPTIONS } from '../../src/cli/commands/schedule.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+function snapctl(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['bin/snapctl.js', ...args], { cwd: ROOT, encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function parse(path: string): ts.SourceFile {
+  return ts.createSourceFile(path, readFileSync(join(ROOT, path), 'utf8'), ts.ScriptTarget.ES2022, true);
+}
+
+function visit(node: ts.Node, fn: (n: ts.Node) => void): void {
+  fn(node);
+  node.forEachChild((child) => visit(child, fn));
+}
+
+function unwrap(e: ts.Expression): ts.Expression {
+  while (ts.isAsExpression(e) || ts.isSatisfiesExpression(e) || ts.isParenthesizedExpression(e)) e = e.expression;
+  return e;
+}
+
+function keyName(name: ts.PropertyName): string | undefined {
+  return ts.isIdentifier(name) || ts.isStringLiteral(name) ? name.text : undefined;
+}
+
+/** Command name → module path, from the COMMANDS registry in main.ts (`plan: () => import('./commands/plan.js')`). */
+function registeredCommands(): Map<string, string> {
+  const out = new Map<string, string>();
+  visit(parse('src/cli/main.ts'), (n) => {
+    if (!ts.isVariableDeclaration(n) || !ts.isIdentifier(n.name) || n.name.text !== 'COMMANDS' || !n.initializer) return;
+    const registry = unwrap(n.initializer);
+    if (!ts.isObjectLiteralExpression(registry)) return;
+    for (const p of registry.properties) {
+      if (!ts.isPropertyAssignment(p)) continue;
+      const name = keyName(p.name);
+      const spec = /import\('\.\/(commands\/[\w-]+)\.js'\)/.exec(p.initializer.getText());
+      if (name !== undefined && spec?.[1] !== undefined) out.set(name, `src/cli/${spec[1]}.ts`);
+    }
+  });
+  return out;
+}
+
+/** Every `--long` and `-s` flag of every parseArgs({ options }) call in a file (options inline or in a const of the file). */
+function acceptedFlags(path: string): string[] {
+  const file = parse(path);
+  const consts = new Map<string, ts.Expression>();
+  visit(file, (n) => {
+    if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.initializer) consts.set(n.name.text, unwrap(n.initializer));
+  });
+  const flags = new Set<string>();
+  visit(file, (n) => {
+    if (!ts.isCallExpression(n) || n.expression.getText() !== 'parseArgs') return;
+    const arg = n.arguments[0] && unwrap(n.arguments[0]);
+    if (!arg || !ts.isObjectLiteralExpression(arg)) return;
+    for (const p of arg.properties) {
+      let options: ts.Expression | undefined;
+      if (ts.isPropertyAssignment(p) && keyName(p.name) === 'options') options = unwrap(p.initializer);
+      else if (ts.isShorthandPropertyAssignment(p) && p.name.text === 'options') options = consts.get('options');
+      else continue;
+      if (options && ts.isIdentifier(options)) options = consts.get(options.text);
+      assert.ok(options && ts.isObjectLiteralExpression(options), `${path}: cannot read the options of ${n.getText().slice(0, 60)}…`);
+      for (const option of options.properties) {
+        assert.ok(ts.isPropertyAssignment(option), `${path}: option ${option.getText()} is not a plain property`);
+        flags.add(`--${keyName(option.name) ?? '?'}`);
+        const config = unwrap(option.initializer);
+        if (!ts.isObjectLiteralExpression(config)) continue;
+        for (const c of config.properties) {
+          if (ts.isPropertyAssignment(c) && keyName(c.name) === 'short' && ts.isStringLiteral(c.initializer)) flags.add(`-${c.initializer.text}`);
+        }
+      }
+    }
+  });
+  return [...flags];
+}
+
+const commands = registeredCommands();
+
+test('the command registry lists the commands this test checks', () => {
+  for (const name of ['plan', 'apply', 'validate', 'init', 'schedule']) assert.ok(commands.has(name), name);
+});
+
+test('the flag reader finds every flag, from options given inline (apply) or as a const (schedule)', () => {
+  const apply = acceptedFlags('src/cli/commands/apply.ts');
+  for (const flag of ['--policy', '--lock-wait', '--state-dir', '--verbose', '-v', '--help', '-h']) assert.ok(apply.includes(flag), flag);
+  const expected = Object.entries(SCHEDULE_OPTIONS).flatMap(([name, o]) => ['--' + name, ...('short' in o ? ['-' + o.short] : [])]);
+  assert.deepEqual(acceptedFlags('src/cli/commands/schedule.ts').sort(), expected.sort());
+});
+
+for (const [name, path] of commands) {
+  test(`snapctl ${name} --help is a man page naming every flag ${name} accepts, and exits 0`, () => {
+    const r = snapctl(name, '--help');
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    for (const section of ['NAME', 'SYNOPSIS', 'DESCRIPTION', 'OPTIONS', 'EXIT STATUS']) assert.match(r.stdout, new RegExp(`^${section}$`, 'm'), `section ${section}`);
+    assert.match(r.stdout, new RegExp(`^    snapctl ${name} - `, 'm'), 'NAME line');
+    const flags = acceptedFlags(path);
+    assert.ok(flags.includes('--help'), `${path}: no --help option found by the reader`);
+    // --no-color is global: every command accepts it and `snapctl --help` documents it once.
+    assert.ok(flags.includes('--no-color'), `${path}: every command accepts the global --no-color`);
+    for (const flag of flags.filter((f) => f !== '--no-color')) {
+      assert.match(r.stdout, new RegExp(`(^|[\\s,\\[|])${flag.replace(/-/g, '\\-')}(?![\\w-])`, 'm'), `${flag} is accepted by ${path} but not in its --help`);
+    }
+    // Every line fits a terminal.
+    for (const line of r.stdout.split('\n')) assert.ok(line.length <= 100, `line too long: ${line}`);
+  });
+}
+
+test('snapctl --help lists every command with a one-line summary and the exit code table, and exits 0', () => {
+  const r = snapctl('--help');
+  assert.equal(r.status, 0);
+  for (const section of ['NAME', 'SYNOPSIS', 'COMMANDS', 'OPTIONS', 'EXIT STATUS']) assert.match(r.stdout, new RegExp(`^${section}$`, 'm'), section);
+  for (const name of commands.keys()) assert.match(r.stdout, new RegExp(`^    ${name} +\\S.*$`, 'm'), `${name} has no summary line`);
+  assert.match(r.stdout, /^ {4}--no-color +\S/m, 'the global --no-color');
+  for (const code of ['0', '1', '2', '3', '4', '70', '130', '143']) assert.match(r.stdout, new RegExp(`^    ${code} +\\S`, 'm'), `exit code ${code}`);
+  assert.equal(snapctl('-h').stdout, r.stdout);
+});
+
+test('snapctl with no command prints the usage and exits 1; an unknown command names itself', () => {
+  const none = snapctl();
+  assert.equal(none.status, 1);
+  assert.match(none.stdout, /^COMMANDS$/m);
+  const unknown = snapctl('bakcup');
+  assert.equal(unknown.status, 1);
+  assert.match(unknown.stderr, /^error: unknown command "bakcup"/);
+});
