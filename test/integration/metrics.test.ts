@@ -1,0 +1,165 @@
+// The node_exporter textfile: parsed back with a small exposition-format
+// parser after real applies on path volumes, names checked against the
+// Prometheus rules, values against the run, and every policy volume present.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { renderMetrics } from '../../src/apply/metrics.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+interface Sample {
+  readonly name: string;
+  readonly labels: Record<string, string>;
+  readonly value: number;
+}
+
+interface Exposition {
+  readonly help: Map<string, string>;
+  readonly type: Map<string, string>;
+  readonly samples: Sample[];
+}
+
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+/** Parses the text exposition format strictly enough to catch what node_exporter would reject. */
+function parseExposition(text: string): Exposition {
+  assert.ok(text.endsWith('\n'), 'the file ends with a newline');
+  const help = new Map<string, string>();
+  const type = new Map<string, string>();
+  const samples: Sample[] = [];
+  const seen = new Set<string>();
+  for (const line of text.slice(0, -1).split('\n')) {
+    const meta = /^# (HELP|TYPE) (\S+) (.*)$/.exec(line);
+    if (meta) {
+      const [, kind, name, rest] = meta as unknown as [string, string, string, string];
+      assert.match(name, METRIC_NAME, `metric name ${name}`);
+      const map = kind === 'HELP' ? help : type;
+      assert.ok(!map.has(name), `one ${kind} line per metric: ${name}`);
+      assert.ok(!samples.some((s) => s.name === name), `${kind} of ${name} comes before its samples`);
+      if (kind === 'TYPE') assert.ok(['counter', 'gauge', 'untyped', 'summary', 'histogram'].includes(rest), `type ${rest}`);
+      map.set(name, rest);
+      continue;
+    }
+    assert.ok(!line.startsWith('#'), `no other comment lines: ${line}`);
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)\{(.*)\} (\S+)$/.exec(line);
+    assert.ok(m, `sample line: ${line}`);
+    const [, name, labelText, valueText] = m as unknown as [string, string, string, string];
+    const labels: Record<string, string> = {};
+    const labelRe = /([^=,]+)="((?:[^"\\]|\\.)*)"(,|$)/gy;
+    let consumed = 0;
+    for (let lm = labelRe.exec(labelText); lm; lm = labelRe.exec(labelText)) {
+      const [whole, key, value] = lm as unknown as [string, string, string];
+      assert.match(key, LABEL_NAME);
+      labels[key] = value.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
+      consumed += whole.length;
+    }
+    assert.equal(consumed, labelText.length, `labels parse completely: ${labelText}`);
+    const value = Number(valueText);
+    assert.ok(!Number.isNaN(value), `numeric value: ${valueText}`);
+    const key = `${name}${JSON.stringify(labels)}`;
+    assert.ok(!seen.has(key), `no duplicate series: ${key}`);
+    seen.add(key);
+    assert.ok(type.has(name), `TYPE before the samples of ${name}`);
+    samples.push({ name, labels, value });
+  }
+  return { help, type, samples };
+}
+
+function value(e: Exposition, name: string, volume: string): number | undefined {
+  return e.samples.find((s) => s.name === name && s.labels.volume === volume)?.value;
+}
+
+function apply(dir: string, now: string): { code: number | null; out: string } {
+  const r = spawnSync(
+    process.execPath,
+    ['bin/snapctl.js', 'apply', '--policy', join(dir, 'policy.yaml'), '--host', 'h1', '--now', now, '--log-dir', join(dir, 'log'), '--state-dir', join(dir, 'state'), '--lock-file', join(dir, 'apply.lock'), '--metrics-file', join(dir, 'textfile', 'snapctl.prom')],
+    { cwd: ROOT, encoding: 'utf8' },
+  );
+  return { code: r.status, out: `${r.stdout}\n${r.stderr}` };
+}
+
+test('after a real apply the metrics file parses back, follows the naming rules and describes every volume', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'snapctl-metrics-'));
+  try {
+    const docs = join(dir, 'docs');
+    await mkdir(docs);
+    await writeFile(join(docs, 'a.txt'), 'x'.repeat(100_000));
+    await mkdir(join(dir, 'textfile'));
+    const policy = {
+      version: 1,
+      timezone: 'UTC',
+      hosts: { h1: { backupDir: join(dir, 'backup'), volumes: { docs: { path: docs, schedule: 'daily' }, gone: { path: join(dir, 'missing'), schedule: 'daily' } } } },
+    };
+    await writeFile(join(dir, 'policy.yaml'), JSON.stringify(policy));
+    const before = Date.now() / 1000;
+
+    const first = apply(dir, '2026-03-01T03:00:00Z');
+    assert.equal(first.code, 3, first.out);
+    const file = join(dir, 'textfile', 'snapctl.prom');
+    assert.equal((await stat(file)).mode & 0o777, 0o644);
+    assert.deepEqual(await readdir(join(dir, 'textfile')), ['snapctl.prom'], 'no temporary file left behind');
+    const e1 = parseExposition(await readFile(file, 'utf8'));
+
+    const families = [
+      ['snapctl_last_success_timestamp_seconds', 'gauge'],
+      ['snapctl_last_run_timestamp_seconds', 'gauge'],
+      ['snapctl_last_run_success', 'gauge'],
+      ['snapctl_last_duration_seconds', 'gauge'],
+      ['snapctl_archive_size_bytes', 'gauge'],
+      ['snapctl_snapshot_usage_peak_percent', 'gauge'],
+      ['snapctl_failures_total', 'counter'],
+      ['snapctl_archives', 'gauge'],
+    ];
+    assert.deepEqual([...e1.type.entries()], families);
+    for (const [name] of families) assert.ok((e1.help.get(name!) ?? '').length > 10, `HELP for ${name}`);
+    for (const [name, type] of e1.type) {
+      assert.ok(name.startsWith('snapctl_'), 'one namespace');
+      assert.equal(name.endsWith('_total'), type === 'counter', `${name}: _total exactly on counters`);
+    }
+    for (const s of e1.samples) assert.equal(s.labels.host, 'h1');
+
+    const archive = join(dir, 'backup', 'h1', 'h1_docs.20260301T030000Z.tar.zst');
+    assert.equal(value(e1, 'snapctl_archive_size_bytes', 'docs'), (await stat(archive)).size);
+    assert.equal(value(e1, 'snapctl_archives', 'docs'), 1);
+    assert.equal(value(e1, 'snapctl_archives', 'gone'), 0);
+    assert.equal(value(e1, 'snapctl_last_run_success', 'docs'), 1);
+    assert.equal(value(e1, 'snapctl_last_run_success', 'gone'), 0);
+    assert.equal(value(e1, 'snapctl_failures_total', 'docs'), 0);
+    assert.equal(value(e1, 'snapctl_failures_total', 'gone'), 1);
+    assert.equal(value(e1, 'snapctl_last_success_timestamp_seconds', 'gone'), undefined, 'never succeeded: no sample rather than a fake 0');
+    assert.equal(value(e1, 'snapctl_archive_size_bytes', 'gone'), undefined);
+    const success = value(e1, 'snapctl_last_success_timestamp_seconds', 'docs') ?? 0;
+    assert.ok(success >= before - 1 && success <= Date.now() / 1000 + 1, `last success is this run's time (${success})`);
+    assert.ok((value(e1, 'snapctl_last_duration_seconds', 'docs') ?? -1) >= 0);
+
+    // Same day again: docs is not due (not run), gone fails again; docs still described from the state file.
+    const second = apply(dir, '2026-03-01T05:00:00Z');
+    assert.equal(second.code, 1, second.out);
+    const e2 = parseExposition(await readFile(file, 'utf8'));
+    assert.equal(value(e2, 'snapctl_failures_total', 'gone'), 2, 'the counter grows across runs');
+    assert.equal(value(e2, 'snapctl_last_success_timestamp_seconds', 'docs'), success, 'docs keeps its last success');
+    assert.equal(value(e2, 'snapctl_archive_size_bytes', 'docs'), (await stat(archive)).size);
+    assert.equal(value(e2, 'snapctl_last_run_success', 'docs'), 1, 'not due is not a failure');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('label values are escaped (backslash, quote, newline) and volumes without state get only the archive gauges', () => {
+  const text = renderMetrics('we"ird\\host\n', [{ volume: 'v', archives: 2, newestBytes: 10 }]);
+  const e = parseExposition(text);
+  assert.deepEqual(
+    e.samples.map((s) => [s.name, s.labels.host, s.value]),
+    [
+      ['snapctl_archive_size_bytes', 'we"ird\\host\n', 10],
+      ['snapctl_archives', 'we"ird\\host\n', 2],
+    ],
+  );
+  assert.equal(parseExposition(renderMetrics('h', [{ volume: 'v', archives: 0, state: { last: { startedAt: '2026-01-01T00:00:00Z', finishedAt: '2026-01-01T00:00:01Z', result: 'ok', snapshotPeakPercent: 42.5 } } }])).samples.find((s) => s.name === 'snapctl_snapshot_usage_peak_percent')?.value, 42.5);
+});
