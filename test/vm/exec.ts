@@ -7,6 +7,13 @@ import type { SpawnOptions } from 'node:child_process';
 /** A failure of the VM machinery itself (not of the command run inside). */
 export class VmError extends Error {
   override readonly name = 'VmError';
+  constructor(
+    message: string,
+    /** SIGINT/SIGTERM stopped the VM: not a failure to report, just an early end. */
+    readonly interrupted = false,
+  ) {
+    super(message);
+  }
 }
 
 export interface ExecResult {

@@ -122,7 +122,7 @@ async function bootJob(image: VmImage, accel: Accel, options: RunInVmOptions): P
     const memoryMiB = options.memoryMiB ?? 1024;
     const outcome = await bootQemu({ kernel: image.kernel, initramfs: image.initramfs, jobDir, disk, accel, memoryMiB }, options.timeoutMs, onConsole);
     const consoleTail = `--- last console lines ---\n${tail(outcome.console)}${outcome.qemuStderr.trim() ? `\n--- qemu stderr ---\n${outcome.qemuStderr.trim()}` : ''}`;
-    if (outcome.interrupted) throw new VmError('interrupted: the VM was killed');
+    if (outcome.interrupted) throw new VmError('interrupted: the VM was killed', true);
     if (outcome.timedOut) throw new VmError(`VM timed out after ${Math.round(options.timeoutMs / 1000)}s (accel ${accel})\n${consoleTail}`);
     const status = await readFile(join(jobDir, 'status'), 'utf8').catch(() => undefined);
     if (status === undefined || !/^\d+\s*$/.test(status)) {

@@ -12,9 +12,10 @@
 // `node dist/test/vm/run-lvm-suite.js smoke thin` runs only the files whose
 // name contains one of the words.
 //
-// Environment: SNAPCTL_VM_TIMEOUT_S (default 600), SNAPCTL_VM_ACCEL=kvm|tcg
+// Environment: SNAPCTL_VM_TIMEOUT_S (default 1200: a hang guard, not a
+// budget; emulation on a busy host is several times slower), SNAPCTL_VM_ACCEL=kvm|tcg
 // (skip the KVM probe), SNAPCTL_VM_CACHE (image cache, default .vm-cache/).
-// Exit status: the guest test run's, or 1 when the VM itself fails.
+// Exit status: the guest test run's, 1 when the VM itself fails, 130 when interrupted.
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { prepareVm, runInVm, VmError } from './harness.js';
@@ -44,7 +45,7 @@ async function main(): Promise<number> {
   log(`vm: image ${image.release} ${image.built ? `built in ${seconds(imageMs)}` : `from cache (${seconds(imageMs)})`}`);
   log(`vm: running ${files.length} guest test file(s): ${files.join(' ')}`);
 
-  const timeoutMs = Number(process.env.SNAPCTL_VM_TIMEOUT_S ?? 600) * 1000;
+  const timeoutMs = Number(process.env.SNAPCTL_VM_TIMEOUT_S ?? 1200) * 1000;
   const result = await runInVm(
     {
       command: `node --test --test-concurrency=1 --test-reporter=spec ${files.join(' ')}`,
@@ -67,6 +68,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (e: unknown) => {
+    if (e instanceof VmError && e.interrupted) process.exit(130);
     process.stderr.write(e instanceof VmError ? `test:lvm FAILED: ${e.message}\n` : `test:lvm FAILED (harness bug): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     process.exit(1);
   },
