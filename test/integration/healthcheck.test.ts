@@ -1,0 +1,235 @@
+// Healthcheck pings against a real local HTTP server (127.0.0.1, random
+// port) that records what it receives: URLs, order and bodies for the run
+// and per volume, one retry on 500 and on a hang (timeout), and a failing or
+// unreachable endpoint that never changes apply's exit code.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ping, pingUrl, tailBody } from '../../src/apply/healthcheck.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+interface Received {
+  readonly method: string;
+  readonly path: string;
+  readonly body: string;
+}
+
+interface Recorder {
+  readonly base: string;
+  readonly requests: Received[];
+  close(): Promise<void>;
+}
+
+/** A server on 127.0.0.1 that records every request, then answers as `respond` says ('hang': never). */
+async function recorder(respond: (req: Received) => number | 'hang' = () => 200): Promise<Recorder> {
+  const requests: Received[] = [];
+  const hanging: ServerResponse[] = [];
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    let body = '';
+    req.setEncoding('utf8').on('data', (c: string) => (body += c));
+    req.on('end', () => {
+      const r = { method: req.method ?? '', path: req.url ?? '', body };
+      requests.push(r);
+      const status = respond(r);
+      if (status === 'hang') hanging.push(res);
+      else res.writeHead(status, { 'content-type': 'text/plain' }).end(status < 400 ? 'OK' : 'error');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    base: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise((resolve) => {
+        for (const res of hanging) res.destroy();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A port nothing listens on: bound, then closed. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+test('ping URLs: /start and /fail appended to the path (trailing slash or not), the query kept, success is the URL itself', () => {
+  assert.equal(pingUrl('https://hc-ping.com/abc', 'start'), 'https://hc-ping.com/abc/start');
+  assert.equal(pingUrl('https://hc-ping.com/abc/', 'fail'), 'https://hc-ping.com/abc/fail');
+  assert.equal(pingUrl('https://hc.example/ping/key/slug?create=1', 'start'), 'https://hc.example/ping/key/slug/start?create=1');
+  assert.equal(pingUrl('https://hc-ping.com/abc', 'success'), 'https://hc-ping.com/abc');
+});
+
+test('the /fail body is the last 50 lines, cut from the front to 10 kB', () => {
+  const lines = Array.from({ length: 80 }, (_, i) => `line ${i}`);
+  assert.deepEqual(tailBody(lines).split('\n'), lines.slice(30));
+  const long = Array.from({ length: 50 }, (_, i) => `${i} ${'x'.repeat(400)}`);
+  const body = tailBody(long);
+  assert.ok(Buffer.byteLength(body) <= 10_240, `${Buffer.byteLength(body)} bytes`);
+  assert.ok(body.endsWith(long[49]!), 'the newest line is kept');
+  assert.ok(Buffer.byteLength(tailBody(['é'.repeat(20_000)])) <= 10_240, 'a single huge line is cut too');
+});
+
+test('a ping that gets 500 is retried once, then only warns and reports false', async () => {
+  const server = await recorder(() => 500);
+  try {
+    const warnings: string[] = [];
+    const ok = await ping(`${server.base}/check`, 'fail', 'the tail', (m) => warnings.push(m), { retryDelayMs: 10 });
+    assert.equal(ok, false);
+    assert.deepEqual(server.requests.map((r) => [r.method, r.path, r.body]), [['POST', '/check/fail', 'the tail'], ['POST', '/check/fail', 'the tail']]);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /healthcheck ping http:\/\/127\.0\.0\.1:\d+\/check\/fail failed \(HTTP 500 Internal Server Error\); the backup result is not affected/);
+  } finally {
+    await server.close();
+  }
+});
+
+test('a server that never answers times out, is retried once, and the ping gives up in bounded time', async () => {
+  const server = await recorder(() => 'hang');
+  try {
+    const warnings: string[] = [];
+    const started = Date.now();
+    const ok = await ping(server.base, 'start', '', (m) => warnings.push(m), { timeoutMs: 300, retryDelayMs: 10 });
+    assert.equal(ok, false);
+    assert.equal(server.requests.length, 2);
+    assert.ok(Date.now() - started < 5000, 'bounded by two timeouts');
+    assert.match(warnings[0] ?? '', /no answer within 0\.3 s/);
+  } finally {
+    await server.close();
+  }
+});
+
+test('a 404 is not retried; a refused connection is retried and named', async () => {
+  const server = await recorder(() => 404);
+  try {
+    const warnings: string[] = [];
+    assert.equal(await ping(server.base, 'success', 'ok', (m) => warnings.push(m), { retryDelayMs: 10 }), false);
+    assert.equal(server.requests.length, 1);
+    assert.match(warnings[0] ?? '', /HTTP 404/);
+  } finally {
+    await server.close();
+  }
+  const warnings: string[] = [];
+  assert.equal(await ping(`http://127.0.0.1:${await closedPort()}/x`, 'start', '', (m) => warnings.push(m), { retryDelayMs: 10 }), false);
+  assert.match(warnings[0] ?? '', /ECONNREFUSED/);
+});
+
+interface ApplyRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function run(args: string[]): Promise<ApplyRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['bin/snapctl.js', ...args], { cwd: ROOT });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Applies a policy with a run-level check at `<base>/run` and, per volume, `<base>/<volume>`. */
+async function applyWith(base: string, volumes: Record<string, { ok: boolean }>, now = '2026-03-01T03:00:00Z'): Promise<ApplyRun> {
+  const dir = await mkdtemp(join(tmpdir(), 'snapctl-hc-'));
+  try {
+    const vols: Record<string, unknown> = {};
+    for (const [name, { ok }] of Object.entries(volumes)) {
+      const src = join(dir, `src-${name}`);
+      if (ok) {
+        await mkdir(src);
+        await writeFile(join(src, 'f'), name);
+      }
+      vols[name] = { path: src, schedule: 'daily', healthcheck: `${base}/${name}` };
+    }
+    await writeFile(join(dir, 'policy.yaml'), JSON.stringify({ version: 1, timezone: 'UTC', healthcheck: `${base}/run`, hosts: { h1: { backupDir: join(dir, 'backup'), volumes: vols } } }));
+    return await run(['apply', '--policy', join(dir, 'policy.yaml'), '--host', 'h1', '--now', now, '--log-dir', join(dir, 'log'), '--state-dir', join(dir, 'state'), '--lock-file', join(dir, 'lock')]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+test('apply pings the run and each volume in order: run/start, vol/start, vol, …, run with the summary', async () => {
+  const server = await recorder();
+  try {
+    const r = await applyWith(server.base, { docs: { ok: true }, web: { ok: true } });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.deepEqual(server.requests.map((q) => `${q.method} ${q.path}`), ['POST /run/start', 'POST /docs/start', 'POST /docs', 'POST /web/start', 'POST /web', 'POST /run']);
+    assert.match(server.requests[2]!.body, /^created h1_docs\.20260301T030000Z\.tar\.zst \(\d+ bytes in \d+\.\d s\)$/);
+    assert.match(server.requests[5]!.body, /^snapctl apply on h1 at 2026-03-01T03:00:00.000Z: 2 created/);
+    assert.equal(r.stderr, '', 'no warnings');
+  } finally {
+    await server.close();
+  }
+});
+
+test('a failing volume pings its /fail with its own log lines, and the run pings /fail with the log tail and the summary', async () => {
+  const server = await recorder();
+  try {
+    const r = await applyWith(server.base, { docs: { ok: true }, web: { ok: false } });
+    assert.equal(r.code, 3, r.stdout + r.stderr);
+    assert.deepEqual(server.requests.map((q) => q.path), ['/run/start', '/docs/start', '/docs', '/web/start', '/web/fail', '/run/fail']);
+    const webFail = server.requests[4]!.body;
+    assert.match(webFail, /ERROR web: create failed, nothing deleted for this volume: .*src-web does not exist/);
+    assert.doesNotMatch(webFail, / docs: /, 'only the volume\'s own lines');
+    const runFail = server.requests[5]!.body;
+    assert.match(runFail, /INFO {2}apply for h1 started/);
+    assert.match(runFail, /INFO {2}docs: wrote h1_docs/);
+    assert.match(runFail, /ERROR web: create failed/);
+    assert.match(runFail, /apply finished with exit code 3\nsnapctl apply on h1 at 2026-03-01T03:00:00.000Z: 1 created, 0 deleted, 0 cleaned up, 1 failed\n[^]*src-web does not exist$/, 'the tail, then the summary');
+  } finally {
+    await server.close();
+  }
+});
+
+test('a volume that is not due pings success without /start', async () => {
+  const server = await recorder();
+  try {
+    const dir = await mkdtemp(join(tmpdir(), 'snapctl-hc-'));
+    try {
+      const src = join(dir, 'src');
+      await mkdir(src);
+      await writeFile(join(dir, 'policy.yaml'), JSON.stringify({ version: 1, timezone: 'UTC', hosts: { h1: { backupDir: join(dir, 'backup'), volumes: { docs: { path: src, schedule: 'daily', healthcheck: `${server.base}/docs` } } } } }));
+      const args = (now: string): string[] => ['apply', '--policy', join(dir, 'policy.yaml'), '--host', 'h1', '--now', now, '--log-dir', join(dir, 'log'), '--state-dir', join(dir, 'state'), '--lock-file', join(dir, 'lock')];
+      assert.equal((await run(args('2026-03-01T03:00:00Z'))).code, 0);
+      server.requests.length = 0;
+      assert.equal((await run(args('2026-03-01T04:00:00Z'))).code, 0);
+      assert.deepEqual(server.requests.map((q) => [q.path, q.body]), [['/docs', 'up to date']]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  } finally {
+    await server.close();
+  }
+});
+
+test('pings answered with 500 or refused only warn: the backup is made and the exit code stays 0', async () => {
+  const server = await recorder(() => 500);
+  try {
+    const r = await applyWith(server.base, { docs: { ok: true } });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /1 created, 0 deleted, 0 cleaned up, 0 failed/);
+    assert.equal(server.requests.length, 8, 'four pings, each tried twice');
+    assert.match(r.stderr, /warning: healthcheck ping .*\/run\/start failed \(HTTP 500/);
+  } finally {
+    await server.close();
+  }
+  const refused = await applyWith(`http://127.0.0.1:${await closedPort()}`, { docs: { ok: true } });
+  assert.equal(refused.code, 0, refused.stdout + refused.stderr);
+  assert.match(refused.stderr, /warning: healthcheck ping .* failed \(ECONNREFUSED\)/);
+});
