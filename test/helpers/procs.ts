@@ -47,6 +47,15 @@ export function isRunning(p: Proc): boolean {
   return now !== undefined && now.start === p.start && now.state !== 'Z';
 }
 
+/** The argv of a process ([] when it is gone). */
+export function argvOf(pid: number): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1);
+  } catch {
+    return [];
+  }
+}
+
 /** Live processes whose command line contains `marker`. */
 export function processesMentioning(marker: string): Proc[] {
   const found: Proc[] = [];

@@ -9,7 +9,7 @@ import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { withTmpfs } from '../helpers/loopfs.js';
-import { childrenOf, isRunning, processesMentioning, signal, waitFor, type Proc } from '../helpers/procs.js';
+import { argvOf, childrenOf, isRunning, processesMentioning, signal, waitFor, type Proc } from '../helpers/procs.js';
 import {
   describeRun,
   listDir,
@@ -67,7 +67,8 @@ async function stopMidArchive(run: RunningCli, hostDir: string, archive: string)
   void run.done.then(() => (exited = true));
   const tar = await waitFor('snapctl to start tar', () => {
     if (exited) throw new Error('snapctl exited before it started tar');
-    return childrenOf(run.pid).find((p) => p.comm === 'tar');
+    // The archiving tar, not the `tar --help` capability probe before it.
+    return childrenOf(run.pid).find((p) => p.comm === 'tar' && argvOf(p.pid).includes('--create'));
   }, 30_000, 2);
   signal(tar.pid, 'SIGSTOP');
   const partial = join(hostDir, `${archive}.partial`);
