@@ -49,7 +49,13 @@ DESCRIPTION
     backup directory changed since.
 
     Everything is logged to DIR/snapctl.log; warnings and errors also go to
-    stderr. stdout gets the summary, and every step when it is a terminal.
+    stderr. stdout gets the summary, and every step when it is a terminal
+    (with a progress line per archive: bytes read, rate, ETA when known).
+
+    Monitoring: the policy's \`healthcheck\` URLs (healthchecks.io style) are
+    pinged with /start, then success or /fail (with the log tail), for the
+    run and per volume; a failing ping is only a warning. --metrics-file
+    writes a Prometheus textfile; \`snapctl status\` checks the result.
 
 OPTIONS
     PLANFILE
