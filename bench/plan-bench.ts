@@ -36,9 +36,12 @@ export interface PlanCaseResult {
   readonly id: string;
   readonly label: string;
   readonly seconds: Summary;
+  /** User + system CPU time: less sensitive than wall time to other load on the machine. */
+  readonly cpuSeconds: Summary;
   /** Bytes `plan` printed (the diff lists every archive). */
   readonly stdoutBytes: number;
   readonly samples: readonly number[];
+  readonly peakRssKiB: Summary;
 }
 
 export interface PlanBenchResult {
@@ -80,11 +83,15 @@ export async function planBench(work: string, reps: number, small: number, large
   // One untimed round: loads node, the modules and the directories into the page cache.
   for (const c of cases) await runOk(c.argv);
   const samples = new Map<string, number[]>(cases.map((c) => [c.id, []]));
+  const cpu = new Map<string, number[]>(cases.map((c) => [c.id, []]));
+  const rss = new Map<string, number[]>(cases.map((c) => [c.id, []]));
   const out = new Map<string, number>();
   for (let rep = 1; rep <= reps; rep++) {
     for (const c of cases) {
-      const r = await runOk(c.argv);
+      const r = await runOk(c.argv, { memory: true });
       samples.get(c.id)!.push(r.seconds);
+      cpu.get(c.id)!.push(r.cpuSeconds ?? NaN);
+      rss.get(c.id)!.push(r.peakRssKiB ?? r.treeMaxRssKiB ?? NaN);
       out.set(c.id, r.stdoutBytes);
     }
     log(`  [${rep}/${reps}] ${cases.map((c) => `${c.id} ${samples.get(c.id)!.at(-1)!.toFixed(3)} s`).join(', ')}`);
@@ -93,6 +100,6 @@ export async function planBench(work: string, reps: number, small: number, large
     archivesSmall: small,
     archivesLarge: large,
     policy: POLICY,
-    cases: cases.map((c) => ({ id: c.id, label: c.label, seconds: summarize(samples.get(c.id)!), stdoutBytes: out.get(c.id)!, samples: samples.get(c.id)! })),
+    cases: cases.map((c) => ({ id: c.id, label: c.label, seconds: summarize(samples.get(c.id)!), cpuSeconds: summarize(cpu.get(c.id)!), peakRssKiB: summarize(rss.get(c.id)!), stdoutBytes: out.get(c.id)!, samples: samples.get(c.id)! })),
   };
 }

@@ -18,6 +18,8 @@ export interface RunResult {
   readonly peakRssKiB?: number;
   /** GNU time's "Maximum resident set size": the process or its largest child, KiB. */
   readonly treeMaxRssKiB?: number;
+  /** User + system CPU seconds of the process and its children (GNU time; only with `memory`). */
+  readonly cpuSeconds?: number;
 }
 
 export interface RunOptions {
@@ -78,9 +80,14 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
       const seconds = (performance.now() - started) / 1000;
       if (poll) clearInterval(poll);
       let treeMaxRssKiB: number | undefined;
+      let cpuSeconds: number | undefined;
       if (opts.memory) {
-        const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(existsSync(timeFile) ? readFileSync(timeFile, 'utf8') : '');
+        const text = existsSync(timeFile) ? readFileSync(timeFile, 'utf8') : '';
+        const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(text);
         treeMaxRssKiB = m ? Number(m[1]) : undefined;
+        const user = /User time \(seconds\): ([\d.]+)/.exec(text);
+        const sys = /System time \(seconds\): ([\d.]+)/.exec(text);
+        if (user && sys) cpuSeconds = Number(user[1]) + Number(sys[1]);
         rmSync(timeFile, { force: true });
       }
       resolve({
@@ -90,6 +97,7 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
         stderr,
         ...(peak !== undefined ? { peakRssKiB: peak } : {}),
         ...(treeMaxRssKiB !== undefined ? { treeMaxRssKiB } : {}),
+        ...(cpuSeconds !== undefined ? { cpuSeconds } : {}),
       });
     });
   });

@@ -45,8 +45,16 @@ export function archiveTable(results: readonly CaseResult[]): string {
 }
 
 export function planTable(plan: PlanBenchResult): string {
-  const rows = plan.cases.map((c) => [c.label, s(c.seconds.median), `${s(c.seconds.min)}–${s(c.seconds.max)}`, String(c.seconds.n), (c.stdoutBytes / 1e3).toFixed(1)]);
-  return table(['command (whole process)', 'median s', 'min–max s', 'runs', 'output kB'], rows);
+  const rows = plan.cases.map((c) => [
+    c.label,
+    s(c.seconds.median),
+    `${s(c.seconds.min)}–${s(c.seconds.max)}`,
+    s(c.cpuSeconds.median),
+    String(c.seconds.n),
+    (c.stdoutBytes / 1e3).toFixed(1),
+    rssMb(c.peakRssKiB.max),
+  ]);
+  return table(['command (whole process)', 'median s', 'min–max s', 'CPU s (user+sys)', 'runs', 'output kB', 'peak RSS MB'], rows);
 }
 
 function get(results: readonly CaseResult[], id: string): CaseResult | undefined {
