@@ -1,6 +1,8 @@
 // Runs a system tool and hands back its streams and status as a value, so
 // callers decide what a non-zero exit means (LVM's exit 5 is often expected).
-import { execa } from 'execa';
+// node:child_process rather than execa: plan runs only lvs and reads mounts, and
+// loading execa's ~150 modules cost plan more start-up time than everything else.
+import { spawn } from 'node:child_process';
 
 export interface ToolResult {
   readonly exitCode: number;
@@ -10,16 +12,23 @@ export interface ToolResult {
   readonly missing: boolean;
 }
 
-export async function runTool(file: string, args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<ToolResult> {
-  // LC_ALL=C: the error mapping reads English messages.
-  const r = await execa(file, args, { reject: false, stdin: 'ignore', stripFinalNewline: false, env: { LC_ALL: 'C', ...env } });
-  const missing = (r as { code?: string }).code === 'ENOENT';
-  return {
-    exitCode: r.exitCode ?? (missing ? 127 : 1),
-    stdout: typeof r.stdout === 'string' ? r.stdout : '',
-    stderr: typeof r.stderr === 'string' ? r.stderr : missing ? `${file}: command not found` : '',
-    missing,
-  };
+export function runTool(file: string, args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<ToolResult> {
+  return new Promise((resolve) => {
+    // LC_ALL=C: the error mapping reads English messages.
+    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C', ...env } });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    // 'error' without 'close' when the program cannot be started at all.
+    child.once('error', (e: NodeJS.ErrnoException) => {
+      const missing = e.code === 'ENOENT';
+      resolve({ exitCode: missing ? 127 : 1, stdout: '', stderr: missing ? `${file}: command not found` : '', missing });
+    });
+    child.once('close', (code) => {
+      resolve({ exitCode: code ?? 1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), missing: false });
+    });
+  });
 }
 
 /** `file args…` for logs and error details. */
