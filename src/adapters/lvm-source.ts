@@ -82,8 +82,10 @@ export function createLvmSource(deps: LvmSourceDeps = {}): SourceDriver {
   function prepared(d: Decision, target: string, log: StepLog): PreparedSource {
     const ref = `${d.vg}/${d.name}`;
     let released = false;
+    let usage: number | undefined;
     return {
       dir: target,
+      usagePercent: () => usage,
       async verify() {
         let state;
         try {
@@ -95,6 +97,7 @@ export function createLvmSource(deps: LvmSourceDeps = {}): SourceDriver {
           log.warn(`snapshot ${ref} is invalid (attr ${state.attr}, ${state.percent ?? '?'}% full)`);
           return OVERFLOW_REASON;
         }
+        if (!d.thin) usage = state.percent;
         log.info(`snapshot ${ref} stayed consistent (attr ${state.attr}${state.percent !== undefined ? `, ${state.percent}% used` : ''})`);
         return undefined;
       },

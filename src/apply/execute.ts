@@ -106,6 +106,7 @@ async function createArchive(
   log: RunLog,
   signal: AbortSignal,
   hooks: ApplyHooks,
+  usage: { percent?: number },
 ): Promise<{ result: ArchiveResult; errors: string[] }> {
   const driver = ports.drivers[volume.source.kind];
   const ctx: TakeContext = {
@@ -143,6 +144,8 @@ async function createArchive(
     log.info(`wrote ${action.archive} (${result.bytes} bytes, sha256 ${result.sha256.slice(0, 16)}…) in ${(result.durationMs / 1000).toFixed(1)} s`);
     return { result, errors };
   } finally {
+    const percent = prepared?.usagePercent?.();
+    if (percent !== undefined) usage.percent = percent;
     if (prepared) {
       try {
         await prepared.release();
@@ -179,16 +182,18 @@ async function runVolume(policy: HostPolicy, plan: Plan, volume: Volume, ports: 
   const deletes = mine.filter((a) => a.type === 'delete');
   const errors: string[] = [];
   let created: ArchiveResult | undefined;
+  const usage: { percent?: number } = {};
+  const usageField = (): { snapshotPercent?: number } => (usage.percent !== undefined ? { snapshotPercent: usage.percent } : {});
   if (create) {
     const started = ports.clock();
     try {
-      const out = await createArchive(policy, plan, volume, create, ports, log, signal, hooks);
+      const out = await createArchive(policy, plan, volume, create, ports, log, signal, hooks, usage);
       created = out.result;
       errors.push(...out.errors);
     } catch (err) {
       if (signal.aborted) return { volume: volume.name, status: 'interrupted', deleted: [], errors: [message(err)] };
       log.error(`create failed, nothing deleted for this volume: ${message(err)}`);
-      return { volume: volume.name, status: 'failed', deleted: [], errors: [message(err)], durationMs: ports.clock() - started };
+      return { volume: volume.name, status: 'failed', deleted: [], errors: [message(err)], durationMs: ports.clock() - started, ...usageField() };
     }
   }
   const deleted: string[] = [];
@@ -213,6 +218,7 @@ async function runVolume(policy: HostPolicy, plan: Plan, volume: Volume, ports: 
     bytes: created.bytes,
     sha256: created.sha256,
     durationMs: created.durationMs,
+    ...usageField(),
   };
 }
 

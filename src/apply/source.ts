@@ -28,6 +28,8 @@ export interface PreparedSource {
    * (e.g. an overflowed COW snapshot).
    */
   verify(): Promise<string | undefined>;
+  /** COW usage in percent seen by the last verify() (classic LVM snapshots only), for status and metrics. */
+  usagePercent?(): number | undefined;
   /** Unmount and remove the snapshot. Idempotent, safe after partial failure. */
   release(): Promise<void>;
 }

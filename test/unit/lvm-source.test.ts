@@ -99,7 +99,9 @@ test('classic snapshot: sized in bytes, tagged, mounted ro,noload under the priv
     assert.deepEqual(r.bin.argvOf('blkid'), [['-p', '-o', 'value', '-s', 'TYPE', `/dev/vg0/${SNAP}`]]);
     assert.deepEqual(r.bin.argvOf('mount'), [['-t', 'ext4', '-o', 'ro,noload', `/dev/vg0/${SNAP}`, target]]);
     assert.equal((await stat(r.root)).mode & 0o777, 0o700);
+    assert.equal(prepared.usagePercent?.(), undefined, 'no usage before verify()');
     assert.equal(await prepared.verify(), undefined);
+    assert.equal(prepared.usagePercent?.(), 3.1, 'COW usage seen by verify() is reported for status and metrics');
     await prepared.release();
     assert.deepEqual(r.bin.calls().map((c) => c.cmd), ['vgs', 'lvs', 'vgs', 'lvs', 'lvcreate', 'lvs', 'udevadm', 'blkid', 'mount', 'lvs', 'umount', 'lvremove']);
     assert.deepEqual(r.bin.argvOf('lvremove'), [['-f', `vg0/${SNAP}`]]);
@@ -136,6 +138,7 @@ test('thin origin: thin snapshot without a size, created active, no free-space c
     ]);
     assert.deepEqual(r.bin.argvOf('lvchange'), [], 'already active: no lvchange');
     assert.equal(await prepared.verify(), undefined, 'a thin snapshot at 100% data is not an overflow');
+    assert.equal(prepared.usagePercent?.(), undefined, 'thin data% is not COW usage');
     await prepared.release();
   } finally {
     await r.done();
