@@ -1,21 +1,20 @@
 // Writes one archive: GNU tar piped straight into the compressor (the two
 // talk through a kernel pipe, Node never sees the uncompressed bytes), the
-// compressed stream hashed on its way into `<final>.partial`, then fsync,
-// sidecar, rename, directory fsync. A final name always means a complete
+// compressor writing `<final>.partial` itself while Node hashes the file by
+// reading behind it into one reused buffer (no archive bytes pass through
+// Node's streams, so memory stays flat), then fsync, sidecar, rename, directory fsync. A final name always means a complete
 // archive; any failure or abort removes the partial and kills the children.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { pipeline } from 'node:stream/promises';
-import type { Readable } from 'node:stream';
 import type { Compression } from '../core/model.js';
 import { SnapctlError } from '../core/errors.js';
 import { compressArgv, detectCompressorTools } from './compressors.js';
-import { fsyncDir, fsyncFile, tempNameFor, writeFileAtomic } from './fs-durable.js';
+import { fsyncDir, tempNameFor, writeFileAtomic } from './fs-durable.js';
 import { probeTar, tarCreateArgv } from './tar-command.js';
 
 export interface ArchiveOptions {
@@ -114,6 +113,7 @@ export async function writeArchive(opts: ArchiveOptions): Promise<ArchiveResult>
 
   let tar: ChildProcess | undefined;
   let comp: ChildProcess | undefined;
+  let file: FileHandle | undefined;
   const onAbort = (): void => {
     kill(tar);
     kill(comp);
@@ -126,44 +126,32 @@ export async function writeArchive(opts: ArchiveOptions): Promise<ArchiveResult>
       return m !== null;
     });
     const compTail = new StderrTail();
+    // w+: the children write through their copy of the descriptor, we read it back with pread.
+    file = await open(partialPath, 'w+', 0o600).catch((err: unknown) => {
+      throw writeFailure(err, partialPath);
+    });
     // LC_ALL=C: tar's messages are parsed (progress) and quoted in English in logs.
-    tar = spawn('tar', tarArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    tar = spawn('tar', tarArgs, { stdio: ['ignore', compressor === undefined ? file.fd : 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
     const tarExit = watch(tar, tarTail);
-    let output: Readable;
     let compExit: Promise<Exit> | undefined;
     if (compressor !== undefined && tar.stdout) {
-      comp = spawn(compressor[0], compressor.slice(1), { stdio: [tar.stdout, 'pipe', 'pipe'] });
+      comp = spawn(compressor[0], compressor.slice(1), { stdio: [tar.stdout, file.fd, 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
       compExit = watch(comp, compTail);
       // The compressor holds its own copy of the pipe; ours must not read (and steal) any bytes.
       tar.stdout.destroy();
-      output = comp.stdout!;
-    } else {
-      output = tar.stdout!;
     }
-
-    const hash = createHash('sha256');
-    let bytes = 0;
-    const sink = createWriteStream(partialPath, { mode: 0o600, highWaterMark: 1 << 20 });
-    const written = pipeline(
-      output,
-      async function* (source: AsyncIterable<Buffer>) {
-        for await (const chunk of source) {
-          hash.update(chunk);
-          bytes += chunk.length;
-          yield chunk;
-        }
-      },
-      sink,
-    ).then(
-      () => undefined,
-      (err: unknown) => err,
+    const writerExit = compExit ?? tarExit;
+    const hashed = hashBehind(file, writerExit).then(
+      (r) => r,
+      (err: unknown) => err as Error,
     );
-    const writeErr = await written;
-    if (writeErr !== undefined) onAbort();
-    const [te, ce] = await Promise.all([tarExit, compExit]);
+    const [te, ce, h] = await Promise.all([tarExit, compExit, hashed]);
 
     if (opts.signal.aborted) throw new SnapctlError('operation', `archive ${finalPath} interrupted`);
-    if (writeErr !== undefined && !isPrematureClose(writeErr)) throw writeFailure(writeErr, partialPath);
+    // The writer's own report of a full disk, in the same words as a failed write of ours.
+    const writerTail = (compExit !== undefined ? compTail : tarTail).lines().join('\n');
+    const full = /No space left on device|Disk quota exceeded/.exec(writerTail);
+    if (full) throw writeFailure({ code: full[0].startsWith('No space') ? 'ENOSPC' : 'EDQUOT' }, partialPath);
     const compName = compressor?.[0] ?? '';
     if (ce !== undefined && (ce.code !== 0 || ce.signal !== null)) {
       throw new SnapctlError('operation', `archive ${finalPath}: ${describeExit(compName, ce, compTail.lines())}`, tarTail.lines().join('\n') || undefined);
@@ -172,13 +160,16 @@ export async function writeArchive(opts: ArchiveOptions): Promise<ArchiveResult>
     if (te.code !== 0 && te.code !== 1) {
       throw new SnapctlError('operation', `archive ${finalPath}: ${describeExit('tar', te, tarTail.lines())}`, tarTail.lines().join('\n') || undefined);
     }
-    if (writeErr !== undefined) throw writeFailure(writeErr, partialPath);
+    if (h instanceof Error) throw writeFailure(h, partialPath);
+    const { hash, bytes } = h;
 
     const sha256 = hash.digest('hex');
     // fsync applies to the file, whichever descriptor asks.
-    await fsyncFile(partialPath).catch((err: unknown) => {
+    await file.sync().catch((err: unknown) => {
       throw writeFailure(err, partialPath);
     });
+    await file.close();
+    file = undefined;
     await opts.beforeCommit?.();
     // sha256sum -c format: two spaces, the file name relative to the sidecar.
     await writeFileAtomic(sidecarPath, `${sha256}  ${opts.finalName}\n`).catch((err: unknown) => {
@@ -189,6 +180,7 @@ export async function writeArchive(opts: ArchiveOptions): Promise<ArchiveResult>
     return { path: finalPath, bytes, sha256, durationMs: performance.now() - started, warnings: tarTail.lines() };
   } catch (err) {
     onAbort();
+    await file?.close().catch(() => undefined);
     await rm(partialPath, { force: true });
     await rm(tempNameFor(sidecarPath), { force: true });
     if (err instanceof SnapctlError) throw err;
@@ -198,8 +190,28 @@ export async function writeArchive(opts: ArchiveOptions): Promise<ArchiveResult>
   }
 }
 
-function isPrematureClose(err: unknown): boolean {
-  return (err as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE';
+/**
+ * Hashes the file the writer child is producing, reading behind it with one
+ * reused 1 MiB buffer; when a read finds no new bytes, waits for more or for
+ * the writer's exit, after which one last pass reads to the end.
+ */
+async function hashBehind(file: FileHandle, writerExit: Promise<Exit>): Promise<{ hash: ReturnType<typeof createHash>; bytes: number }> {
+  const hash = createHash('sha256');
+  const buf = Buffer.allocUnsafe(1 << 20);
+  let bytes = 0;
+  let exited = false;
+  void writerExit.then(() => (exited = true));
+  for (;;) {
+    const last = exited;
+    const { bytesRead } = await file.read(buf, 0, buf.length, bytes);
+    if (bytesRead > 0) {
+      hash.update(buf.subarray(0, bytesRead));
+      bytes += bytesRead;
+      continue;
+    }
+    if (last) return { hash, bytes };
+    await Promise.race([writerExit, new Promise((resolve) => setTimeout(resolve, 10))]);
+  }
 }
 
 function writeFailure(err: unknown, path: string): SnapctlError {
