@@ -10,7 +10,7 @@ export type HealthcheckUrl = string;
  */
 export type Schedule = ('hourly' | 'daily' | 'weekly' | 'monthly') | EverySchedule;
 /**
- * A duration: one or more <number><unit> parts, units in the order w (weeks), d (days), h (hours), m (minutes), each at most once, total above zero. Examples: 3d, 2d12h, 1w, 90m, 6h.
+ * A duration: one or more <number><unit> parts, units in the order w (weeks), d (days), h (hours), m (minutes), s (seconds), each at most once, total above zero. Examples: 3d, 2d12h, 1w, 90m, 6h, 30s.
  */
 export type Duration = string;
 /**

@@ -26,7 +26,10 @@ const CASES: [string, number | undefined][] = [
   ['-1d', undefined],
   ['1.5d', undefined],
   ['3D', undefined],
-  ['10s', undefined],
+  ['10s', 10_000],
+  ['1m30s', 90_000],
+  ['30s1m', undefined],
+  ['10S', undefined],
 ];
 
 test('durations parse to milliseconds; anything off the grammar is undefined', () => {
