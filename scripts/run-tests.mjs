@@ -1,6 +1,6 @@
-// Runs node's test runner on every *.test.js under the given dist folders.
+// Runs node's test runner on every *.test.js under the given dist folders (or the given files).
 // (Node 20's directory mode would also run helper modules under test/.)
-import { readdirSync, existsSync } from 'node:fs';
+import { readdirSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -14,7 +14,11 @@ const walk = (dir) => {
     else if (entry.name.endsWith('.test.js')) files.push(path);
   }
 };
-for (const dir of dirs) if (existsSync(dir)) walk(dir);
+for (const dir of dirs) {
+  if (!existsSync(dir)) continue;
+  if (statSync(dir).isDirectory()) walk(dir);
+  else files.push(dir);
+}
 if (files.length === 0) {
   console.error(`run-tests: no *.test.js files under ${dirs.join(', ')}`);
   process.exit(1);

@@ -172,7 +172,7 @@ export async function writeArchive(opts: ArchiveOptions): Promise<ArchiveResult>
     file = undefined;
     await opts.beforeCommit?.();
     // sha256sum -c format: two spaces, the file name relative to the sidecar.
-    await writeFileAtomic(sidecarPath, `${sha256}  ${opts.finalName}\n`).catch((err: unknown) => {
+    await writeFileAtomic(sidecarPath, `${sha256}  ${opts.finalName}\n`, { tempPath: tempNameFor(sidecarPath), syncDir: false }).catch((err: unknown) => {
       throw writeFailure(err, sidecarPath);
     });
     await rename(partialPath, finalPath);

@@ -9,7 +9,7 @@ import type { HostPolicy } from '../core/model.js';
 import { classifyBackupDir } from '../core/naming.js';
 import { hostDir } from '../core/plan.js';
 import { listBackupDir } from '../adapters/backup-dir.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from './fs-durable.js';
 import type { RunState, VolumeState } from './state-file.js';
 
 export interface VolumeMetrics {
@@ -98,5 +98,5 @@ export async function collectMetrics(policy: HostPolicy, state: RunState): Promi
 
 /** Collect and write the textfile atomically, mode 0644 (node_exporter usually runs as another user). */
 export async function writeMetricsFile(path: string, policy: HostPolicy, state: RunState): Promise<void> {
-  await writeFileAtomic(path, renderMetrics(policy.host, await collectMetrics(policy, state)), 0o644);
+  await writeFileAtomic(path, renderMetrics(policy.host, await collectMetrics(policy, state)), { mode: 0o644 });
 }

@@ -5,7 +5,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SnapctlError } from '../core/errors.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from './fs-durable.js';
 
 export const DEFAULT_STATE_DIR = '/var/lib/snapctl';
 export const STATE_FILE_NAME = 'state.json';
@@ -77,7 +77,7 @@ export async function readState(dir: string = DEFAULT_STATE_DIR): Promise<RunSta
 /** Write the whole state atomically (creating the directory). */
 export async function writeState(state: RunState, dir: string = DEFAULT_STATE_DIR): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o755 });
-  await writeFileAtomic(stateFilePath(dir), `${JSON.stringify(state, null, 2)}\n`, 0o644);
+  await writeFileAtomic(stateFilePath(dir), `${JSON.stringify(state, null, 2)}\n`, { mode: 0o644 });
 }
 
 /** Read, record these volumes' runs, write back; returns the new state. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, readdir, rm, stat, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../src/apply/atomic-write.js';
+import { writeFileAtomic } from '../../src/apply/fs-durable.js';
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'snapctl-atomic-'));
@@ -28,7 +28,7 @@ test('writeFileAtomic applies the mode exactly, whatever the umask', () =>
     const path = join(dir, 'state.json');
     const previous = process.umask(0o077);
     try {
-      await writeFileAtomic(path, Buffer.from('{}'), 0o644);
+      await writeFileAtomic(path, Buffer.from('{}'), { mode: 0o644 });
     } finally {
       process.umask(previous);
     }
