@@ -1,6 +1,5 @@
 // Draws a plan as a terraform-style diff of the backup directory. Pure: the
 // colours come in as functions, so tests render without a terminal.
-import { diffArrays } from 'diff';
 import type { Action, Archive, HostPolicy, Plan, PolicySource } from '../core/model.js';
 import { describeVolume } from '../core/describe.js';
 
@@ -65,17 +64,19 @@ function volumeSection(input: RenderInput, volumeName: string, p: Palette): stri
   for (const a of plan.actions) {
     if (a.type === 'cleanup' && mine(a)) lines.push(p.change(`  ~ ${a.archive.padEnd(width)}  (${a.reason})`));
   }
-  for (const part of diffArrays(before, after)) {
-    for (const file of part.value) {
-      if (part.added) lines.push(p.add(`  + ${file.padEnd(width)}  (${createReasons.get(file) ?? 'new'})`));
-      else if (part.removed) lines.push(p.remove(`  - ${file.padEnd(width)}  (${deletes.get(file) ?? 'removed'})`));
-      else {
-        const reasons = keptReasons.get(file);
-        const why = input.verbose && reasons ? p.dim(`  kept: ${reasons.join(', ')}`) : '';
-        lines.push(`    ${input.verbose ? file.padEnd(width) : file}${why}`);
-      }
+  // `after` is `before` minus the deletions plus the creations at the end, so
+  // each line's mark is known directly; a generic diff (Myers, from the `diff`
+  // package) took seconds over a directory of 100,000 archives.
+  for (const file of before) {
+    if (deletes.has(file)) {
+      lines.push(p.remove(`  - ${file.padEnd(width)}  (${deletes.get(file) ?? 'removed'})`));
+    } else {
+      const reasons = keptReasons.get(file);
+      const why = input.verbose && reasons ? p.dim(`  kept: ${reasons.join(', ')}`) : '';
+      lines.push(`    ${input.verbose ? file.padEnd(width) : file}${why}`);
     }
   }
+  for (const a of creates) lines.push(p.add(`  + ${a.archive.padEnd(width)}  (${createReasons.get(a.archive) ?? 'new'})`));
   if (before.length === 0 && creates.length === 0) lines.push(p.dim('    (no archives)'));
   return lines;
 }
