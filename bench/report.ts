@@ -19,8 +19,10 @@ const rssMb = (kib: number): string => ((kib * 1024) / 1e6).toFixed(1);
 
 /** Left-aligned first column, the others right-aligned, as a Markdown table (readable as plain text too). */
 export function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]): string => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  // A `|` inside a cell (tar | zstd) would end the cell in Markdown.
+  const esc = (c: string): string => c.replace(/\|/g, '\\|');
+  const widths = head.map((h, i) => Math.max(esc(h).length, ...rows.map((r) => esc(r[i] ?? '').length)));
+  const line = (raw: readonly string[]): string => `| ${raw.map(esc).map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
   const rule = `|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
   return [line(head), rule, ...rows.map(line)].join('\n');
 }
