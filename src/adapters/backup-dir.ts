@@ -10,8 +10,8 @@ export interface DirListing {
 
 export async function listBackupDir(dir: string): Promise<DirListing> {
   try {
-    const entries = await readdir(dir, { withFileTypes: true });
-    return { exists: true, files: entries.filter((e) => !e.isDirectory()).map((e) => e.name) };
+    // Names only: no Dirent per entry. A subdirectory is simply an unmanaged name.
+    return { exists: true, files: await readdir(dir) };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { exists: false, files: [] };

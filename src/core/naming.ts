@@ -92,14 +92,25 @@ export function classifyBackupDir(
   const parse = archiveParser(host, volumes, timeZone);
   const present = new Set(files);
   const archives: Archive[] = [];
+  const archiveFiles = new Set<string>();
   const others: OtherFile[] = [];
+  const later: string[] = [];
   for (const file of present) {
-    const archive = parse(file);
-    if (archive !== undefined) {
-      archives.push({ file, volume: archive.volume, time: archive.time, format: archive.format, compression: archive.compression, hasSidecar: present.has(file + SIDECAR_SUFFIX) });
+    // Sidecars and partials are judged once all archives are known.
+    if (file.endsWith(SIDECAR_SUFFIX) || file.endsWith(PARTIAL_SUFFIX)) {
+      later.push(file);
       continue;
     }
-    const other = classifyOther(file, present, parse);
+    const archive = parse(file);
+    if (archive === undefined) {
+      others.push({ file, kind: 'unmanaged' });
+      continue;
+    }
+    archiveFiles.add(file);
+    archives.push({ file, volume: archive.volume, time: archive.time, format: archive.format, compression: archive.compression, hasSidecar: present.has(file + SIDECAR_SUFFIX) });
+  }
+  for (const file of later) {
+    const other = classifyOther(file, archiveFiles, parse);
     if (other !== undefined) others.push(other);
   }
   archives.sort((a, b) => b.time - a.time || compareNames(a.file, b.file));
@@ -107,16 +118,17 @@ export function classifyBackupDir(
   return { archives, others };
 }
 
-/** undefined for the sidecar of a present archive: it belongs to that archive. */
-function classifyOther(file: string, present: ReadonlySet<string>, parse: (file: string) => Parsed | undefined): OtherFile | undefined {
+/** A `.partial` or `.sha256` name; undefined for the sidecar of a present archive: it belongs to that archive. */
+function classifyOther(file: string, archiveFiles: ReadonlySet<string>, parse: (file: string) => Parsed | undefined): OtherFile | undefined {
   if (file.endsWith(PARTIAL_SUFFIX)) {
     const inner = file.slice(0, -PARTIAL_SUFFIX.length);
     const target = parse(inner.endsWith(SIDECAR_SUFFIX) ? inner.slice(0, -SIDECAR_SUFFIX.length) : inner);
     if (target !== undefined) return { file, kind: 'partial', volume: target.volume };
-  } else if (file.endsWith(SIDECAR_SUFFIX)) {
+  } else {
     const archiveFile = file.slice(0, -SIDECAR_SUFFIX.length);
+    if (archiveFiles.has(archiveFile)) return undefined;
     const target = parse(archiveFile);
-    if (target !== undefined) return present.has(archiveFile) ? undefined : { file, kind: 'orphan-sidecar', volume: target.volume };
+    if (target !== undefined) return { file, kind: 'orphan-sidecar', volume: target.volume };
   }
   return { file, kind: 'unmanaged' };
 }

@@ -1,0 +1,64 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { diffRows, renderPlan } from '../../src/render/plan-text.js';
+import type { Archive, HostPolicy, Plan } from '../../src/core/model.js';
+
+const names = (n: number, from = 0): string[] => Array.from({ length: n }, (_, i) => `h_v.2026${String(100 + from + i).slice(1)}.tar`);
+
+test('the bounded diff and the direct marking give the same rows for every shape of change', () => {
+  const before = names(40);
+  const shapes: [string, Set<string>, string[]][] = [
+    ['nothing', new Set(), []],
+    ['one create', new Set(), ['new1']],
+    ['deletes at the start, one create', new Set(before.slice(0, 5)), ['new1']],
+    ['deletes scattered', new Set(before.filter((_, i) => i % 3 === 0)), ['new1']],
+    ['deletes at the end, two creates', new Set(before.slice(-4)), ['new1', 'new2']],
+    ['everything but one', new Set(before.slice(0, -1)), ['new1']],
+  ];
+  for (const [label, deletes, creates] of shapes) {
+    const after = [...before.filter((f) => !deletes.has(f)), ...creates];
+    const diffed = diffRows(before, after, deletes, 10_000);
+    const direct = diffRows(before, after, deletes, 0);
+    assert.deepEqual(diffed, direct, label);
+    assert.equal(diffed.filter((r) => r.mark === '-').length, deletes.size, label);
+    assert.deepEqual(diffed.filter((r) => r.mark === '+').map((r) => r.file), creates, label);
+  }
+});
+
+function fixture(deleteCount: number): { plan: Plan; policy: HostPolicy; archives: Archive[] } {
+  const files = names(deleteCount + 2);
+  const archives: Archive[] = files.map((file, i) => ({ file, volume: 'v', time: i * 1000, format: 'snapctl', compression: 'none', hasSidecar: false }));
+  const plan: Plan = {
+    host: 'h',
+    now: '2026-01-01T00:00:00.000Z',
+    backupDir: '/b/h',
+    actions: [
+      ...files.slice(0, deleteCount).map((f) => ({ type: 'delete' as const, volume: 'v', archive: f, path: `/b/h/${f}`, reason: 'expired' })),
+      { type: 'create', volume: 'v', archive: 'h_v.new.tar', path: '/b/h/h_v.new.tar', reason: 'due' },
+    ],
+    kept: files.slice(deleteCount).map((f) => ({ volume: 'v', archive: f, reasons: ['daily'] })),
+    unmanaged: [],
+    diagnostics: [],
+  };
+  const volume = { name: 'v', source: { kind: 'path', path: '/srv' }, schedule: { kind: 'daily' }, retention: { daily: 2 }, compression: 'none', snapshotSize: '10%ORIGIN', exclude: [], hooks: { preSnapshot: [], postSnapshot: [], timeoutMs: 1000 }, lockFiles: [] };
+  const policy: HostPolicy = { host: 'h', matchedBy: 'h', backupDir: '/b', timezone: 'UTC', mountRoot: '/run/snapctl', volumes: [volume as HostPolicy['volumes'][number]] };
+  return { plan, policy, archives };
+}
+
+test('a long run of deletions with one reason is shortened to its ends and a count; --verbose lists every archive', () => {
+  const { plan, policy, archives } = fixture(20);
+  const short = renderPlan({ plan, policy, archives });
+  const shown = short.split('\n').filter((l) => l.startsWith('  - h_v.'));
+  assert.equal(shown.length, 6, short);
+  assert.match(short, / {2}- … 14 more to delete, same reason \(--verbose lists every archive\)/);
+  const full = renderPlan({ plan, policy, archives, verbose: true });
+  assert.equal(full.split('\n').filter((l) => l.startsWith('  - h_v.')).length, 20);
+  assert.match(short, /Plan: 1 to create, 20 to delete, 0 to clean up\./);
+});
+
+test('a short run of deletions is listed whole', () => {
+  const { plan, policy, archives } = fixture(10);
+  const text = renderPlan({ plan, policy, archives });
+  assert.equal(text.split('\n').filter((l) => l.startsWith('  - h_v.')).length, 10);
+  assert.doesNotMatch(text, /more to delete/);
+});
