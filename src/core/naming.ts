@@ -90,48 +90,48 @@ export function classifyBackupDir(
   timeZone: string,
 ): { archives: Archive[]; others: OtherFile[] } {
   const parse = archiveParser(host, volumes, timeZone);
-  const present = new Set(files);
-  const archives: Archive[] = [];
-  const archiveFiles = new Set<string>();
-  const others: OtherFile[] = [];
-  const later: string[] = [];
-  for (const file of present) {
-    // Sidecars and partials are judged once all archives are known.
-    if (file.endsWith(SIDECAR_SUFFIX) || file.endsWith(PARTIAL_SUFFIX)) {
-      later.push(file);
-      continue;
+  // One hash lookup per name: an archive and its sidecar share one entry
+  // keyed by the archive's name (bit 1: the archive is present, bit 2: its sidecar).
+  const entries = new Map<string, number>();
+  const partials: string[] = [];
+  for (const file of files) {
+    if (file.endsWith(SIDECAR_SUFFIX)) {
+      const base = file.slice(0, -SIDECAR_SUFFIX.length);
+      entries.set(base, (entries.get(base) ?? 0) | SIDECAR);
+    } else if (file.endsWith(PARTIAL_SUFFIX)) {
+      partials.push(file);
+    } else {
+      entries.set(file, (entries.get(file) ?? 0) | ARCHIVE);
     }
-    const archive = parse(file);
-    if (archive === undefined) {
-      others.push({ file, kind: 'unmanaged' });
-      continue;
-    }
-    archiveFiles.add(file);
-    archives.push({ file, volume: archive.volume, time: archive.time, format: archive.format, compression: archive.compression, hasSidecar: present.has(file + SIDECAR_SUFFIX) });
   }
-  for (const file of later) {
-    const other = classifyOther(file, archiveFiles, parse);
-    if (other !== undefined) others.push(other);
+  const archives: Archive[] = [];
+  const others: OtherFile[] = [];
+  for (const [base, flags] of entries) {
+    const archive = parse(base);
+    const hasSidecar = (flags & SIDECAR) !== 0;
+    if ((flags & ARCHIVE) === 0) {
+      // A sidecar without its archive: ours to clean up only when the name is an archive name of a policy volume.
+      const file = base + SIDECAR_SUFFIX;
+      others.push(archive !== undefined ? { file, kind: 'orphan-sidecar', volume: archive.volume } : { file, kind: 'unmanaged' });
+    } else if (archive === undefined) {
+      others.push({ file: base, kind: 'unmanaged' });
+      if (hasSidecar) others.push({ file: base + SIDECAR_SUFFIX, kind: 'unmanaged' });
+    } else {
+      archives.push({ file: base, volume: archive.volume, time: archive.time, format: archive.format, compression: archive.compression, hasSidecar });
+    }
+  }
+  for (const file of partials) {
+    const inner = file.slice(0, -PARTIAL_SUFFIX.length);
+    const target = parse(inner.endsWith(SIDECAR_SUFFIX) ? inner.slice(0, -SIDECAR_SUFFIX.length) : inner);
+    others.push(target !== undefined ? { file, kind: 'partial', volume: target.volume } : { file, kind: 'unmanaged' });
   }
   archives.sort((a, b) => b.time - a.time || compareNames(a.file, b.file));
   others.sort((a, b) => compareNames(a.file, b.file));
   return { archives, others };
 }
 
-/** A `.partial` or `.sha256` name; undefined for the sidecar of a present archive: it belongs to that archive. */
-function classifyOther(file: string, archiveFiles: ReadonlySet<string>, parse: (file: string) => Parsed | undefined): OtherFile | undefined {
-  if (file.endsWith(PARTIAL_SUFFIX)) {
-    const inner = file.slice(0, -PARTIAL_SUFFIX.length);
-    const target = parse(inner.endsWith(SIDECAR_SUFFIX) ? inner.slice(0, -SIDECAR_SUFFIX.length) : inner);
-    if (target !== undefined) return { file, kind: 'partial', volume: target.volume };
-  } else {
-    const archiveFile = file.slice(0, -SIDECAR_SUFFIX.length);
-    if (archiveFiles.has(archiveFile)) return undefined;
-    const target = parse(archiveFile);
-    if (target !== undefined) return { file, kind: 'orphan-sidecar', volume: target.volume };
-  }
-  return { file, kind: 'unmanaged' };
-}
+const ARCHIVE = 1;
+const SIDECAR = 2;
 
 /** Code-unit order, independent of the locale (localeCompare is not). */
 function compareNames(a: string, b: string): number {

@@ -61,11 +61,13 @@ interface Row {
  * all expiring). Such a plan's `after` is `before` without the deletions plus
  * the new archives at the end, which is the edit script the diff would find.
  */
-const MAX_DIFF_EDITS = 1000;
+const MAX_DIFF_EDITS = 200;
 
 /** The directory before and after, as diff rows in time order. */
-export function diffRows(before: readonly string[], after: readonly string[], deletes: ReadonlySet<string>, maxEdits = MAX_DIFF_EDITS): Row[] {
-  const parts = diffArrays([...before], [...after], { maxEditLength: maxEdits });
+export function diffRows(before: readonly string[], after: readonly string[], deletes: Pick<ReadonlySet<string>, 'has' | 'size'>, maxEdits = MAX_DIFF_EDITS): Row[] {
+  // Every deletion and creation is an edit: past the bound, skip the search altogether.
+  const edits = deletes.size + after.length - (before.length - deletes.size);
+  const parts = edits <= maxEdits ? diffArrays([...before], [...after], { maxEditLength: maxEdits }) : undefined;
   if (parts !== undefined) {
     return parts.flatMap((part) => part.value.map((file): Row => ({ mark: part.added ? '+' : part.removed ? '-' : ' ', file })));
   }
@@ -80,13 +82,15 @@ const EDGE = 3;
 /** Groups consecutive rows with the same mark and reason, for collapsing long runs. */
 function runs(rows: readonly Row[], reasonOf: (row: Row) => string): Row[][] {
   const out: Row[][] = [];
-  let key = '';
+  let mark: Mark | undefined;
+  let reason = '';
   for (const row of rows) {
-    const k = `${row.mark}\0${reasonOf(row)}`;
+    const why = reasonOf(row);
     const current = out[out.length - 1];
-    if (current !== undefined && k === key) current.push(row);
+    if (current !== undefined && row.mark === mark && why === reason) current.push(row);
     else out.push([row]);
-    key = k;
+    mark = row.mark;
+    reason = why;
   }
   return out;
 }
@@ -115,7 +119,7 @@ function volumeSection(input: RenderInput, volumeName: string, p: Palette): stri
     const reasons = keptReasons.get(row.file);
     return input.verbose ? `    ${row.file.padEnd(width)}${reasons ? p.dim(`  kept: ${reasons.join(', ')}`) : ''}` : `    ${row.file}`;
   };
-  const rows = diffRows(before, after, new Set(deletes.keys()));
+  const rows = diffRows(before, after, deletes);
   const reasonOf = (row: Row): string => (row.mark === '-' ? (deletes.get(row.file) ?? '') : '');
   for (const run of input.verbose ? [rows] : runs(rows, reasonOf)) {
     if (input.verbose || run.length <= COLLAPSE_OVER || run[0]?.mark === '+') {
