@@ -24,11 +24,13 @@ export async function gitInfo(files: readonly string[]): Promise<GitInfo | undef
   const cwd = dirname(first);
   // Most policies on servers are not in a work tree: don't spawn git to learn that.
   if (!insideWorkTree(cwd)) return undefined;
-  const head = await git(['rev-parse', '--verify', '--quiet', 'HEAD'], cwd);
-  if (head === undefined || !/^[0-9a-f]{40,64}$/.test(head.trim())) return undefined;
-  const status = await git(['status', '--porcelain', '--untracked-files=all', '--', ...files], cwd);
+  // One git call: porcelain v2 with --branch names the HEAD commit too.
+  const status = await git(['status', '--porcelain=v2', '--branch', '--untracked-files=all', '--', ...files], cwd);
   if (status === undefined) return undefined;
-  return { commit: head.trim(), dirty: status.trim() !== '' };
+  const lines = status.split('\n');
+  const head = lines.find((l) => l.startsWith('# branch.oid '))?.slice('# branch.oid '.length).trim();
+  if (head === undefined || !/^[0-9a-f]{40,64}$/.test(head)) return undefined;
+  return { commit: head, dirty: lines.some((l) => l !== '' && !l.startsWith('#')) };
 }
 
 function git(args: readonly string[], cwd: string): Promise<string | undefined> {

@@ -95,8 +95,11 @@ export async function observeLvm(options: ObserveLvmOptions = {}): Promise<LvmSt
   if (!isRoot) return { available: false, reason: 'not running as root' };
   const commands = options.commands ?? createLvmAdapter();
   try {
-    const [vgs, lvs] = [await commands.vgs(), await commands.lvs()];
-    return { available: true, vgs, lvs };
+    // Both are read-only reports: run them side by side; report vgs' failure first, as if run in turn.
+    const [vgs, lvs] = await Promise.allSettled([commands.vgs(), commands.lvs()]);
+    if (vgs.status === 'rejected') throw vgs.reason;
+    if (lvs.status === 'rejected') throw lvs.reason;
+    return { available: true, vgs: vgs.value, lvs: lvs.value };
   } catch (e) {
     if (e instanceof LvmError) return { available: false, reason: e.failure.message.split('\n')[0] || e.summary };
     if (e instanceof LvmReportError) return { available: false, reason: e.message };

@@ -6,8 +6,11 @@ import { parseNow } from './clock.js';
 
 export interface PolicyContext {
   readonly policy: HostPolicy;
+  /** Without git information: only plan needs it, and asks for it with `git()`. */
   readonly source: PolicySource;
   readonly now: number;
+  /** The policy's git commit and dirtiness (spawns git; start it alongside other work). */
+  readonly git: () => Promise<PolicySource['git']>;
 }
 
 export interface PolicyRequest {
@@ -24,7 +27,8 @@ export async function loadContext(req: PolicyRequest): Promise<PolicyContext> {
   const now = parseNow(req.now);
   const { loadPolicy } = await import('../policy/load.js');
   const { resolveHost } = await import('../policy/resolve.js');
-  const loaded = await loadPolicy(req.policy);
+  const loaded = await loadPolicy(req.policy, { git: false });
   const policy = resolveHost(loaded, req.host ?? hostname(), req.backupDir !== undefined ? { backupDir: req.backupDir } : {});
-  return { policy, source: loaded.source, now };
+  const git = async (): Promise<PolicySource['git']> => (await import('../adapters/git.js')).gitInfo(loaded.source.files);
+  return { policy, source: loaded.source, now, git };
 }

@@ -102,7 +102,8 @@ export async function run(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   const ctx = await loadContext({ policy: values.policy, host: values.host, backupDir: values['backup-dir'], now: values.now });
-  const { observed, files } = await observe(ctx.policy, systemObservePorts);
+  const [{ observed, files }, git] = await Promise.all([observe(ctx.policy, systemObservePorts), ctx.git()]);
+  const source = git ? { ...ctx.source, git } : ctx.source;
   const result = computePlan(ctx.policy, observed, ctx.now);
 
   if (values.out !== undefined) {
@@ -115,7 +116,7 @@ export async function run(argv: string[]): Promise<number> {
         ...(values['backup-dir'] !== undefined ? { backupDir: values['backup-dir'] } : {}),
       },
       policyHash: ctx.source.hash,
-      ...(ctx.source.git ? { git: ctx.source.git } : {}),
+      ...(source.git ? { git: source.git } : {}),
       inventoryFingerprint: inventoryFingerprint(files, observed),
       plan: result,
     };
@@ -126,8 +127,8 @@ export async function run(argv: string[]): Promise<number> {
     }
   }
 
-  if (values.json) process.stdout.write(`${JSON.stringify(planJson(result, ctx.source), null, 2)}\n`);
-  else process.stdout.write(renderPlan({ plan: result, policy: ctx.policy, archives: observed.archives, source: ctx.source, verbose: values.verbose }, palette(values['no-color'])));
+  if (values.json) process.stdout.write(`${JSON.stringify(planJson(result, source), null, 2)}\n`);
+  else process.stdout.write(renderPlan({ plan: result, policy: ctx.policy, archives: observed.archives, source, verbose: values.verbose }, palette(values['no-color'])));
   if (values.out !== undefined && !values.json) process.stdout.write(`Saved the plan to ${values.out}; apply it with: snapctl apply ${values.out}\n`);
 
   const changes = result.actions.length > 0;
