@@ -1,15 +1,17 @@
-// The benchmark's data set: generated from a seed under a directory, with the
-// mix a real volume has (many small text files, a few big logs, incompressible
-// data, a sparse image, a deep tree), and its composition reported.
+// The benchmark's data set, built under a directory with the mix a real volume
+// has: many small text files (real ones copied from the machine, synthetic
+// ones from a seed only for what the machine lacks), a few big logs,
+// incompressible data, a sparse image, a deep tree; its composition reported.
 import { createCipheriv, createHash } from 'node:crypto';
-import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, lstatSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Rng } from './prng.js';
+import { copyRealText, textSources, type SourceUse } from './real-text.js';
 import { LogWriter, textFile, word, type TextKind } from './text.js';
 
 const MiB = 1 << 20;
 /** Bumped whenever the generator's output changes, so a kept data set is not reused across versions. */
-const GENERATOR_VERSION = 1;
+const GENERATOR_VERSION = 2;
 
 export interface Part {
   readonly name: string;
@@ -36,6 +38,10 @@ export interface Dataset {
   readonly totalFiles: number;
   readonly totalBytes: number;
   readonly textBytes: number;
+  /** The real text files only (no synthetic fill), inside `tree`. */
+  readonly realTextTree: string;
+  /** Where the real text came from, bytes per source. */
+  readonly realSources: readonly SourceUse[];
   readonly generateSeconds: number;
 }
 
@@ -153,7 +159,7 @@ function sparseFile(rng: Rng, root: string, target: number, p: Part): void {
 
 function allocated(path: string): number {
   let total = 0;
-  const st = statSync(path);
+  const st = lstatSync(path);
   if (st.isDirectory()) {
     for (const e of readdirSync(path)) total += allocated(join(path, e));
   } else total += st.blocks * 512;
@@ -177,21 +183,29 @@ export function ensureDataset(dir: string, requestedBytes: number, seed: number,
   const started = performance.now();
   const rng = new Rng(seed);
   const parts = [
-    part('small text files', 'text/src', 'source code, docs and config, log-normal sizes (median ~4 KB), project-like tree'),
+    part('real text files', 'text/real', 'copied from the machine: headers, Python/Perl modules, docs, node_modules (sorted paths)'),
+    part('synthetic text', 'text/src', 'generated source-like files, only for what the real text lacks'),
     part('large logs', 'text/logs', 'a few large service logs (nginx access lines and daemon messages)'),
     part('deep tree', 'text/deep', 'chains of 40-120 nested directories, small config files at each level'),
     part('random data', 'binary', 'incompressible (AES-CTR keystream), 8-64 MiB files'),
     part('sparse file', 'sparse', 'disk image: 128 KiB of text every 8 MiB, holes between'),
   ] as const;
-  const [pSmall, pLogs, pDeep, pRandom, pSparse] = parts;
+  const [pReal, pSmall, pLogs, pDeep, pRandom, pSparse] = parts;
   const at = (p: Part): string => join(tree, p.dir);
   log(`generating ${(requestedBytes / MiB).toFixed(0)} MiB of data (seed ${seed}) in ${tree} ...`);
-  smallFiles(rng.fork(1), at(pSmall), requestedBytes * SHARES.small, pSmall);
+  const realSources = copyRealText(textSources(join(import.meta.dirname, '..', '..')), at(pReal), requestedBytes * SHARES.small, () => pReal.dirs++);
+  for (const u of realSources) {
+    pReal.files += u.files;
+    pReal.bytes += u.bytes;
+  }
+  smallFiles(rng.fork(1), at(pSmall), requestedBytes * SHARES.small - pReal.bytes, pSmall);
+  const realMb = (pReal.bytes / MiB).toFixed(1);
+  log(`small text files: ${realMb} MiB real (${pReal.files} files: ${realSources.map((u) => `${u.root} ${(u.bytes / MiB).toFixed(1)}`).join(', ')}), ${(pSmall.bytes / MiB).toFixed(1)} MiB synthetic`);
   logs(rng.fork(2), at(pLogs), requestedBytes * SHARES.logs, pLogs);
   deepTree(rng.fork(3), at(pDeep), requestedBytes * SHARES.deep, pDeep);
   randomFiles(rng.fork(4), at(pRandom), requestedBytes * SHARES.random, pRandom);
   sparseFile(rng.fork(5), at(pSparse), requestedBytes * SHARES.sparse, pSparse);
-  for (const p of parts) p.allocated = allocated(at(p));
+  for (const p of parts) p.allocated = existsSync(at(p)) ? allocated(at(p)) : 0;
   const sum = (f: (p: Part) => number, ps: readonly Part[] = parts): number => ps.reduce((s, p) => s + f(p), 0);
   const ds: Dataset = {
     generatorVersion: GENERATOR_VERSION,
@@ -202,7 +216,9 @@ export function ensureDataset(dir: string, requestedBytes: number, seed: number,
     parts,
     totalFiles: sum((p) => p.files),
     totalBytes: sum((p) => p.bytes),
-    textBytes: sum((p) => p.bytes, [pSmall, pLogs, pDeep]),
+    textBytes: sum((p) => p.bytes, [pReal, pSmall, pLogs, pDeep]),
+    realTextTree: at(pReal),
+    realSources,
     generateSeconds: (performance.now() - started) / 1000,
   };
   writeFileSync(manifest, `${JSON.stringify(ds, null, 2)}\n`);

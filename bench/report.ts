@@ -82,6 +82,12 @@ export function targets(archive: readonly CaseResult[], plan: PlanBenchResult | 
   if (at && pt) {
     out.push({ name: 'apply archive size vs py_snap (text subset)', measured: `${mb(at.outBytes)} vs ${mb(pt.outBytes)} MB (${((at.outBytes / pt.outBytes) * 100).toFixed(0)}%)`, target: '< 100%', met: at.outBytes < pt.outBytes });
   }
+  const ar = get(archive, 'apply-real');
+  const pr = get(archive, 'py-real');
+  if (ar && pr) {
+    speed('apply (default zstd) vs py_snap tarfile w:gz, speed (real text)', 'apply-real', 'py-real', 4);
+    out.push({ name: 'apply archive size vs py_snap (real text)', measured: `${mb(ar.outBytes)} vs ${mb(pr.outBytes)} MB (${((ar.outBytes / pr.outBytes) * 100).toFixed(0)}%)`, target: '< 100%', met: ar.outBytes < pr.outBytes });
+  }
   for (const [id, what] of [
     ['apply-full', 'full set'],
     ['apply-small', 'small set'],
