@@ -34,11 +34,18 @@ export function textSources(checkout: string): TextSource[] {
       sources.push({ root: join(base, name), as: join(base.slice(1), name), keep: name.startsWith('python3') ? ext(/\.py$/) : any });
     }
   }
+  // Perl's compiled-in modules live under the multiarch directory (e.g. /usr/lib/x86_64-linux-gnu/perl).
+  for (const arch of safeList('/usr/lib').filter((n) => /-linux-gnu/.test(n))) {
+    for (const name of safeList(join('/usr/lib', arch)).filter((n) => /^perl/.test(n))) sources.push({ root: join('/usr/lib', arch, name), as: join('usr/lib', arch, name), keep: any });
+  }
+  for (const name of safeList('/usr/share').filter((n) => /^cmake-/.test(n))) sources.push({ root: join('/usr/share', name), as: join('usr/share', name), keep: any });
+  const js = ext(/\.(js|mjs|cjs|ts|mts|cts|md|json)$/);
   sources.push(
+    { root: '/usr/lib/node_modules', as: 'usr/lib/node_modules', keep: js },
     { root: '/usr/share/doc', as: 'usr/share/doc', keep: any },
     { root: '/usr/share/vim', as: 'usr/share/vim', keep: any },
     { root: '/usr/share/i18n', as: 'usr/share/i18n', keep: any },
-    { root: join(checkout, 'node_modules'), as: 'checkout/node_modules', keep: ext(/\.(js|mjs|cjs|ts|mts|cts|md|json)$/) },
+    { root: join(checkout, 'node_modules'), as: 'checkout/node_modules', keep: js },
   );
   return sources.filter((s) => isDir(s.root));
 }
