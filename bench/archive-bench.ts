@@ -158,6 +158,8 @@ export async function measure(cases: readonly Case[], reps: number, log: (line: 
   const samples = new Map<string, Sample[]>(cases.map((c) => [c.id, []]));
   for (let rep = 1; rep <= reps; rep++) {
     for (const c of cases) {
+      // Untimed: the previous case's archive (written, then deleted) must not be flushed or discarded on this one's time.
+      await runOk(['sync']);
       const s = await c.run();
       samples.get(c.id)!.push(s);
       const rss = s.peakRssKiB !== undefined ? `, peak RSS ${(s.peakRssKiB / 1024).toFixed(1)} MiB` : '';
