@@ -69,7 +69,16 @@ export function jobScript(command: string, env: Readonly<Record<string, string>>
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new VmError(`invalid environment variable name for the VM: ${JSON.stringify(name)}`);
     lines.push(`export ${name}=${shellQuote(value)}`);
   }
-  lines.push(`cd ${shellQuote(cwd)} || exit 125`, command, '');
+  // A working directory under the host's /tmp or /run is hidden by the guest's
+  // fresh ones: show the host's copy there, writable through an overlay.
+  const q = shellQuote(cwd);
+  lines.push(
+    `if [ ! -d ${q} ] && [ -d /run/vm-host${q} ]; then`,
+    `  mkdir -p /run/vm-expose/upper /run/vm-expose/work ${q}`,
+    `  mount -t overlay -o lowerdir=/run/vm-host${q},upperdir=/run/vm-expose/upper,workdir=/run/vm-expose/work overlay ${q} || exit 125`,
+    'fi',
+  );
+  lines.push(`cd ${q} || exit 125`, command, '');
   return lines.join('\n');
 }
 

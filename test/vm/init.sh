@@ -37,7 +37,10 @@ mount -t tmpfs -o mode=1777 tmpfs "$R/dev/shm"
 # Fresh /run and /tmp: the host's own would show through the lower layer.
 mount -t tmpfs -o mode=0755 tmpfs "$R/run" || fail "mount /run"
 mount -t tmpfs -o mode=1777 tmpfs "$R/tmp" || fail "mount /tmp"
-mkdir -p "$R/run/lock" "$R/run/vm-job"
+mkdir -p "$R/run/lock" "$R/run/vm-job" "$R/run/vm-host"
+# The host root stays reachable (read-only) under /run/vm-host, so a checkout
+# that lives under the host's /tmp or /run can still be shown to the job.
+mount -o bind /mnt/host "$R/run/vm-host" || fail "bind the host root to /run/vm-host"
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 job "$R/run/vm-job" || fail "mount the job folder (9p)"
 
 rm -f "$R/etc/mtab"
