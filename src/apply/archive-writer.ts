@@ -190,15 +190,13 @@ export async function writeArchive(opts: ArchiveOptions): Promise<ArchiveResult>
   }
 }
 
-/** How long the hasher sleeps once it has caught up with the writer (the writer's exit wakes it at once). */
-const CATCH_UP_WAIT_MS = 100;
-
 /**
  * Hashes the file the writer child is producing, reading behind it with one
- * reused 1 MiB buffer; a short read means it has caught up, so it waits for
- * more or for the writer's exit, after which one last pass reads to the end.
- * Waking every 10 ms instead cost ~0.12 s more CPU per 190 MB archive
- * (3,300 context switches against 1,100), taken from tar and the compressor.
+ * reused 1 MiB buffer; when a read finds no new bytes, waits for more or for
+ * the writer's exit, after which one last pass reads to the end. The short
+ * wait keeps it close behind the compressor (likely on bytes still in the
+ * CPU caches): waking every 100 ms instead saved context switches but made
+ * tar and zstd slower (bench/README.md).
  */
 async function hashBehind(file: FileHandle, writerExit: Promise<Exit>): Promise<{ hash: ReturnType<typeof createHash>; bytes: number }> {
   const hash = createHash('sha256');
@@ -209,13 +207,13 @@ async function hashBehind(file: FileHandle, writerExit: Promise<Exit>): Promise<
   for (;;) {
     const last = exited;
     const { bytesRead } = await file.read(buf, 0, buf.length, bytes);
-    hash.update(buf.subarray(0, bytesRead));
-    bytes += bytesRead;
-    if (bytesRead === buf.length) continue;
-    // A short read after the writer exited is the end of the file.
+    if (bytesRead > 0) {
+      hash.update(buf.subarray(0, bytesRead));
+      bytes += bytesRead;
+      continue;
+    }
     if (last) return { hash, bytes };
-    // unref: a wait still pending when the writer exits must not hold the process open.
-    await Promise.race([writerExit, new Promise((resolve) => setTimeout(resolve, CATCH_UP_WAIT_MS).unref())]);
+    await Promise.race([writerExit, new Promise((resolve) => setTimeout(resolve, 10))]);
   }
 }
 
