@@ -46,10 +46,10 @@ export function applyRetention<T extends { readonly time: number }>(
   rules: Retention,
   timeZone: string,
 ): { keep: { item: T; reasons: string[] }[]; remove: T[] } {
-  const sorted = items.map((item, index) => ({ item, index }));
-  sorted.sort((a, b) => b.item.time - a.item.time || a.index - b.index);
+  // Array.prototype.sort is stable: items with equal times keep their input order.
+  const sorted = [...items].sort((a, b) => b.time - a.time);
   if (!hasRetentionRules(rules)) {
-    return { keep: sorted.map(({ item }) => ({ item, reasons: ['no retention rules'] })), remove: [] };
+    return { keep: sorted.map((item) => ({ item, reasons: ['no retention rules'] })), remove: [] };
   }
   const first = sorted[0];
   if (first === undefined) return { keep: [], remove: [] };
@@ -59,12 +59,13 @@ export function applyRetention<T extends { readonly time: number }>(
     return count !== undefined && count > 0 ? [{ name, bucketOf, left: count, last: Number.NaN }] : [];
   });
   const withinLabel = `within ${rules.withinText ?? formatDuration(rules.withinMs ?? 0)}`;
-  const oldestWithin = rules.withinMs === undefined ? undefined : first.item.time - rules.withinMs;
+  const oldestWithin = rules.withinMs === undefined ? undefined : first.time - rules.withinMs;
   let lastLeft = rules.last ?? 0;
 
   const keep: { item: T; reasons: string[] }[] = [];
   const remove: T[] = [];
-  for (const [position, { item }] of sorted.entries()) {
+  for (let position = 0; position < sorted.length; position++) {
+    const item = sorted[position] as T;
     const reasons: string[] = [];
     if (oldestWithin !== undefined && item.time > oldestWithin) reasons.push(withinLabel);
     if (lastLeft > 0) {

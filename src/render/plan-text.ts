@@ -63,16 +63,17 @@ interface Row {
  */
 const MAX_DIFF_EDITS = 200;
 
-/** The directory before and after, as diff rows in time order. */
-export function diffRows(before: readonly string[], after: readonly string[], deletes: Pick<ReadonlySet<string>, 'has' | 'size'>, maxEdits = MAX_DIFF_EDITS): Row[] {
+/** The directory before (minus `deletes`, plus `creates` at the end) and after, as diff rows in time order. */
+export function diffRows(before: readonly string[], deletes: Pick<ReadonlySet<string>, 'has' | 'size'>, creates: readonly string[], maxEdits = MAX_DIFF_EDITS): Row[] {
   // Every deletion and creation is an edit: past the bound, skip the search altogether.
-  const edits = deletes.size + after.length - (before.length - deletes.size);
-  const parts = edits <= maxEdits ? diffArrays([...before], [...after], { maxEditLength: maxEdits }) : undefined;
-  if (parts !== undefined) {
-    return parts.flatMap((part) => part.value.map((file): Row => ({ mark: part.added ? '+' : part.removed ? '-' : ' ', file })));
+  if (deletes.size + creates.length <= maxEdits) {
+    const after = [...before.filter((f) => !deletes.has(f)), ...creates];
+    const parts = diffArrays([...before], after, { maxEditLength: maxEdits });
+    if (parts !== undefined) {
+      return parts.flatMap((part) => part.value.map((file): Row => ({ mark: part.added ? '+' : part.removed ? '-' : ' ', file })));
+    }
   }
-  const kept = before.length - deletes.size;
-  return [...before.map((file): Row => ({ mark: deletes.has(file) ? '-' : ' ', file })), ...after.slice(kept).map((file): Row => ({ mark: '+', file }))];
+  return [...before.map((file): Row => ({ mark: deletes.has(file) ? '-' : ' ', file })), ...creates.map((file): Row => ({ mark: '+', file }))];
 }
 
 /** Runs longer than this are shortened to their first and last EDGE rows unless --verbose. */
@@ -103,8 +104,8 @@ function volumeSection(input: RenderInput, volumeName: string, p: Palette): stri
   const before = input.archives.filter(mine).sort((a, b) => a.time - b.time || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0)).map((a) => a.file);
   const deletes = new Map(plan.actions.filter((a) => a.type === 'delete' && mine(a)).map((a) => [a.archive, a.reason]));
   const creates = new Map(plan.actions.filter((a) => a.type === 'create' && mine(a)).map((a) => [a.archive, a.reason]));
-  const after = [...before.filter((f) => !deletes.has(f)), ...creates.keys()];
-  const keptReasons = new Map(plan.kept.filter(mine).map((k) => [k.archive, k.reasons]));
+  // Why each archive is kept is shown only with --verbose.
+  const keptReasons = new Map(input.verbose ? plan.kept.filter(mine).map((k) => [k.archive, k.reasons]) : []);
   let width = 0;
   for (const f of before) width = Math.max(width, f.length);
   for (const f of creates.keys()) width = Math.max(width, f.length);
@@ -119,7 +120,7 @@ function volumeSection(input: RenderInput, volumeName: string, p: Palette): stri
     const reasons = keptReasons.get(row.file);
     return input.verbose ? `    ${row.file.padEnd(width)}${reasons ? p.dim(`  kept: ${reasons.join(', ')}`) : ''}` : `    ${row.file}`;
   };
-  const rows = diffRows(before, after, deletes);
+  const rows = diffRows(before, deletes, [...creates.keys()]);
   const reasonOf = (row: Row): string => (row.mark === '-' ? (deletes.get(row.file) ?? '') : '');
   for (const run of input.verbose ? [rows] : runs(rows, reasonOf)) {
     if (input.verbose || run.length <= COLLAPSE_OVER || run[0]?.mark === '+') {
