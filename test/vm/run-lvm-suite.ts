@@ -1,5 +1,8 @@
-// `npm run test:lvm`: boots ONE VM (see harness.ts) and runs every guest test
-// file in it with node's test runner, against a blank disk at /dev/vda.
+// `npm run test:lvm`: boots the VM (see harness.ts) and runs every guest test
+// file in it with node's test runner, against a blank disk at /dev/vda. The
+// month of daily runs (lvm-daily-runs) takes as long as all the other files
+// together, so it gets a VM of its own, booted side by side with the first:
+// one single-vCPU VM per host core.
 //
 // Adding a test: create test/vm/guest/<name>.test.ts (node:test +
 // node:assert/strict). Import the helpers from './vm-guest.js' (that import
@@ -46,23 +49,34 @@ async function main(): Promise<number> {
   log(`vm: running ${files.length} guest test file(s): ${files.join(' ')}`);
 
   const timeoutMs = Number(process.env.SNAPCTL_VM_TIMEOUT_S ?? 1200) * 1000;
-  const result = await runInVm(
-    {
-      command: `node --test --test-concurrency=1 --test-reporter=spec ${files.join(' ')}`,
-      cwd: REPO_ROOT,
-      env: { NO_COLOR: '1', SNAPCTL_VM_DISK: '/dev/vda' },
-      diskSizeBytes: 4 * 1024 ** 3,
-      memoryMiB: 1536,
-      timeoutMs,
-      onOutput: log,
-    },
-    log,
+  const own = files.filter((f) => f.includes('lvm-daily-runs'));
+  const rest = files.filter((f) => !own.includes(f));
+  const groups = [rest, own].filter((g) => g.length > 0);
+  const results = await Promise.all(
+    groups.map(async (group, i) => {
+      const tag = groups.length > 1 ? `[vm${i + 1}] ` : '';
+      const result = await runInVm(
+        {
+          command: `node --test --test-concurrency=1 --test-reporter=spec ${group.join(' ')}`,
+          cwd: REPO_ROOT,
+          env: { NO_COLOR: '1', SNAPCTL_VM_DISK: '/dev/vda' },
+          diskSizeBytes: 4 * 1024 ** 3,
+          memoryMiB: 1536,
+          timeoutMs,
+          onOutput: (line) => log(`${tag}${line}`),
+        },
+        log,
+      );
+      log(
+        `${tag}vm: guest exit ${result.exitCode}; boot ${seconds(result.bootMs)}, tests ${seconds(result.durationMs - result.bootMs)}, ` +
+          `VM total ${seconds(result.durationMs)} (accel ${result.accel})`,
+      );
+      return result.exitCode;
+    }),
   );
-  log(
-    `vm: guest exit ${result.exitCode}; boot ${seconds(result.bootMs)}, tests ${seconds(result.durationMs - result.bootMs)}, ` +
-      `VM total ${seconds(result.durationMs)} (accel ${result.accel}); whole run ${seconds(performance.now() - t0)}`,
-  );
-  return result.exitCode;
+  const failed = results.find((code) => code !== 0);
+  log(`vm: ${groups.length} VM(s), ${failed === undefined ? 'all guest tests passed' : `guest exit ${failed}`}; whole run ${seconds(performance.now() - t0)}`);
+  return failed ?? 0;
 }
 
 main().then(

@@ -1,11 +1,8 @@
-// Scenario 7: daily cron runs simulated with --now, each one a real
-// snapshot → mount → tar → verify → remove cycle on LVM, end with exactly
-// the archives the retention keeps, each holding the origin as it was on its
-// own day. Two weeks across a month boundary rather than a whole month: a
-// run costs 6-7 s under emulation, and 30 of them took 206-229 s, almost half
-// of an 8-minute suite that must stay well under 10; 14 runs still exercise
-// every rule (daily, an ISO week spanning the month boundary, two months).
-// The path-source integration test runs the full 30 days.
+// Scenario 7: a month of daily cron runs simulated with --now, each one a
+// real snapshot → mount → tar → verify → remove cycle on LVM, ends with
+// exactly the archives the retention keeps, each holding the origin as it
+// was on its own day. A run costs 6-7 s under emulation, so this file runs in
+// a VM of its own beside the other scenarios (see run-lvm-suite.ts).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -27,20 +24,22 @@ after(() => {
 });
 
 const DAY_MS = 86_400_000;
-/** Sunday 2026-02-22 to Saturday 2026-03-07, at 03:00 UTC: 14 runs across a month boundary. */
-const FIRST = Date.UTC(2026, 1, 22, 3, 0, 0);
-const DAYS = 14;
+/** Sunday 2026-02-08 to Monday 2026-03-09, at 03:00 UTC: 30 runs across a month boundary. */
+const FIRST = Date.UTC(2026, 1, 8, 3, 0, 0);
+const DAYS = 30;
 const stamp = (ms: number): string => new Date(ms).toISOString().replace(/[-:]/g, '').replace('.000', '');
 const iso = (ms: number): string => new Date(ms).toISOString().replace('.000', '');
 
 /*
- * keepDaily 3, keepWeekly 2, keepMonthly 2 over one archive a day, 02-22…03-07:
- *   daily:   the 3 newest days                                → 03-07, 03-06, 03-05
- *   weekly:  ISO week 03-02…08 → 03-07; week 02-23…03-01 → 03-01
- *   monthly: March → 03-07; February → 02-28
- * Union: 02-28, 03-01, 03-05, 03-06, 03-07.
+ * keepDaily 3, keepWeekly 2, keepMonthly 2 over one archive a day, 02-08…03-09:
+ *   daily:   the 3 newest days                                 → 03-09, 03-08, 03-07
+ *   weekly:  ISO week 03-09…15 → 03-09; week 03-02…08 → 03-08
+ *   monthly: March → 03-09; February → 02-28
+ * Union: 02-28, 03-07, 03-08, 03-09. (Each run prunes after creating; no
+ * archive a later run keeps was pruned earlier: each was the newest of its
+ * day, week or month when it was kept.)
  */
-const EXPECTED = ['20260228T030000Z', '20260301T030000Z', '20260305T030000Z', '20260306T030000Z', '20260307T030000Z'];
+const EXPECTED = ['20260228T030000Z', '20260307T030000Z', '20260308T030000Z', '20260309T030000Z'];
 
 test(`${DAYS} daily runs on real LVM end with exactly the archives keepDaily 3 / keepWeekly 2 / keepMonthly 2 keeps, each with its own day's data`, async () => {
   await timed(`daily runs: ${DAYS} apply runs`, () => {
