@@ -60,7 +60,10 @@ OPTIONS
         Exit 2 when there are changes and 0 when there are none (default:
         0 in both cases).
     -v, --verbose
-        Also show why each archive is kept.
+        Also show why each archive is kept, and list every archive: without
+        it, a run of more than 10 consecutive lines with the same mark and
+        reason (a long history expiring at once) shows its first and last 3
+        lines and a count.
     --no-color
         No colours (also when NO_COLOR is set or stdout is not a terminal).
     -h, --help
