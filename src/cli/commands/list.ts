@@ -1,7 +1,6 @@
 // snapctl list: the host's archives, newest first, with what retention and
 // the next apply would do to each (by running the planner).
 import { parseArgs } from 'node:util';
-import { SnapctlError } from '../../core/errors.js';
 import { plan as computePlan } from '../../core/plan.js';
 import { inventoryRows, type InventoryRow } from '../../core/inventory-list.js';
 import { formatBytes } from '../../core/snapshot-size.js';
@@ -48,26 +47,22 @@ EXIT STATUS
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        policy: { type: 'string' },
-        host: { type: 'string' },
-        'backup-dir': { type: 'string' },
-        volume: { type: 'string' },
-        now: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        'no-color': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    throw new SnapctlError('input', err instanceof Error ? err.message : String(err), 'Run `snapctl list --help` for usage.');
-  }
+  // Bad flags throw node's ERR_PARSE_ARGS_* errors, which main.ts reports as input errors.
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      policy: { type: 'string' },
+      host: { type: 'string' },
+      'backup-dir': { type: 'string' },
+      volume: { type: 'string' },
+      now: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'no-color': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
   if (values.help) {
     process.stdout.write(HELP);
     return EXIT.ok;

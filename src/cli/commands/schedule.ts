@@ -205,12 +205,8 @@ export function run(argv: string[]): Promise<number> {
 }
 
 function print(argv: string[]): number {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }));
-  } catch (err) {
-    throw new SnapctlError('input', err instanceof Error ? err.message : String(err), 'Run `snapctl schedule --help` for usage.');
-  }
+  // Bad flags throw node's ERR_PARSE_ARGS_* errors, which main.ts reports as input errors.
+  const { values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false });
   if (values.help) {
     process.stdout.write(HELP);
     return EXIT.ok;

@@ -34,17 +34,13 @@ EXIT STATUS
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  let values: { policy?: string | undefined; help?: boolean | undefined };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { policy: { type: 'string' }, help: { type: 'boolean', short: 'h' }, 'no-color': { type: 'boolean' } },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    throw new SnapctlError('input', err instanceof Error ? err.message : String(err), 'Run `snapctl validate --help` for usage.');
-  }
+  // Bad flags throw node's ERR_PARSE_ARGS_* errors, which main.ts reports as input errors.
+  const { values } = parseArgs({
+    args: argv,
+    options: { policy: { type: 'string' }, help: { type: 'boolean', short: 'h' }, 'no-color': { type: 'boolean' } },
+    strict: true,
+    allowPositionals: false,
+  });
   if (values.help) {
     process.stdout.write(HELP);
     return EXIT.ok;

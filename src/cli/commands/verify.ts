@@ -2,7 +2,6 @@
 // (and with --deep, decompressed and listed to the end); the exit code says
 // whether anything is damaged or merely unverifiable.
 import { parseArgs } from 'node:util';
-import { SnapctlError } from '../../core/errors.js';
 import { verifyOutcome } from '../../core/verify-status.js';
 import { formatBytes } from '../../core/snapshot-size.js';
 import { readInventory } from '../../restore/inventory.js';
@@ -57,26 +56,22 @@ EXIT STATUS
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        policy: { type: 'string' },
-        host: { type: 'string' },
-        'backup-dir': { type: 'string' },
-        volume: { type: 'string' },
-        deep: { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
-        'no-color': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    throw new SnapctlError('input', err instanceof Error ? err.message : String(err), 'Run `snapctl verify --help` for usage.');
-  }
+  // Bad flags throw node's ERR_PARSE_ARGS_* errors, which main.ts reports as input errors.
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      policy: { type: 'string' },
+      host: { type: 'string' },
+      'backup-dir': { type: 'string' },
+      volume: { type: 'string' },
+      deep: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      'no-color': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
   if (values.help) {
     process.stdout.write(HELP);
     return EXIT.ok;
