@@ -9,6 +9,7 @@ import { btrfsSource, deleteBtrfsSnapshot, listBtrfsLeftovers } from '../../src/
 import { SnapctlError } from '../../src/core/errors.js';
 import type { Volume } from '../../src/core/model.js';
 import { sh, withLoopBtrfs, withTmpfs } from '../helpers/loopfs.js';
+import { testVolume } from '../helpers/volume.js';
 
 const dests: string[] = [];
 after(async () => {
@@ -16,17 +17,7 @@ after(async () => {
 });
 
 function volume(name: string, subvolume: string): Volume {
-  return {
-    name,
-    source: { kind: 'btrfs', subvolume },
-    schedule: { kind: 'daily' },
-    retention: { last: 1 },
-    compression: 'zstd',
-    snapshotSize: '10%ORIGIN',
-    exclude: [],
-    hooks: { preSnapshot: [], postSnapshot: [], timeoutMs: 1000 },
-    lockFiles: [],
-  };
+  return testVolume(name, { kind: 'btrfs', subvolume }, { retention: { last: 1 } });
 }
 
 function ctx(runStamp = '20250102T030405Z'): TakeContext & { lines: string[] } {

@@ -7,19 +7,10 @@ import { pathSource } from '../../src/adapters/path-source.js';
 import type { TakeContext } from '../../src/apply/source.js';
 import { SnapctlError } from '../../src/core/errors.js';
 import type { Volume } from '../../src/core/model.js';
+import { testVolume } from '../helpers/volume.js';
 
 function volume(path: string): Volume {
-  return {
-    name: 'home',
-    source: { kind: 'path', path },
-    schedule: { kind: 'daily' },
-    retention: { last: 1 },
-    compression: 'zstd',
-    snapshotSize: '10%ORIGIN',
-    exclude: [],
-    hooks: { preSnapshot: [], postSnapshot: [], timeoutMs: 1000 },
-    lockFiles: [],
-  };
+  return testVolume('home', { kind: 'path', path }, { retention: { last: 1 } });
 }
 
 const ctx: TakeContext = { host: 'h', mountRoot: '/run/snapctl', runStamp: '20250102T030405Z', signal: new AbortController().signal, log: { info: () => {}, warn: () => {} } };

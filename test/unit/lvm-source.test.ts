@@ -9,23 +9,14 @@ import { cleanupLvmLeftover, createLvmSource, OVERFLOW_REASON } from '../../src/
 import { SnapctlError } from '../../src/core/errors.js';
 import type { Volume } from '../../src/core/model.js';
 import { capturedReply, fakeBin, fixture } from '../helpers/fake-bin.js';
+import { testVolume } from '../helpers/volume.js';
 import type { FakeBin, FakeReply } from '../helpers/fake-bin.js';
 
 const STAMP = '20261126T030000Z';
 const SNAP = `snapctl_data_${STAMP}`;
 
 function volume(lv: string, snapshotSize = '10%ORIGIN'): Volume {
-  return {
-    name: 'data',
-    source: { kind: 'lvm', vg: 'vg0', lv },
-    schedule: { kind: 'daily' },
-    retention: { daily: 7 },
-    compression: 'zstd',
-    snapshotSize,
-    exclude: [],
-    hooks: { preSnapshot: [], postSnapshot: [], timeoutMs: 60_000 },
-    lockFiles: [],
-  };
+  return testVolume('data', { kind: 'lvm', vg: 'vg0', lv }, { retention: { daily: 7 }, snapshotSize });
 }
 
 /** A captured lvs report with one more row (the snapshot lvcreate just made). */

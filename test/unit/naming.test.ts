@@ -2,20 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { archiveName, classifyBackupDir, compressionExtension } from '../../src/core/naming.js';
 import type { Volume } from '../../src/core/model.js';
+import { testVolume } from '../helpers/volume.js';
 
 function volume(name: string, legacyPrefix?: string): Volume {
-  return {
-    name,
-    source: { kind: 'path', path: `/${name}` },
-    schedule: { kind: 'daily' },
-    retention: {},
-    compression: 'zstd',
-    snapshotSize: '10%ORIGIN',
-    exclude: [],
-    hooks: { preSnapshot: [], postSnapshot: [], timeoutMs: 60_000 },
-    lockFiles: [],
-    ...(legacyPrefix !== undefined ? { legacyPrefix } : {}),
-  };
+  return testVolume(name, { kind: 'path', path: `/${name}` }, legacyPrefix !== undefined ? { legacyPrefix } : {});
 }
 
 const ZONE = 'Europe/Berlin';

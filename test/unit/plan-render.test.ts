@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { diffRows, renderPlan } from '../../src/render/plan-text.js';
 import type { Archive, HostPolicy, Plan } from '../../src/core/model.js';
+import { testVolume } from '../helpers/volume.js';
 
 const names = (n: number, from = 0): string[] => Array.from({ length: n }, (_, i) => `h_v.2026${String(100 + from + i).slice(1)}.tar`);
 
@@ -39,8 +40,8 @@ function fixture(deleteCount: number): { plan: Plan; policy: HostPolicy; archive
     unmanaged: [],
     diagnostics: [],
   };
-  const volume = { name: 'v', source: { kind: 'path', path: '/srv' }, schedule: { kind: 'daily' }, retention: { daily: 2 }, compression: 'none', snapshotSize: '10%ORIGIN', exclude: [], hooks: { preSnapshot: [], postSnapshot: [], timeoutMs: 1000 }, lockFiles: [] };
-  const policy: HostPolicy = { host: 'h', matchedBy: 'h', backupDir: '/b', timezone: 'UTC', mountRoot: '/run/snapctl', volumes: [volume as HostPolicy['volumes'][number]] };
+  const volume = testVolume('v', { kind: 'path', path: '/srv' }, { retention: { daily: 2 }, compression: 'none' });
+  const policy: HostPolicy = { host: 'h', matchedBy: 'h', backupDir: '/b', timezone: 'UTC', mountRoot: '/run/snapctl', volumes: [volume] };
   return { plan, policy, archives };
 }
 

@@ -3,22 +3,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Archive, HostPolicy, Schedule, Volume } from '../../src/core/model.js';
+import { testVolume } from '../helpers/volume.js';
 import { evaluateStatus, evaluateVolume, nominalPeriodMs, perfdata, statusJson, statusLine, unknownLine, STATUS_EXIT, type RunHistory } from '../../src/core/status.js';
 
 const H = 3_600_000;
 
 function volume(name: string, schedule: Schedule = { kind: 'daily' }): Volume {
-  return {
-    name,
-    source: { kind: 'path', path: `/srv/${name}` },
-    schedule,
-    retention: { last: 3 },
-    compression: 'zstd',
-    snapshotSize: '10%ORIGIN',
-    exclude: [],
-    hooks: { preSnapshot: [], postSnapshot: [], timeoutMs: 60_000 },
-    lockFiles: [],
-  };
+  return testVolume(name, { kind: 'path', path: `/srv/${name}` }, { schedule, retention: { last: 3 } });
 }
 
 function archive(vol: string, iso: string): Archive {
