@@ -1,6 +1,8 @@
 // Short human descriptions of policy pieces, shared by the plan's reasons
 // and the rendered header.
-import type { Retention, Schedule, Source, Volume } from './model.js';
+import type { Retention, Source, Volume } from './model.js';
+import { scheduleLabel } from './schedule.js';
+import { formatDuration } from './time.js';
 
 export function describeSource(source: Source): string {
   switch (source.kind) {
@@ -27,10 +29,6 @@ export function describeDuration(ms: number): string {
   return parts.length > 0 ? parts.join('') : `${ms}ms`;
 }
 
-export function describeSchedule(schedule: Schedule): string {
-  return schedule.kind === 'every' ? `every ${describeDuration(schedule.ms)}` : schedule.kind;
-}
-
 export function describeRetention(r: Retention): string {
   const parts: string[] = [];
   if (r.last !== undefined) parts.push(`last ${r.last}`);
@@ -39,10 +37,10 @@ export function describeRetention(r: Retention): string {
   if (r.weekly !== undefined) parts.push(`weekly ${r.weekly}`);
   if (r.monthly !== undefined) parts.push(`monthly ${r.monthly}`);
   if (r.yearly !== undefined) parts.push(`yearly ${r.yearly}`);
-  if (r.withinMs !== undefined) parts.push(`within ${r.withinText ?? describeDuration(r.withinMs)}`);
+  if (r.withinMs !== undefined) parts.push(`within ${r.withinText ?? formatDuration(r.withinMs)}`);
   return parts.length > 0 ? `keep ${parts.join(', ')}` : 'keep everything';
 }
 
 export function describeVolume(v: Volume): string {
-  return `${describeSource(v.source)}, ${describeSchedule(v.schedule)}, ${v.compression}, ${describeRetention(v.retention)}`;
+  return `${describeSource(v.source)}, ${scheduleLabel(v.schedule)}, ${v.compression}, ${describeRetention(v.retention)}`;
 }

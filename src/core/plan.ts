@@ -17,7 +17,8 @@ import type {
 import { archiveName, SIDECAR_SUFFIX } from './naming.js';
 import { applyRetention } from './retention.js';
 import { dueness } from './schedule.js';
-import { describeDuration, describeSource } from './describe.js';
+import { describeSource } from './describe.js';
+import { formatDuration } from './time.js';
 import { lvmPreflight } from './lvm-preflight.js';
 import { findLeftovers, findLegacyLeftovers, type LegacyLeftover } from './lvm-leftovers.js';
 
@@ -103,7 +104,7 @@ function newestArchive(archives: readonly Archive[]): Archive | undefined {
 function withinFromNewestComplete(rules: Retention, archives: readonly Archive[], now: number, due: boolean): Retention {
   const newest = newestArchive(archives);
   if (!due || rules.withinMs === undefined || newest === undefined) return rules;
-  return { ...rules, withinMs: rules.withinMs + (now - newest.time), withinText: rules.withinText ?? describeDuration(rules.withinMs) };
+  return { ...rules, withinMs: rules.withinMs + (now - newest.time), withinText: rules.withinText ?? formatDuration(rules.withinMs) };
 }
 
 function planVolume(policy: HostPolicy, volume: Volume, archives: readonly Archive[], observed: Observed, now: number, dir: string): VolumePlan {
