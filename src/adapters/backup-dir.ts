@@ -8,10 +8,28 @@ export interface DirListing {
   readonly files: string[];
 }
 
+/** Listings started ahead of time by `prefetchBackupDir`, by directory, until listBackupDir takes them. */
+const prefetched = new Map<string, Promise<string[]>>();
+
+/**
+ * Start reading `dir` in the background (node's thread pool) so that a large
+ * directory is read while the policy and the modules load, on the other
+ * core. listBackupDir(dir) then takes this listing instead of reading again.
+ */
+export function prefetchBackupDir(dir: string): void {
+  if (prefetched.has(dir)) return;
+  const listing = readdir(dir);
+  // Errors are reported by listBackupDir; one never asked for must not become an unhandled rejection.
+  listing.catch(() => undefined);
+  prefetched.set(dir, listing);
+}
+
 export async function listBackupDir(dir: string): Promise<DirListing> {
+  const pending = prefetched.get(dir);
+  prefetched.delete(dir);
   try {
     // Names only: no Dirent per entry. A subdirectory is simply an unmanaged name.
-    return { exists: true, files: await readdir(dir) };
+    return { exists: true, files: await (pending ?? readdir(dir)) };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { exists: false, files: [] };

@@ -1,8 +1,7 @@
 // Gathers everything plan needs to know about the system, through small
 // ports so tests can observe fixture directories and captured LVM output.
 import type { HostPolicy, LvmState, Mount, Observed } from '../core/model.js';
-import { classifyBackupDir } from '../core/naming.js';
-import { hostDir } from '../core/plan.js';
+import { classifyBackupDir, hostDir } from '../core/naming.js';
 import { listBackupDir } from './backup-dir.js';
 
 export interface ObservePorts {

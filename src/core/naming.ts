@@ -1,13 +1,18 @@
 // Archive file names: building snapctl's own and recognising everything in a
 // backup directory from names alone (no stat), so 100,000 files stay cheap.
-import type { Archive, Compression, OtherFile, Volume } from './model.js';
-import { digits, formatCompactUtc, localToUtc, parseCompactUtc, validFields } from './time.js';
+import type { Archive, Compression, HostPolicy, OtherFile, Volume } from './model.js';
+import { compactUtcAt, digits, formatCompactUtc, localToUtc, validFields } from './time.js';
 import type { LocalParts } from './time.js';
 
 /** `sha256sum`-format checksum file written next to each archive. */
 export const SIDECAR_SUFFIX = '.sha256';
 /** An archive (or sidecar) being written; renamed to its final name only when complete. */
 export const PARTIAL_SUFFIX = '.partial';
+
+/** `<backupDir>/<host>`: where a host's archives live. */
+export function hostDir(policy: Pick<HostPolicy, 'backupDir' | 'host'>): string {
+  return policy.backupDir.endsWith('/') ? `${policy.backupDir}${policy.host}` : `${policy.backupDir}/${policy.host}`;
+}
 
 const EXTENSIONS: Readonly<Record<Compression, '' | '.zst' | '.gz' | '.xz'>> = { none: '', zstd: '.zst', gzip: '.gz', xz: '.xz' };
 
@@ -29,8 +34,6 @@ const SNAPCTL_STAMP_LENGTH = 17;
 /** ".2026-11-20:03:00:00" (py_snap: strftime("%Y-%m-%d:%H:%M:%S"), local time) */
 const LEGACY_STAMP_LENGTH = 20;
 
-type Parsed = Omit<Archive, 'hasSidecar'>;
-
 function tarExtension(file: string): readonly [string, Compression] | undefined {
   for (const entry of TAR_EXTENSIONS) if (file.endsWith(entry[0])) return entry;
   return undefined;
@@ -48,30 +51,37 @@ function legacyStamp(file: string, at: number): Omit<LocalParts, 'weekday'> | un
   return validFields(year, month, day, hour, minute, second) === undefined ? undefined : { year, month, day, hour, minute, second };
 }
 
-/** A parser for one host's archive names, bound to the policy's volumes. */
-function archiveParser(host: string, volumes: readonly Volume[], timeZone: string): (file: string) => Parsed | undefined {
-  const names = new Set(volumes.map((v) => v.name));
+/** A parser for one host's archive names, bound to the policy's volumes: the archive, or undefined when the name is none of theirs. */
+function archiveParser(host: string, volumes: readonly Volume[], timeZone: string): (file: string, hasSidecar: boolean) => Archive | undefined {
+  const names = [...new Set(volumes.map((v) => v.name))];
   const legacy = new Map<string, string>();
   for (const v of volumes) {
     if (v.legacyPrefix !== undefined && !legacy.has(v.legacyPrefix)) legacy.set(v.legacyPrefix, v.name);
   }
   const prefix = `${host}_`;
-  return (file) => {
+  /** The volume whose name is file[from, to), compared in place (a policy has a handful of volumes). */
+  const volumeAt = (file: string, from: number, to: number): string | undefined => {
+    for (const name of names) if (name.length === to - from && file.startsWith(name, from)) return name;
+    return undefined;
+  };
+  return (file, hasSidecar) => {
     const extension = tarExtension(file);
     if (extension === undefined) return undefined;
     const [suffix, compression] = extension;
     const ownAt = file.length - suffix.length - SNAPCTL_STAMP_LENGTH;
     if (ownAt > prefix.length && file[ownAt] === '.' && file.startsWith(prefix)) {
-      const time = parseCompactUtc(file.slice(ownAt + 1, ownAt + SNAPCTL_STAMP_LENGTH));
-      const volume = file.slice(prefix.length, ownAt);
-      if (time !== undefined) return names.has(volume) ? { file, volume, time, format: 'snapctl', compression } : undefined;
+      const time = compactUtcAt(file, ownAt + 1);
+      if (time !== undefined) {
+        const volume = volumeAt(file, prefix.length, ownAt);
+        return volume === undefined ? undefined : { file, volume, time, format: 'snapctl', compression, hasSidecar };
+      }
     }
     if (compression !== 'none' && compression !== 'gzip') return undefined;
     const legacyAt = file.length - suffix.length - LEGACY_STAMP_LENGTH;
     const volume = legacyAt > 0 ? legacy.get(file.slice(0, legacyAt)) : undefined;
     const fields = volume === undefined ? undefined : legacyStamp(file, legacyAt);
     if (volume === undefined || fields === undefined) return undefined;
-    return { file, volume, time: localToUtc(fields, timeZone), format: 'legacy', compression };
+    return { file, volume, time: localToUtc(fields, timeZone), format: 'legacy', compression, hasSidecar };
   };
 }
 
@@ -82,6 +92,8 @@ function archiveParser(host: string, volumes: readonly Volume[], timeZone: strin
  * orphan `.sha256` counts as such only when the name under the suffix is an
  * archive name of a policy volume; anything else is 'unmanaged' (never touched).
  * Archives come newest first, equal times ordered by file name; others by file name.
+ * The result does not depend on the order of `files`; a sorted listing (what
+ * node's readdir gives) is merely faster.
  */
 export function classifyBackupDir(
   files: readonly string[],
@@ -90,39 +102,53 @@ export function classifyBackupDir(
   timeZone: string,
 ): { archives: Archive[]; others: OtherFile[] } {
   const parse = archiveParser(host, volumes, timeZone);
-  // One hash lookup per name: an archive and its sidecar share one entry
-  // keyed by the archive's name (bit 1: the archive is present, bit 2: its sidecar).
-  const entries = new Map<string, number>();
+  const archives: Archive[] = [];
+  const others: OtherFile[] = [];
   const partials: string[] = [];
-  for (const file of files) {
+  const complete = (file: string, hasSidecar: boolean): void => {
+    const archive = parse(file, hasSidecar);
+    if (archive !== undefined) {
+      archives.push(archive);
+      return;
+    }
+    others.push({ file, kind: 'unmanaged' });
+    if (hasSidecar) others.push({ file: file + SIDECAR_SUFFIX, kind: 'unmanaged' });
+  };
+  // In sorted order "X.sha256" comes right after "X" (unless, say, "X.partial"
+  // sits between): such pairs need no lookup. Names whose partner is elsewhere
+  // or missing meet in one map keyed by the archive's name (bit 1: the
+  // archive is present, bit 2: its sidecar).
+  const unpaired = new Map<string, number>();
+  for (let i = 0; i < files.length; i++) {
+    const file = files[i] as string;
     if (file.endsWith(SIDECAR_SUFFIX)) {
       const base = file.slice(0, -SIDECAR_SUFFIX.length);
-      entries.set(base, (entries.get(base) ?? 0) | SIDECAR);
+      unpaired.set(base, (unpaired.get(base) ?? 0) | SIDECAR);
     } else if (file.endsWith(PARTIAL_SUFFIX)) {
       partials.push(file);
     } else {
-      entries.set(file, (entries.get(file) ?? 0) | ARCHIVE);
+      const next = files[i + 1];
+      if (next !== undefined && next.length === file.length + SIDECAR_SUFFIX.length && next.endsWith(SIDECAR_SUFFIX) && next.startsWith(file)) {
+        complete(file, true);
+        i++;
+      } else {
+        unpaired.set(file, (unpaired.get(file) ?? 0) | ARCHIVE);
+      }
     }
   }
-  const archives: Archive[] = [];
-  const others: OtherFile[] = [];
-  for (const [base, flags] of entries) {
-    const archive = parse(base);
-    const hasSidecar = (flags & SIDECAR) !== 0;
-    if ((flags & ARCHIVE) === 0) {
-      // A sidecar without its archive: ours to clean up only when the name is an archive name of a policy volume.
-      const file = base + SIDECAR_SUFFIX;
-      others.push(archive !== undefined ? { file, kind: 'orphan-sidecar', volume: archive.volume } : { file, kind: 'unmanaged' });
-    } else if (archive === undefined) {
-      others.push({ file: base, kind: 'unmanaged' });
-      if (hasSidecar) others.push({ file: base + SIDECAR_SUFFIX, kind: 'unmanaged' });
-    } else {
-      archives.push({ file: base, volume: archive.volume, time: archive.time, format: archive.format, compression: archive.compression, hasSidecar });
+  for (const [base, flags] of unpaired) {
+    if ((flags & ARCHIVE) !== 0) {
+      complete(base, (flags & SIDECAR) !== 0);
+      continue;
     }
+    // A sidecar without its archive: ours to clean up only when the name is an archive name of a policy volume.
+    const archive = parse(base, false);
+    const file = base + SIDECAR_SUFFIX;
+    others.push(archive !== undefined ? { file, kind: 'orphan-sidecar', volume: archive.volume } : { file, kind: 'unmanaged' });
   }
   for (const file of partials) {
     const inner = file.slice(0, -PARTIAL_SUFFIX.length);
-    const target = parse(inner.endsWith(SIDECAR_SUFFIX) ? inner.slice(0, -SIDECAR_SUFFIX.length) : inner);
+    const target = parse(inner.endsWith(SIDECAR_SUFFIX) ? inner.slice(0, -SIDECAR_SUFFIX.length) : inner, false);
     others.push(target !== undefined ? { file, kind: 'partial', volume: target.volume } : { file, kind: 'unmanaged' });
   }
   archives.sort((a, b) => b.time - a.time || compareNames(a.file, b.file));

@@ -14,7 +14,7 @@ import type {
   Retention,
   Volume,
 } from './model.js';
-import { archiveName, SIDECAR_SUFFIX } from './naming.js';
+import { archiveName, hostDir, SIDECAR_SUFFIX } from './naming.js';
 import { applyRetention } from './retention.js';
 import { dueness } from './schedule.js';
 import { describeSource } from './describe.js';
@@ -27,9 +27,6 @@ function join(dir: string, name: string): string {
   return dir.endsWith('/') ? `${dir}${name}` : `${dir}/${name}`;
 }
 
-export function hostDir(policy: HostPolicy): string {
-  return join(policy.backupDir, policy.host);
-}
 
 /** Cleanup of leftovers of interrupted runs: mounts first, then snapshots, then files. */
 function cleanupActions(policy: HostPolicy, observed: Observed, dir: string): { actions: CleanupAction[]; diagnostics: Diagnostic[] } {
@@ -86,9 +83,8 @@ interface VolumePlan {
 }
 
 /** The planned archive stands in retention as the newest item, so apply keeps exactly what the counting rules say. */
-interface RetentionItem {
+interface PlannedItem {
   readonly time: number;
-  readonly archive?: Archive;
   readonly file: string;
 }
 
@@ -111,12 +107,13 @@ function planVolume(policy: HostPolicy, volume: Volume, archives: readonly Archi
   const actions: Action[] = [];
   const diagnostics: Diagnostic[] = [];
   const due = dueness(volume.schedule, archives.map((a) => a.time), now, policy.timezone);
-  const items: RetentionItem[] = archives.map((a) => ({ time: a.time, archive: a, file: a.file }));
 
+  // Retention runs over the archives themselves (no wrapper per archive: a long history has 100,000).
+  let planned: PlannedItem | undefined;
   if (due.due) {
     const name = archiveName(policy.host, volume.name, now, volume.compression);
     actions.push({ type: 'create', volume: volume.name, archive: name, path: join(dir, name), reason: due.reason });
-    items.push({ time: now, file: name });
+    planned = { time: now, file: name };
     if (volume.source.kind === 'path') {
       diagnostics.push({
         severity: 'warning',
@@ -126,28 +123,29 @@ function planVolume(policy: HostPolicy, volume: Volume, archives: readonly Archi
     }
     if (volume.source.kind === 'lvm') diagnostics.push(...lvmPreflight(volume, observed.lvm));
   }
+  const items: readonly (Archive | PlannedItem)[] = planned === undefined ? archives : [...archives, planned];
 
   const { keep, remove } = applyRetention(items, withinFromNewestComplete(volume.retention, archives, now, due.due), policy.timezone);
-  const kept: Kept[] = keep
-    .filter((k) => k.item.archive !== undefined)
-    .map((k) => ({ volume: volume.name, archive: k.item.file, reasons: k.reasons }));
+  const kept: Kept[] = [];
+  for (const k of keep) if (k.item !== planned) kept.push({ volume: volume.name, archive: k.item.file, reasons: k.reasons });
   // The planned archive does not exist yet: the newest complete one is never deleted.
   const newest = newestArchive(archives);
+  const expired = 'expired: no retention rule keeps it';
   for (const item of remove) {
-    const archive = item.archive;
-    if (archive === undefined) continue; // never happens: the planned archive is the newest and always kept
+    if (item === planned) continue; // never happens: the planned archive is the newest and always kept
+    const archive = item as Archive;
     if (archive === newest) {
       kept.unshift({ volume: volume.name, archive: archive.file, reasons: ['newest complete archive'] });
       continue;
     }
-    actions.push({
-      type: 'delete',
-      volume: volume.name,
-      archive: archive.file,
-      path: join(dir, archive.file),
-      ...(archive.hasSidecar ? { sidecar: join(dir, `${archive.file}${SIDECAR_SUFFIX}`) } : {}),
-      reason: `expired: no retention rule keeps it${archive.format === 'legacy' ? '; a py_snap archive' : ''}`,
-    });
+    const path = join(dir, archive.file);
+    const reason = archive.format === 'legacy' ? `${expired}; a py_snap archive` : expired;
+    // Two literal shapes rather than a conditional spread: this runs once per expiring archive.
+    actions.push(
+      archive.hasSidecar
+        ? { type: 'delete', volume: volume.name, archive: archive.file, path, sidecar: `${path}${SIDECAR_SUFFIX}`, reason }
+        : { type: 'delete', volume: volume.name, archive: archive.file, path, reason },
+    );
   }
   return { actions, kept, diagnostics };
 }
@@ -177,8 +175,9 @@ export function plan(policy: HostPolicy, observed: Observed, now: number): Plan 
   }
   for (const volume of policy.volumes) {
     const result = planVolume(policy, volume, byVolume.get(volume.name) ?? [], observed, now, dir);
-    actions.push(...result.actions);
-    kept.push(...result.kept);
+    // Appended one by one: push(...list) passes every element as an argument, which overflows the stack past about 100,000.
+    for (const action of result.actions) actions.push(action);
+    for (const k of result.kept) kept.push(k);
     diagnostics.push(...result.diagnostics);
   }
 

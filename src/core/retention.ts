@@ -1,21 +1,26 @@
 // restic 0.14 `forget` semantics: which archives each keep-rule keeps.
 // One pure function, no wall clock: keepWithin counts from the newest item.
 import type { Retention } from './model.js';
-import { formatDuration, isoWeek, localParts } from './time.js';
-import type { LocalParts } from './time.js';
+import { civilYearMonth, formatDuration, wallClock } from './time.js';
 
 type BucketRule = 'hourly' | 'daily' | 'weekly' | 'monthly' | 'yearly';
 
-/** The calendar bucket of each rule, as restic's ymdh/ymd/yw/ym/y numbers. */
-const BUCKETS: readonly (readonly [BucketRule, (p: LocalParts) => number])[] = [
-  ['hourly', (p) => ((p.year * 100 + p.month) * 100 + p.day) * 100 + p.hour],
-  ['daily', (p) => (p.year * 100 + p.month) * 100 + p.day],
-  ['weekly', (p) => {
-    const w = isoWeek(p);
-    return w.year * 100 + w.week;
-  }],
-  ['monthly', (p) => p.year * 100 + p.month],
-  ['yearly', (p) => p.year],
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+
+/**
+ * The calendar bucket of each rule, as a number that is equal for two
+ * instants exactly when restic's ymdh/ymd/yw/ym/y keys are: counted on the
+ * local wall clock (`wall`: the instant shifted by the zone's offset), with
+ * ISO weeks numbered from the Monday before 1970-01-01 (a Thursday).
+ * Plain arithmetic, no objects: this runs once per archive.
+ */
+const BUCKETS: readonly (readonly [BucketRule, (wall: number) => number])[] = [
+  ['hourly', (wall) => Math.floor(wall / HOUR_MS)],
+  ['daily', (wall) => Math.floor(wall / DAY_MS)],
+  ['weekly', (wall) => Math.floor((Math.floor(wall / DAY_MS) + 3) / 7)],
+  ['monthly', (wall) => civilYearMonth(Math.floor(wall / DAY_MS))],
+  ['yearly', (wall) => Math.floor(civilYearMonth(Math.floor(wall / DAY_MS)) / 12)],
 ];
 
 /** Whether any keep rule is set; no rules means keep everything (restic's "policy is empty"). */
@@ -64,6 +69,7 @@ export function applyRetention<T extends { readonly time: number }>(
 
   const keep: { item: T; reasons: string[] }[] = [];
   const remove: T[] = [];
+  let rulesLeft = rulesInUse.length;
   for (let position = 0; position < sorted.length; position++) {
     const item = sorted[position] as T;
     const reasons: string[] = [];
@@ -72,14 +78,17 @@ export function applyRetention<T extends { readonly time: number }>(
       lastLeft--;
       reasons.push('last');
     }
-    const parts = rulesInUse.some((r) => r.left > 0) ? localParts(item.time, timeZone) : undefined;
-    for (const rule of rulesInUse) {
-      if (rule.left === 0 || parts === undefined) continue;
-      const bucket = rule.bucketOf(parts);
-      if (bucket !== rule.last) {
-        rule.last = bucket;
-        rule.left--;
-        reasons.push(rule.name);
+    if (rulesLeft > 0) {
+      const wall = wallClock(item.time, timeZone);
+      for (const rule of rulesInUse) {
+        if (rule.left === 0) continue;
+        const bucket = rule.bucketOf(wall);
+        if (bucket !== rule.last) {
+          rule.last = bucket;
+          rule.left--;
+          if (rule.left === 0) rulesLeft--;
+          reasons.push(rule.name);
+        }
       }
     }
     if (position === 0 && reasons.length === 0) reasons.push('newest');

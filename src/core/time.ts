@@ -116,6 +116,24 @@ export function zoneOffset(ms: number, timeZone: string): number {
   return spanOffset(cache, ms, BLOCK_MS) ?? spanOffset(cache, ms, DAY_MS) ?? intlOffset(cache.formatter, ms);
 }
 
+/** The instant as the wall clock in `timeZone` shows it, counted like UTC milliseconds (ms + the zone's offset). */
+export function wallClock(ms: number, timeZone: string): number {
+  return ms + zoneOffset(ms, timeZone);
+}
+
+/** year·12 + (month − 1) of the day `days` since 1970-01-01 (Howard Hinnant's civil_from_days, no Date). */
+export function civilYearMonth(days: number): number {
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const dayOfEra = z - era * 146_097;
+  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365);
+  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
+  const shiftedMonth = Math.floor((5 * dayOfYear + 2) / 153); // 0 = March … 11 = February
+  const month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9;
+  const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
+  return year * 12 + month - 1;
+}
+
 /** Wall-clock fields of the instant `ms` in `timeZone` (throws RangeError on an unknown zone). */
 export function localParts(ms: number, timeZone: string): LocalParts {
   const d = new Date(ms + zoneOffset(ms, timeZone));
@@ -192,9 +210,14 @@ export function digits(s: string, from: number, to: number): number {
 
 /** Inverse of formatCompactUtc; undefined for anything malformed or not a real date/time (e.g. month 13, Feb 30). */
 export function parseCompactUtc(s: string): number | undefined {
-  // Hand-rolled: this runs once per file name in a directory of up to 100,000 archives.
-  if (s.length !== 16 || s[8] !== 'T' || s[15] !== 'Z') return undefined;
-  return validFields(digits(s, 0, 4), digits(s, 4, 6), digits(s, 6, 8), digits(s, 9, 11), digits(s, 11, 13), digits(s, 13, 15));
+  return s.length === 16 ? compactUtcAt(s, 0) : undefined;
+}
+
+/** parseCompactUtc of the 16 characters of `s` from `at`, read in place. */
+export function compactUtcAt(s: string, at: number): number | undefined {
+  // Hand-rolled and without a substring: this runs once per file name in a directory of up to 100,000 archives.
+  if (s.length < at + 16 || s.charCodeAt(at + 8) !== 84 /* T */ || s.charCodeAt(at + 15) !== 90 /* Z */) return undefined;
+  return validFields(digits(s, at, at + 4), digits(s, at + 4, at + 6), digits(s, at + 6, at + 8), digits(s, at + 9, at + 11), digits(s, at + 11, at + 13), digits(s, at + 13, at + 15));
 }
 
 function daysInMonth(year: number, month: number): number {

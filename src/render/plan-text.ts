@@ -50,9 +50,10 @@ function header(input: RenderInput, p: Palette): string[] {
 
 type Mark = '+' | '-' | ' ';
 
-interface Row {
-  readonly mark: Mark;
-  readonly file: string;
+/** The rows of a volume's diff as two parallel arrays (no object per row: a long history has 100,000 of them). */
+export interface Rows {
+  readonly files: readonly string[];
+  readonly marks: readonly Mark[];
 }
 
 /**
@@ -64,37 +65,32 @@ interface Row {
 const MAX_DIFF_EDITS = 200;
 
 /** The directory before (minus `deletes`, plus `creates` at the end) and after, as diff rows in time order. */
-export function diffRows(before: readonly string[], deletes: Pick<ReadonlySet<string>, 'has' | 'size'>, creates: readonly string[], maxEdits = MAX_DIFF_EDITS): Row[] {
+export function diffRows(before: readonly string[], deletes: Pick<ReadonlySet<string>, 'has' | 'size'>, creates: readonly string[], maxEdits = MAX_DIFF_EDITS): Rows {
   // Every deletion and creation is an edit: past the bound, skip the search altogether.
   if (deletes.size + creates.length <= maxEdits) {
     const after = [...before.filter((f) => !deletes.has(f)), ...creates];
     const parts = diffArrays([...before], after, { maxEditLength: maxEdits });
     if (parts !== undefined) {
-      return parts.flatMap((part) => part.value.map((file): Row => ({ mark: part.added ? '+' : part.removed ? '-' : ' ', file })));
+      const files: string[] = [];
+      const marks: Mark[] = [];
+      for (const part of parts) {
+        const mark = part.added ? '+' : part.removed ? '-' : ' ';
+        for (const file of part.value) {
+          files.push(file);
+          marks.push(mark);
+        }
+      }
+      return { files, marks };
     }
   }
-  return [...before.map((file): Row => ({ mark: deletes.has(file) ? '-' : ' ', file })), ...creates.map((file): Row => ({ mark: '+', file }))];
+  const marks: Mark[] = before.map((file) => (deletes.has(file) ? '-' : ' '));
+  for (let i = 0; i < creates.length; i++) marks.push('+');
+  return { files: [...before, ...creates], marks };
 }
 
 /** Runs longer than this are shortened to their first and last EDGE rows unless --verbose. */
 const COLLAPSE_OVER = 10;
 const EDGE = 3;
-
-/** Groups consecutive rows with the same mark and reason, for collapsing long runs. */
-function runs(rows: readonly Row[], reasonOf: (row: Row) => string): Row[][] {
-  const out: Row[][] = [];
-  let mark: Mark | undefined;
-  let reason = '';
-  for (const row of rows) {
-    const why = reasonOf(row);
-    const current = out[out.length - 1];
-    if (current !== undefined && row.mark === mark && why === reason) current.push(row);
-    else out.push([row]);
-    mark = row.mark;
-    reason = why;
-  }
-  return out;
-}
 
 /** One volume: its archive list before and after, diffed, each line with its reason. */
 function volumeSection(input: RenderInput, volumeName: string, p: Palette): string[] {
@@ -102,8 +98,12 @@ function volumeSection(input: RenderInput, volumeName: string, p: Palette): stri
   const volume = input.policy.volumes.find((v) => v.name === volumeName);
   const mine = (a: { volume?: string }): boolean => a.volume === volumeName;
   const before = input.archives.filter(mine).sort((a, b) => a.time - b.time || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0)).map((a) => a.file);
-  const deletes = new Map(plan.actions.filter((a) => a.type === 'delete' && mine(a)).map((a) => [a.archive, a.reason]));
-  const creates = new Map(plan.actions.filter((a) => a.type === 'create' && mine(a)).map((a) => [a.archive, a.reason]));
+  const deletes = new Map<string, string>();
+  const creates = new Map<string, string>();
+  for (const a of plan.actions) {
+    if (a.type === 'delete' && mine(a)) deletes.set(a.archive, a.reason);
+    else if (a.type === 'create' && mine(a)) creates.set(a.archive, a.reason);
+  }
   // Why each archive is kept is shown only with --verbose.
   const keptReasons = new Map(input.verbose ? plan.kept.filter(mine).map((k) => [k.archive, k.reasons]) : []);
   let width = 0;
@@ -114,25 +114,29 @@ function volumeSection(input: RenderInput, volumeName: string, p: Palette): stri
   for (const a of plan.actions) {
     if (a.type === 'cleanup' && mine(a)) lines.push(p.change(`  ~ ${a.archive.padEnd(width)}  (${a.reason})`));
   }
-  const draw = (row: Row): string => {
-    if (row.mark === '+') return p.add(`  + ${row.file.padEnd(width)}  (${creates.get(row.file) ?? 'new'})`);
-    if (row.mark === '-') return p.remove(`  - ${row.file.padEnd(width)}  (${deletes.get(row.file) ?? 'removed'})`);
-    const reasons = keptReasons.get(row.file);
-    return input.verbose ? `    ${row.file.padEnd(width)}${reasons ? p.dim(`  kept: ${reasons.join(', ')}`) : ''}` : `    ${row.file}`;
+  const { files, marks } = diffRows(before, deletes, [...creates.keys()]);
+  const reasonAt = (i: number): string => (marks[i] === '-' ? (deletes.get(files[i] as string) ?? '') : '');
+  const draw = (i: number): string => {
+    const file = files[i] as string;
+    if (marks[i] === '+') return p.add(`  + ${file.padEnd(width)}  (${creates.get(file) ?? 'new'})`);
+    if (marks[i] === '-') return p.remove(`  - ${file.padEnd(width)}  (${deletes.get(file) ?? 'removed'})`);
+    const reasons = keptReasons.get(file);
+    return input.verbose ? `    ${file.padEnd(width)}${reasons ? p.dim(`  kept: ${reasons.join(', ')}`) : ''}` : `    ${file}`;
   };
-  const rows = diffRows(before, deletes, [...creates.keys()]);
-  const reasonOf = (row: Row): string => (row.mark === '-' ? (deletes.get(row.file) ?? '') : '');
-  for (const run of input.verbose ? [rows] : runs(rows, reasonOf)) {
-    if (input.verbose || run.length <= COLLAPSE_OVER || run[0]?.mark === '+') {
-      for (const row of run) lines.push(draw(row));
+  // Runs of consecutive rows with the same mark and reason, [start, end).
+  for (let start = 0, end = 0; start < files.length; start = end) {
+    const mark = marks[start];
+    const reason = reasonAt(start);
+    end = start + 1;
+    if (!input.verbose) while (end < files.length && marks[end] === mark && reasonAt(end) === reason) end++;
+    if (input.verbose || end - start <= COLLAPSE_OVER || mark === '+') {
+      for (let i = start; i < end; i++) lines.push(draw(i));
       continue;
     }
-    const hidden = run.length - 2 * EDGE;
-    const mark = run[0]?.mark ?? ' ';
-    for (const row of run.slice(0, EDGE)) lines.push(draw(row));
-    const what = mark === '-' ? p.remove(`  - … ${hidden.toLocaleString('en-US')} more to delete, same reason (--verbose lists every archive)`) : p.dim(`    … ${hidden.toLocaleString('en-US')} more unchanged`);
-    lines.push(what);
-    for (const row of run.slice(-EDGE)) lines.push(draw(row));
+    const hidden = end - start - 2 * EDGE;
+    for (let i = start; i < start + EDGE; i++) lines.push(draw(i));
+    lines.push(mark === '-' ? p.remove(`  - … ${hidden.toLocaleString('en-US')} more to delete, same reason (--verbose lists every archive)`) : p.dim(`    … ${hidden.toLocaleString('en-US')} more unchanged`));
+    for (let i = end - EDGE; i < end; i++) lines.push(draw(i));
   }
   if (before.length === 0 && creates.size === 0) lines.push(p.dim('    (no archives)'));
   return lines;
@@ -141,7 +145,11 @@ function volumeSection(input: RenderInput, volumeName: string, p: Palette): stri
 export function renderPlan(input: RenderInput, p: Palette = NO_COLORS): string {
   const { plan } = input;
   const out = [...header(input, p), ''];
-  for (const volume of input.policy.volumes) out.push(...volumeSection(input, volume.name, p), '');
+  for (const volume of input.policy.volumes) {
+    // Line by line: push(...lines) overflows the stack past about 100,000 lines (--verbose on a long history).
+    for (const line of volumeSection(input, volume.name, p)) out.push(line);
+    out.push('');
+  }
 
   const strays = plan.actions.filter((a) => a.type === 'cleanup' && (a.volume === undefined || !input.policy.volumes.some((v) => v.name === a.volume)));
   if (strays.length > 0) {

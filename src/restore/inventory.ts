@@ -4,7 +4,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Archive, HostPolicy, Observed, OtherFile } from '../core/model.js';
 import { classifyBackupDir } from '../core/naming.js';
-import { hostDir } from '../core/plan.js';
+import { hostDir } from '../core/naming.js';
 import { SnapctlError } from '../core/errors.js';
 import { listBackupDir } from '../adapters/backup-dir.js';
 

@@ -127,3 +127,31 @@ test('classifies 100,000 legacy names (local time) (scale: no per-name quadratic
   const { archives } = classifyBackupDir(files, 'db01', VOLUMES, ZONE);
   assert.equal(archives.length, 100_000);
 });
+
+test('classify gives the same result for any order of the listing (sorted pairs are only a fast path)', () => {
+  const t = Date.parse('2026-11-20T03:00:00Z');
+  const a = archiveName('db01', 'data', t, 'zstd');
+  const b = archiveName('db01', 'data', t + 3_600_000, 'zstd');
+  const c = archiveName('db01', 'var', t, 'gzip');
+  const files = [
+    a, `${a}.sha256`,
+    b, `${b}.partial`, `${b}.sha256`, // the partial sits between an archive and its sidecar in sorted order
+    c, // no sidecar
+    `${archiveName('db01', 'data', t - 3_600_000, 'zstd')}.sha256`, // orphan sidecar
+    'db01_data.2026-11-19:03:00:00.tar.gz', 'db01_data.2026-11-19:03:00:00.tar.gz.sha256',
+    'notes.txt', 'notes.txt.sha256',
+  ];
+  const sorted = classifyBackupDir([...files].sort(), 'db01', VOLUMES, ZONE);
+  assert.deepEqual(sorted.archives.map((x) => [x.file, x.hasSidecar]), [
+    [b, true], [a, true], [c, false], ['db01_data.2026-11-19:03:00:00.tar.gz', true],
+  ]);
+  assert.deepEqual(sorted.others.map((o) => [o.file, o.kind]), [
+    [`${archiveName('db01', 'data', t - 3_600_000, 'zstd')}.sha256`, 'orphan-sidecar'],
+    [`${b}.partial`, 'partial'],
+    ['notes.txt', 'unmanaged'],
+    ['notes.txt.sha256', 'unmanaged'],
+  ]);
+  for (const order of [[...files].reverse(), [...files].sort().reverse(), files.filter((_, i) => i % 2 === 0).concat(files.filter((_, i) => i % 2 === 1))]) {
+    assert.deepEqual(classifyBackupDir(order, 'db01', VOLUMES, ZONE), sorted);
+  }
+});

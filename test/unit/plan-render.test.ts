@@ -20,8 +20,9 @@ test('the bounded diff and the direct marking give the same rows for every shape
     const diffed = diffRows(before, deletes, creates, 10_000);
     const direct = diffRows(before, deletes, creates, 0);
     assert.deepEqual(diffed, direct, label);
-    assert.equal(diffed.filter((r) => r.mark === '-').length, deletes.size, label);
-    assert.deepEqual(diffed.filter((r) => r.mark === '+').map((r) => r.file), creates, label);
+    assert.equal(diffed.marks.filter((m) => m === '-').length, deletes.size, label);
+    assert.deepEqual(diffed.files.filter((_, i) => diffed.marks[i] === '+'), creates, label);
+    assert.deepEqual(diffed.files.filter((_, i) => diffed.marks[i] === '-'), before.filter((f) => deletes.has(f)), label);
   }
 });
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatCompactUtc, formatDuration, isValidTimeZone, isoWeek, localParts, localToUtc, parseCompactUtc } from '../../src/core/time.js';
+import { civilYearMonth, formatCompactUtc, formatDuration, isValidTimeZone, isoWeek, localParts, localToUtc, parseCompactUtc } from '../../src/core/time.js';
 
 test('localParts gives Berlin wall time on both sides of the spring-forward jump', () => {
   assert.deepEqual(localParts(Date.parse('2026-03-29T00:59:59Z'), 'Europe/Berlin'), { year: 2026, month: 3, day: 29, hour: 1, minute: 59, second: 59, weekday: 7 });
@@ -104,4 +104,14 @@ test('100,000 hourly instants convert (scale: no per-name quadratic work; speed 
   let sum = 0;
   for (let i = 0; i < 100_000; i++) sum += localParts(Date.UTC(2015, 0, 1) + i * 3_600_000, 'Europe/Berlin').hour;
   assert.ok(sum > 0);
+});
+
+test('civilYearMonth agrees with Date on every day from 1600 to 2400', () => {
+  const first = Math.floor(Date.UTC(1600, 0, 1) / 86_400_000);
+  const last = Math.floor(Date.UTC(2400, 11, 31) / 86_400_000);
+  for (let day = first; day <= last; day++) {
+    const d = new Date(day * 86_400_000);
+    const expected = d.getUTCFullYear() * 12 + d.getUTCMonth();
+    if (civilYearMonth(day) !== expected) assert.fail(`day ${day} (${d.toISOString()}): ${civilYearMonth(day)} != ${expected}`);
+  }
 });

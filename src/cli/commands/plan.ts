@@ -1,16 +1,26 @@
 // snapctl plan: observe, plan, print the diff (or JSON); change nothing.
 import { parseArgs } from 'node:util';
 import { writeFile } from 'node:fs/promises';
-import { plan as computePlan } from '../../core/plan.js';
-import { inventoryFingerprint, SAVED_PLAN_FORMAT, type SavedPlan } from '../../core/saved-plan.js';
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import { SnapctlError } from '../../core/errors.js';
-import { observe } from '../../adapters/observe.js';
-import { systemObservePorts } from '../../adapters/system.js';
-import { renderPlan } from '../../render/plan-text.js';
-import { planJson } from '../../render/plan-json.js';
+import { hostDir } from '../../core/naming.js';
+import { prefetchBackupDir } from '../../adapters/backup-dir.js';
 import { EXIT } from '../exit-codes.js';
 import { loadContext } from '../policy-context.js';
-import { palette } from '../palette.js';
+import type { SavedPlan } from '../../core/saved-plan.js';
+
+/** What plan needs past the policy: loaded while the backup directory is read. */
+function planModules() {
+  return Promise.all([
+    import('../../core/plan.js'),
+    import('../../adapters/observe.js'),
+    import('../../adapters/system.js'),
+    import('../../render/plan-text.js'),
+    import('../../render/plan-json.js'),
+    import('../palette.js'),
+  ]);
+}
 
 export const HELP = `NAME
     snapctl plan - show what apply would do now, changing nothing
@@ -104,12 +114,21 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return EXIT.ok;
   }
+  // A long history (100,000 archives) takes a while to list. With --backup-dir
+  // the directory is known before the policy is read: start listing it now, so
+  // that it is read while the policy and the planner load.
+  if (values['backup-dir'] !== undefined) prefetchBackupDir(hostDir({ backupDir: resolve(values['backup-dir']), host: values.host ?? hostname() }));
+  const modules = planModules();
+  modules.catch(() => undefined); // awaited below; a failed load must not be reported twice
   const ctx = await loadContext({ policy: values.policy, host: values.host, backupDir: values['backup-dir'], now: values.now });
+  prefetchBackupDir(hostDir(ctx.policy));
+  const [{ plan: computePlan }, { observe }, { systemObservePorts }, { renderPlan }, { planJson }, { palette }] = await modules;
   const [{ observed, files }, git] = await Promise.all([observe(ctx.policy, systemObservePorts), ctx.git()]);
   const source = git ? { ...ctx.source, git } : ctx.source;
   const result = computePlan(ctx.policy, observed, ctx.now);
 
   if (values.out !== undefined) {
+    const { inventoryFingerprint, SAVED_PLAN_FORMAT } = await import('../../core/saved-plan.js');
     const saved: SavedPlan = {
       format: SAVED_PLAN_FORMAT,
       version: 1,

@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { SnapctlError, formatError } from '../../core/errors.js';
 import { classifyBackupDir } from '../../core/naming.js';
-import { hostDir } from '../../core/plan.js';
+import { hostDir } from '../../core/naming.js';
 import { evaluateStatus, renderStatus, statusJson, STATUS_EXIT, unknownLine, type StatusOptions } from '../../core/status.js';
 import { listBackupDir } from '../../adapters/backup-dir.js';
 import { readState, DEFAULT_STATE_DIR } from '../../apply/state-file.js';
