@@ -131,6 +131,7 @@ function planVolume(policy: HostPolicy, volume: Volume, archives: readonly Archi
   // The planned archive does not exist yet: the newest complete one is never deleted.
   const newest = newestArchive(archives);
   const expired = 'expired: no retention rule keeps it';
+  const inDir = join(dir, ''); // one shared prefix string for the paths below
   for (const item of remove) {
     if (item === planned) continue; // never happens: the planned archive is the newest and always kept
     const archive = item as Archive;
@@ -138,7 +139,7 @@ function planVolume(policy: HostPolicy, volume: Volume, archives: readonly Archi
       kept.unshift({ volume: volume.name, archive: archive.file, reasons: ['newest complete archive'] });
       continue;
     }
-    const path = join(dir, archive.file);
+    const path = inDir + archive.file;
     const reason = archive.format === 'legacy' ? `${expired}; a py_snap archive` : expired;
     // Two literal shapes rather than a conditional spread: this runs once per expiring archive.
     actions.push(

@@ -1,7 +1,7 @@
 // Draws a plan as a terraform-style diff of the backup directory. Pure: the
 // colours come in as functions, so tests render without a terminal.
 import { diffArrays } from 'diff';
-import type { Action, Archive, HostPolicy, Plan, PolicySource } from '../core/model.js';
+import type { Action, Archive, DeleteAction, HostPolicy, Plan, PolicySource } from '../core/model.js';
 import { describeVolume } from '../core/describe.js';
 
 export interface Palette {
@@ -64,11 +64,16 @@ export interface Rows {
  */
 const MAX_DIFF_EDITS = 200;
 
-/** The directory before (minus `deletes`, plus `creates` at the end) and after, as diff rows in time order. */
-export function diffRows(before: readonly string[], deletes: Pick<ReadonlySet<string>, 'has' | 'size'>, creates: readonly string[], maxEdits = MAX_DIFF_EDITS): Rows {
+/**
+ * The directory before (minus the archives flagged in `deleted`, plus
+ * `creates` at the end) and after, as diff rows in time order.
+ */
+export function diffRows(before: readonly string[], deleted: readonly boolean[], creates: readonly string[], maxEdits = MAX_DIFF_EDITS): Rows {
+  let deletions = 0;
+  for (const d of deleted) if (d) deletions++;
   // Every deletion and creation is an edit: past the bound, skip the search altogether.
-  if (deletes.size + creates.length <= maxEdits) {
-    const after = [...before.filter((f) => !deletes.has(f)), ...creates];
+  if (deletions + creates.length <= maxEdits) {
+    const after = [...before.filter((_, i) => deleted[i] !== true), ...creates];
     const parts = diffArrays([...before], after, { maxEditLength: maxEdits });
     if (parts !== undefined) {
       const files: string[] = [];
@@ -83,9 +88,31 @@ export function diffRows(before: readonly string[], deletes: Pick<ReadonlySet<st
       return { files, marks };
     }
   }
-  const marks: Mark[] = before.map((file) => (deletes.has(file) ? '-' : ' '));
+  const marks: Mark[] = before.map((_, i) => (deleted[i] === true ? '-' : ' '));
   for (let i = 0; i < creates.length; i++) marks.push('+');
   return { files: [...before, ...creates], marks };
+}
+
+/**
+ * Why each archive of `before` (oldest first) is deleted, or undefined where
+ * it stays. Without a lookup table in the usual case (a hash map of 100,000
+ * names costs more than the rest of the rendering): the planner lists a
+ * volume's deletions newest first, so they are matched from the newest end.
+ */
+function deletionReasons(before: readonly string[], deletions: readonly DeleteAction[]): (string | undefined)[] {
+  const reasons = new Array<string | undefined>(before.length).fill(undefined);
+  let next = 0;
+  for (let i = before.length - 1; i >= 0 && next < deletions.length; i--) {
+    const deletion = deletions[next] as DeleteAction;
+    if (before[i] === deletion.archive) {
+      reasons[i] = deletion.reason;
+      next++;
+    }
+  }
+  if (next === deletions.length) return reasons;
+  // Listed in another order (archives with equal times): look each one up.
+  const byFile = new Map(deletions.map((d) => [d.archive, d.reason]));
+  return before.map((file) => byFile.get(file));
 }
 
 /** Runs longer than this are shortened to their first and last EDGE rows unless --verbose. */
@@ -98,12 +125,10 @@ function volumeSection(input: RenderInput, volumeName: string, p: Palette): stri
   const volume = input.policy.volumes.find((v) => v.name === volumeName);
   const mine = (a: { volume?: string }): boolean => a.volume === volumeName;
   const before = input.archives.filter(mine).sort((a, b) => a.time - b.time || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0)).map((a) => a.file);
-  const deletes = new Map<string, string>();
+  const deletions = plan.actions.filter((a): a is DeleteAction => a.type === 'delete' && mine(a));
+  const deleteReasons = deletionReasons(before, deletions);
   const creates = new Map<string, string>();
-  for (const a of plan.actions) {
-    if (a.type === 'delete' && mine(a)) deletes.set(a.archive, a.reason);
-    else if (a.type === 'create' && mine(a)) creates.set(a.archive, a.reason);
-  }
+  for (const a of plan.actions) if (a.type === 'create' && mine(a)) creates.set(a.archive, a.reason);
   // Why each archive is kept is shown only with --verbose.
   const keptReasons = new Map(input.verbose ? plan.kept.filter(mine).map((k) => [k.archive, k.reasons]) : []);
   let width = 0;
@@ -114,12 +139,23 @@ function volumeSection(input: RenderInput, volumeName: string, p: Palette): stri
   for (const a of plan.actions) {
     if (a.type === 'cleanup' && mine(a)) lines.push(p.change(`  ~ ${a.archive.padEnd(width)}  (${a.reason})`));
   }
-  const { files, marks } = diffRows(before, deletes, [...creates.keys()]);
-  const reasonAt = (i: number): string => (marks[i] === '-' ? (deletes.get(files[i] as string) ?? '') : '');
+  const { files, marks } = diffRows(before, deleteReasons.map((r) => r !== undefined), [...creates.keys()]);
+  // The reason on each row: why a '+' archive comes or a '-' one goes; '' for those that stay.
+  // Rows other than '+' come from `before`, in its order, whichever way the diff was found.
+  const why: string[] = [];
+  for (let i = 0, fromBefore = 0; i < files.length; i++) {
+    if (marks[i] === '+') {
+      why.push(creates.get(files[i] as string) ?? 'new');
+      continue;
+    }
+    why.push(marks[i] === '-' ? (deleteReasons[fromBefore] ?? 'removed') : '');
+    fromBefore++;
+  }
+  const reasonAt = (i: number): string => why[i] as string;
   const draw = (i: number): string => {
     const file = files[i] as string;
-    if (marks[i] === '+') return p.add(`  + ${file.padEnd(width)}  (${creates.get(file) ?? 'new'})`);
-    if (marks[i] === '-') return p.remove(`  - ${file.padEnd(width)}  (${deletes.get(file) ?? 'removed'})`);
+    if (marks[i] === '+') return p.add(`  + ${file.padEnd(width)}  (${reasonAt(i)})`);
+    if (marks[i] === '-') return p.remove(`  - ${file.padEnd(width)}  (${reasonAt(i)})`);
     const reasons = keptReasons.get(file);
     return input.verbose ? `    ${file.padEnd(width)}${reasons ? p.dim(`  kept: ${reasons.join(', ')}`) : ''}` : `    ${file}`;
   };
