@@ -6,20 +6,15 @@ import { resolve } from 'node:path';
 import { SnapctlError } from '../../core/errors.js';
 import { hostDir } from '../../core/naming.js';
 import { prefetchBackupDir } from '../../adapters/backup-dir.js';
+import { observe } from '../../adapters/observe.js';
+import { systemObservePorts } from '../../adapters/system.js';
 import { EXIT } from '../exit-codes.js';
 import { loadContext } from '../policy-context.js';
 import type { SavedPlan } from '../../core/saved-plan.js';
 
-/** What plan needs past the policy: loaded while the backup directory is read. */
+/** What plan needs past the policy and the observation: loaded while the system is observed. */
 function planModules() {
-  return Promise.all([
-    import('../../core/plan.js'),
-    import('../../adapters/observe.js'),
-    import('../../adapters/system.js'),
-    import('../../render/plan-text.js'),
-    import('../../render/plan-json.js'),
-    import('../palette.js'),
-  ]);
+  return Promise.all([import('../../core/plan.js'), import('../../render/plan-text.js'), import('../../render/plan-json.js'), import('../palette.js')]);
 }
 
 export const HELP = `NAME
@@ -114,16 +109,16 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return EXIT.ok;
   }
-  // A long history (100,000 archives) takes a while to list. With --backup-dir
-  // the directory is known before the policy is read: start listing it now, so
-  // that it is read while the policy and the planner load.
+  // Observing waits on the system (a long history of 100,000 archives takes a
+  // while to list; lvs and git are other processes), so it starts as early as
+  // possible and the planner loads meanwhile. With --backup-dir the directory
+  // is known before the policy is read: its listing starts right away.
   if (values['backup-dir'] !== undefined) prefetchBackupDir(hostDir({ backupDir: resolve(values['backup-dir']), host: values.host ?? hostname() }));
-  const modules = planModules();
-  modules.catch(() => undefined); // awaited below; a failed load must not be reported twice
   const ctx = await loadContext({ policy: values.policy, host: values.host, backupDir: values['backup-dir'], now: values.now });
-  prefetchBackupDir(hostDir(ctx.policy));
-  const [{ plan: computePlan }, { observe }, { systemObservePorts }, { renderPlan }, { planJson }, { palette }] = await modules;
-  const [{ observed, files }, git] = await Promise.all([observe(ctx.policy, systemObservePorts), ctx.git()]);
+  const observing = Promise.all([observe(ctx.policy, systemObservePorts), ctx.git()]);
+  observing.catch(() => undefined); // awaited below, after the modules load: its failure must not count as unhandled meanwhile
+  const [{ plan: computePlan }, { renderPlan }, { planJson }, { palette }] = await planModules();
+  const [{ observed, files }, git] = await observing;
   const source = git ? { ...ctx.source, git } : ctx.source;
   const result = computePlan(ctx.policy, observed, ctx.now);
 
