@@ -1,16 +1,21 @@
 // Writes one archive: GNU tar piped straight into the compressor (the two
 // talk through a kernel pipe, Node never sees the uncompressed bytes), the
-// compressor writing `<final>.partial` itself while Node hashes the file by
-// reading behind it into one reused buffer (no archive bytes pass through
-// Node's streams, so memory stays flat), then fsync, sidecar, rename, directory fsync. A final name always means a complete
+// compressor writing `<final>.partial` itself while a low-priority thread
+// hashes the file by reading behind it into one reused buffer (no archive
+// bytes pass through Node's streams, so memory stays flat), then fsync,
+// sidecar, rename, directory fsync. A final name always means a complete
 // archive; any failure or abort removes the partial and kills the children.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import type * as WorkerThreads from 'node:worker_threads';
+import type * as Fs from 'node:fs';
+import type * as Crypto from 'node:crypto';
+import type * as Os from 'node:os';
 import type { Compression } from '../core/model.js';
 import { SnapctlError } from '../core/errors.js';
 import { compressArgv, detectCompressorTools } from './compressors.js';
@@ -114,6 +119,7 @@ export async function writeArchive(opts: ArchiveOptions): Promise<ArchiveResult>
   let tar: ChildProcess | undefined;
   let comp: ChildProcess | undefined;
   let file: FileHandle | undefined;
+  let hasher: ReturnType<typeof hashBehind> | undefined;
   const onAbort = (): void => {
     kill(tar);
     kill(comp);
@@ -141,11 +147,13 @@ export async function writeArchive(opts: ArchiveOptions): Promise<ArchiveResult>
       tar.stdout.destroy();
     }
     const writerExit = compExit ?? tarExit;
-    const hashed = hashBehind(file, writerExit).then(
+    hasher = hashBehind(file.fd, writerExit);
+    const hashed = hasher.result.then(
       (r) => r,
       (err: unknown) => err as Error,
     );
     const [te, ce, h] = await Promise.all([tarExit, compExit, hashed]);
+    hasher = undefined;
 
     if (opts.signal.aborted) throw new SnapctlError('operation', `archive ${finalPath} interrupted`);
     // The writer's own report of a full disk, in the same words as a failed write of ours.
@@ -161,9 +169,8 @@ export async function writeArchive(opts: ArchiveOptions): Promise<ArchiveResult>
       throw new SnapctlError('operation', `archive ${finalPath}: ${describeExit('tar', te, tarTail.lines())}`, tarTail.lines().join('\n') || undefined);
     }
     if (h instanceof Error) throw writeFailure(h, partialPath);
-    const { hash, bytes } = h;
+    const { sha256, bytes } = h;
 
-    const sha256 = hash.digest('hex');
     // fsync applies to the file, whichever descriptor asks.
     await file.sync().catch((err: unknown) => {
       throw writeFailure(err, partialPath);
@@ -180,6 +187,8 @@ export async function writeArchive(opts: ArchiveOptions): Promise<ArchiveResult>
     return { path: finalPath, bytes, sha256, durationMs: performance.now() - started, warnings: tarTail.lines() };
   } catch (err) {
     onAbort();
+    // The hashing thread reads the descriptor: stop it before the descriptor is closed (and its number reused).
+    await hasher?.stop();
     await file?.close().catch(() => undefined);
     await rm(partialPath, { force: true });
     await rm(tempNameFor(sidecarPath), { force: true });
@@ -191,30 +200,67 @@ export async function writeArchive(opts: ArchiveOptions): Promise<ArchiveResult>
 }
 
 /**
- * Hashes the file the writer child is producing, reading behind it with one
- * reused 1 MiB buffer; when a read finds no new bytes, waits for more or for
- * the writer's exit, after which one last pass reads to the end. The short
- * wait keeps it close behind the compressor (likely on bytes still in the
- * CPU caches): waking every 100 ms instead saved context switches but made
- * tar and zstd slower (bench/README.md).
+ * Runs in a worker thread (serialised with toString(): it may use nothing
+ * but its argument and globals). Hashes the file the writer child is
+ * producing, reading behind it with one reused 1 MiB buffer; when a read
+ * finds no new bytes it sleeps up to 10 ms, or until told the writer has
+ * exited, after which one last pass reads to the end.
+ * The thread lowers its own priority (nice 19; on Linux this affects this
+ * thread only, not node's main thread nor the children): it hashes with
+ * what tar and the compressor leave idle, and catches up at full speed once
+ * they are done. At normal priority it took that time from them instead.
  */
-async function hashBehind(file: FileHandle, writerExit: Promise<Exit>): Promise<{ hash: ReturnType<typeof createHash>; bytes: number }> {
+function hashBehindWorker(require: NodeJS.Require): void {
+  const threads = require('node:worker_threads') as typeof WorkerThreads;
+  const { readSync } = require('node:fs') as typeof Fs;
+  const { createHash } = require('node:crypto') as typeof Crypto;
+  const { setPriority } = require('node:os') as typeof Os;
+  const { fd, control } = threads.workerData as { fd: number; control: SharedArrayBuffer };
+  try {
+    setPriority(19);
+  } catch {
+    // Not allowed (e.g. a seccomp profile): hash at normal priority.
+  }
+  const writerDone = new Int32Array(control);
   const hash = createHash('sha256');
   const buf = Buffer.allocUnsafe(1 << 20);
   let bytes = 0;
-  let exited = false;
-  void writerExit.then(() => (exited = true));
   for (;;) {
-    const last = exited;
-    const { bytesRead } = await file.read(buf, 0, buf.length, bytes);
-    if (bytesRead > 0) {
-      hash.update(buf.subarray(0, bytesRead));
-      bytes += bytesRead;
+    const last = Atomics.load(writerDone, 0) === 1;
+    const n = readSync(fd, buf, 0, buf.length, bytes);
+    if (n > 0) {
+      hash.update(buf.subarray(0, n));
+      bytes += n;
       continue;
     }
-    if (last) return { hash, bytes };
-    await Promise.race([writerExit, new Promise((resolve) => setTimeout(resolve, 10))]);
+    if (last) break;
+    Atomics.wait(writerDone, 0, 0, 10);
   }
+  threads.parentPort?.postMessage({ sha256: hash.digest('hex'), bytes });
+}
+
+const HASH_WORKER_SOURCE = `(${hashBehindWorker.toString()})(require);`;
+
+/** The sha256 of the file behind `fd` as the writer fills it; `stop` ends the worker early (abort). */
+function hashBehind(fd: number, writerExit: Promise<Exit>): { result: Promise<{ sha256: string; bytes: number }>; stop: () => Promise<void> } {
+  const control = new SharedArrayBuffer(4);
+  const writerDone = new Int32Array(control);
+  const worker = new Worker(HASH_WORKER_SOURCE, { eval: true, workerData: { fd, control } });
+  const finish = (): void => {
+    Atomics.store(writerDone, 0, 1);
+    Atomics.notify(writerDone, 0);
+  };
+  void writerExit.then(finish);
+  const result = new Promise<{ sha256: string; bytes: number }>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the hashing thread stopped (exit ${code})`)));
+  });
+  const stop = async (): Promise<void> => {
+    finish();
+    await worker.terminate();
+  };
+  return { result, stop };
 }
 
 function writeFailure(err: unknown, path: string): SnapctlError {
