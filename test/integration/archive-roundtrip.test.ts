@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmod, link, lstat, mkdir, mkdtemp as mkdtempRaw, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeArchive } from '../../src/apply/archive-writer.js';
 import { decompressArgv } from '../../src/apply/compressors.js';
@@ -87,6 +87,17 @@ test('the result and the sidecar carry the archive file\'s sha256 and size, and 
   assert.equal(r.bytes, (await lstat(r.path)).size);
   assert.equal(await readFile(`${r.path}.sha256`, 'utf8'), `${r.sha256}  v.tar.zst\n`);
   assert.match(execFileSync('sha256sum', ['-c', 'v.tar.zst.sha256'], { cwd: dest, encoding: 'utf8' }), /^v\.tar\.zst: OK$/m);
+});
+
+test('hashing at low priority lowers only its own thread: node and the children it starts later keep their priority', async () => {
+  const before = getPriority();
+  const src = await makeTree();
+  const dest = await mkdtemp(join(tmpdir(), 'snapctl-dest-'));
+  await writeArchive({ sourceDir: src, destDir: dest, finalName: 'v.tar.zst', compression: 'zstd', exclude: [], signal: never });
+  assert.equal(getPriority(), before);
+  // A child started afterwards inherits the main thread's priority: its nice value (field 19 of /proc/self/stat) is unchanged.
+  const stat = execFileSync('cat', ['/proc/self/stat'], { encoding: 'utf8' });
+  assert.equal(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]), before);
 });
 
 test('members are named ./… and include the root entry', async () => {
