@@ -11,6 +11,7 @@ import { systemObservePorts } from '../../adapters/system.js';
 import { systemApplyPorts } from '../../adapters/system-apply.js';
 import { executePlan, type ApplyResult } from '../../apply/execute.js';
 import { acquireLock, DEFAULT_LOCK_PATH } from '../../apply/lock.js';
+import { probeTar } from '../../apply/tar-command.js';
 import { openRunLog, DEFAULT_LOG_DIR } from '../../apply/logger.js';
 import { withInterrupts, INTERRUPT_EXIT } from '../../apply/interrupt.js';
 import { readState, recordRuns, DEFAULT_STATE_DIR, type RunState, type VolumeRun } from '../../apply/state-file.js';
@@ -187,6 +188,8 @@ export async function run(argv: string[]): Promise<number> {
     lockWaitMs = ms;
   }
 
+  // Checking which tar is installed is a child process of its own: run it while the policy loads.
+  probeTar().catch(() => undefined); // an error is reported when an archive needs tar
   const ctx = await loadContext({
     policy: values.policy ?? saved?.request.policy,
     host: values.host ?? saved?.request.host,
