@@ -120,6 +120,7 @@ export async function writeArchive(opts: ArchiveOptions): Promise<ArchiveResult>
   let comp: ChildProcess | undefined;
   let file: FileHandle | undefined;
   let hasher: ReturnType<typeof hashBehind> | undefined;
+  let synced: Promise<Error | undefined> | undefined;
   const onAbort = (): void => {
     kill(tar);
     kill(comp);
@@ -152,7 +153,17 @@ export async function writeArchive(opts: ArchiveOptions): Promise<ArchiveResult>
       (r) => r,
       (err: unknown) => err as Error,
     );
-    const [te, ce, h] = await Promise.all([tarExit, compExit, hashed]);
+    // The data is complete once the writer exits: flush it to disk while the
+    // hashing thread reads its last stretch (fsync applies to the file,
+    // whichever descriptor asks). Nothing is committed before both are done.
+    // Not after an abort or a failed writer: the partial is about to be removed.
+    const handle = file;
+    const complete = (exit: Exit): boolean => !opts.signal.aborted && exit.signal === null && (exit.code === 0 || exit.code === 1);
+    synced = writerExit.then((exit) => (complete(exit) ? handle.sync() : undefined)).then(
+      () => undefined,
+      (err: unknown) => err as Error,
+    );
+    const [te, ce, h, s] = await Promise.all([tarExit, compExit, hashed, synced]);
     hasher = undefined;
 
     if (opts.signal.aborted) throw new SnapctlError('operation', `archive ${finalPath} interrupted`);
@@ -169,12 +180,8 @@ export async function writeArchive(opts: ArchiveOptions): Promise<ArchiveResult>
       throw new SnapctlError('operation', `archive ${finalPath}: ${describeExit('tar', te, tarTail.lines())}`, tarTail.lines().join('\n') || undefined);
     }
     if (h instanceof Error) throw writeFailure(h, partialPath);
+    if (s instanceof Error) throw writeFailure(s, partialPath);
     const { sha256, bytes } = h;
-
-    // fsync applies to the file, whichever descriptor asks.
-    await file.sync().catch((err: unknown) => {
-      throw writeFailure(err, partialPath);
-    });
     await file.close();
     file = undefined;
     await opts.beforeCommit?.();
@@ -189,6 +196,7 @@ export async function writeArchive(opts: ArchiveOptions): Promise<ArchiveResult>
     onAbort();
     // The hashing thread reads the descriptor: stop it before the descriptor is closed (and its number reused).
     await hasher?.stop();
+    await synced;
     await file?.close().catch(() => undefined);
     await rm(partialPath, { force: true });
     await rm(tempNameFor(sidecarPath), { force: true });
