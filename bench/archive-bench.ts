@@ -157,7 +157,10 @@ export function writerCase(id: string, label: string, data: string, src: string,
 export async function measure(cases: readonly Case[], reps: number, log: (line: string) => void): Promise<CaseResult[]> {
   const samples = new Map<string, Sample[]>(cases.map((c) => [c.id, []]));
   for (let rep = 1; rep <= reps; rep++) {
-    for (const c of cases) {
+    // Each round starts one case later (A B C D, B C D A, …): no case always
+    // follows the same one (e.g. py_snap's minute of one busy core).
+    const shift = (rep - 1) % cases.length;
+    for (const c of [...cases.slice(shift), ...cases.slice(0, shift)]) {
       // Untimed: the previous case's archive (written, then deleted) must not be flushed or discarded on this one's time.
       await runOk(['sync']);
       const s = await c.run();
