@@ -153,7 +153,7 @@ export function writerCase(id: string, label: string, data: string, src: string,
   };
 }
 
-/** Runs every case `reps` times, alternating (case 1, 2, 3, 1, 2, 3…), so slow drift of the machine hits all alike. */
+/** Runs every case `reps` times, alternating (1 2 3, 2 3 1, 3 1 2, …), so slow drift of the machine hits all alike. */
 export async function measure(cases: readonly Case[], reps: number, log: (line: string) => void): Promise<CaseResult[]> {
   const samples = new Map<string, Sample[]>(cases.map((c) => [c.id, []]));
   for (let rep = 1; rep <= reps; rep++) {

@@ -9,9 +9,14 @@ export const SIDECAR_SUFFIX = '.sha256';
 /** An archive (or sidecar) being written; renamed to its final name only when complete. */
 export const PARTIAL_SUFFIX = '.partial';
 
+/** Joins a directory and a name with one "/" (core code may not import node:path). */
+export function joinPath(dir: string, name: string): string {
+  return dir.endsWith('/') ? `${dir}${name}` : `${dir}/${name}`;
+}
+
 /** `<backupDir>/<host>`: where a host's archives live. */
 export function hostDir(policy: Pick<HostPolicy, 'backupDir' | 'host'>): string {
-  return policy.backupDir.endsWith('/') ? `${policy.backupDir}${policy.host}` : `${policy.backupDir}/${policy.host}`;
+  return joinPath(policy.backupDir, policy.host);
 }
 
 const EXTENSIONS: Readonly<Record<Compression, '' | '.zst' | '.gz' | '.xz'>> = { none: '', zstd: '.zst', gzip: '.gz', xz: '.xz' };

@@ -14,19 +14,13 @@ import type {
   Retention,
   Volume,
 } from './model.js';
-import { archiveName, hostDir, SIDECAR_SUFFIX } from './naming.js';
+import { archiveName, hostDir, joinPath as join, SIDECAR_SUFFIX } from './naming.js';
 import { applyRetention } from './retention.js';
 import { dueness } from './schedule.js';
 import { describeSource } from './describe.js';
 import { formatDuration } from './time.js';
 import { lvmPreflight } from './lvm-preflight.js';
 import { findLeftovers, findLegacyLeftovers, type LegacyLeftover } from './lvm-leftovers.js';
-
-/** Joins path segments with "/" (core code may not import node:path). */
-function join(dir: string, name: string): string {
-  return dir.endsWith('/') ? `${dir}${name}` : `${dir}/${name}`;
-}
-
 
 /** Cleanup of leftovers of interrupted runs: mounts first, then snapshots, then files. */
 function cleanupActions(policy: HostPolicy, observed: Observed, dir: string): { actions: CleanupAction[]; diagnostics: Diagnostic[] } {

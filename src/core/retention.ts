@@ -1,12 +1,9 @@
 // restic 0.14 `forget` semantics: which archives each keep-rule keeps.
 // One pure function, no wall clock: keepWithin counts from the newest item.
 import type { Retention } from './model.js';
-import { civilYearMonth, formatDuration, wallClock } from './time.js';
+import { civilYearMonth, DAY_MS, formatDuration, HOUR_MS, wallClock } from './time.js';
 
 type BucketRule = 'hourly' | 'daily' | 'weekly' | 'monthly' | 'yearly';
-
-const HOUR_MS = 3_600_000;
-const DAY_MS = 86_400_000;
 
 /**
  * The calendar bucket of each rule, as a number that is equal for two

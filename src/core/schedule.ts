@@ -1,9 +1,8 @@
 // Whether a volume is due: one archive per period, periods being calendar
 // periods (or `every` buckets) of the wall clock in the policy's time zone.
 import type { Schedule } from './model.js';
-import { epochDay, formatDuration, isoWeek, localParts } from './time.js';
+import { DAY_MS, epochDay, formatDuration, isoWeek, localParts } from './time.js';
 
-const DAY_MS = 86_400_000;
 /** Multi-day `every` buckets count from this local Monday, so `every: 1w` is the ISO week. */
 const EVERY_EPOCH_DAY = epochDay(1970, 1, 5);
 /** No period is longer than a month plus a DST hour; archives further from now cannot share its period. */

@@ -15,7 +15,8 @@ export interface LocalParts {
   readonly weekday: number;
 }
 
-const DAY_MS = 86_400_000;
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 86_400_000;
 /**
  * Offsets are looked up per 4-day block: if the offset is the same at both
  * ends, it is constant inside, because no zone changes its offset twice
