@@ -1,6 +1,7 @@
 // Checks the schema cannot express: time zones exist, durations are above
 // zero, host globs are well formed. Runs on a document the schema accepted.
 import type { PolicyDocument, VolumeDefaults, VolumeDocument } from './policy-document.generated.js';
+import { isValidTimeZone } from '../core/time.js';
 import { parseDuration } from './duration.js';
 import { globToRegExp, isGlob } from './host-glob.js';
 import type { SchemaIssue } from './schema-errors.js';
@@ -8,7 +9,7 @@ import type { PathSegment } from './problem.js';
 
 export function checkSemantics(doc: PolicyDocument): SchemaIssue[] {
   const issues: SchemaIssue[] = [];
-  if (doc.timezone !== undefined && !isTimeZone(doc.timezone)) {
+  if (doc.timezone !== undefined && !isValidTimeZone(doc.timezone)) {
     issues.push({ path: ['timezone'], summary: `unknown time zone "${doc.timezone}"`, detail: 'Expected an IANA time zone name such as Europe/Berlin, America/New_York or UTC.' });
   }
   if (doc.defaults) issues.push(...durationIssues(['defaults'], doc.defaults));
@@ -22,17 +23,6 @@ export function checkSemantics(doc: PolicyDocument): SchemaIssue[] {
     }
   }
   return issues;
-}
-
-/** Whether the platform's time zone database knows `name`. */
-export function isTimeZone(name: string): boolean {
-  if (/^[+-]/.test(name)) return false;
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: name });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function durationIssues(base: readonly PathSegment[], settings: VolumeDefaults | VolumeDocument): SchemaIssue[] {

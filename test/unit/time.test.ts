@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { civilYearMonth, formatCompactUtc, formatDuration, isValidTimeZone, isoWeek, localParts, localToUtc, parseCompactUtc } from '../../src/core/time.js';
+import { civilYearMonth, formatCompactUtc, formatDuration, isValidTimeZone, isoWeek, localParts, localToUtc, parseCompactUtc, zoneOffset } from '../../src/core/time.js';
 
 test('localParts gives Berlin wall time on both sides of the spring-forward jump', () => {
   assert.deepEqual(localParts(Date.parse('2026-03-29T00:59:59Z'), 'Europe/Berlin'), { year: 2026, month: 3, day: 29, hour: 1, minute: 59, second: 59, weekday: 7 });
@@ -92,6 +92,19 @@ test('isValidTimeZone accepts IANA names and rejects unknown ones', () => {
   assert.equal(isValidTimeZone('UTC'), true);
   assert.equal(isValidTimeZone('Mars/Olympus_Mons'), false);
   assert.equal(isValidTimeZone(''), false);
+  assert.equal(isValidTimeZone('+02:00'), false);
+  assert.equal(isValidTimeZone('-0500'), false);
+});
+
+test('UTC and Etc/UTC (answered without Intl) agree with the zone database', () => {
+  // Etc/Universal is the same zone under a name that goes through Intl.
+  for (const iso of ['1969-12-31T23:59:59Z', '2026-03-29T01:30:00Z', '2026-10-25T00:59:59Z', '2400-02-29T12:00:00Z']) {
+    const ms = Date.parse(iso);
+    for (const zone of ['UTC', 'Etc/UTC']) {
+      assert.equal(zoneOffset(ms, zone), zoneOffset(ms, 'Etc/Universal'), `${zone} at ${iso}`);
+      assert.deepEqual(localParts(ms, zone), localParts(ms, 'Etc/Universal'), `${zone} at ${iso}`);
+    }
+  }
 });
 
 test('formatDuration writes the largest units first', () => {
