@@ -1,2 +1,4 @@
 #!/usr/bin/env node
-import '../dist/src/cli/main.js';
+// Runs the single-file build that `npm run build` (and `npm ci`, `npm test`)
+// writes from dist/src: see scripts/build.mjs.
+import '../build/snapctl.mjs';

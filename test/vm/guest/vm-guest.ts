@@ -23,7 +23,11 @@ export const GUEST_DISK = process.env.SNAPCTL_VM_DISK ?? '/dev/vda';
 /** The checkout, at the same path as on the host (the guest's root is the host's). */
 export const CHECKOUT = fileURLToPath(new URL('../../../../', import.meta.url)).replace(/\/$/, '');
 
-/** `node bin/snapctl.js` of this checkout. */
+/**
+ * `node bin/snapctl.js` of this checkout: it loads build/snapctl.mjs, one
+ * file (under emulation every file node loads through the 9p share costs
+ * milliseconds; dist/src and node_modules are hundreds).
+ */
 export const SNAPCTL = [process.execPath, `${CHECKOUT}/bin/snapctl.js`] as const;
 
 export interface Ran {

@@ -6,8 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Ran } from '../vm-guest.js';
-import { snapctlCommand } from './cli.js';
+import { SNAPCTL, type Ran } from '../vm-guest.js';
 
 export const HOST = 'vmhost';
 
@@ -54,16 +53,16 @@ export interface ApplyJson {
   readonly exitCode: number;
 }
 
-/** Runs the checkout's CLI (see cli.ts) with a colourless environment. */
+/** Runs the checkout's CLI (bin/snapctl.js: the single-file build) with a colourless environment. */
 export function snapctl(args: readonly string[]): Ran {
-  const [node, script] = snapctlCommand();
+  const [node, script] = SNAPCTL;
   const r = spawnSync(node, [script, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', LVM_SUPPRESS_FD_WARNINGS: '1' } });
   return { code: r.status ?? 128, stdout: r.stdout ?? '', stderr: (r.stderr ?? '') + (r.error ? String(r.error) : '') };
 }
 
 /** Starts the CLI without waiting (its own process group, so a test can kill it and its children). */
 export function startSnapctl(args: readonly string[]): { pid: number; done: Promise<Ran> } {
-  const [node, script] = snapctlCommand();
+  const [node, script] = SNAPCTL;
   const child = spawn(node, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, NO_COLOR: '1', LVM_SUPPRESS_FD_WARNINGS: '1' } });
   let stdout = '';
   let stderr = '';
