@@ -43,6 +43,16 @@ export interface CaseResult {
   readonly samples: readonly Sample[];
 }
 
+/** Two cases run back to back, round after round: `b`'s time over `a`'s, per round. */
+export interface PairedResult {
+  readonly data: string;
+  readonly a: { readonly id: string; readonly label: string; readonly seconds: Summary };
+  readonly b: { readonly id: string; readonly label: string; readonly seconds: Summary };
+  /** b's seconds / a's seconds of the same round: a's throughput relative to b's. */
+  readonly ratio: Summary;
+  readonly rounds: ReadonlyArray<{ readonly aSeconds: number; readonly bSeconds: number; readonly aFirst: boolean }>;
+}
+
 const HOST = 'benchhost';
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'snapctl.js');
 
@@ -189,6 +199,35 @@ export async function measure(cases: readonly Case[], reps: number, log: (line: 
       samples: ss,
     };
   });
+}
+
+/**
+ * `a` and `b` back to back, `rounds` times, alternating which goes first;
+ * the ratio is taken within each round and summarised over the rounds.
+ * On a machine whose speed drifts by ±10% from one minute to the next (other
+ * tenants of a VM host), a ratio of two cases measured seconds apart is far
+ * steadier than the ratio of medians of cases measured minutes apart.
+ */
+export async function measurePaired(a: Case, b: Case, rounds: number, log: (line: string) => void): Promise<PairedResult> {
+  const done: { aSeconds: number; bSeconds: number; aFirst: boolean }[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    const aFirst = round % 2 === 1;
+    const seconds = new Map<Case, number>();
+    for (const c of aFirst ? [a, b] : [b, a]) {
+      await runOk(['sync']);
+      seconds.set(c, (await c.run()).seconds);
+    }
+    const r = { aSeconds: seconds.get(a)!, bSeconds: seconds.get(b)!, aFirst };
+    done.push(r);
+    log(`  [${round}/${rounds}] ${a.label}: ${r.aSeconds.toFixed(2)} s, ${b.label}: ${r.bSeconds.toFixed(2)} s, ratio ${(r.bSeconds / r.aSeconds).toFixed(3)}`);
+  }
+  return {
+    data: a.data,
+    a: { id: a.id, label: a.label, seconds: summarize(done.map((r) => r.aSeconds)) },
+    b: { id: b.id, label: b.label, seconds: summarize(done.map((r) => r.bSeconds)) },
+    ratio: summarize(done.map((r) => r.bSeconds / r.aSeconds)),
+    rounds: done,
+  };
 }
 
 /** For callers that only need to know a tool exists. */

@@ -1,8 +1,10 @@
 // What the figures were measured on: cores, memory, kernel, node and the
 // versions of the tools the archive cases run.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { CRON_ENV } from './proc.js';
+import { summarize } from './stats.js';
 
 export interface MachineInfo {
   readonly date: string;
@@ -15,6 +17,31 @@ export interface MachineInfo {
   readonly tools: Readonly<Record<string, string>>;
   /** 1-minute load average when the run started: other work on the machine skews every figure. */
   readonly loadAverage: number;
+  readonly nodeStartup: NodeStartup;
+}
+
+/** `node -e 0` from spawn to exit, median of alternating runs, in the measured commands' environment and in this shell's. */
+export interface NodeStartup {
+  readonly cronEnvMs: number;
+  readonly shellEnvMs: number;
+  /** NODE_* variables of this shell's environment (they are what makes the difference, if any). */
+  readonly shellNodeVariables: readonly string[];
+}
+
+function nodeStartup(runs = 15): NodeStartup {
+  const times: Record<'cron' | 'shell', number[]> = { cron: [], shell: [] };
+  for (let i = 0; i < runs; i++) {
+    for (const which of i % 2 === 0 ? (['cron', 'shell'] as const) : (['shell', 'cron'] as const)) {
+      const started = performance.now();
+      spawnSync(process.execPath, ['-e', '0'], { env: which === 'cron' ? CRON_ENV : process.env, stdio: 'ignore' });
+      times[which].push(performance.now() - started);
+    }
+  }
+  return {
+    cronEnvMs: Math.round(summarize(times.cron).median),
+    shellEnvMs: Math.round(summarize(times.shell).median),
+    shellNodeVariables: Object.keys(process.env).filter((k) => k.startsWith('NODE_')).sort(),
+  };
 }
 
 function firstLine(argv: readonly string[]): string {
@@ -41,6 +68,7 @@ export function machineInfo(): MachineInfo {
     node: process.version,
     snapctlCommit: `${commit}${dirty ? ' (src/ modified)' : ''}`,
     loadAverage: Math.round(loadavg()[0]! * 100) / 100,
+    nodeStartup: nodeStartup(),
     tools: {
       tar: firstLine(['tar', '--version']),
       zstd: firstLine(['zstd', '--version']),

@@ -5,9 +5,25 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 
 export const GNU_TIME = '/usr/bin/time';
+
+/**
+ * The environment every measured command gets: what cron gives a job
+ * (HOME, LOGNAME, SHELL=/bin/sh; PATH is this shell's, so that the same
+ * tools are found), which is where `snapctl apply` runs. Not the shell's
+ * own: a variable such as NODE_EXTRA_CA_CERTS, set in some shells and CI
+ * images, makes every node process read and parse a CA bundle before it
+ * runs any code (about 50 ms on the reference machine), which apply never
+ * uses. machine.ts measures node's start-up in both environments.
+ */
+export const CRON_ENV: NodeJS.ProcessEnv = {
+  PATH: process.env.PATH ?? '/usr/bin:/bin',
+  HOME: process.env.HOME ?? userInfo().homedir,
+  LOGNAME: userInfo().username,
+  SHELL: '/bin/sh',
+};
 
 export interface RunResult {
   readonly seconds: number;
@@ -23,6 +39,7 @@ export interface RunResult {
 }
 
 export interface RunOptions {
+  /** Default: CRON_ENV. */
   readonly env?: NodeJS.ProcessEnv;
   readonly cwd?: string;
   /** Measure peak memory (wraps the command in GNU time). */
@@ -61,19 +78,21 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
   const full = opts.memory ? [GNU_TIME, '-v', '-o', timeFile, ...argv] : [...argv];
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(full[0]!, full.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env, cwd: opts.cwd });
+    const child = spawn(full[0]!, full.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? CRON_ENV, cwd: opts.cwd });
     let stdoutBytes = 0;
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => (stdoutBytes += b.length));
     child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr = (stderr + s).slice(-8000)));
     let peak: number | undefined;
     let target: number | undefined;
+    // Every 50 ms: VmHWM only grows, and GNU time's figure bounds it from
+    // above anyway; polling more often takes CPU from the run being measured.
     const poll = opts.memory
       ? setInterval(() => {
           target ??= firstChild(child.pid!);
           const hwm = target === undefined ? undefined : vmHwmKiB(target);
           if (hwm !== undefined) peak = Math.max(peak ?? 0, hwm);
-        }, 10)
+        }, 50)
       : undefined;
     child.once('error', reject);
     child.once('close', (code) => {

@@ -5,12 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { COMPRESSORS, detectCompressorTools } from '../src/apply/compressors.js';
-import { measure, pySnapCase, rawCase, rawTarArgv, snapctlApplyCase, writerCase, type Case, type CaseResult } from './archive-bench.js';
+import { measure, measurePaired, pySnapCase, rawCase, rawTarArgv, snapctlApplyCase, writerCase, type Case, type CaseResult, type PairedResult } from './archive-bench.js';
 import { ensureDataset, warmAndFingerprint, type Dataset } from './dataset.js';
 import { machineInfo } from './machine.js';
 import { planBench, type PlanBenchResult } from './plan-bench.js';
 import { requireGnuTime } from './proc.js';
-import { archiveTable, datasetTable, machineLine, planTable, targets, targetTable } from './report.js';
+import { archiveTable, datasetTable, machineLine, pairedTable, planTable, targets, targetTable } from './report.js';
 
 const HELP = `usage: npm run bench -- [options]
 
@@ -26,6 +26,9 @@ Options:
                        second RSS figure (default: a quarter of --size, at
                        most 64M: zstd -19 and xz -6 run at ~2 MB/s here)
   --reps N             repetitions of each archive case (default 3, at least 3)
+  --pairs N            rounds of snapctl apply and the raw pipeline + fsync
+                       back to back, per data set, for the overhead ratio
+                       (default 11, at least 3)
   --plan-reps N        repetitions of each plan case (default 7, at least 5)
   --plan-archives N    archives in the large plan directory (default 100000)
   --seed N             data set seed (default 1)
@@ -57,6 +60,7 @@ async function main(): Promise<void> {
       size: { type: 'string', default: '1G' },
       'matrix-size': { type: 'string' },
       reps: { type: 'string', default: '3' },
+      pairs: { type: 'string', default: '11' },
       'plan-reps': { type: 'string', default: '7' },
       'plan-archives': { type: 'string', default: '100000' },
       seed: { type: 'string', default: '1' },
@@ -73,6 +77,7 @@ async function main(): Promise<void> {
   const size = parseSize(values.size);
   const matrixSize = values['matrix-size'] !== undefined ? parseSize(values['matrix-size']) : Math.min(Math.round(size / 4), 64 * 2 ** 20);
   const reps = count(values.reps, '--reps', 3);
+  const pairs = count(values.pairs, '--pairs', 3);
   const planReps = count(values['plan-reps'], '--plan-reps', 5);
   const planArchives = count(values['plan-archives'], '--plan-archives', 101);
   const seed = count(values.seed, '--seed', 0);
@@ -86,6 +91,7 @@ async function main(): Promise<void> {
   log(`snapctl bench in ${work}\n${machineLine(machine)}`);
 
   const archive: CaseResult[] = [];
+  const paired: PairedResult[] = [];
   let datasets: Record<string, Dataset & { fingerprint: string }> = {};
   let rawTar: string[] = [];
   let plan: PlanBenchResult | undefined;
@@ -112,9 +118,13 @@ async function main(): Promise<void> {
         ['full', full.tree, full.totalBytes],
         ['text', full.textTree, full.textBytes],
       ] as const) {
-        log(`\n${data === 'full' ? 'full data set' : 'text subset'}: ${reps} rounds, cases alternating`);
+        const what = data === 'full' ? 'full data set' : 'text subset';
+        log(`\n${what}: ${reps} rounds, cases alternating`);
         warmAndFingerprint(src);
-        archive.push(...(await measure(await sideBySide(data, src, bytes), reps, log)));
+        const cases = await sideBySide(data, src, bytes);
+        archive.push(...(await measure(cases, reps, log)));
+        log(`\n${what}: ${pairs} rounds of snapctl apply and raw + sync back to back`);
+        paired.push(await measurePaired(cases.find((c) => c.id === `apply-${data}`)!, cases.find((c) => c.id === `rawsync-${data}`)!, pairs, log));
       }
 
       const tools = await detectCompressorTools();
@@ -149,12 +159,13 @@ async function main(): Promise<void> {
     if (values.dir === undefined) rmSync(work, { recursive: true, force: true });
   }
 
-  const ts = targets(archive, plan);
+  const ts = targets(archive, paired, plan);
   const sections: string[] = [];
   const group = (data: string): CaseResult[] => archive.filter((r) => r.data === data);
   if (archive.length > 0) {
     sections.push(`Full data set (${(datasets['full']!.totalBytes / 1e6).toFixed(0)} MB, ${datasets['full']!.totalFiles} files), median of ${reps}:\n${archiveTable(group('full'))}`);
     sections.push(`Text subset (${(datasets['full']!.textBytes / 1e6).toFixed(0)} MB), median of ${reps}:\n${archiveTable(group('text'))}`);
+    sections.push(`snapctl apply against the raw pipeline + fsync, back to back, ${pairs} rounds:\n${pairedTable(paired)}`);
     const sm = datasets['small']!;
     sections.push(`Small data set (${(sm.totalBytes / 1e6).toFixed(0)} MB, same mix), median of ${reps}:\n${archiveTable(group('small'))}`);
     const realBytes = sm.parts.find((p) => p.dir === 'text/real')!.bytes;
@@ -165,7 +176,7 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${machineLine(machine)}\n\n${sections.join('\n\n')}\n`);
 
   const resultsFile = join(import.meta.dirname, '..', '..', 'bench', 'results.json');
-  const results = { machine, options: { size, matrixSize, reps, planReps, planArchives, seed }, rawTarArgv: rawTar, datasets, archive, plan, targets: ts };
+  const results = { machine, options: { size, matrixSize, reps, pairs, planReps, planArchives, seed }, rawTarArgv: rawTar, datasets, archive, paired, plan, targets: ts };
   writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
   log(`\nwrote ${resultsFile}`);
 }
