@@ -1,6 +1,7 @@
 // Every command's --help is a man page that documents every flag its parseArgs
-// accepts: the flags are read from the command's source, so adding one without
-// documenting it fails here.
+// accepts: the flags are read from the OPTIONS table each command module
+// exports (and passes to parseArgs), so adding one without documenting it
+// fails here.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -52,37 +53,17 @@ function registeredCommands(): Map<string, string> {
   return out;
 }
 
-/** Every `--long` and `-s` flag of every parseArgs({ options }) call in a file (options inline or in a const of the file). */
-function acceptedFlags(path: string): string[] {
-  const file = parse(path);
-  const consts = new Map<string, ts.Expression>();
-  visit(file, (n) => {
-    if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.initializer) consts.set(n.name.text, unwrap(n.initializer));
-  });
-  const flags = new Set<string>();
-  visit(file, (n) => {
-    if (!ts.isCallExpression(n) || n.expression.getText() !== 'parseArgs') return;
-    const arg = n.arguments[0] && unwrap(n.arguments[0]);
-    if (!arg || !ts.isObjectLiteralExpression(arg)) return;
-    for (const p of arg.properties) {
-      let options: ts.Expression | undefined;
-      if (ts.isPropertyAssignment(p) && keyName(p.name) === 'options') options = unwrap(p.initializer);
-      else if (ts.isShorthandPropertyAssignment(p) && p.name.text === 'options') options = consts.get('options');
-      else continue;
-      if (options && ts.isIdentifier(options)) options = consts.get(options.text);
-      assert.ok(options && ts.isObjectLiteralExpression(options), `${path}: cannot read the options of ${n.getText().slice(0, 60)}…`);
-      for (const option of options.properties) {
-        assert.ok(ts.isPropertyAssignment(option), `${path}: option ${option.getText()} is not a plain property`);
-        flags.add(`--${keyName(option.name) ?? '?'}`);
-        const config = unwrap(option.initializer);
-        if (!ts.isObjectLiteralExpression(config)) continue;
-        for (const c of config.properties) {
-          if (ts.isPropertyAssignment(c) && keyName(c.name) === 'short' && ts.isStringLiteral(c.initializer)) flags.add(`-${c.initializer.text}`);
-        }
-      }
-    }
-  });
-  return [...flags];
+/** Every `--long` and `-s` flag in a command module's exported OPTIONS, the table its parseArgs reads. */
+async function acceptedFlags(path: string): Promise<string[]> {
+  const url = new URL(`../../${path.replace(/\.ts$/, '.js')}`, import.meta.url);
+  const { OPTIONS } = (await import(url.href)) as { OPTIONS?: Record<string, { short?: string }> };
+  assert.ok(OPTIONS, `${path} does not export its parseArgs OPTIONS`);
+  // …and that table is the one its parseArgs calls read.
+  const source = readFileSync(join(ROOT, path), 'utf8');
+  const calls = source.match(/\bparseArgs\(\{[^}]*?\boptions: [^,\s]+/g) ?? [];
+  assert.ok(calls.length > 0, `${path}: no parseArgs({ …, options: OPTIONS }) call found`);
+  for (const call of calls) assert.match(call, /options: OPTIONS$/, `${path}: ${call}`);
+  return Object.entries(OPTIONS).flatMap(([name, o]) => [`--${name}`, ...(o.short !== undefined ? [`-${o.short}`] : [])]);
 }
 
 const commands = registeredCommands();
@@ -91,21 +72,21 @@ test('the command registry lists the commands this test checks', () => {
   for (const name of ['plan', 'apply', 'validate', 'init', 'schedule']) assert.ok(commands.has(name), name);
 });
 
-test('the flag reader finds every flag, from options given inline (apply) or as a const (schedule)', () => {
-  const apply = acceptedFlags('src/cli/commands/apply.ts');
-  for (const flag of ['--policy', '--lock-wait', '--state-dir', '--verbose', '-v', '--help', '-h']) assert.ok(apply.includes(flag), flag);
+test('the flag reader finds every flag of a command, long and short', async () => {
+  const apply = await acceptedFlags('src/cli/commands/apply.ts');
+  for (const flag of ['--policy', '--host', '--backup-dir', '--lock-wait', '--state-dir', '--verbose', '-v', '--no-color', '--help', '-h']) assert.ok(apply.includes(flag), flag);
   const expected = Object.entries(SCHEDULE_OPTIONS).flatMap(([name, o]) => ['--' + name, ...('short' in o ? ['-' + o.short] : [])]);
-  assert.deepEqual(acceptedFlags('src/cli/commands/schedule.ts').sort(), expected.sort());
+  assert.deepEqual((await acceptedFlags('src/cli/commands/schedule.ts')).sort(), expected.sort());
 });
 
 for (const [name, path] of commands) {
-  test(`snapctl ${name} --help is a man page naming every flag ${name} accepts, and exits 0`, () => {
+  test(`snapctl ${name} --help is a man page naming every flag ${name} accepts, and exits 0`, async () => {
     const r = snapctl(name, '--help');
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stderr, '');
     for (const section of ['NAME', 'SYNOPSIS', 'DESCRIPTION', 'OPTIONS', 'EXIT STATUS']) assert.match(r.stdout, new RegExp(`^${section}$`, 'm'), `section ${section}`);
     assert.match(r.stdout, new RegExp(`^    snapctl ${name} - `, 'm'), 'NAME line');
-    const flags = acceptedFlags(path);
+    const flags = await acceptedFlags(path);
     assert.ok(flags.includes('--help'), `${path}: no --help option found by the reader`);
     // --no-color is global: every command accepts it and `snapctl --help` documents it once.
     assert.ok(flags.includes('--no-color'), `${path}: every command accepts the global --no-color`);

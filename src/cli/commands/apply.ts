@@ -22,6 +22,7 @@ import { parseDuration } from '../../policy/duration.js';
 import { renderApplySummary, applyJson } from '../../render/apply-summary.js';
 import { EXIT } from '../exit-codes.js';
 import { loadContext } from '../policy-context.js';
+import { COMMON_OPTIONS, TARGET_OPTIONS, type OptionTable } from '../options.js';
 
 export const HELP = `NAME
     snapctl apply - take the backups that are due and prune expired ones
@@ -153,24 +154,24 @@ function stateRuns(result: ApplyResult, startedAt: string, finishedAt: string): 
   return runs;
 }
 
+/** The options parseArgs accepts; the help test checks that --help documents each. */
+export const OPTIONS = {
+  ...TARGET_OPTIONS,
+  now: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  'log-dir': { type: 'string' },
+  'state-dir': { type: 'string' },
+  'lock-file': { type: 'string' },
+  'lock-wait': { type: 'string' },
+  'metrics-file': { type: 'string' },
+  verbose: { type: 'boolean', short: 'v', default: false },
+  ...COMMON_OPTIONS,
+} as const satisfies OptionTable;
+
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: {
-      policy: { type: 'string' },
-      host: { type: 'string' },
-      'backup-dir': { type: 'string' },
-      now: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      'log-dir': { type: 'string' },
-      'state-dir': { type: 'string' },
-      'lock-file': { type: 'string' },
-      'lock-wait': { type: 'string' },
-      'metrics-file': { type: 'string' },
-      verbose: { type: 'boolean', short: 'v', default: false },
-      'no-color': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
+    options: OPTIONS,
     strict: true,
     allowPositionals: true,
   });

@@ -7,6 +7,7 @@ import { SnapctlError, formatError } from '../../core/errors.js';
 import { parsePySnapCommand } from '../../core/py-snap-args.js';
 import { policyFromPySnap } from '../../core/policy-from-py-snap.js';
 import { EXIT } from '../exit-codes.js';
+import { COMMON_OPTIONS, type OptionTable } from '../options.js';
 
 export const HELP = `NAME
     snapctl init - write a policy equivalent to an existing py_snap setup
@@ -52,18 +53,20 @@ async function findVg(lv: string): Promise<{ vg: string; note: string }> {
   return { vg: 'vg0', note: `CHECK: volume group not found with lvs; vg0 is a guess, pass --vg` };
 }
 
+/** The options parseArgs accepts; the help test checks that --help documents each. */
+export const OPTIONS = {
+  'from-py-snap': { type: 'string' },
+  host: { type: 'string' },
+  vg: { type: 'string' },
+  out: { type: 'string' },
+  force: { type: 'boolean', default: false },
+  ...COMMON_OPTIONS,
+} as const satisfies OptionTable;
+
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: {
-      'from-py-snap': { type: 'string' },
-      host: { type: 'string' },
-      vg: { type: 'string' },
-      out: { type: 'string' },
-      force: { type: 'boolean', default: false },
-      'no-color': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
+    options: OPTIONS,
     strict: true,
     allowPositionals: false,
   });

@@ -7,6 +7,7 @@ import { formatBytes } from '../../core/snapshot-size.js';
 import { archivesOnly, checkVolume, readInventory, sizes } from '../../restore/inventory.js';
 import { EXIT } from '../exit-codes.js';
 import { loadContext } from '../policy-context.js';
+import { COMMON_OPTIONS, TARGET_OPTIONS, type OptionTable } from '../options.js';
 
 export const HELP = `NAME
     snapctl list - the archives of a host, and what the next apply deletes
@@ -46,20 +47,20 @@ EXIT STATUS
     1   bad flags or policy, unreadable backup directory
 `;
 
+/** The options parseArgs accepts; the help test checks that --help documents each. */
+export const OPTIONS = {
+  ...TARGET_OPTIONS,
+  volume: { type: 'string' },
+  now: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  ...COMMON_OPTIONS,
+} as const satisfies OptionTable;
+
 export async function run(argv: string[]): Promise<number> {
   // Bad flags throw node's ERR_PARSE_ARGS_* errors, which main.ts reports as input errors.
   const { values } = parseArgs({
     args: argv,
-    options: {
-      policy: { type: 'string' },
-      host: { type: 'string' },
-      'backup-dir': { type: 'string' },
-      volume: { type: 'string' },
-      now: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      'no-color': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
+    options: OPTIONS,
     strict: true,
     allowPositionals: false,
   });

@@ -11,6 +11,7 @@ import { systemObservePorts } from '../../adapters/system.js';
 import { EXIT } from '../exit-codes.js';
 import { loadContext } from '../policy-context.js';
 import type { SavedPlan } from '../../core/saved-plan.js';
+import { COMMON_OPTIONS, TARGET_OPTIONS, type OptionTable } from '../options.js';
 
 /** What plan needs past the policy and the observation: loaded while the system is observed. */
 function planModules() {
@@ -87,21 +88,21 @@ EXAMPLES
     snapctl plan --policy policy.yaml --detailed-exitcode || echo "changes pending (or error)"
 `;
 
+/** The options parseArgs accepts; the help test checks that --help documents each. */
+export const OPTIONS = {
+  ...TARGET_OPTIONS,
+  now: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  out: { type: 'string' },
+  'detailed-exitcode': { type: 'boolean', default: false },
+  verbose: { type: 'boolean', short: 'v', default: false },
+  ...COMMON_OPTIONS,
+} as const satisfies OptionTable;
+
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: {
-      policy: { type: 'string' },
-      host: { type: 'string' },
-      'backup-dir': { type: 'string' },
-      now: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      out: { type: 'string' },
-      'detailed-exitcode': { type: 'boolean', default: false },
-      verbose: { type: 'boolean', short: 'v', default: false },
-      'no-color': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
+    options: OPTIONS,
     strict: true,
     allowPositionals: false,
   });

@@ -11,6 +11,7 @@ import { checkVolume, readInventory } from '../../restore/inventory.js';
 import { restoreArchive, type RestoreResult } from '../../restore/restore.js';
 import { EXIT } from '../exit-codes.js';
 import { loadContext } from '../policy-context.js';
+import { COMMON_OPTIONS, TARGET_OPTIONS, type OptionTable } from '../options.js';
 
 export const HELP = `NAME
     snapctl restore - verify an archive and extract it into a directory
@@ -96,31 +97,21 @@ function volumeOfFile(policy: HostPolicy, file: string): string | undefined {
   return classifyBackupDir([file], policy.host, policy.volumes, policy.timezone).archives[0]?.volume;
 }
 
+/** The options parseArgs accepts; the help test checks that --help documents each. */
+export const OPTIONS = {
+  ...TARGET_OPTIONS,
+  volume: { type: 'string' },
+  at: { type: 'string' },
+  to: { type: 'string' },
+  'strip-locks': { type: 'boolean', default: false },
+  force: { type: 'boolean', default: false },
+  list: { type: 'boolean', default: false },
+  ...COMMON_OPTIONS,
+} as const satisfies OptionTable;
+
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: {
-        volume: { type: 'string' },
-        at: { type: 'string' },
-        to: { type: 'string' },
-        'strip-locks': { type: 'boolean', default: false },
-        force: { type: 'boolean', default: false },
-        list: { type: 'boolean', default: false },
-        policy: { type: 'string' },
-        host: { type: 'string' },
-        'backup-dir': { type: 'string' },
-        'no-color': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-      allowPositionals: true,
-    });
-  } catch (err) {
-    throw new SnapctlError('input', err instanceof Error ? err.message : String(err), 'Run `snapctl restore --help` for usage.');
-  }
-  const { values, positionals } = parsed;
+  // Bad flags throw node's ERR_PARSE_ARGS_* errors, which main.ts reports as input errors.
+  const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: true });
   if (values.help) {
     process.stdout.write(HELP);
     return EXIT.ok;

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { SnapctlError } from '../../core/errors.js';
 import { EXIT } from '../exit-codes.js';
+import { COMMON_OPTIONS, type OptionTable } from '../options.js';
 
 export const DEFAULT_POLICY = '/etc/snapctl/policy.yaml';
 export const DEFAULT_ON_CALENDAR = 'hourly';
@@ -188,7 +189,7 @@ function absolute(flag: string, path: string): string {
   return path;
 }
 
-/** The options parseArgs accepts; the help test checks each is documented. */
+/** The options parseArgs accepts; the help test checks that --help documents each. */
 export const OPTIONS = {
   systemd: { type: 'boolean', default: false },
   unit: { type: 'string' },
@@ -196,9 +197,8 @@ export const OPTIONS = {
   policy: { type: 'string' },
   'on-calendar': { type: 'string' },
   bin: { type: 'string' },
-  'no-color': { type: 'boolean', default: false },
-  help: { type: 'boolean', short: 'h', default: false },
-} as const;
+  ...COMMON_OPTIONS,
+} as const satisfies OptionTable;
 
 export function run(argv: string[]): Promise<number> {
   return Promise.resolve(print(argv));

@@ -12,6 +12,7 @@ import { readState, DEFAULT_STATE_DIR } from '../../apply/state-file.js';
 import { parseDuration } from '../../policy/duration.js';
 import { EXIT } from '../exit-codes.js';
 import { loadContext } from '../policy-context.js';
+import { COMMON_OPTIONS, TARGET_OPTIONS, type OptionTable } from '../options.js';
 
 export const HELP = `NAME
     snapctl status - check that every volume has a recent enough archive
@@ -123,6 +124,17 @@ async function check(values: StatusFlags): Promise<number> {
   return STATUS_EXIT[report.level];
 }
 
+/** The options parseArgs accepts; the help test checks that --help documents each. */
+export const OPTIONS = {
+  ...TARGET_OPTIONS,
+  'state-dir': { type: 'string' },
+  warn: { type: 'string' },
+  crit: { type: 'string' },
+  now: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  ...COMMON_OPTIONS,
+} as const satisfies OptionTable;
+
 // A monitoring system reads the exit code and the first line, so every failure
 // becomes UNKNOWN (3) here rather than snapctl's usual exit 1 from main.ts.
 export async function run(argv: string[]): Promise<number> {
@@ -130,18 +142,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const { values } = parseArgs({
       args: argv,
-      options: {
-        policy: { type: 'string' },
-        host: { type: 'string' },
-        'backup-dir': { type: 'string' },
-        'state-dir': { type: 'string' },
-        warn: { type: 'string' },
-        crit: { type: 'string' },
-        now: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        'no-color': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
+      options: OPTIONS,
       strict: true,
       allowPositionals: false,
     });

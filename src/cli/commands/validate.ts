@@ -4,6 +4,7 @@ import { SnapctlError, formatError } from '../../core/errors.js';
 import { EXIT } from '../exit-codes.js';
 import { checkPolicy } from '../../policy/load.js';
 import { toError } from '../../policy/problem.js';
+import { COMMON_OPTIONS, type OptionTable } from '../options.js';
 
 const HELP = `NAME
     snapctl validate - check a backup policy
@@ -33,11 +34,17 @@ EXIT STATUS
     1   the policy has problems, or the command line is wrong
 `;
 
+/** The options parseArgs accepts; the help test checks that --help documents each. */
+export const OPTIONS = {
+  policy: { type: 'string' },
+  ...COMMON_OPTIONS,
+} as const satisfies OptionTable;
+
 export async function run(argv: string[]): Promise<number> {
   // Bad flags throw node's ERR_PARSE_ARGS_* errors, which main.ts reports as input errors.
   const { values } = parseArgs({
     args: argv,
-    options: { policy: { type: 'string' }, help: { type: 'boolean', short: 'h' }, 'no-color': { type: 'boolean' } },
+    options: OPTIONS,
     strict: true,
     allowPositionals: false,
   });

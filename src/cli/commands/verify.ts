@@ -8,6 +8,7 @@ import { readInventory } from '../../restore/inventory.js';
 import { verifyArchive, type VerifyResult } from '../../restore/verify.js';
 import { EXIT } from '../exit-codes.js';
 import { loadContext } from '../policy-context.js';
+import { COMMON_OPTIONS, TARGET_OPTIONS, type OptionTable } from '../options.js';
 
 export const HELP = `NAME
     snapctl verify - check archives against their checksums
@@ -55,20 +56,20 @@ EXIT STATUS
     3   none is damaged, but some are unverifiable (no sidecar)
 `;
 
+/** The options parseArgs accepts; the help test checks that --help documents each. */
+export const OPTIONS = {
+  ...TARGET_OPTIONS,
+  volume: { type: 'string' },
+  deep: { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
+  ...COMMON_OPTIONS,
+} as const satisfies OptionTable;
+
 export async function run(argv: string[]): Promise<number> {
   // Bad flags throw node's ERR_PARSE_ARGS_* errors, which main.ts reports as input errors.
   const { values } = parseArgs({
     args: argv,
-    options: {
-      policy: { type: 'string' },
-      host: { type: 'string' },
-      'backup-dir': { type: 'string' },
-      volume: { type: 'string' },
-      deep: { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      'no-color': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
+    options: OPTIONS,
     strict: true,
     allowPositionals: false,
   });
