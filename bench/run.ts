@@ -28,7 +28,7 @@ Options:
   --reps N             repetitions of each archive case (default 3, at least 3)
   --pairs N            rounds of snapctl apply and the raw pipeline + fsync
                        back to back, per data set, for the overhead ratio
-                       (default 11, at least 3)
+                       (default 21, at least 3)
   --plan-reps N        repetitions of each plan case (default 7, at least 5)
   --plan-archives N    archives in the large plan directory (default 100000)
   --seed N             data set seed (default 1)
@@ -60,7 +60,7 @@ async function main(): Promise<void> {
       size: { type: 'string', default: '1G' },
       'matrix-size': { type: 'string' },
       reps: { type: 'string', default: '3' },
-      pairs: { type: 'string', default: '11' },
+      pairs: { type: 'string', default: '21' },
       'plan-reps': { type: 'string', default: '7' },
       'plan-archives': { type: 'string', default: '100000' },
       seed: { type: 'string', default: '1' },
