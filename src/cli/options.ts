@@ -1,6 +1,7 @@
-// parseArgs option tables the commands share. Each command exports its whole
+// How the commands read their arguments: the option tables they share, and
+// one strict parse with the -h/--help exit. Each command exports its whole
 // table as OPTIONS; the help test checks that --help documents every flag in it.
-import type { ParseArgsConfig } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 export type OptionTable = NonNullable<ParseArgsConfig['options']>;
 
@@ -16,3 +17,20 @@ export const TARGET_OPTIONS = {
   host: { type: 'string' },
   'backup-dir': { type: 'string' },
 } as const satisfies OptionTable;
+
+type Parsed<T extends OptionTable> = ReturnType<typeof parseArgs<{ args: string[]; options: T; strict: true; allowPositionals: boolean }>>;
+
+/**
+ * Reads a command's arguments with its OPTIONS table (strictly: node's
+ * ERR_PARSE_ARGS_* errors for unknown or malformed flags, which main.ts
+ * reports as bad input). With -h or --help, prints `help` and returns
+ * undefined: the command then exits 0 without doing anything.
+ */
+export function parseCommandLine<T extends OptionTable>(argv: string[], options: T, help: string, allowPositionals = false): Parsed<T> | undefined {
+  const parsed = parseArgs({ args: argv, options, strict: true, allowPositionals });
+  if ((parsed.values as { help?: boolean }).help === true) {
+    process.stdout.write(help);
+    return undefined;
+  }
+  return parsed;
+}

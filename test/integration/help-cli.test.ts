@@ -58,11 +58,11 @@ async function acceptedFlags(path: string): Promise<string[]> {
   const url = new URL(`../../${path.replace(/\.ts$/, '.js')}`, import.meta.url);
   const { OPTIONS } = (await import(url.href)) as { OPTIONS?: Record<string, { short?: string }> };
   assert.ok(OPTIONS, `${path} does not export its parseArgs OPTIONS`);
-  // …and that table is the one its parseArgs calls read.
+  // …and that table is the one it reads its arguments with.
   const source = readFileSync(join(ROOT, path), 'utf8');
-  const calls = source.match(/\bparseArgs\(\{[^}]*?\boptions: [^,\s]+/g) ?? [];
-  assert.ok(calls.length > 0, `${path}: no parseArgs({ …, options: OPTIONS }) call found`);
-  for (const call of calls) assert.match(call, /options: OPTIONS$/, `${path}: ${call}`);
+  const calls = source.match(/\b(?:parseArgs\(\{[^}]*?\boptions: |parseCommandLine\(argv, )[^,\s)]+/g) ?? [];
+  assert.ok(calls.length > 0, `${path}: no parseCommandLine(argv, OPTIONS, …) call found`);
+  for (const call of calls) assert.match(call, /[ (]OPTIONS$/, `${path}: ${call}`);
   return Object.entries(OPTIONS).flatMap(([name, o]) => [`--${name}`, ...(o.short !== undefined ? [`-${o.short}`] : [])]);
 }
 

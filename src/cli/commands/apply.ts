@@ -1,6 +1,5 @@
 // snapctl apply [PLANFILE]: take the host lock, plan (or check a saved plan
 // is still current), execute, record the run, print the summary.
-import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
 import { plan as computePlan } from '../../core/plan.js';
 import { inventoryFingerprint, parseSavedPlan, staleness, type SavedPlan } from '../../core/saved-plan.js';
@@ -22,7 +21,7 @@ import { parseDuration } from '../../policy/duration.js';
 import { renderApplySummary, applyJson } from '../../render/apply-summary.js';
 import { EXIT } from '../exit-codes.js';
 import { loadContext } from '../policy-context.js';
-import { COMMON_OPTIONS, TARGET_OPTIONS, type OptionTable } from '../options.js';
+import { COMMON_OPTIONS, TARGET_OPTIONS, parseCommandLine, type OptionTable } from '../options.js';
 
 export const HELP = `NAME
     snapctl apply - take the backups that are due and prune expired ones
@@ -154,7 +153,7 @@ function stateRuns(result: ApplyResult, startedAt: string, finishedAt: string): 
   return runs;
 }
 
-/** The options parseArgs accepts; the help test checks that --help documents each. */
+/** The options this command accepts (see parseCommandLine); the help test checks that --help documents each. */
 export const OPTIONS = {
   ...TARGET_OPTIONS,
   now: { type: 'string' },
@@ -169,16 +168,9 @@ export const OPTIONS = {
 } as const satisfies OptionTable;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: OPTIONS,
-    strict: true,
-    allowPositionals: true,
-  });
-  if (values.help) {
-    process.stdout.write(HELP);
-    return EXIT.ok;
-  }
+  const parsed = parseCommandLine(argv, OPTIONS, HELP, true);
+  if (parsed === undefined) return EXIT.ok;
+  const { values, positionals } = parsed;
   if (positionals.length > 1) throw new SnapctlError('input', `apply takes at most one PLANFILE, got ${positionals.length}`);
   const planFile = positionals[0];
   const saved = planFile !== undefined ? await readSaved(planFile) : undefined;

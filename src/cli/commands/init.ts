@@ -1,5 +1,4 @@
 // snapctl init --from-py-snap "<py_snap command line>": write the equivalent policy.
-import { parseArgs } from 'node:util';
 import { hostname, tmpdir } from 'node:os';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -7,7 +6,7 @@ import { SnapctlError, formatError } from '../../core/errors.js';
 import { parsePySnapCommand } from '../../core/py-snap-args.js';
 import { policyFromPySnap } from '../../core/policy-from-py-snap.js';
 import { EXIT } from '../exit-codes.js';
-import { COMMON_OPTIONS, type OptionTable } from '../options.js';
+import { COMMON_OPTIONS, parseCommandLine, type OptionTable } from '../options.js';
 
 export const HELP = `NAME
     snapctl init - write a policy equivalent to an existing py_snap setup
@@ -53,7 +52,7 @@ async function findVg(lv: string): Promise<{ vg: string; note: string }> {
   return { vg: 'vg0', note: `CHECK: volume group not found with lvs; vg0 is a guess, pass --vg` };
 }
 
-/** The options parseArgs accepts; the help test checks that --help documents each. */
+/** The options this command accepts (see parseCommandLine); the help test checks that --help documents each. */
 export const OPTIONS = {
   'from-py-snap': { type: 'string' },
   host: { type: 'string' },
@@ -64,16 +63,9 @@ export const OPTIONS = {
 } as const satisfies OptionTable;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: OPTIONS,
-    strict: true,
-    allowPositionals: false,
-  });
-  if (values.help) {
-    process.stdout.write(HELP);
-    return EXIT.ok;
-  }
+  const parsed = parseCommandLine(argv, OPTIONS, HELP);
+  if (parsed === undefined) return EXIT.ok;
+  const { values } = parsed;
   const line = values['from-py-snap'];
   if (line === undefined) throw new SnapctlError('input', '--from-py-snap "COMMAND LINE" is required', 'e.g. snapctl init --from-py-snap "py_snap.py -c -f /data"');
   const options = parsePySnapCommand(line);

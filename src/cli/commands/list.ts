@@ -1,13 +1,12 @@
 // snapctl list: the host's archives, newest first, with what retention and
 // the next apply would do to each (by running the planner).
-import { parseArgs } from 'node:util';
 import { plan as computePlan } from '../../core/plan.js';
 import { inventoryRows, type InventoryRow } from '../../core/inventory-list.js';
 import { formatBytes } from '../../core/snapshot-size.js';
 import { archivesOnly, checkVolume, readInventory, sizes } from '../../restore/inventory.js';
 import { EXIT } from '../exit-codes.js';
 import { loadContext } from '../policy-context.js';
-import { COMMON_OPTIONS, TARGET_OPTIONS, type OptionTable } from '../options.js';
+import { COMMON_OPTIONS, TARGET_OPTIONS, parseCommandLine, type OptionTable } from '../options.js';
 
 export const HELP = `NAME
     snapctl list - the archives of a host, and what the next apply deletes
@@ -47,7 +46,7 @@ EXIT STATUS
     1   bad flags or policy, unreadable backup directory
 `;
 
-/** The options parseArgs accepts; the help test checks that --help documents each. */
+/** The options this command accepts (see parseCommandLine); the help test checks that --help documents each. */
 export const OPTIONS = {
   ...TARGET_OPTIONS,
   volume: { type: 'string' },
@@ -57,17 +56,9 @@ export const OPTIONS = {
 } as const satisfies OptionTable;
 
 export async function run(argv: string[]): Promise<number> {
-  // Bad flags throw node's ERR_PARSE_ARGS_* errors, which main.ts reports as input errors.
-  const { values } = parseArgs({
-    args: argv,
-    options: OPTIONS,
-    strict: true,
-    allowPositionals: false,
-  });
-  if (values.help) {
-    process.stdout.write(HELP);
-    return EXIT.ok;
-  }
+  const parsed = parseCommandLine(argv, OPTIONS, HELP);
+  if (parsed === undefined) return EXIT.ok;
+  const { values } = parsed;
   const ctx = await loadContext({ policy: values.policy, host: values.host, backupDir: values['backup-dir'], now: values.now });
   checkVolume(ctx.policy, values.volume);
   // Retention runs per volume, but plan over all of them: the same plan apply would make.

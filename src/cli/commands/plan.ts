@@ -1,5 +1,4 @@
 // snapctl plan: observe, plan, print the diff (or JSON); change nothing.
-import { parseArgs } from 'node:util';
 import { writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
@@ -11,7 +10,7 @@ import { systemObservePorts } from '../../adapters/system.js';
 import { EXIT } from '../exit-codes.js';
 import { loadContext } from '../policy-context.js';
 import type { SavedPlan } from '../../core/saved-plan.js';
-import { COMMON_OPTIONS, TARGET_OPTIONS, type OptionTable } from '../options.js';
+import { COMMON_OPTIONS, TARGET_OPTIONS, parseCommandLine, type OptionTable } from '../options.js';
 
 /** What plan needs past the policy and the observation: loaded while the system is observed. */
 function planModules() {
@@ -88,7 +87,7 @@ EXAMPLES
     snapctl plan --policy policy.yaml --detailed-exitcode || echo "changes pending (or error)"
 `;
 
-/** The options parseArgs accepts; the help test checks that --help documents each. */
+/** The options this command accepts (see parseCommandLine); the help test checks that --help documents each. */
 export const OPTIONS = {
   ...TARGET_OPTIONS,
   now: { type: 'string' },
@@ -100,16 +99,9 @@ export const OPTIONS = {
 } as const satisfies OptionTable;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: OPTIONS,
-    strict: true,
-    allowPositionals: false,
-  });
-  if (values.help) {
-    process.stdout.write(HELP);
-    return EXIT.ok;
-  }
+  const parsed = parseCommandLine(argv, OPTIONS, HELP);
+  if (parsed === undefined) return EXIT.ok;
+  const { values } = parsed;
   // Observing waits on the system (a long history of 100,000 archives takes a
   // while to list; lvs and git are other processes), so it starts as early as
   // possible and the planner loads meanwhile. With --backup-dir the directory

@@ -1,6 +1,5 @@
 // snapctl restore: pick an archive (a file, or a volume's newest / at a time),
 // verify it, extract it safely into an empty directory, strip lock files.
-import { parseArgs } from 'node:util';
 import { basename, resolve } from 'node:path';
 import { SnapctlError } from '../../core/errors.js';
 import type { Compression, HostPolicy } from '../../core/model.js';
@@ -11,7 +10,7 @@ import { checkVolume, readInventory } from '../../restore/inventory.js';
 import { restoreArchive, type RestoreResult } from '../../restore/restore.js';
 import { EXIT } from '../exit-codes.js';
 import { loadContext } from '../policy-context.js';
-import { COMMON_OPTIONS, TARGET_OPTIONS, type OptionTable } from '../options.js';
+import { COMMON_OPTIONS, TARGET_OPTIONS, parseCommandLine, type OptionTable } from '../options.js';
 
 export const HELP = `NAME
     snapctl restore - verify an archive and extract it into a directory
@@ -97,7 +96,7 @@ function volumeOfFile(policy: HostPolicy, file: string): string | undefined {
   return classifyBackupDir([file], policy.host, policy.volumes, policy.timezone).archives[0]?.volume;
 }
 
-/** The options parseArgs accepts; the help test checks that --help documents each. */
+/** The options this command accepts (see parseCommandLine); the help test checks that --help documents each. */
 export const OPTIONS = {
   ...TARGET_OPTIONS,
   volume: { type: 'string' },
@@ -110,12 +109,9 @@ export const OPTIONS = {
 } as const satisfies OptionTable;
 
 export async function run(argv: string[]): Promise<number> {
-  // Bad flags throw node's ERR_PARSE_ARGS_* errors, which main.ts reports as input errors.
-  const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: true });
-  if (values.help) {
-    process.stdout.write(HELP);
-    return EXIT.ok;
-  }
+  const parsed = parseCommandLine(argv, OPTIONS, HELP, true);
+  if (parsed === undefined) return EXIT.ok;
+  const { values, positionals } = parsed;
   if (positionals.length > 1) throw new SnapctlError('input', `one ARCHIVE at a time (got ${positionals.length})`);
   const file = positionals[0];
   if (file === undefined && values.volume === undefined) throw new SnapctlError('input', 'which archive? give ARCHIVE or --volume NAME');

@@ -1,10 +1,9 @@
 // snapctl schedule: print the systemd service + timer or the cron.d line that
 // runs `snapctl apply` (the files in contrib/ are this output with defaults).
-import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { SnapctlError } from '../../core/errors.js';
 import { EXIT } from '../exit-codes.js';
-import { COMMON_OPTIONS, type OptionTable } from '../options.js';
+import { COMMON_OPTIONS, parseCommandLine, type OptionTable } from '../options.js';
 
 export const DEFAULT_POLICY = '/etc/snapctl/policy.yaml';
 export const DEFAULT_ON_CALENDAR = 'hourly';
@@ -189,7 +188,7 @@ function absolute(flag: string, path: string): string {
   return path;
 }
 
-/** The options parseArgs accepts; the help test checks that --help documents each. */
+/** The options this command accepts (see parseCommandLine); the help test checks that --help documents each. */
 export const OPTIONS = {
   systemd: { type: 'boolean', default: false },
   unit: { type: 'string' },
@@ -205,12 +204,9 @@ export function run(argv: string[]): Promise<number> {
 }
 
 function print(argv: string[]): number {
-  // Bad flags throw node's ERR_PARSE_ARGS_* errors, which main.ts reports as input errors.
-  const { values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false });
-  if (values.help) {
-    process.stdout.write(HELP);
-    return EXIT.ok;
-  }
+  const parsed = parseCommandLine(argv, OPTIONS, HELP);
+  if (parsed === undefined) return EXIT.ok;
+  const { values } = parsed;
   if (values.systemd === values.cron) throw new SnapctlError('input', 'give exactly one of --systemd and --cron', 'Run `snapctl schedule --help` for usage.');
   if (values.unit !== undefined && (!values.systemd || (values.unit !== 'service' && values.unit !== 'timer'))) {
     throw new SnapctlError('input', `--unit "${values.unit}": expected service or timer, with --systemd`);

@@ -2,7 +2,6 @@
 // directory (names only) and the run state apply keeps, and says whether
 // every volume's newest archive is fresh enough. Exits 0/1/2/3 (OK, WARNING,
 // CRITICAL, UNKNOWN) and never changes anything.
-import { parseArgs } from 'node:util';
 import { SnapctlError, formatError } from '../../core/errors.js';
 import { classifyBackupDir } from '../../core/naming.js';
 import { hostDir } from '../../core/naming.js';
@@ -12,7 +11,7 @@ import { readState, DEFAULT_STATE_DIR } from '../../apply/state-file.js';
 import { parseDuration } from '../../policy/duration.js';
 import { EXIT } from '../exit-codes.js';
 import { loadContext } from '../policy-context.js';
-import { COMMON_OPTIONS, TARGET_OPTIONS, type OptionTable } from '../options.js';
+import { COMMON_OPTIONS, TARGET_OPTIONS, parseCommandLine, type OptionTable } from '../options.js';
 
 export const HELP = `NAME
     snapctl status - check that every volume has a recent enough archive
@@ -124,7 +123,7 @@ async function check(values: StatusFlags): Promise<number> {
   return STATUS_EXIT[report.level];
 }
 
-/** The options parseArgs accepts; the help test checks that --help documents each. */
+/** The options this command accepts (see parseCommandLine); the help test checks that --help documents each. */
 export const OPTIONS = {
   ...TARGET_OPTIONS,
   'state-dir': { type: 'string' },
@@ -140,16 +139,9 @@ export const OPTIONS = {
 export async function run(argv: string[]): Promise<number> {
   let json = argv.includes('--json');
   try {
-    const { values } = parseArgs({
-      args: argv,
-      options: OPTIONS,
-      strict: true,
-      allowPositionals: false,
-    });
-    if (values.help) {
-      process.stdout.write(HELP);
-      return EXIT.ok;
-    }
+    const parsed = parseCommandLine(argv, OPTIONS, HELP);
+    if (parsed === undefined) return EXIT.ok;
+    const { values } = parsed;
     json = values.json;
     return await check(values);
   } catch (err) {

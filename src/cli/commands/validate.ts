@@ -1,10 +1,9 @@
 // snapctl validate: check a policy file or directory without touching anything.
-import { parseArgs } from 'node:util';
 import { SnapctlError, formatError } from '../../core/errors.js';
 import { EXIT } from '../exit-codes.js';
 import { checkPolicy } from '../../policy/load.js';
 import { toError } from '../../policy/problem.js';
-import { COMMON_OPTIONS, type OptionTable } from '../options.js';
+import { COMMON_OPTIONS, parseCommandLine, type OptionTable } from '../options.js';
 
 const HELP = `NAME
     snapctl validate - check a backup policy
@@ -34,24 +33,16 @@ EXIT STATUS
     1   the policy has problems, or the command line is wrong
 `;
 
-/** The options parseArgs accepts; the help test checks that --help documents each. */
+/** The options this command accepts (see parseCommandLine); the help test checks that --help documents each. */
 export const OPTIONS = {
   policy: { type: 'string' },
   ...COMMON_OPTIONS,
 } as const satisfies OptionTable;
 
 export async function run(argv: string[]): Promise<number> {
-  // Bad flags throw node's ERR_PARSE_ARGS_* errors, which main.ts reports as input errors.
-  const { values } = parseArgs({
-    args: argv,
-    options: OPTIONS,
-    strict: true,
-    allowPositionals: false,
-  });
-  if (values.help) {
-    process.stdout.write(HELP);
-    return EXIT.ok;
-  }
+  const parsed = parseCommandLine(argv, OPTIONS, HELP);
+  if (parsed === undefined) return EXIT.ok;
+  const { values } = parsed;
   if (values.policy === undefined || values.policy === '') {
     throw new SnapctlError('input', 'missing --policy FILE|DIR', 'Run `snapctl validate --help` for usage.');
   }

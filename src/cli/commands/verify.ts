@@ -1,14 +1,13 @@
 // snapctl verify: every archive of the host's volumes against its sidecar
 // (and with --deep, decompressed and listed to the end); the exit code says
 // whether anything is damaged or merely unverifiable.
-import { parseArgs } from 'node:util';
 import { verifyOutcome } from '../../core/verify-status.js';
 import { formatBytes } from '../../core/snapshot-size.js';
 import { readInventory } from '../../restore/inventory.js';
 import { verifyArchive, type VerifyResult } from '../../restore/verify.js';
 import { EXIT } from '../exit-codes.js';
 import { loadContext } from '../policy-context.js';
-import { COMMON_OPTIONS, TARGET_OPTIONS, type OptionTable } from '../options.js';
+import { COMMON_OPTIONS, TARGET_OPTIONS, parseCommandLine, type OptionTable } from '../options.js';
 
 export const HELP = `NAME
     snapctl verify - check archives against their checksums
@@ -56,7 +55,7 @@ EXIT STATUS
     3   none is damaged, but some are unverifiable (no sidecar)
 `;
 
-/** The options parseArgs accepts; the help test checks that --help documents each. */
+/** The options this command accepts (see parseCommandLine); the help test checks that --help documents each. */
 export const OPTIONS = {
   ...TARGET_OPTIONS,
   volume: { type: 'string' },
@@ -66,17 +65,9 @@ export const OPTIONS = {
 } as const satisfies OptionTable;
 
 export async function run(argv: string[]): Promise<number> {
-  // Bad flags throw node's ERR_PARSE_ARGS_* errors, which main.ts reports as input errors.
-  const { values } = parseArgs({
-    args: argv,
-    options: OPTIONS,
-    strict: true,
-    allowPositionals: false,
-  });
-  if (values.help) {
-    process.stdout.write(HELP);
-    return EXIT.ok;
-  }
+  const parsed = parseCommandLine(argv, OPTIONS, HELP);
+  if (parsed === undefined) return EXIT.ok;
+  const { values } = parsed;
   const ctx = await loadContext({ policy: values.policy, host: values.host, backupDir: values['backup-dir'], now: undefined });
   const inv = await readInventory(ctx.policy, values.volume);
   const results: VerifyResult[] = [];
