@@ -153,7 +153,7 @@ export async function run(argv: string[]): Promise<number> {
       process.stdout.write(`${unknownLine(summary)}\n`);
     }
     if (known) process.stderr.write(`${formatError(err)}\n`);
-    else if (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS')) process.stderr.write(`error: ${summary}\n  Run \`snapctl status --help\` for usage.\n`);
+    else if (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS')) process.stderr.write(`error: ${summary}\n  run \`snapctl status --help\` for its options\n`);
     else process.stderr.write(`snapctl: internal error (this is a bug; please report it with the command line and this output):\n${err instanceof Error ? (err.stack ?? summary) : summary}\n`);
     return STATUS_EXIT.UNKNOWN;
   }
