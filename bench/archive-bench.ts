@@ -204,9 +204,9 @@ export async function measure(cases: readonly Case[], reps: number, log: (line: 
 /**
  * `a` and `b` back to back, `rounds` times, alternating which goes first;
  * the ratio is taken within each round and summarised over the rounds.
- * On a machine whose speed drifts by ±10% from one minute to the next (other
- * tenants of a VM host), a ratio of two cases measured seconds apart is far
- * steadier than the ratio of medians of cases measured minutes apart.
+ * On a machine whose speed drifts by ±10% from one minute to the next, this
+ * compares two runs seconds apart instead of medians of runs minutes apart;
+ * single rounds still scatter (0.80-1.09 on the reference VM), hence many.
  */
 export async function measurePaired(a: Case, b: Case, rounds: number, log: (line: string) => void): Promise<PairedResult> {
   const done: { aSeconds: number; bSeconds: number; aFirst: boolean }[] = [];

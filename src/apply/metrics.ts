@@ -6,8 +6,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HostPolicy } from '../core/model.js';
-import { classifyBackupDir } from '../core/naming.js';
-import { hostDir } from '../core/naming.js';
+import { classifyBackupDir, hostDir } from '../core/naming.js';
 import { listBackupDir } from '../adapters/backup-dir.js';
 import { writeFileAtomic } from './fs-durable.js';
 import type { RunState, VolumeState } from './state-file.js';

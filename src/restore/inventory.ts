@@ -3,8 +3,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Archive, HostPolicy, Observed, OtherFile } from '../core/model.js';
-import { classifyBackupDir } from '../core/naming.js';
-import { hostDir } from '../core/naming.js';
+import { classifyBackupDir, hostDir } from '../core/naming.js';
 import { SnapctlError } from '../core/errors.js';
 import { listBackupDir } from '../adapters/backup-dir.js';
 

@@ -3,8 +3,7 @@
 // every volume's newest archive is fresh enough. Exits 0/1/2/3 (OK, WARNING,
 // CRITICAL, UNKNOWN) and never changes anything.
 import { SnapctlError, formatError } from '../../core/errors.js';
-import { classifyBackupDir } from '../../core/naming.js';
-import { hostDir } from '../../core/naming.js';
+import { classifyBackupDir, hostDir } from '../../core/naming.js';
 import { evaluateStatus, renderStatus, statusJson, STATUS_EXIT, unknownLine, type StatusOptions } from '../../core/status.js';
 import { listBackupDir } from '../../adapters/backup-dir.js';
 import { readState, DEFAULT_STATE_DIR } from '../../apply/state-file.js';
