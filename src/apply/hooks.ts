@@ -4,6 +4,7 @@
 import { SnapctlError } from '../core/errors.js';
 import type { Hooks } from '../core/model.js';
 import type { StepLog } from './source.js';
+import type * as Execa from 'execa';
 
 export type HookPhase = 'preSnapshot' | 'postSnapshot';
 
@@ -49,8 +50,7 @@ async function runHook(argv: readonly string[], n: number, opts: HookOptions): P
       }
       yield* [];
     };
-  // Loaded only when a hook runs: execa adds ~14 MB to the RSS of every apply otherwise.
-  const { execa } = await import('execa');
+  const { execa } = await loadExeca();
   const started = Date.now();
   const sub = execa(file, args, {
     shell: false,
@@ -92,6 +92,23 @@ async function runHook(argv: readonly string[], n: number, opts: HookOptions): P
   const how =
     result.exitCode !== undefined ? `exit ${result.exitCode}` : result.signal ? `killed by ${result.signal}` : (result.shortMessage ?? 'failed');
   throw new SnapctlError('operation', `${label} failed: ${how}${last ? `: ${last}` : ''}`, detail);
+}
+
+/**
+ * execa, loaded when the first hook runs: it adds ~14 MB to the RSS of every
+ * apply otherwise, and the single-file build keeps it in a file of its own
+ * (compiling it cost every command ~11 ms of start-up).
+ */
+async function loadExeca(): Promise<typeof Execa> {
+  try {
+    return await import('execa');
+  } catch (err) {
+    throw new SnapctlError(
+      'operation',
+      `cannot run hooks: execa did not load (${(err as Error).message})`,
+      'the single-file build loads it from snapctl-execa.mjs beside snapctl.mjs: install both files in one directory, as the README shows',
+    );
+  }
 }
 
 function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
