@@ -15,19 +15,6 @@ export function describeSource(source: Source): string {
   }
 }
 
-const HOUR = 3_600_000;
-
-export function describeDuration(ms: number): string {
-  const parts: string[] = [];
-  let rest = ms;
-  for (const [unit, size] of [['w', 7 * 24 * HOUR], ['d', 24 * HOUR], ['h', HOUR], ['m', 60_000]] as const) {
-    if (rest >= size) {
-      parts.push(`${Math.floor(rest / size)}${unit}`);
-      rest %= size;
-    }
-  }
-  return parts.length > 0 ? parts.join('') : `${ms}ms`;
-}
 
 export function describeRetention(r: Retention): string {
   const parts: string[] = [];

@@ -1,7 +1,7 @@
 // `snapctl list` as data: each archive with its age, size, format, sidecar,
 // why retention keeps it, or that the next apply deletes it (from the plan).
 import type { Archive, Plan } from './model.js';
-import { describeDuration } from './describe.js';
+import { formatDuration } from './time.js';
 
 export interface InventoryRow {
   readonly volume: string;
@@ -10,7 +10,7 @@ export interface InventoryRow {
   readonly time: string;
   /** now − time in ms (negative for an archive stamped in the future). */
   readonly ageMs: number;
-  /** "2d3h", or "-1h" for an archive stamped in the future. */
+  /** To the minute ("2d3h", "45m"), in seconds under a minute ("45s"); "-1h" for an archive stamped in the future. */
   readonly age: string;
   /** File size; null when it could not be read. */
   readonly sizeBytes: number | null;
@@ -25,6 +25,11 @@ export interface InventoryRow {
   readonly deleteReason?: string;
 }
 
+/** An age to the minute (seconds would only be noise), or in seconds when it is under one. */
+function ageText(ms: number): string {
+  return formatDuration(ms < 60_000 ? ms : ms - (ms % 60_000));
+}
+
 /** Rows newest first (the order of `archives`), joined with the plan computed at `now`. */
 export function inventoryRows(archives: readonly Archive[], plan: Plan, size: (file: string) => number | undefined, now: number): InventoryRow[] {
   const kept = new Map(plan.kept.map((k) => [k.archive, k.reasons]));
@@ -37,7 +42,7 @@ export function inventoryRows(archives: readonly Archive[], plan: Plan, size: (f
       file: a.file,
       time: new Date(a.time).toISOString(),
       ageMs,
-      age: ageMs < 0 ? `-${describeDuration(-ageMs)}` : describeDuration(ageMs),
+      age: ageMs < 0 ? `-${ageText(-ageMs)}` : ageText(ageMs),
       sizeBytes: size(a.file) ?? null,
       format: a.format,
       compression: a.compression,
