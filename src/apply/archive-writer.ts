@@ -1,5 +1,5 @@
 // Writes one archive: GNU tar piped straight into the compressor (the two
-// talk through a kernel pipe, Node never sees the uncompressed bytes), the
+// talk through a socket pair, Node never sees the uncompressed bytes), the
 // compressor writing `<final>.partial` itself while a low-priority thread
 // hashes the file by reading behind it into one reused buffer (no archive
 // bytes pass through Node's streams, so memory stays flat), then fsync,
@@ -10,6 +10,7 @@ import type { ChildProcess } from 'node:child_process';
 import { open, rename, rm } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type * as WorkerThreads from 'node:worker_threads';
@@ -44,6 +45,21 @@ export interface ArchiveOptions {
    * propagates (a SnapctlError unchanged). Used to check the snapshot stayed valid.
    */
   readonly beforeCommit?: () => Promise<void>;
+  /** Bytes written but not yet hashed before the hashing thread catches up; default hashBacklogDefault(). */
+  readonly hashBacklogBytes?: number;
+}
+
+/**
+ * The hashing thread waits until this much of the archive is written
+ * before it reads it: while tar and the compressor keep every core busy
+ * (zstd -T0), hashing alongside them takes its CPU time from them, whereas
+ * what is left when the compressor exits is hashed while the fsync waits on
+ * the disk. Small enough to still be in the page cache when it is read
+ * (1/16 of the memory), at most 256 MiB: a larger archive is hashed in
+ * catch-up bursts of that size, each read right after it was written.
+ */
+export function hashBacklogDefault(): number {
+  return Math.min(256 << 20, Math.floor(totalmem() / 16));
 }
 
 export interface ArchiveResult {
@@ -148,7 +164,7 @@ export async function writeArchive(opts: ArchiveOptions): Promise<ArchiveResult>
       tar.stdout.destroy();
     }
     const writerExit = compExit ?? tarExit;
-    hasher = hashBehind(file.fd, writerExit);
+    hasher = hashBehind(file.fd, writerExit, opts.hashBacklogBytes ?? hashBacklogDefault());
     const hashed = hasher.result.then(
       (r) => r,
       (err: unknown) => err as Error,
@@ -210,20 +226,20 @@ export async function writeArchive(opts: ArchiveOptions): Promise<ArchiveResult>
 /**
  * Runs in a worker thread (serialised with toString(): it may use nothing
  * but its argument and globals). Hashes the file the writer child is
- * producing, reading behind it with one reused 1 MiB buffer; when a read
- * finds no new bytes it sleeps up to 10 ms, or until told the writer has
- * exited, after which one last pass reads to the end.
+ * producing, reading behind it with one reused 1 MiB buffer: it waits
+ * (polling the size every 20 ms) until `backlog` bytes are unread, reads
+ * until it has caught up, and waits again; once told the writer has
+ * exited, one last pass reads to the end.
  * The thread lowers its own priority (nice 19; on Linux this affects this
- * thread only, not node's main thread nor the children): it hashes with
- * what tar and the compressor leave idle, and catches up at full speed once
- * they are done. At normal priority it took that time from them instead.
+ * thread only, not node's main thread nor the children), so its bursts
+ * take what tar and the compressor leave idle first.
  */
 function hashBehindWorker(require: NodeJS.Require): void {
   const threads = require('node:worker_threads') as typeof WorkerThreads;
-  const { readSync } = require('node:fs') as typeof Fs;
+  const { fstatSync, readSync } = require('node:fs') as typeof Fs;
   const { createHash } = require('node:crypto') as typeof Crypto;
   const { setPriority } = require('node:os') as typeof Os;
-  const { fd, control } = threads.workerData as { fd: number; control: SharedArrayBuffer };
+  const { fd, control, backlog } = threads.workerData as { fd: number; control: SharedArrayBuffer; backlog: number };
   try {
     setPriority(19);
   } catch {
@@ -233,8 +249,17 @@ function hashBehindWorker(require: NodeJS.Require): void {
   const hash = createHash('sha256');
   const buf = Buffer.allocUnsafe(1 << 20);
   let bytes = 0;
+  let catchingUp = false;
   for (;;) {
+    // Read before the read: a writer that had exited by then has written everything this pass will see.
     const last = Atomics.load(writerDone, 0) === 1;
+    if (!last && !catchingUp) {
+      if (fstatSync(fd).size - bytes < backlog) {
+        Atomics.wait(writerDone, 0, 0, 20);
+        continue;
+      }
+      catchingUp = true;
+    }
     const n = readSync(fd, buf, 0, buf.length, bytes);
     if (n > 0) {
       hash.update(buf.subarray(0, n));
@@ -242,7 +267,7 @@ function hashBehindWorker(require: NodeJS.Require): void {
       continue;
     }
     if (last) break;
-    Atomics.wait(writerDone, 0, 0, 10);
+    catchingUp = false;
   }
   threads.parentPort?.postMessage({ sha256: hash.digest('hex'), bytes });
 }
@@ -250,10 +275,10 @@ function hashBehindWorker(require: NodeJS.Require): void {
 const HASH_WORKER_SOURCE = `(${hashBehindWorker.toString()})(require);`;
 
 /** The sha256 of the file behind `fd` as the writer fills it; `stop` ends the worker early (abort). */
-function hashBehind(fd: number, writerExit: Promise<Exit>): { result: Promise<{ sha256: string; bytes: number }>; stop: () => Promise<void> } {
+function hashBehind(fd: number, writerExit: Promise<Exit>, backlog: number): { result: Promise<{ sha256: string; bytes: number }>; stop: () => Promise<void> } {
   const control = new SharedArrayBuffer(4);
   const writerDone = new Int32Array(control);
-  const worker = new Worker(HASH_WORKER_SOURCE, { eval: true, workerData: { fd, control } });
+  const worker = new Worker(HASH_WORKER_SOURCE, { eval: true, workerData: { fd, control, backlog } });
   const finish = (): void => {
     Atomics.store(writerDone, 0, 1);
     Atomics.notify(writerDone, 0);

@@ -1,5 +1,5 @@
 // Reads an archive once: every chunk goes into sha256 and, when asked, into
-// `decompressor | tar -t` running as child processes joined by a kernel pipe.
+// `decompressor | tar -t` running as child processes joined by a socket pair.
 // Node holds one chunk at a time; the hash and the decompression overlap.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
