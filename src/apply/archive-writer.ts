@@ -58,7 +58,7 @@ export interface ArchiveOptions {
  * (1/16 of the memory), at most 256 MiB: a larger archive is hashed in
  * catch-up bursts of that size, each read right after it was written.
  */
-export function hashBacklogDefault(): number {
+function hashBacklogDefault(): number {
   return Math.min(256 << 20, Math.floor(totalmem() / 16));
 }
 

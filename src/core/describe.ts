@@ -15,7 +15,6 @@ export function describeSource(source: Source): string {
   }
 }
 
-
 export function describeRetention(r: Retention): string {
   const parts: string[] = [];
   if (r.last !== undefined) parts.push(`last ${r.last}`);

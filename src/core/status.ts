@@ -4,7 +4,7 @@
 // `now` comes in, so thresholds are tested at exact instants.
 import type { Archive, HostPolicy, Schedule, Volume } from './model.js';
 import { dueness, scheduleLabel } from './schedule.js';
-import { formatDuration } from './time.js';
+import { DAY_MS, formatDuration, HOUR_MS } from './time.js';
 
 /** Nagios plugin levels, in increasing order of severity. */
 export type StatusLevel = 'OK' | 'WARNING' | 'CRITICAL' | 'UNKNOWN';
@@ -15,9 +15,6 @@ export const STATUS_EXIT: Readonly<Record<StatusLevel, number>> = { OK: 0, WARNI
 /** Default thresholds, as multiples of the schedule's nominal period. */
 export const WARN_FACTOR = 1.5;
 export const CRIT_FACTOR = 2.5;
-
-const HOUR_MS = 3_600_000;
-const DAY_MS = 24 * HOUR_MS;
 
 /** A run as the state file records it (structurally the state file's VolumeRun). */
 export interface RunRecord {

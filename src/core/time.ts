@@ -259,7 +259,7 @@ export function isValidTimeZone(tz: string): boolean {
 
 /** "3d", "2d12h", "1w": a readable duration for reasons and labels when the policy text is not at hand. */
 export function formatDuration(ms: number): string {
-  const units: readonly (readonly [string, number])[] = [['w', 604_800_000], ['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]];
+  const units: readonly (readonly [string, number])[] = [['w', 7 * DAY_MS], ['d', DAY_MS], ['h', HOUR_MS], ['m', 60_000], ['s', 1000]];
   let rest = ms;
   let text = '';
   for (const [unit, size] of units) {
