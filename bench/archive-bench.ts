@@ -7,7 +7,7 @@ import { writeArchive } from '../src/apply/archive-writer.js';
 import { probeTar, tarCreateArgv } from '../src/apply/tar-command.js';
 import type { Compression } from '../src/core/model.js';
 import { run, runOk, shq } from './proc.js';
-import { summarize, type Summary } from './stats.js';
+import { medianInterval, summarize, type MedianInterval, type Summary } from './stats.js';
 
 export interface Sample {
   readonly seconds: number;
@@ -50,6 +50,8 @@ export interface PairedResult {
   readonly b: { readonly id: string; readonly label: string; readonly seconds: Summary };
   /** b's seconds / a's seconds of the same round: a's throughput relative to b's. */
   readonly ratio: Summary;
+  /** 95% confidence interval of the ratio's median (undefined under 6 rounds). */
+  readonly ratioInterval?: MedianInterval;
   readonly rounds: ReadonlyArray<{ readonly aSeconds: number; readonly bSeconds: number; readonly aFirst: boolean }>;
 }
 
@@ -221,11 +223,14 @@ export async function measurePaired(a: Case, b: Case, rounds: number, log: (line
     done.push(r);
     log(`  [${round}/${rounds}] ${a.label}: ${r.aSeconds.toFixed(2)} s, ${b.label}: ${r.bSeconds.toFixed(2)} s, ratio ${(r.bSeconds / r.aSeconds).toFixed(3)}`);
   }
+  const ratios = done.map((r) => r.bSeconds / r.aSeconds);
+  const interval = medianInterval(ratios);
   return {
     data: a.data,
     a: { id: a.id, label: a.label, seconds: summarize(done.map((r) => r.aSeconds)) },
     b: { id: b.id, label: b.label, seconds: summarize(done.map((r) => r.bSeconds)) },
-    ratio: summarize(done.map((r) => r.bSeconds / r.aSeconds)),
+    ratio: summarize(ratios),
+    ...(interval !== undefined ? { ratioInterval: interval } : {}),
     rounds: done,
   };
 }

@@ -35,7 +35,10 @@ Options:
   --dir DIR            work in DIR and keep it (the data set is reused by the
                        next run with the same size and seed); default: a
                        temporary directory, removed at the end
-  --only archive|plan  run one side only
+  --only archive|plan|paired
+                       run one side only; paired: only the rounds of snapctl
+                       apply and raw + sync back to back (the overhead ratio),
+                       on the full data set and its text subset
   -h, --help           this help
 `;
 
@@ -82,7 +85,7 @@ async function main(): Promise<void> {
   const planArchives = count(values['plan-archives'], '--plan-archives', 101);
   const seed = count(values.seed, '--seed', 0);
   const only = values.only;
-  if (only !== undefined && only !== 'archive' && only !== 'plan') throw new Error('--only: archive or plan');
+  if (only !== undefined && only !== 'archive' && only !== 'plan' && only !== 'paired') throw new Error('--only: archive, plan or paired');
   requireGnuTime();
 
   const work = values.dir ?? mkdtempSync(join(tmpdir(), 'snapctl-bench-'));
@@ -98,11 +101,13 @@ async function main(): Promise<void> {
   try {
     if (only !== 'plan') {
       const full = ensureDataset(join(work, 'data-full'), size, seed, log);
-      const small = ensureDataset(join(work, 'data-small'), matrixSize, seed, log);
-      log('untimed read pass over both data sets (warms the page cache, fingerprints the data) ...');
-      datasets = { full: { ...full, fingerprint: warmAndFingerprint(full.tree) }, small: { ...small, fingerprint: warmAndFingerprint(small.tree) } };
+      // --only paired needs neither the small data set nor the cases measured in it.
+      const small = only === 'paired' ? undefined : ensureDataset(join(work, 'data-small'), matrixSize, seed, log);
+      log('untimed read pass over the data sets (warms the page cache, fingerprints the data) ...');
+      datasets = { full: { ...full, fingerprint: warmAndFingerprint(full.tree) } };
+      if (small) datasets['small'] = { ...small, fingerprint: warmAndFingerprint(small.tree) };
       log(datasetTable('full data set', full));
-      log(datasetTable('small data set', small));
+      if (small) log(datasetTable('small data set', small));
       rawTar = await rawTarArgv('SRC');
       const out = join(work, 'out');
       mkdirSync(out, { recursive: true });
@@ -119,39 +124,43 @@ async function main(): Promise<void> {
         ['text', full.textTree, full.textBytes],
       ] as const) {
         const what = data === 'full' ? 'full data set' : 'text subset';
-        log(`\n${what}: ${reps} rounds, cases alternating`);
         warmAndFingerprint(src);
         const cases = await sideBySide(data, src, bytes);
-        archive.push(...(await measure(cases, reps, log)));
+        if (only !== 'paired') {
+          log(`\n${what}: ${reps} rounds, cases alternating`);
+          archive.push(...(await measure(cases, reps, log)));
+        }
         log(`\n${what}: ${pairs} rounds of snapctl apply and raw + sync back to back`);
         paired.push(await measurePaired(cases.find((c) => c.id === `apply-${data}`)!, cases.find((c) => c.id === `rawsync-${data}`)!, pairs, log));
       }
 
-      const tools = await detectCompressorTools();
-      // The compression choices on real text only: that is where they differ (random data is stored, logs compress ~10x by any).
-      const real = small.parts.find((p) => p.dir === 'text/real')!.bytes;
-      const w = (compression: 'zstd' | 'gzip' | 'xz' | 'none', level: number | undefined, label: string): Case =>
-        writerCase(`w-${compression}${level !== undefined ? `-${level}` : ''}`, label, 'real', small.realTextTree, real, compression, level, join(work, 'writer'));
-      const matrix: Case[] = [
-        snapctlApplyCase('apply-small', 'snapctl apply (default: zstd -3 -T0), whole CLI', 'small', small.tree, small.totalBytes, join(work, 'apply')),
-        snapctlApplyCase('apply-real', 'snapctl apply (default: zstd -3 -T0), whole CLI', 'real', small.realTextTree, real, join(work, 'apply')),
-        await rawCase('raw-real', 'raw: tar | zstd -T0 -3 > out', 'real', small.realTextTree, real, zstd, join(out, 'raw-real.tar.zst'), false),
-        w('zstd', 1, 'writer: zstd -1 -T0'),
-        w('zstd', 3, 'writer: zstd -3 -T0 (default)'),
-        w('zstd', 6, 'writer: zstd -6 -T0'),
-        w('zstd', 9, 'writer: zstd -9 -T0'),
-        w('zstd', 19, 'writer: zstd -19 -T0'),
-        w('gzip', COMPRESSORS.gzip.defaultLevel, tools.pigz ? `writer: gzip -6 (pigz -p ${tools.cores})` : 'writer: gzip -6'),
-        await rawCase('gzip1-6', 'raw: tar | gzip -6 (one core)', 'real', small.realTextTree, real, 'gzip -6', join(out, 'g.tar.gz'), false),
-        w('xz', COMPRESSORS.xz.defaultLevel, 'writer: xz -6 -T0'),
-        w('none', undefined, 'writer: none (tar only)'),
-        pySnapCase('py-real', 'py_snap: python3 tarfile w:gz (level 9)', 'real', small.realTextTree, real, join(out, 'py-real.tar.gz')),
-      ];
-      log(`\ncompression choices on the small data set's real text: ${reps} rounds, cases alternating`);
-      warmAndFingerprint(small.tree);
-      archive.push(...(await measure(matrix, reps, log)));
+      if (small !== undefined) {
+        const tools = await detectCompressorTools();
+        // The compression choices on real text only: that is where they differ (random data is stored, logs compress ~10x by any).
+        const real = small.parts.find((p) => p.dir === 'text/real')!.bytes;
+        const w = (compression: 'zstd' | 'gzip' | 'xz' | 'none', level: number | undefined, label: string): Case =>
+          writerCase(`w-${compression}${level !== undefined ? `-${level}` : ''}`, label, 'real', small.realTextTree, real, compression, level, join(work, 'writer'));
+        const matrix: Case[] = [
+          snapctlApplyCase('apply-small', 'snapctl apply (default: zstd -3 -T0), whole CLI', 'small', small.tree, small.totalBytes, join(work, 'apply')),
+          snapctlApplyCase('apply-real', 'snapctl apply (default: zstd -3 -T0), whole CLI', 'real', small.realTextTree, real, join(work, 'apply')),
+          await rawCase('raw-real', 'raw: tar | zstd -T0 -3 > out', 'real', small.realTextTree, real, zstd, join(out, 'raw-real.tar.zst'), false),
+          w('zstd', 1, 'writer: zstd -1 -T0'),
+          w('zstd', 3, 'writer: zstd -3 -T0 (default)'),
+          w('zstd', 6, 'writer: zstd -6 -T0'),
+          w('zstd', 9, 'writer: zstd -9 -T0'),
+          w('zstd', 19, 'writer: zstd -19 -T0'),
+          w('gzip', COMPRESSORS.gzip.defaultLevel, tools.pigz ? `writer: gzip -6 (pigz -p ${tools.cores})` : 'writer: gzip -6'),
+          await rawCase('gzip1-6', 'raw: tar | gzip -6 (one core)', 'real', small.realTextTree, real, 'gzip -6', join(out, 'g.tar.gz'), false),
+          w('xz', COMPRESSORS.xz.defaultLevel, 'writer: xz -6 -T0'),
+          w('none', undefined, 'writer: none (tar only)'),
+          pySnapCase('py-real', 'py_snap: python3 tarfile w:gz (level 9)', 'real', small.realTextTree, real, join(out, 'py-real.tar.gz')),
+        ];
+        log(`\ncompression choices on the small data set's real text: ${reps} rounds, cases alternating`);
+        warmAndFingerprint(small.tree);
+        archive.push(...(await measure(matrix, reps, log)));
+      }
     }
-    if (only !== 'archive') {
+    if (only !== 'archive' && only !== 'paired') {
       log(`\nplan side: ${planReps} rounds, cases alternating`);
       plan = await planBench(join(work, 'plan'), planReps, 100, planArchives, log);
     }
@@ -165,8 +174,10 @@ async function main(): Promise<void> {
   if (archive.length > 0) {
     sections.push(`Full data set (${(datasets['full']!.totalBytes / 1e6).toFixed(0)} MB, ${datasets['full']!.totalFiles} files), median of ${reps}:\n${archiveTable(group('full'))}`);
     sections.push(`Text subset (${(datasets['full']!.textBytes / 1e6).toFixed(0)} MB), median of ${reps}:\n${archiveTable(group('text'))}`);
-    sections.push(`snapctl apply against the raw pipeline + fsync, back to back, ${pairs} rounds:\n${pairedTable(paired)}`);
-    const sm = datasets['small']!;
+  }
+  if (paired.length > 0) sections.push(`snapctl apply against the raw pipeline + fsync, back to back, ${pairs} rounds:\n${pairedTable(paired)}`);
+  const sm = datasets['small'];
+  if (archive.length > 0 && sm !== undefined) {
     sections.push(`Small data set (${(sm.totalBytes / 1e6).toFixed(0)} MB, same mix), median of ${reps}:\n${archiveTable(group('small'))}`);
     const realBytes = sm.parts.find((p) => p.dir === 'text/real')!.bytes;
     sections.push(`Compression choices on real text (the small data set's ${(realBytes / 1e6).toFixed(1)} MB of real text files), median of ${reps}:\n${archiveTable(group('real'))}`);
