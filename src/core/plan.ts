@@ -82,6 +82,18 @@ interface PlannedItem {
   readonly file: string;
 }
 
+/** How many archives are dated after `now`, and the newest of them; undefined when none is. */
+function archivesAfter(archives: readonly Archive[], now: number): { count: number; newest: string } | undefined {
+  let count = 0;
+  let newest: Archive | undefined;
+  for (const a of archives) {
+    if (a.time <= now) continue;
+    count++;
+    if (newest === undefined || a.time > newest.time) newest = a;
+  }
+  return newest === undefined ? undefined : { count, newest: newest.file };
+}
+
 function newestArchive(archives: readonly Archive[]): Archive | undefined {
   return archives.reduce<Archive | undefined>((a, b) => (a === undefined || b.time > a.time ? b : a), undefined);
 }
@@ -116,6 +128,15 @@ function planVolume(policy: HostPolicy, volume: Volume, archives: readonly Archi
       });
     }
     if (volume.source.kind === 'lvm') diagnostics.push(...lvmPreflight(volume, observed.lvm));
+  }
+  const ahead = archivesAfter(archives, now);
+  if (ahead !== undefined) {
+    const some = ahead.count === 1 ? '1 archive is' : `${ahead.count} archives are`;
+    diagnostics.push({
+      severity: 'warning',
+      volume: volume.name,
+      message: `${some} dated after now (newest ${ahead.newest}): was the clock set back, or is --now before them? Retention counts them as the newest archives`,
+    });
   }
   const items: readonly (Archive | PlannedItem)[] = planned === undefined ? archives : [...archives, planned];
 

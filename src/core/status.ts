@@ -95,8 +95,15 @@ export function evaluateVolume(volume: Volume, archives: readonly Archive[], his
   const periodMs = nominalPeriodMs(volume.schedule);
   const warnMs = opts.warnMs ?? Math.round(periodMs * WARN_FACTOR);
   const critMs = opts.critMs ?? Math.round(periodMs * CRIT_FACTOR);
-  // Archives after `now` do not exist yet from the point of view of a --now in the past.
-  const mine = archives.filter((a) => a.volume === volume.name && a.time <= now);
+  // Archives after `now` do not exist yet from the point of view of a --now in the past
+  // (or of a clock that was set back): not counted, but named when they are all there is.
+  const mine: Archive[] = [];
+  let later = 0;
+  for (const a of archives) {
+    if (a.volume !== volume.name) continue;
+    if (a.time <= now) mine.push(a);
+    else later++;
+  }
   let newestArchive: Archive | undefined;
   for (const a of mine) if (newestArchive === undefined || a.time > newestArchive.time) newestArchive = a;
   const d = dueness(volume.schedule, mine.map((a) => a.time), now, timeZone);
@@ -107,7 +114,7 @@ export function evaluateVolume(volume: Volume, archives: readonly Archive[], his
   let reason: string;
   if (newestArchive === undefined) {
     level = 'CRITICAL';
-    reason = 'no archive';
+    reason = later === 0 ? 'no archive' : `no archive at or before now; ${later} dated after now (clock set back, or --now before them)`;
   } else {
     const age = now - newestArchive.time;
     if (age > critMs) {

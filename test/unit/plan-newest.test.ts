@@ -50,3 +50,17 @@ test('keepLast counts the planned archive, so after apply exactly n remain', () 
   assert.equal(result.kept.length, 2);
   assert.equal(deleted(result).length, 8);
 });
+
+test('archives dated after now are kept as the newest and named in a warning', () => {
+  // Ten daily archives, the newest two days ahead of now (a clock set back, or --now before them).
+  const { policy, observed } = setup({ last: 2 }, NOW + 2 * DAY);
+  const result = plan(policy, observed, NOW);
+  const ahead = [archiveName('db01', 'data', NOW + 2 * DAY, 'zstd'), archiveName('db01', 'data', NOW + DAY, 'zstd')];
+  assert.deepEqual(result.kept.map((k) => k.archive), ahead);
+  assert.ok(!deleted(result).some((f) => ahead.includes(f)));
+  const warnings = result.diagnostics.filter((d) => d.severity === 'warning' && d.volume === 'data' && d.message.includes('dated after now'));
+  assert.deepEqual(warnings.map((d) => d.message), [`2 archives are dated after now (newest ${ahead[0]}): was the clock set back, or is --now before them? Retention counts them as the newest archives`]);
+  // Without them, no such warning.
+  const past = setup({ last: 2 }, NOW - DAY);
+  assert.ok(!plan(past.policy, past.observed, NOW).diagnostics.some((d) => d.message.includes('dated after now')));
+});

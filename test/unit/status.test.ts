@@ -57,6 +57,13 @@ test('archives of other volumes and archives after now are not counted', () => {
   assert.equal(v.newest?.ageMs, 24 * H);
 });
 
+test('a volume whose archives all lie after now is CRITICAL and says where they are', () => {
+  const v = evaluateVolume(data, [archive('data', '2026-03-02T03:00:00Z'), archive('data', '2026-03-03T03:00:00Z'), archive('other', '2026-03-01T00:00:00Z')], undefined, at('2026-03-01T04:00:00Z'), 'UTC');
+  assert.equal(v.level, 'CRITICAL');
+  assert.equal(v.archives, 0);
+  assert.equal(v.reason, 'no archive at or before now; 2 dated after now (clock set back, or --now before them)');
+});
+
 test('--warn/--crit replace the schedule-based thresholds', () => {
   const now = at('2026-03-01T13:00:00Z');
   assert.equal(evaluateVolume(data, [made], undefined, now, 'UTC').level, 'OK');
