@@ -106,7 +106,7 @@ async function loadExeca(): Promise<typeof Execa> {
     throw new SnapctlError(
       'operation',
       `cannot run hooks: execa did not load (${(err as Error).message})`,
-      'the single-file build loads it from snapctl-execa.mjs beside snapctl.mjs: install both files in one directory, as the README shows',
+      'the single-file build loads it from snapctl-execa.mjs beside snapctl.cjs: install both files in one directory, as the README shows',
     );
   }
 }

@@ -7,12 +7,12 @@ import { join } from 'node:path';
 
 const repo = process.cwd();
 
-// build/snapctl.mjs is written by scripts/build.mjs, which `npm test` runs first.
+// build/snapctl.cjs is written by scripts/build.mjs, which `npm test` runs first.
 test('the single-file build runs with a plain node and no node_modules', () => {
   const dir = mkdtempSync(join(tmpdir(), 'snapctl-bundle-'));
   try {
-    const file = join(dir, 'snapctl.mjs');
-    copyFileSync(join(repo, 'build', 'snapctl.mjs'), file);
+    const file = join(dir, 'snapctl.cjs');
+    copyFileSync(join(repo, 'build', 'snapctl.cjs'), file);
     const version = execFileSync(process.execPath, [file, '--version'], { cwd: dir, encoding: 'utf8' });
     assert.match(version, /^snapctl \d+\.\d+\.\d+\n$/);
     const plan = execFileSync(
@@ -53,9 +53,9 @@ test('installed as the README says (both build files in one directory, a symlink
   try {
     const lib = join(dir, 'lib');
     mkdirSync(lib);
-    for (const f of ['snapctl.mjs', 'snapctl-execa.mjs']) copyFileSync(join(repo, 'build', f), join(lib, f));
+    for (const f of ['snapctl.cjs', 'snapctl-execa.mjs']) copyFileSync(join(repo, 'build', f), join(lib, f));
     const link = join(dir, 'snapctl');
-    symlinkSync(join(lib, 'snapctl.mjs'), link);
+    symlinkSync(join(lib, 'snapctl.cjs'), link);
     const marker = join(dir, 'hook-ran');
     const r = applyWithHook(link, dir, marker);
     assert.equal(r.status, 0, r.output);
@@ -69,8 +69,8 @@ test('installed as the README says (both build files in one directory, a symlink
 test('the single-file build without snapctl-execa.mjs beside it fails a hook with a message naming the missing file, and archives nothing', () => {
   const dir = mkdtempSync(join(tmpdir(), 'snapctl-bundle-'));
   try {
-    const file = join(dir, 'snapctl.mjs');
-    copyFileSync(join(repo, 'build', 'snapctl.mjs'), file);
+    const file = join(dir, 'snapctl.cjs');
+    copyFileSync(join(repo, 'build', 'snapctl.cjs'), file);
     const marker = join(dir, 'hook-ran');
     const r = applyWithHook(file, dir, marker);
     assert.equal(r.status, 1, r.output);

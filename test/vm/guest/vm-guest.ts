@@ -24,7 +24,7 @@ export const GUEST_DISK = process.env.SNAPCTL_VM_DISK ?? '/dev/vda';
 export const CHECKOUT = fileURLToPath(new URL('../../../../', import.meta.url)).replace(/\/$/, '');
 
 /**
- * `node bin/snapctl.js` of this checkout: it loads build/snapctl.mjs, one
+ * `node bin/snapctl.js` of this checkout: it loads build/snapctl.cjs, one
  * file (under emulation every file node loads through the 9p share costs
  * milliseconds; dist/src and node_modules are hundreds).
  */
