@@ -82,18 +82,6 @@ interface PlannedItem {
   readonly file: string;
 }
 
-/** How many archives are dated after `now`, and the newest of them; undefined when none is. */
-function archivesAfter(archives: readonly Archive[], now: number): { count: number; newest: string } | undefined {
-  let count = 0;
-  let newest: Archive | undefined;
-  for (const a of archives) {
-    if (a.time <= now) continue;
-    count++;
-    if (newest === undefined || a.time > newest.time) newest = a;
-  }
-  return newest === undefined ? undefined : { count, newest: newest.file };
-}
-
 function newestArchive(archives: readonly Archive[]): Archive | undefined {
   return archives.reduce<Archive | undefined>((a, b) => (a === undefined || b.time > a.time ? b : a), undefined);
 }
@@ -103,8 +91,7 @@ function newestArchive(archives: readonly Archive[]): Archive | undefined {
  * one (which stands at `now`), so a week of failed backups never ages out the
  * last good ones: the window is widened by the gap between them.
  */
-function withinFromNewestComplete(rules: Retention, archives: readonly Archive[], now: number, due: boolean): Retention {
-  const newest = newestArchive(archives);
+function withinFromNewestComplete(rules: Retention, newest: Archive | undefined, now: number, due: boolean): Retention {
   if (!due || rules.withinMs === undefined || newest === undefined) return rules;
   return { ...rules, withinMs: rules.withinMs + (now - newest.time), withinText: rules.withinText ?? formatDuration(rules.withinMs) };
 }
@@ -129,26 +116,27 @@ function planVolume(policy: HostPolicy, volume: Volume, archives: readonly Archi
     }
     if (volume.source.kind === 'lvm') diagnostics.push(...lvmPreflight(volume, observed.lvm));
   }
-  const ahead = archivesAfter(archives, now);
-  if (ahead !== undefined) {
-    const some = ahead.count === 1 ? '1 archive is' : `${ahead.count} archives are`;
+  const newest = newestArchive(archives);
+  // The newest archive is dated after now exactly when some archive is.
+  if (newest !== undefined && newest.time > now) {
+    const count = archives.filter((a) => a.time > now).length;
+    const some = count === 1 ? '1 archive is' : `${count} archives are`;
     diagnostics.push({
       severity: 'warning',
       volume: volume.name,
-      message: `${some} dated after now (newest ${ahead.newest}): was the clock set back, or is --now before them? Retention counts them as the newest archives`,
+      message: `${some} dated after now (newest ${newest.file}): was the clock set back, or is --now before them? Retention counts them as the newest archives`,
     });
   }
   const items: readonly (Archive | PlannedItem)[] = planned === undefined ? archives : [...archives, planned];
 
-  const { keep, remove } = applyRetention(items, withinFromNewestComplete(volume.retention, archives, now, due.due), policy.timezone);
+  const { keep, remove } = applyRetention(items, withinFromNewestComplete(volume.retention, newest, now, due.due), policy.timezone);
   const kept: Kept[] = [];
   for (const k of keep) if (k.item !== planned) kept.push({ volume: volume.name, archive: k.item.file, reasons: k.reasons });
   // The planned archive does not exist yet: the newest complete one is never deleted.
-  const newest = newestArchive(archives);
   const expired = 'expired: no retention rule keeps it';
   const inDir = join(dir, ''); // one shared prefix string for the paths below
   for (const item of remove) {
-    if (item === planned) continue; // never happens: the planned archive is the newest and always kept
+    if (item === planned) continue; // nothing to delete yet (only archives dated after now can outrank it)
     const archive = item as Archive;
     if (archive === newest) {
       kept.unshift({ volume: volume.name, archive: archive.file, reasons: ['newest complete archive'] });
