@@ -1,7 +1,9 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sizes } from '../../src/restore/inventory.js';
 import type { InventoryRow } from '../../src/core/inventory-list.js';
 import { makeFixture, snapctl, writePySnapArchive, type Fixture } from './restore-fixture.js';
 
@@ -54,4 +56,20 @@ test('list text marks DELETE NEXT; --volume filters; an empty or missing directo
   assert.match(r.stdout, /2 archives in .*; the next apply deletes 1/);
   assert.equal(snapctl('list', ...f.flags, '--volume', 'nope').status, 1);
   await rm(f.hostDir, { recursive: true });
+});
+
+test('sizes: every file of a list longer than the stat calls kept in flight, undefined for one that vanished', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'snapctl-sizes-'));
+  try {
+    const files = Array.from({ length: 300 }, (_, i) => `f${i}`);
+    for (const [i, f] of files.entries()) await writeFile(join(dir, f), Buffer.alloc(i));
+    const got = await sizes(dir, [...files, 'gone']);
+    assert.equal(got.size, 301);
+    for (const [i, f] of files.entries()) assert.equal(got.get(f), i, f);
+    assert.ok(got.has('gone'));
+    assert.equal(got.get('gone'), undefined);
+    assert.equal((await sizes(dir, [])).size, 0);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

@@ -87,8 +87,15 @@ function renderRows(dir: string, rows: readonly InventoryRow[]): string {
     r.deleteNext ? 'DELETE NEXT' : `kept: ${r.keptBy.join(', ')}`,
   ]);
   const head = ['VOLUME', 'ARCHIVE', 'AGE', 'SIZE', 'FORMAT', 'SIDECAR', 'RETENTION'];
-  const widths = head.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
+  // Loops, not Math.max(...column) or [...lines]: spreading 100,000 rows as arguments overflows the stack.
+  const widths = head.map((h) => h.length);
+  for (const row of table) for (let i = 0; i < row.length; i++) widths[i] = Math.max(widths[i]!, row[i]!.length);
   const line = (cells: readonly string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
-  const deletes = rows.filter((r) => r.deleteNext).length;
-  return `${[line(head), ...table.map(line)].join('\n')}\n\n${rows.length} archives in ${dir}; the next apply deletes ${deletes}\n`;
+  const lines = [line(head)];
+  let deletes = 0;
+  for (let i = 0; i < table.length; i++) {
+    lines.push(line(table[i]!));
+    if (rows[i]!.deleteNext) deletes++;
+  }
+  return `${lines.join('\n')}\n\n${rows.length} archives in ${dir}; the next apply deletes ${deletes}\n`;
 }
