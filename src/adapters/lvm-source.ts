@@ -46,8 +46,12 @@ export function createLvmSource(deps: LvmSourceDeps = {}): SourceDriver {
   async function decide(volume: Volume, ctx: TakeContext): Promise<Decision> {
     if (volume.source.kind !== 'lvm') throw new SnapctlError('input', `volume ${volume.name} is not an lvm volume`);
     const { vg, lv } = volume.source;
-    const vgs = await lvm.vgs();
-    const lvs = await lvm.lvs();
+    // Two read-only reports, each scanning the devices: run them side by side; a failure of vgs is reported first, as if run in turn.
+    const [vgsResult, lvsResult] = await Promise.allSettled([lvm.vgs(), lvm.lvs()]);
+    if (vgsResult.status === 'rejected') throw vgsResult.reason;
+    if (lvsResult.status === 'rejected') throw lvsResult.reason;
+    const vgs = vgsResult.value;
+    const lvs = lvsResult.value;
     const group = vgs.find((g) => g.name === vg);
     if (!group) {
       throw new SnapctlError('preflight', `volume group ${vg} not found (volume ${volume.name})`, `volume groups on this host: ${vgs.map((g) => g.name).join(', ') || 'none'}`);
