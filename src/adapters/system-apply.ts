@@ -1,5 +1,6 @@
 // The real ports apply uses on this machine: the three source drivers, the
 // archive writer, leftover removal and the snapshot hooks.
+import { unlinkSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { CleanupAction, HostPolicy } from '../core/model.js';
@@ -19,6 +20,7 @@ async function removeFile(path: string): Promise<void> {
 }
 
 export function systemApplyPorts(policy: HostPolicy): ApplyPorts {
+  let removals = 0;
   return {
     drivers: { path: pathSource, btrfs: btrfsSource, lvm: createLvmSource() },
     writeArchive,
@@ -37,10 +39,12 @@ export function systemApplyPorts(policy: HostPolicy): ApplyPorts {
       }
     },
     removeArchive: async (path, sidecar) => {
-      await rm(path, { force: true });
-      if (sidecar !== undefined) await rm(sidecar, { force: true });
-      await fsyncDir(dirname(path));
+      if (++removals % REMOVALS_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
+      // The archive first: a crash in between leaves an orphan sidecar, which plan cleans up.
+      unlinkIfPresent(path);
+      if (sidecar !== undefined) unlinkIfPresent(sidecar);
     },
+    syncDir: fsyncDir,
     ensureDir: async (dir) => {
       // Archives hold every file of the volume, /etc/shadow included: owner only.
       await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -57,6 +61,22 @@ export function systemApplyPorts(policy: HostPolicy): ApplyPorts {
     clock: () => Date.now(),
   };
 }
+
+/**
+ * unlink(2), a missing file being fine. Synchronous: one system call, where
+ * the promise API adds a round trip through the thread pool (and rm({ force })
+ * an lstat before it), which made pruning a long history cost ~0.3 ms per archive.
+ */
+function unlinkIfPresent(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
+
+/** Removals between two turns of the event loop, so that a signal still interrupts a long prune promptly. */
+const REMOVALS_PER_TURN = 64;
 
 function isPrepared(value: unknown): value is PreparedSource {
   return typeof value === 'object' && value !== null && 'release' in value && typeof (value as PreparedSource).release === 'function';

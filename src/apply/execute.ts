@@ -18,8 +18,10 @@ export interface ApplyPorts {
   readonly writeArchive: (opts: ArchiveOptions) => Promise<ArchiveResult>;
   /** Removes one leftover (mount, snapshot, partial file). */
   readonly cleanup: (action: CleanupAction, log: RunLog) => Promise<void>;
-  /** Removes an expired archive and its sidecar (missing files are fine). */
+  /** Removes an expired archive, then its sidecar (missing files are fine); syncDir makes the removals durable. */
   readonly removeArchive: (path: string, sidecar: string | undefined) => Promise<void>;
+  /** Flushes a directory's entries to disk (after a volume's deletions). */
+  readonly syncDir: (dir: string) => Promise<void>;
   /** Creates <backupDir>/<host> when missing. */
   readonly ensureDir: (dir: string) => Promise<void>;
   /** Runs pre hooks → take → post hooks (post always, once pre ran). */
@@ -207,6 +209,17 @@ async function runVolume(policy: HostPolicy, plan: Plan, volume: Volume, ports: 
     } catch (err) {
       log.error(`could not delete ${action.archive}: ${message(err)}`);
       errors.push(`delete ${action.archive}: ${message(err)}`);
+    }
+  }
+  // One flush of the directory for all of a volume's deletions, not one per
+  // archive (a long history expiring at once would cost a journal commit per
+  // file). A deletion a crash undoes leaves a whole archive the next plan deletes again.
+  if (deleted.length > 0) {
+    try {
+      await ports.syncDir(plan.backupDir);
+    } catch (err) {
+      log.error(`could not flush ${plan.backupDir} after deleting ${deleted.length} archives: ${message(err)}`);
+      errors.push(`flush ${plan.backupDir}: ${message(err)}`);
     }
   }
   const base = { volume: volume.name, deleted, errors };
