@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suites drive for real (tar, the
-# compressors, btrfs on loop devices, qemu + LVM for the VM suite) when any
-# is missing. Needs root (the tests mount file systems, so they need it too).
+# compressors, btrfs on loop devices, qemu + LVM for the VM suite, logrotate
+# for the shipped rotation config) when any is missing. Needs root (the tests mount file systems, so they need it too).
 set -euo pipefail
 packages=(tar zstd gzip pigz xz-utils acl attr btrfs-progs util-linux e2fsprogs xfsprogs
-          lvm2 thin-provisioning-tools busybox-static qemu-system-x86 cpio kmod)
+          lvm2 thin-provisioning-tools busybox-static qemu-system-x86 cpio kmod logrotate)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
