@@ -1,5 +1,5 @@
 // A normalised Volume for tests that need one but care about few of its fields.
-import type { Source, Volume } from '../../src/core/model.js';
+import type { HostPolicy, Source, Volume } from '../../src/core/model.js';
 
 /** daily, no retention rules, zstd, 10%ORIGIN, no excludes, hooks or lock files, unless overridden. */
 export function testVolume(name: string, source: Source, overrides: Partial<Volume> = {}): Volume {
@@ -15,4 +15,9 @@ export function testVolume(name: string, source: Source, overrides: Partial<Volu
     lockFiles: [],
     ...overrides,
   };
+}
+
+/** Host h1 in UTC, archives under `<dir>/backup/h1`, snapshots mounted under `<dir>/run`. */
+export function testHostPolicy(dir: string, volumes: readonly Volume[]): HostPolicy {
+  return { host: 'h1', matchedBy: 'h1', backupDir: `${dir}/backup`, timezone: 'UTC', mountRoot: `${dir}/run`, volumes };
 }

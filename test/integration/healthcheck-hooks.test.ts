@@ -6,11 +6,12 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { HostPolicy, Observed } from '../../src/core/model.js';
+import type { Observed } from '../../src/core/model.js';
 import { plan } from '../../src/core/plan.js';
 import { executePlan } from '../../src/apply/execute.js';
 import { openRunLog } from '../../src/apply/logger.js';
 import { systemApplyPorts } from '../../src/adapters/system-apply.js';
+import { testHostPolicy, testVolume } from '../helpers/volume.js';
 
 test('hooks see volumeStart, archiveStart, progress, archiveEnd, volumeDone in order; throwing hooks only warn', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'snapctl-hooks-'));
@@ -18,26 +19,7 @@ test('hooks see volumeStart, archiveStart, progress, archiveEnd, volumeDone in o
     const src = join(dir, 'src');
     await mkdir(src);
     await writeFile(join(src, 'big'), Buffer.alloc(12 * 1024 * 1024, 7));
-    const policy: HostPolicy = {
-      host: 'h1',
-      matchedBy: 'h1',
-      backupDir: join(dir, 'backup'),
-      timezone: 'UTC',
-      mountRoot: join(dir, 'run'),
-      volumes: [
-        {
-          name: 'docs',
-          source: { kind: 'path', path: src },
-          schedule: { kind: 'daily' },
-          retention: { last: 2 },
-          compression: 'none',
-          snapshotSize: '10%ORIGIN',
-          exclude: [],
-          hooks: { preSnapshot: [], postSnapshot: [], timeoutMs: 60_000 },
-          lockFiles: [],
-        },
-      ],
-    };
+    const policy = testHostPolicy(dir, [testVolume('docs', { kind: 'path', path: src }, { retention: { last: 2 }, compression: 'none' })]);
     const observed: Observed = { archives: [], others: [], backupDirExists: false, lvm: { available: false, reason: 'none' }, mounts: [], btrfsLeftovers: [] };
     const thePlan = plan(policy, observed, Date.parse('2026-03-01T03:00:00Z'));
     let err = '';

@@ -14,6 +14,7 @@ import { plan } from '../../src/core/plan.js';
 import { executePlan, type ApplyPorts } from '../../src/apply/execute.js';
 import { openRunLog } from '../../src/apply/logger.js';
 import { systemApplyPorts } from '../../src/adapters/system-apply.js';
+import { testHostPolicy, testVolume } from '../helpers/volume.js';
 
 const HOUR = 3_600_000;
 const NOW = Date.parse('2026-03-01T03:30:00Z');
@@ -26,29 +27,10 @@ interface History {
   readonly cleanup: () => Promise<void>;
 }
 
-/** `count` hourly archives up to half an hour ago (so nothing is due), each with a sidecar except those in `noSidecar`; keep the last 2. */
+/** `count` hourly archives up to half an hour ago (so nothing is due), each with a sidecar (those at `missingSidecars` lose it after classification); keep the last 2. */
 async function history(count: number, missingSidecars: readonly number[] = []): Promise<History> {
   const dir = await mkdtemp(join(tmpdir(), 'snapctl-prune-'));
-  const policy: HostPolicy = {
-    host: 'h1',
-    matchedBy: 'h1',
-    backupDir: join(dir, 'backup'),
-    timezone: 'UTC',
-    mountRoot: join(dir, 'run'),
-    volumes: [
-      {
-        name: 'data',
-        source: { kind: 'path', path: join(dir, 'src') },
-        schedule: { kind: 'hourly' },
-        retention: { last: 2 },
-        compression: 'zstd',
-        snapshotSize: '10%ORIGIN',
-        exclude: [],
-        hooks: { preSnapshot: [], postSnapshot: [], timeoutMs: 60_000 },
-        lockFiles: [],
-      },
-    ],
-  };
+  const policy = testHostPolicy(dir, [testVolume('data', { kind: 'path', path: join(dir, 'src') }, { schedule: { kind: 'hourly' }, retention: { last: 2 } })]);
   const hostDir = join(policy.backupDir, policy.host);
   await mkdir(hostDir, { recursive: true });
   for (let i = 0; i < count; i++) {
@@ -128,7 +110,7 @@ test('prune: an abort stops it between two archives; what was deleted is flushed
 test('prune: removals return to the event loop now and then, so a signal handler runs during a long prune', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'snapctl-prune-turns-'));
   try {
-    const ports = systemApplyPorts({ host: 'h1', matchedBy: 'h1', backupDir: dir, timezone: 'UTC', mountRoot: dir, volumes: [] });
+    const ports = systemApplyPorts(testHostPolicy(dir, []));
     let turned = false;
     setImmediate(() => {
       turned = true;
