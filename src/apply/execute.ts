@@ -8,6 +8,9 @@ import { formatCompactUtc } from '../core/time.js';
 import type { ArchiveOptions, ArchiveResult } from './archive-writer.js';
 import type { PreparedSource, SourceDriver, StepLog, TakeContext } from './source.js';
 
+/** A volume's pruning stops after this many deletions failed one after the other. */
+const MAX_FAILED_DELETES_IN_A_ROW = 10;
+
 export interface RunLog extends StepLog {
   error(message: string): void;
   child(volume: string): RunLog;
@@ -199,16 +202,26 @@ async function runVolume(policy: HostPolicy, plan: Plan, volume: Volume, ports: 
     }
   }
   const deleted: string[] = [];
-  for (const action of deletes) {
+  let failedInARow = 0;
+  for (const [i, action] of deletes.entries()) {
     if (signal.aborted) break;
+    if (failedInARow === MAX_FAILED_DELETES_IN_A_ROW) {
+      // A read-only or unreachable directory fails every deletion alike: say so once, not once per archive.
+      const left = deletes.length - i;
+      log.error(`stopped deleting after ${failedInARow} failures in a row; ${left} more expired archives are left for the next run`);
+      errors.push(`delete: stopped after ${failedInARow} failures in a row, ${left} more expired archives left`);
+      break;
+    }
     try {
       assertDeletable(policy, plan, volume, action);
       await ports.removeArchive(action.path, action.type === 'delete' ? action.sidecar : undefined);
       log.info(`deleted ${action.archive} (${action.reason})`);
       deleted.push(action.archive);
+      failedInARow = 0;
     } catch (err) {
       log.error(`could not delete ${action.archive}: ${message(err)}`);
       errors.push(`delete ${action.archive}: ${message(err)}`);
+      failedInARow++;
     }
   }
   // One flush of the directory for all of a volume's deletions, not one per

@@ -125,3 +125,32 @@ test('prune: removals return to the event loop now and then, so a signal handler
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('prune: after 10 deletions failed in a row it stops with one error naming what is left; scattered failures do not stop it', async () => {
+  const h = await history(200);
+  try {
+    const thePlan = plan(h.policy, h.observed, NOW);
+    const real = systemApplyPorts(h.policy);
+    const denied = Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
+    let calls = 0;
+    const log = quietLog(h.dir);
+    const always = await executePlan(thePlan, h.policy, { ...real, removeArchive: async () => (calls++, Promise.reject(denied)) }, log, new AbortController().signal);
+    assert.equal(calls, 10);
+    assert.equal(always.failed, true);
+    assert.deepEqual(always.volumes[0]?.deleted, []);
+    assert.equal(always.volumes[0]?.errors.length, 11);
+    assert.equal(always.volumes[0]?.errors.at(-1), 'delete: stopped after 10 failures in a row, 188 more expired archives left');
+    assert.equal(readdirSync(h.hostDir).length, 400);
+
+    // Every third deletion fails: never 10 in a row, so all the others go.
+    let n = 0;
+    const flaky = await executePlan(thePlan, h.policy, { ...real, removeArchive: async (p, s) => (++n % 3 === 0 ? Promise.reject(denied) : real.removeArchive(p, s)) }, log, new AbortController().signal);
+    log.close();
+    assert.equal(n, 198);
+    assert.equal(flaky.volumes[0]?.deleted.length, 132);
+    assert.equal(flaky.volumes[0]?.errors.length, 66);
+    assert.equal(readdirSync(h.hostDir).length, 2 * (200 - 132));
+  } finally {
+    await h.cleanup();
+  }
+});
