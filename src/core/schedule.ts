@@ -1,7 +1,7 @@
 // Whether a volume is due: one archive per period, periods being calendar
 // periods (or `every` buckets) of the wall clock in the policy's time zone.
 import type { Schedule } from './model.js';
-import { DAY_MS, epochDay, formatDuration, isoWeek, localParts } from './time.js';
+import { DAY_MS, epochDay, formatDuration, isoWeek, isUtcZone, localParts } from './time.js';
 
 /** Multi-day `every` buckets count from this local Monday, so `every: 1w` is the ISO week. */
 const EVERY_EPOCH_DAY = epochDay(1970, 1, 5);
@@ -75,7 +75,8 @@ export function dueness(
   timeZone: string,
 ): { due: boolean; reason: string; period: string; last?: number } {
   const period = periodKey(schedule, now, timeZone);
-  const label = scheduleLabel(schedule);
+  // Periods are local to the policy's zone: name it unless it is UTC, whose periods match the archives' Z times.
+  const label = isUtcZone(timeZone) ? scheduleLabel(schedule) : `${scheduleLabel(schedule)}, ${timeZone}`;
   let last: number | undefined;
   let covered = false;
   for (const t of archiveTimes) {

@@ -4,7 +4,7 @@
 // `now` comes in, so thresholds are tested at exact instants.
 import type { Archive, HostPolicy, Schedule, Volume } from './model.js';
 import { dueness, scheduleLabel } from './schedule.js';
-import { DAY_MS, formatDuration, HOUR_MS } from './time.js';
+import { DAY_MS, formatDuration, HOUR_MS, isUtcZone } from './time.js';
 
 /** Nagios plugin levels, in increasing order of severity. */
 export type StatusLevel = 'OK' | 'WARNING' | 'CRITICAL' | 'UNKNOWN';
@@ -64,6 +64,8 @@ export interface StatusReport {
   readonly host: string;
   /** ISO 8601 UTC. */
   readonly now: string;
+  /** The policy's zone, in which periods ("2026-03-01", "2026-03-01T04") are counted. */
+  readonly timezone: string;
   readonly level: Exclude<StatusLevel, 'UNKNOWN'>;
   readonly volumes: readonly VolumeHealth[];
 }
@@ -125,7 +127,7 @@ export function evaluateVolume(volume: Volume, archives: readonly Archive[], his
       reason = `newest archive is ${formatDuration(age)} old (warning after ${formatDuration(warnMs)})`;
     } else if (d.due && lastFailed) {
       level = 'WARNING';
-      reason = `${d.period} is due and the last run failed`;
+      reason = `${periodText(d.period, timeZone)} is due and the last run failed`;
     } else {
       level = 'OK';
       reason = `newest archive is ${formatDuration(age)} old`;
@@ -160,7 +162,7 @@ export function evaluateStatus(
   opts: StatusOptions = {},
 ): StatusReport {
   const volumes = policy.volumes.map((v) => evaluateVolume(v, archives, history[v.name], now, policy.timezone, opts));
-  return { host: policy.host, now: new Date(now).toISOString(), level: worst(volumes.map((v) => v.level), 'OK'), volumes };
+  return { host: policy.host, now: new Date(now).toISOString(), timezone: policy.timezone, level: worst(volumes.map((v) => v.level), 'OK'), volumes };
 }
 
 /** Nagios perfdata: `<volume>_age=<s>s;<warn>;<crit>;0` (U without an archive) and `<volume>_archives=<n>;;;0`. */
@@ -201,9 +203,14 @@ export function renderStatus(report: StatusReport): string {
     lines.push(`${v.volume}: ${v.level} - ${v.reason}`);
     lines.push(`  schedule ${v.schedule}; warning after ${formatDuration(v.warnMs)}, critical after ${formatDuration(v.critMs)}; ${v.archives} archive${v.archives === 1 ? '' : 's'}`);
     if (v.newest) lines.push(`  newest ${v.newest.file} (${new Date(v.newest.time).toISOString()})`);
-    lines.push(`  ${v.due ? `${v.period} is due` : `${v.period} is covered`}; ${runText('last run', v.lastRun)}${v.failures > 0 ? `; ${v.failures} failed runs recorded` : ''}`);
+    lines.push(`  ${periodText(v.period, report.timezone)} ${v.due ? 'is due' : 'is covered'}; ${runText('last run', v.lastRun)}${v.failures > 0 ? `; ${v.failures} failed runs recorded` : ''}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** A period with its zone unless that is UTC (whose periods read like the archives' Z times). */
+function periodText(period: string, timeZone: string): string {
+  return isUtcZone(timeZone) ? period : `${period} (${timeZone})`;
 }
 
 /** The machine-readable report (`status --json`); times ISO 8601, durations in seconds. */
@@ -212,6 +219,7 @@ export function statusJson(report: StatusReport): Record<string, unknown> {
   return {
     host: report.host,
     now: report.now,
+    timezone: report.timezone,
     level: report.level,
     exitCode: STATUS_EXIT[report.level],
     summary: statusLine(report),

@@ -241,6 +241,11 @@ export function validFields(year: number, month: number, day: number, hour: numb
   return utcFromFields(year, month, day, hour, minute, second);
 }
 
+/** Whether `tz` names UTC itself ("UTC", "Etc/UTC"). */
+export function isUtcZone(tz: string): boolean {
+  return UTC_ZONES.has(tz);
+}
+
 /**
  * Whether `tz` is an IANA zone name the platform's zone database knows
  * (e.g. "Europe/Berlin", "UTC"). Offset strings such as "+02:00", which

@@ -75,13 +75,13 @@ test('the repeated autumn hour is one hourly period', () => {
 
 test('due when there are no archives at all', () => {
   const d = dueness(DAILY, [], t('2026-11-26T02:00:00Z'), ZONE);
-  assert.deepEqual(d, { due: true, reason: 'no archive in 2026-11-26 (daily)', period: '2026-11-26' });
+  assert.deepEqual(d, { due: true, reason: 'no archive in 2026-11-26 (daily, Europe/Berlin)', period: '2026-11-26' });
 });
 
 test('due when the newest archive is from yesterday, with last set', () => {
   const yesterday = t('2026-11-25T02:00:00Z');
   const d = dueness(DAILY, [yesterday, t('2026-11-20T02:00:00Z')], t('2026-11-26T02:00:00Z'), ZONE);
-  assert.deepEqual(d, { due: true, reason: 'no archive in 2026-11-26 (daily)', period: '2026-11-26', last: yesterday });
+  assert.deepEqual(d, { due: true, reason: 'no archive in 2026-11-26 (daily, Europe/Berlin)', period: '2026-11-26', last: yesterday });
 });
 
 test('idempotent: an archive made at now makes a second run in the same period not due', () => {
@@ -112,14 +112,20 @@ test('the next period is due again, and DST days do not shift the boundary', () 
 test('weekly: an archive on 2020-12-31 covers 2021-01-03, not 2021-01-04', () => {
   const archived = t('2020-12-31T12:00:00Z');
   assert.equal(dueness(WEEKLY, [archived], t('2021-01-03T12:00:00Z'), ZONE).due, false);
-  assert.equal(dueness(WEEKLY, [archived], t('2021-01-04T12:00:00Z'), ZONE).reason, 'no archive in 2021-W01 (weekly)');
+  assert.equal(dueness(WEEKLY, [archived], t('2021-01-04T12:00:00Z'), ZONE).reason, 'no archive in 2021-W01 (weekly, Europe/Berlin)');
+});
+
+test('reasons name the policy zone, except UTC, whose periods read like the archives\' Z times', () => {
+  assert.equal(dueness(DAILY, [], t('2026-11-26T23:30:00Z'), ZONE).reason, 'no archive in 2026-11-27 (daily, Europe/Berlin)');
+  assert.equal(dueness(DAILY, [], t('2026-11-26T23:30:00Z'), 'UTC').reason, 'no archive in 2026-11-26 (daily)');
+  assert.equal(dueness(DAILY, [], t('2026-11-26T23:30:00Z'), 'Etc/UTC').reason, 'no archive in 2026-11-26 (daily)');
 });
 
 test('monthly: an archive in January does not cover February; reasons name the schedule', () => {
   const d = dueness(MONTHLY, [t('2026-01-31T12:00:00Z')], t('2026-02-01T12:00:00Z'), ZONE);
   assert.deepEqual(d.due, true);
-  assert.equal(d.reason, 'no archive in 2026-02 (monthly)');
-  assert.equal(dueness(every(6 * H), [], t('2026-02-01T12:00:00Z'), ZONE).reason, 'no archive in 2026-02-01 12:00 (every 6h)');
+  assert.equal(d.reason, 'no archive in 2026-02 (monthly, Europe/Berlin)');
+  assert.equal(dueness(every(6 * H), [], t('2026-02-01T12:00:00Z'), ZONE).reason, 'no archive in 2026-02-01 12:00 (every 6h, Europe/Berlin)');
 });
 
 test('an archive from the future (clock skew) does not count for last', () => {

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Archive, HostPolicy, Schedule, Volume } from '../../src/core/model.js';
 import { testVolume } from '../helpers/volume.js';
-import { evaluateStatus, evaluateVolume, nominalPeriodMs, perfdata, statusJson, statusLine, unknownLine, STATUS_EXIT, type RunHistory } from '../../src/core/status.js';
+import { evaluateStatus, evaluateVolume, nominalPeriodMs, perfdata, renderStatus, statusJson, statusLine, unknownLine, STATUS_EXIT, type RunHistory } from '../../src/core/status.js';
 
 const H = 3_600_000;
 
@@ -138,4 +138,20 @@ test('the JSON report carries the level, exit code, seconds and the last run', (
     lastOk: failedRun.lastOk,
     failures: 1,
   });
+});
+
+test('periods are named with the policy zone unless it is UTC, in the text and the JSON', () => {
+  const hourly = volume('data', { kind: 'hourly' });
+  const berlin: HostPolicy = { ...policy([hourly]), timezone: 'Europe/Berlin' };
+  // 10:49Z is 11:49 in Berlin (CET): the hour is 2026-11-27T11 there, T10 in UTC.
+  const archives = [archive('data', '2026-11-27T10:30:00Z')];
+  const now = at('2026-11-27T10:49:00Z');
+  const local = evaluateStatus(berlin, archives, {}, now);
+  assert.match(renderStatus(local), /^ {2}2026-11-27T11 \(Europe\/Berlin\) is covered; last run: none recorded$/m);
+  assert.equal((statusJson(local) as { timezone: string }).timezone, 'Europe/Berlin');
+  const utc = evaluateStatus(policy([hourly]), archives, {}, now);
+  assert.match(renderStatus(utc), /^ {2}2026-11-27T10 is covered; /m);
+  assert.equal((statusJson(utc) as { timezone: string }).timezone, 'UTC');
+  const failed = evaluateStatus(berlin, [archive('data', '2026-11-27T09:30:00Z')], { data: failedRun }, now);
+  assert.match(failed.volumes[0]!.reason, /^2026-11-27T11 \(Europe\/Berlin\) is due and the last run failed; /);
 });
