@@ -35,6 +35,8 @@ export interface ArchiveOptions {
   readonly level?: number;
   /** GNU tar exclude patterns (see tar-command.ts for their semantics). */
   readonly exclude: readonly string[];
+  /** Paths relative to sourceDir left out exactly as spelt (no wildcards): the backup directory when it lies inside. */
+  readonly excludePaths?: readonly string[];
   /** Aborting kills tar and the compressor and removes the partial file. */
   readonly signal: AbortSignal;
   /** Uncompressed bytes tar has produced so far, about every 10 MB. */
@@ -129,7 +131,7 @@ export async function writeArchive(opts: ArchiveOptions): Promise<ArchiveResult>
   if (opts.signal.aborted) throw new SnapctlError('operation', `archive ${finalPath} not started: interrupted`);
 
   const [tarCaps, tools] = await Promise.all([probeTar(), detectCompressorTools()]);
-  const tarArgs = tarCreateArgv(tarCaps, opts.sourceDir, opts.exclude);
+  const tarArgs = tarCreateArgv(tarCaps, opts.sourceDir, opts.exclude, opts.excludePaths);
   const compressor = compressArgv(opts.compression, opts.level, tools);
 
   let tar: ChildProcess | undefined;

@@ -5,6 +5,7 @@ import type { Action, CleanupAction, HostPolicy, Plan, Source, Volume } from '..
 import { SnapctlError } from '../core/errors.js';
 import { classifyBackupDir, SIDECAR_SUFFIX } from '../core/naming.js';
 import { formatCompactUtc } from '../core/time.js';
+import { backupDirInside } from '../core/self-exclusion.js';
 import type { ArchiveOptions, ArchiveResult } from './archive-writer.js';
 import type { PreparedSource, SourceDriver, StepLog, TakeContext } from './source.js';
 
@@ -128,6 +129,8 @@ async function createArchive(
     prepared = await ports.withSnapshotHooks(volume, () => driver.take(volume, ctx), log, signal);
     const source = prepared;
     log.info(`archiving ${source.dir} into ${action.archive}`);
+    const inside = backupDirInside(volume, policy.backupDir);
+    if (inside !== undefined) log.info(`leaving out ./${inside}: the backup directory ${policy.backupDir} lies inside this volume`);
     observe(log, () => hooks.archiveStart?.(volume.name, source.dir));
     const result = await ports.writeArchive({
       sourceDir: source.dir,
@@ -136,6 +139,7 @@ async function createArchive(
       compression: volume.compression,
       ...(volume.compressionLevel !== undefined ? { level: volume.compressionLevel } : {}),
       exclude: volume.exclude,
+      ...(inside !== undefined ? { excludePaths: [inside] } : {}),
       signal,
       ...(hooks.archiveProgress ? { onProgress: (bytesIn: number) => observe(log, () => hooks.archiveProgress?.(volume.name, bytesIn)) } : {}),
       // The snapshot is checked before the archive gets its final name, so an

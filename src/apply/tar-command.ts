@@ -49,8 +49,13 @@ export function tarExcludePattern(pattern: string): string {
   return pattern.startsWith('/') ? `.${pattern.replace(/^\/+/, '/')}` : pattern;
 }
 
-/** argv (without the program) writing a tar of `sourceDir`'s contents, members named `./…`, to stdout. */
-export function tarCreateArgv(caps: TarCapabilities, sourceDir: string, exclude: readonly string[]): string[] {
+/**
+ * argv (without the program) writing a tar of `sourceDir`'s contents, members
+ * named `./…`, to stdout. `exclude` are the policy's patterns; `excludePaths`
+ * are paths relative to `sourceDir` left out as they are spelt (no wildcards,
+ * anchored at the root): the backup directory when it lies inside the volume.
+ */
+export function tarCreateArgv(caps: TarCapabilities, sourceDir: string, exclude: readonly string[], excludePaths: readonly string[] = []): string[] {
   return [
     '--create',
     '--file=-',
@@ -64,6 +69,8 @@ export function tarCreateArgv(caps: TarCapabilities, sourceDir: string, exclude:
     // Progress: "tar: W: <bytes> (…)" on stderr every 1000 records (10 MB).
     '--checkpoint=1000',
     '--checkpoint-action=echo=%T',
+    // --no-wildcards applies to the --exclude options after it, until --wildcards.
+    ...(excludePaths.length > 0 ? ['--no-wildcards', ...excludePaths.map((p) => `--exclude=./${p}`), '--wildcards'] : []),
     ...exclude.map((p) => `--exclude=${tarExcludePattern(p)}`),
     '.',
   ];

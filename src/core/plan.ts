@@ -18,6 +18,7 @@ import { archiveName, hostDir, joinPath as join, SIDECAR_SUFFIX } from './naming
 import { applyRetention } from './retention.js';
 import { dueness } from './schedule.js';
 import { describeSource } from './describe.js';
+import { backupDirInside } from './self-exclusion.js';
 import { formatDuration } from './time.js';
 import { lvmPreflight } from './lvm-preflight.js';
 import { findLeftovers, findLegacyLeftovers, type LegacyLeftover } from './lvm-leftovers.js';
@@ -115,6 +116,10 @@ function planVolume(policy: HostPolicy, volume: Volume, archives: readonly Archi
       });
     }
     if (volume.source.kind === 'lvm') diagnostics.push(...lvmPreflight(volume, observed.lvm));
+    const inside = backupDirInside(volume, policy.backupDir);
+    if (inside !== undefined) {
+      diagnostics.push({ severity: 'info', volume: volume.name, message: `the backup directory ${policy.backupDir} lies inside this volume: ./${inside} is left out of its archives` });
+    }
   }
   const newest = newestArchive(archives);
   // The newest archive is dated after now exactly when some archive is.

@@ -226,3 +226,26 @@ test('a saved plan is applied exactly; a saved plan made before a new file appea
     assert.deepEqual(await snapshotDir(ws.hostDir), before2);
   });
 });
+
+test('a backup directory inside the volume is left out of its archives: no archive holds an earlier one or itself, and plan says so', async () => {
+  await withWorkspace(async (ws) => {
+    const src = join(ws.dir, 'src');
+    await mkdir(src);
+    await writeFile(join(src, 'data.txt'), 'data\n');
+    const backupRoot = join(src, 'backup');
+    await ws.writePolicy({ version: 1, timezone: 'UTC', hosts: { [ws.host]: { backupDir: backupRoot, volumes: { root: { path: src, schedule: 'daily' } } } } });
+    const plan = await snapctl('plan', ...ws.common('2026-03-01T03:00:00Z'), '--no-color');
+    assert.equal(plan.code, 0, describeRun(plan));
+    assert.match(plan.stdout, new RegExp(`^Note: root: the backup directory ${backupRoot.replace(/[/.]/g, '\\$&')} lies inside this volume: \\./backup is left out of its archives$`, 'm'));
+    for (const now of ['2026-03-01T03:00:00Z', '2026-03-02T03:00:00Z']) {
+      const r = await snapctl(...ws.applyArgs(now));
+      assert.equal(r.code, 0, describeRun(r));
+    }
+    const archives = (await listDir(join(backupRoot, ws.host))).filter((f) => f.endsWith('.tar.zst'));
+    assert.equal(archives.length, 2);
+    for (const a of archives) {
+      const members = execFileSync('bash', ['-o', 'pipefail', '-c', 'zstd -dc "$1" | tar -t', 'list', join(backupRoot, ws.host, a)], { encoding: 'utf8' });
+      assert.deepEqual(members.split('\n').filter((l) => l !== '').sort(), ['./', './data.txt'], a);
+    }
+  });
+});

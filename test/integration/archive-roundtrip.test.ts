@@ -171,3 +171,13 @@ test("exclude patterns follow GNU tar: unanchored by default, ./ and / anchor at
   const names = sh('tar', ['-tf', r.path]).split('\n').filter((l) => l !== '').sort();
   assert.deepEqual(names, ['./', './a/', './a/rooted/', './a/rooted/f', './a/tmp/', './a/tmp/f', './keep.txt', './logs/', './logs/x/'].sort());
 });
+
+test('excludePaths leave out exactly the named path (wildcard characters taken literally) while the policy patterns still match as globs', async () => {
+  const src = await mkdtemp(join(tmpdir(), 'snapctl-src-'));
+  for (const d of ['bk[1]', 'bk1', 'a/bk[1]']) await mkdir(join(src, d), { recursive: true });
+  for (const f of ['bk[1]/old.tar.zst', 'bk1/f', 'a/bk[1]/f', 'keep.txt', 'x.log']) await writeFile(join(src, f), f);
+  const dest = await mkdtemp(join(tmpdir(), 'snapctl-dest-'));
+  const r = await writeArchive({ sourceDir: src, destDir: dest, finalName: 'v.tar', compression: 'none', exclude: ['*.log'], excludePaths: ['bk[1]'], signal: never });
+  const names = sh('tar', ['-tf', r.path]).split('\n').filter((l) => l !== '').sort();
+  assert.deepEqual(names, ['./', './a/', './a/bk[1]/', './a/bk[1]/f', './bk1/', './bk1/f', './keep.txt'].sort());
+});

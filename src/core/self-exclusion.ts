@@ -1,0 +1,43 @@
+// A volume whose data holds the backup directory (a `path: /` volume with
+// backupDir /backup on the same file system, an LVM volume mounted on /data
+// with backupDir /data/backups) must not archive the backups: each archive
+// would carry every earlier one, and the one being written. Lexical, on the
+// absolute paths of the policy; a backup directory on another file system is
+// skipped by tar's --one-file-system anyway.
+import type { Volume } from './model.js';
+
+/** `/a//b/./c/../d/` → ['a', 'b', 'd']. */
+function components(path: string): string[] {
+  const out: string[] = [];
+  for (const part of path.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') out.pop();
+    else out.push(part);
+  }
+  return out;
+}
+
+/** Where the volume's archive root is on the live system: the path, the subvolume, or the origin's mount point (LVM, when given). */
+export function volumeRoot(volume: Volume): string | undefined {
+  switch (volume.source.kind) {
+    case 'path':
+      return volume.source.path;
+    case 'btrfs':
+      return volume.source.subvolume;
+    case 'lvm':
+      return volume.mount;
+  }
+}
+
+/**
+ * The backup directory relative to the volume's root (`backup`, `srv/backups`)
+ * when it lies strictly inside it, else undefined.
+ */
+export function backupDirInside(volume: Volume, backupDir: string): string | undefined {
+  const root = volumeRoot(volume);
+  if (root === undefined) return undefined;
+  const r = components(root);
+  const b = components(backupDir);
+  if (b.length <= r.length || r.some((part, i) => b[i] !== part)) return undefined;
+  return b.slice(r.length).join('/');
+}

@@ -1,0 +1,32 @@
+// Which volumes hold the backup directory, and where inside them.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { backupDirInside } from '../../src/core/self-exclusion.js';
+import { tarCreateArgv } from '../../src/apply/tar-command.js';
+import { testVolume } from '../helpers/volume.js';
+
+const path = (p: string) => testVolume('v', { kind: 'path', path: p });
+
+test('the backup directory relative to a path volume when it lies strictly inside it', () => {
+  assert.equal(backupDirInside(path('/'), '/backup'), 'backup');
+  assert.equal(backupDirInside(path('/srv/data'), '/srv/data/backups/'), 'backups');
+  assert.equal(backupDirInside(path('/srv/data/'), '/srv//data/./x/../nightly/db'), 'nightly/db');
+  assert.equal(backupDirInside(path('/srv/data'), '/srv/database/backups'), undefined, 'a name that only starts alike is not inside');
+  assert.equal(backupDirInside(path('/srv/data'), '/srv/data'), undefined, 'the volume itself');
+  assert.equal(backupDirInside(path('/srv/data'), '/srv'), undefined, 'a parent');
+  assert.equal(backupDirInside(path('/srv/data'), '/backup'), undefined);
+});
+
+test('btrfs volumes by their subvolume, LVM volumes by the origin mount point when the policy names it', () => {
+  assert.equal(backupDirInside(testVolume('v', { kind: 'btrfs', subvolume: '/home' }), '/home/.backups'), '.backups');
+  const lvm = testVolume('v', { kind: 'lvm', vg: 'vg0', lv: 'data' }, { mount: '/data' });
+  assert.equal(backupDirInside(lvm, '/data/backup'), 'backup');
+  assert.equal(backupDirInside(testVolume('v', { kind: 'lvm', vg: 'vg0', lv: 'data' }), '/data/backup'), undefined, 'no mount: unknown');
+});
+
+test('tar leaves the paths out literally and anchored, before the policy patterns, which keep their wildcards', () => {
+  const argv = tarCreateArgv({ xattrs: false, acls: false, selinux: false }, '/src', ['*.log'], ['back[up]*']);
+  const from = argv.indexOf('--no-wildcards');
+  assert.deepEqual(argv.slice(from, from + 4), ['--no-wildcards', '--exclude=./back[up]*', '--wildcards', '--exclude=*.log']);
+  assert.ok(!tarCreateArgv({ xattrs: false, acls: false, selinux: false }, '/src', []).includes('--no-wildcards'));
+});
