@@ -176,6 +176,8 @@ export interface Observed {
   readonly mounts: readonly Mount[];
   /** btrfs snapshot leftovers (absolute paths) named like snapctl's own. */
   readonly btrfsLeftovers: readonly string[];
+  /** Volumes whose `path` or btrfs `subvolume` is not a directory (missing, or a file); absent = not checked. */
+  readonly missingSources?: readonly string[];
 }
 
 // ---------------------------------------------------------------- plan

@@ -116,6 +116,9 @@ function planVolume(policy: HostPolicy, volume: Volume, archives: readonly Archi
       });
     }
     if (volume.source.kind === 'lvm') diagnostics.push(...lvmPreflight(volume, observed.lvm));
+    if (observed.missingSources?.includes(volume.name) === true) {
+      diagnostics.push({ severity: 'error', volume: volume.name, message: `${describeSource(volume.source)} is not a directory (missing?): apply will fail for this volume` });
+    }
     const inside = backupDirInside(volume, policy.backupDir);
     if (inside !== undefined) {
       diagnostics.push({ severity: 'info', volume: volume.name, message: `the backup directory ${policy.backupDir} lies inside this volume: ./${inside} is left out of its archives` });

@@ -204,3 +204,24 @@ test('a flag missing its value: exit 1 with a clear message', () => {
   assert.equal(r.status, 1);
   assert.match(r.stderr, /^error: Option '--policy <value>' argument missing\n/);
 });
+
+test('plan reports a path volume whose directory is missing or a file as an error of that volume, and leaves a present one alone', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'snapctl-plan-sources-'));
+  try {
+    mkdirSync(join(dir, 'present'));
+    writeFileSync(join(dir, 'a-file'), '');
+    const policy = join(dir, 'policy.yaml');
+    const volumes = { gone: { path: join(dir, 'gone') }, file: { path: join(dir, 'a-file') }, here: { path: join(dir, 'present') } };
+    writeFileSync(policy, JSON.stringify({ version: 1, timezone: 'UTC', hosts: { h1: { backupDir: join(dir, 'backup'), volumes } } }));
+    const r = snapctl(['plan', '--policy', policy, '--host', 'h1', '--now', '2026-03-01T03:00:00Z']);
+    assert.equal(r.status, 0, r.stderr);
+    const errors = r.stdout.split('\n').filter((l) => l.startsWith('Error: '));
+    assert.deepEqual(errors, [
+      `Error: gone: path ${join(dir, 'gone')} is not a directory (missing?): apply will fail for this volume`,
+      `Error: file: path ${join(dir, 'a-file')} is not a directory (missing?): apply will fail for this volume`,
+    ]);
+    assert.match(r.stdout, /^Plan: 3 to create, 0 to delete, 0 to clean up\.$/m);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
