@@ -47,7 +47,9 @@ export function systemApplyPorts(policy: HostPolicy): ApplyPorts {
     syncDir: fsyncDir,
     ensureDir: async (dir) => {
       // Archives hold every file of the volume, /etc/shadow included: owner only.
-      await mkdir(dir, { recursive: true, mode: 0o700 });
+      await mkdir(dir, { recursive: true, mode: 0o700 }).catch(async (err: unknown) => {
+        throw (await mkdirFailure(dir)) ?? err;
+      });
     },
     withSnapshotHooks: <T>(volume: HostPolicy['volumes'][number], take: () => Promise<T>, log: Parameters<ApplyPorts['withSnapshotHooks']>[2], signal: AbortSignal) =>
       withSnapshotHooks<T>(volume.hooks, take, {
@@ -73,6 +75,24 @@ function unlinkIfPresent(path: string): void {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
+}
+
+/**
+ * Why `dir` cannot be created: node's recursive mkdir reports ENOENT for the
+ * deepest missing directory whatever stopped it (a read-only file system, a
+ * permission), so create the missing ones in turn and return the first real
+ * error; undefined if that succeeds after all.
+ */
+async function mkdirFailure(dir: string): Promise<Error | undefined> {
+  const parts = dir.split('/').filter((p) => p !== '');
+  for (let i = 1; i <= parts.length; i++) {
+    const err = await mkdir(`/${parts.slice(0, i).join('/')}`, { mode: 0o700 }).then(
+      () => undefined,
+      (e: unknown) => e as NodeJS.ErrnoException,
+    );
+    if (err !== undefined && err.code !== 'EEXIST') return err;
+  }
+  return undefined;
 }
 
 /** Removals between two turns of the event loop, so that a signal still interrupts a long prune promptly. */

@@ -122,6 +122,10 @@ async function createArchive(
     log,
     signal,
   };
+  // Before any snapshot: a backup directory that cannot be created fails this volume, not the run.
+  await ports.ensureDir(plan.backupDir).catch((err: unknown) => {
+    throw new SnapctlError('operation', `cannot create the backup directory ${plan.backupDir}: ${message(err)}`);
+  });
   await driver.preflight(volume, ctx);
   let prepared: PreparedSource | undefined;
   const errors: string[] = [];
@@ -265,8 +269,6 @@ export async function executePlan(plan: Plan, policy: HostPolicy, ports: ApplyPo
       cleanups.push({ archive: action.archive, ok: false, error: message(err) });
     }
   }
-
-  if (plan.actions.some((a) => a.type === 'create')) await ports.ensureDir(plan.backupDir);
 
   const volumes: VolumeOutcome[] = [];
   for (const volume of policy.volumes) {

@@ -34,10 +34,14 @@ const CONFLICT_EXIT = 75;
 
 /** Take the host lock or throw SnapctlError('locked') naming the holder's pid. */
 export async function acquireLock(path: string = DEFAULT_LOCK_PATH, opts: LockOptions = {}): Promise<Lock> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o755 });
+  await mkdir(dirname(path), { recursive: true, mode: 0o755 }).catch((err: unknown) => {
+    throw lockFileError(path, err);
+  });
   const deadline = Date.now() + Math.max(0, opts.waitMs ?? 0);
   for (;;) {
-    const fh = await open(path, constants.O_RDWR | constants.O_CREAT, 0o644);
+    const fh = await open(path, constants.O_RDWR | constants.O_CREAT, 0o644).catch((err: unknown) => {
+      throw lockFileError(path, err);
+    });
     let locked = false;
     try {
       locked = await flockFd(fh, Math.max(0, deadline - Date.now()));
@@ -64,6 +68,17 @@ export async function acquireLock(path: string = DEFAULT_LOCK_PATH, opts: LockOp
     await fh.write(`${process.pid}\n`, 0);
     return lockHandle(path, fh);
   }
+}
+
+/** The lock file (or its directory) cannot be created or opened: nothing was done yet. */
+function lockFileError(path: string, err: unknown): SnapctlError {
+  const e = err as NodeJS.ErrnoException;
+  const denied = e.code === 'EACCES' || e.code === 'EPERM' || e.code === 'EROFS';
+  return new SnapctlError(
+    'preflight',
+    `cannot create the host lock ${path}: ${denied ? `${e.code === 'EROFS' ? 'read-only file system' : 'permission denied'} (${e.code})` : (e.code ?? e.message)}`,
+    'apply runs as root; to try it as another user, give --lock-file (and --log-dir, --state-dir) paths that user can write',
+  );
 }
 
 /** Run flock(1) on our descriptor; true when the lock was taken. */

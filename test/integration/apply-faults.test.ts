@@ -306,3 +306,34 @@ test('with two volumes, one whose source is missing fails while the other is arc
     assert.deepEqual(Object.fromEntries(Object.entries(after).filter(([n]) => n.startsWith('h1_gone.'))), gonesArchives);
   });
 });
+
+test('a backup directory that cannot be created fails each volume with one clear error before any snapshot, not the run with an internal error', async () => {
+  await withTmpfs('1m', async (fs) => {
+    // A read-only file system: mkdir fails with EROFS, as it would with EACCES for another user.
+    execFileSync('mount', ['-o', 'remount,ro', fs]);
+    await withWorkspace(async (ws) => {
+      const src = join(ws.dir, 'src');
+      await mkdir(src);
+      await writeFile(join(src, 'f'), 'f\n');
+      await ws.writePolicy(policyDoc(ws, { docs: { path: src, schedule: 'daily' } }));
+      const r = await snapctl(...ws.applyArgs('2026-03-01T03:00:00Z'), '--json');
+      assert.equal(r.code, 1, describeRun(r));
+      const result = parseJson<{ volumes: { volume: string; status: string; errors: string[] }[] }>(r, 'apply --json');
+      assert.deepEqual(result.volumes.map((v) => [v.volume, v.status]), [['docs', 'failed']]);
+      assert.match(result.volumes[0]!.errors[0]!, new RegExp(`^cannot create the backup directory ${ws.hostDir.replace(/[/.]/g, '\\$&')}: EROFS: read-only file system, mkdir '${join(fs, 'backup').replace(/[/.]/g, '\\$&')}'$`));
+      assert.doesNotMatch(r.stderr, /internal error/);
+    }, join(fs, 'backup'));
+  });
+});
+
+test('a lock file that cannot be created is a preflight error naming it and the way out (exit 1), not an internal error', async () => {
+  await withWorkspace(async (ws) => {
+    await writeFile(join(ws.dir, 'file'), '');
+    await ws.writePolicy(policyDoc(ws, { docs: { path: ws.dir, schedule: 'daily' } }));
+    const lock = join(ws.dir, 'file', 'apply.lock');
+    const r = await snapctl(...ws.applyArgs('2026-03-01T03:00:00Z'), '--lock-file', lock);
+    assert.equal(r.code, 1, describeRun(r));
+    assert.match(r.stderr, new RegExp(`^error: cannot create the host lock ${lock.replace(/[/.]/g, '\\$&')}: E[A-Z]+\\n {2}apply runs as root; to try it as another user, give --lock-file`, 'm'));
+    assert.deepEqual(await listDir(ws.backupRoot), [], 'nothing was done');
+  });
+});
