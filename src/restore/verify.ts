@@ -4,6 +4,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Archive } from '../core/model.js';
 import { verifyStatus, type VerifyStatus } from '../core/verify-status.js';
+import { SnapctlError } from '../core/errors.js';
 import { scanArchive } from './scan.js';
 import { checksumVerdict, readSidecar } from './sidecar.js';
 
@@ -29,7 +30,14 @@ export async function verifyArchive(dir: string, archive: Archive, deep: boolean
     const bytes = await stat(path).then((s) => s.size, () => 0);
     return { volume: archive.volume, file: archive.file, status: 'unverifiable', bytes, detail: `no ${archive.file}.sha256 sidecar`, durationMs: clock() - started };
   }
-  const scan = await scanArchive(path, archive.compression, { hash: sidecar.kind !== 'absent', list: deep ? 'check' : 'none' });
+  let scan;
+  try {
+    scan = await scanArchive(path, archive.compression, { hash: sidecar.kind !== 'absent', list: deep ? 'check' : 'none' });
+  } catch (err) {
+    // One archive that cannot be read (a failing disk, permissions) must not stop the check of the others.
+    if (!(err instanceof SnapctlError)) throw err;
+    return { volume: archive.volume, file: archive.file, status: 'unreadable', bytes: 0, detail: err.summary, durationMs: clock() - started };
+  }
   const verdict = checksumVerdict(sidecar, scan.sha256);
   // A mismatch already condemns the archive; a listing failure then adds nothing.
   const status = verifyStatus(verdict, deep ? scan.listFailure === undefined : undefined);

@@ -1,7 +1,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdir, readFile, readdir, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Compression } from '../../src/core/model.js';
 import { makeFixture, snapctl, writePySnapArchive, type Fixture } from './restore-fixture.js';
@@ -23,7 +23,7 @@ async function twoArchives(compression: Compression = 'zstd'): Promise<{ f: Fixt
 
 interface Report {
   archives: { file: string; status: string; detail?: string; sha256?: string }[];
-  summary: { ok: number; corrupt: number; truncated: number; unverifiable: number; outcome: string };
+  summary: { ok: number; corrupt: number; truncated: number; unverifiable: number; unreadable: number; outcome: string };
 }
 const json = (stdout: string): Report => JSON.parse(stdout) as Report;
 
@@ -48,6 +48,28 @@ test('a flipped byte is reported corrupt with exit 2; the intact archive stays o
   assert.deepEqual(report.archives.map((a) => a.status), ['ok', 'corrupt']);
   assert.match(report.archives[1]!.detail!, /differs from the sidecar's/);
   assert.equal(report.summary.outcome, 'damaged');
+});
+
+test('an archive that cannot be read is reported unreadable (exit 2) and the archives after it are still checked', async () => {
+  const { f, older, newer } = await twoArchives();
+  // A directory under the newer archive's name: reading it fails (EISDIR) as a failing disk's EIO would; root reads past permissions.
+  const bytes = await readFile(newer);
+  await rm(newer);
+  await mkdir(newer);
+  try {
+    const r = snapctl('verify', ...f.flags, '--json');
+    assert.equal(r.status, 2, r.stderr);
+    const report = json(r.stdout);
+    assert.deepEqual(report.archives.map((a) => [a.file, a.status]), [[newer.split('/').pop(), 'unreadable'], [older.split('/').pop(), 'ok']]);
+    assert.match(report.archives[0]!.detail!, /^cannot read .*: EISDIR$/);
+    assert.equal(report.summary.unreadable, 1);
+    assert.equal(report.summary.outcome, 'damaged');
+    const text = snapctl('verify', ...f.flags);
+    assert.match(text.stdout, /2 archives in .*: 1 ok, 0 corrupt, 0 truncated, 0 unverifiable, 1 unreadable\n$/);
+  } finally {
+    await rm(newer, { recursive: true });
+    await writeFile(newer, bytes);
+  }
 });
 
 for (const compression of ['zstd', 'none'] as const) {

@@ -29,6 +29,8 @@ DESCRIPTION
                     not decompress or list as tar to the end (--deep only)
       unverifiable  no sidecar to check against (py_snap wrote none); with
                     --deep it did list to the end
+      unreadable    the file could not be read (an I/O error, permissions);
+                    the others are still checked
     An archive whose sidecar was rewritten after it was cut short passes the
     checksum; only --deep finds it.
 
@@ -51,7 +53,7 @@ OPTIONS
 EXIT STATUS
     0   every archive is ok (or there are none)
     1   bad flags or policy, unreadable backup directory
-    2   at least one archive is corrupt or truncated
+    2   at least one archive is corrupt, truncated or unreadable
     3   none is damaged, but some are unverifiable (no sidecar)
 `;
 
@@ -77,7 +79,7 @@ export async function run(argv: string[]): Promise<number> {
     if (!values.json) process.stdout.write(renderLine(r));
   }
   const outcome = verifyOutcome(results.map((r) => r.status));
-  const counts = { ok: 0, corrupt: 0, truncated: 0, unverifiable: 0 };
+  const counts = { ok: 0, corrupt: 0, truncated: 0, unverifiable: 0, unreadable: 0 };
   for (const r of results) counts[r.status]++;
   if (values.json) {
     process.stdout.write(`${JSON.stringify({ host: ctx.policy.host, dir: inv.dir, deep: values.deep, archives: results, summary: { ...counts, outcome } }, null, 2)}\n`);
@@ -86,7 +88,8 @@ export async function run(argv: string[]): Promise<number> {
     const ms = results.reduce((s, r) => s + r.durationMs, 0);
     process.stdout.write(
       `${results.length} archives in ${inv.dir} (${formatBytes(bytes)} in ${(ms / 1000).toFixed(1)} s${values.deep ? ', deep' : ''}): ` +
-        `${counts.ok} ok, ${counts.corrupt} corrupt, ${counts.truncated} truncated, ${counts.unverifiable} unverifiable\n`,
+        `${counts.ok} ok, ${counts.corrupt} corrupt, ${counts.truncated} truncated, ${counts.unverifiable} unverifiable` +
+        `${counts.unreadable > 0 ? `, ${counts.unreadable} unreadable` : ''}\n`,
     );
   }
   return outcome === 'damaged' ? EXIT.damaged : outcome === 'unverifiable' ? EXIT.unverifiable : EXIT.ok;
