@@ -127,7 +127,16 @@ test('--at picks the newest archive taken at or before TIME; before the first on
   assert.equal(await restoreAt('2030-01-01T00:00:00Z'), 'three');
   const none = snapctl('restore', '--volume', 'data', ...f.flags, '--at', '2026-11-19T00:00:00Z', '--to', join(await tempDir(), 'r'));
   assert.equal(none.status, 1);
-  assert.match(none.stderr, /no archive of volume "data" at or before 2026-11-19T00:00:00Z/);
+  assert.match(none.stderr, /no archive of volume "data" at or before 2026-11-19T00:00:00Z in /);
+  // The fixture's policy counts in UTC: a date alone is that whole day, a time without a zone is UTC wall time.
+  assert.equal(await restoreAt('2026-11-21'), 'two');
+  assert.equal(await restoreAt('2026-11-21T02:59'), 'one');
+  const early = snapctl('restore', '--volume', 'data', ...f.flags, '--at', '2026-11-19', '--to', join(await tempDir(), 'r'));
+  assert.equal(early.status, 1);
+  assert.match(early.stderr, /at or before 2026-11-19 \(the end of that day in UTC, 2026-11-19T23:59:59\.999Z\)/);
+  const bad = snapctl('restore', '--volume', 'data', ...f.flags, '--at', 'last tuesday', '--to', join(await tempDir(), 'r'));
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /--at: "last tuesday" is not an ISO-8601 date or time/);
 });
 
 test('--list prints the members without extracting anything', async () => {
@@ -135,6 +144,8 @@ test('--list prints the members without extracting anything', async () => {
   assert.equal(f.apply('2026-11-20T03:00:00Z').status, 0);
   const r = snapctl('restore', '--volume', 'data', ...f.flags, '--list');
   assert.equal(r.status, 0, r.stderr);
+  // Which archive --volume chose, on stderr: stdout holds only member lines.
+  assert.match(r.stderr, /^listed \/.*\/h1_data\.20261120T030000Z\.tar\.zst: checksum verified against its \.sha256 sidecar; \d+ files, /);
   assert.match(r.stdout, /^-rw-r--r-- 0\/0 +5 "\.\/mongod\.lock"$/m);
   assert.match(r.stdout, /^lrwxrwxrwx 0\/0 +0 "\.\/link" -> "db\/collection-1\.wt"$/m);
   assert.match(r.stdout, /"\.\/new\\nline \\"quoted\\" -> x"/);

@@ -57,8 +57,22 @@ test('pickArchive: newest of the volume, or newest at or before --at', () => {
 
 test('compressionOfFile and parseInstant', () => {
   assert.deepEqual(['a.tar.zst', 'a.tar.gz', 'a.tgz', 'a.tar.xz', 'a.tar', 'a.zip'].map(compressionOfFile), ['zstd', 'gzip', 'gzip', 'xz', 'none', undefined]);
-  assert.equal(parseInstant('2026-11-26T03:00:00Z'), Date.UTC(2026, 10, 26, 3));
-  assert.equal(parseInstant('yesterday'), undefined);
+  assert.equal(parseInstant('2026-11-26T03:00:00Z', 'Europe/Berlin')?.ms, Date.UTC(2026, 10, 26, 3));
+  assert.equal(parseInstant('yesterday', 'UTC'), undefined);
+  assert.equal(parseInstant('2026-13-01', 'UTC'), undefined);
+  assert.equal(parseInstant('2026-02-30T10:00', 'UTC'), undefined);
+});
+
+test('parseInstant: an offset is that instant; no zone is wall time in the policy zone; a date alone is that whole day there', () => {
+  assert.equal(parseInstant('2026-11-26T04:00+01:00', 'UTC')?.ms, Date.UTC(2026, 10, 26, 3));
+  assert.equal(parseInstant('2026-11-26T04:00:00.250Z', 'UTC')?.ms, Date.UTC(2026, 10, 26, 4, 0, 0, 250));
+  // Berlin is UTC+1 in November, UTC+2 in July.
+  assert.deepEqual(parseInstant('2026-11-26T04:00', 'Europe/Berlin'), { ms: Date.UTC(2026, 10, 26, 3), meaning: 'Europe/Berlin time, 2026-11-26T03:00:00.000Z' });
+  assert.equal(parseInstant('2026-07-01T04:00:30.5', 'Europe/Berlin')?.ms, Date.UTC(2026, 6, 1, 2, 0, 30, 500));
+  assert.deepEqual(parseInstant('2026-11-26', 'Europe/Berlin'), { ms: Date.UTC(2026, 10, 26, 23) - 1, meaning: 'the end of that day in Europe/Berlin, 2026-11-26T22:59:59.999Z' });
+  // The last day of a month and of a year roll over into the next.
+  assert.equal(parseInstant('2026-12-31', 'UTC')?.ms, Date.UTC(2027, 0, 1) - 1);
+  assert.equal(parseInstant('2026-02-28', 'UTC')?.ms, Date.UTC(2026, 2, 1) - 1);
 });
 
 test('verifyStatus and verifyOutcome: damaged beats unverifiable beats ok', () => {

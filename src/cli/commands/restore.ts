@@ -58,8 +58,10 @@ OPTIONS
         Restore the newest archive of this policy volume (needs --policy).
         With ARCHIVE: the volume whose lockFiles --strip-locks uses.
     --at TIME
-        With --volume: the newest archive taken at or before TIME
-        (ISO-8601, e.g. 2026-11-26T03:00:00Z).
+        With --volume: the newest archive taken at or before TIME, in
+        ISO-8601: with a zone (2026-11-26T03:00:00Z, 2026-11-26T04:00+01:00)
+        that instant; without one (2026-11-26T04:00) wall-clock time in the
+        policy's timezone; a date alone (2026-11-26) that whole day there.
     --to DIR
         Where to extract (required unless --list). Created if missing.
     --strip-locks
@@ -68,7 +70,9 @@ OPTIONS
         Extract into a non-empty DIR, replacing files the archive holds.
         Whatever DIR already contains (including symlinks) is trusted.
     --list
-        Verify and list the members (mode, owner, size, name); extract nothing.
+        Verify and list the members (mode, owner, size, name) on stdout;
+        extract nothing. Which archive was listed, and whether its checksum
+        was verified, goes to stderr.
     --policy FILE|DIR
         The policy (for --volume and --strip-locks).
     --host NAME
@@ -117,8 +121,6 @@ export async function run(argv: string[]): Promise<number> {
   if (file === undefined && values.volume === undefined) throw new SnapctlError('input', 'which archive? give ARCHIVE or --volume NAME');
   if (values.to === undefined && !values.list) throw new SnapctlError('input', '--to DIR is required', 'the directory to restore into (new or empty); or --list to only list the contents');
   if (values.at !== undefined && file !== undefined) throw new SnapctlError('input', '--at picks among a volume\'s archives: use it with --volume, not with ARCHIVE');
-  const at = values.at === undefined ? undefined : parseInstant(values.at);
-  if (values.at !== undefined && at === undefined) throw new SnapctlError('input', `--at: "${values.at}" is not an ISO-8601 time`, 'expected e.g. 2026-11-26T03:00:00Z');
 
   const needsPolicy = file === undefined || values['strip-locks'];
   if (needsPolicy && values.policy === undefined) {
@@ -135,10 +137,15 @@ export async function run(argv: string[]): Promise<number> {
     chosen = { path: resolve(file), compression, ...(volume !== undefined ? { volume } : {}) };
   } else {
     const volume = values.volume!;
+    const at = values.at === undefined ? undefined : parseInstant(values.at, ctx!.policy.timezone);
+    if (values.at !== undefined && at === undefined) {
+      throw new SnapctlError('input', `--at: "${values.at}" is not an ISO-8601 date or time`, 'expected e.g. 2026-11-26T03:00:00Z, 2026-11-26T04:00+01:00, 2026-11-26T04:00 (in the policy\'s timezone) or 2026-11-26 (that whole day)');
+    }
     const inv = await readInventory(ctx!.policy, volume);
-    const archive = pickArchive(inv.archives, volume, at);
+    const archive = pickArchive(inv.archives, volume, at?.ms);
     if (archive === undefined) {
-      throw new SnapctlError('input', `no archive of volume "${volume}"${values.at !== undefined ? ` at or before ${values.at}` : ''} in ${inv.dir}`);
+      const when = at === undefined ? '' : ` at or before ${values.at}${at.meaning === undefined ? '' : ` (${at.meaning})`}`;
+      throw new SnapctlError('input', `no archive of volume "${volume}"${when} in ${inv.dir}`);
     }
     chosen = { path: resolve(inv.dir, archive.file), compression: archive.compression, volume };
   }
@@ -155,7 +162,13 @@ export async function run(argv: string[]): Promise<number> {
   if (result.checksum === 'absent') {
     process.stderr.write(`warning: ${chosen.path} has no ${basename(chosen.path)}.sha256 sidecar (a py_snap archive?): not verified by checksum, only read as tar to the end\n`);
   }
-  process.stdout.write(values.list ? renderList(result) : renderRestored(chosen.path, target, result, values['strip-locks']));
+  if (values.list) {
+    // Which archive it was (--volume, --at chose it) and its verdict, apart from the member lines.
+    process.stderr.write(`listed ${chosen.path}: ${result.checksum === 'match' ? 'checksum verified against its .sha256 sidecar' : 'no sidecar (not verified)'}; ${result.files} files, ${formatBytes(result.bytes)}, ${result.members.length} entries\n`);
+    process.stdout.write(renderList(result));
+  } else {
+    process.stdout.write(renderRestored(chosen.path, target, result, values['strip-locks']));
+  }
   return EXIT.ok;
 }
 
