@@ -24,11 +24,12 @@ export async function loadContext(req: PolicyRequest): Promise<PolicyContext> {
   if (req.policy === undefined) {
     throw new SnapctlError('input', '--policy FILE|DIR is required', 'the YAML policy to plan from (see policies/example.yaml)');
   }
-  const now = parseNow(req.now);
   const { loadPolicy } = await import('../policy/load.js');
   const { resolveHost } = await import('../policy/resolve.js');
   const loaded = await loadPolicy(req.policy, { git: false });
   const policy = resolveHost(loaded, req.host ?? hostname(), req.backupDir !== undefined ? { backupDir: req.backupDir } : {});
+  // A --now without a zone is wall-clock time in the policy's timezone.
+  const now = parseNow(req.now, policy.timezone);
   const git = async (): Promise<PolicySource['git']> => (await import('../adapters/git.js')).gitInfo(loaded.source.files);
   return { policy, source: loaded.source, now, git };
 }

@@ -3,7 +3,7 @@
 // which members are the volume's lock files.
 import type { Archive, Compression } from './model.js';
 import { components, type TarMember } from './tar-listing.js';
-import { localToUtc, validFields } from './time.js';
+import { parseGivenTime, type GivenTime } from './time.js';
 
 const EXTENSIONS: readonly (readonly [string, Compression])[] = [
   ['.tar.zst', 'zstd'],
@@ -120,37 +120,10 @@ export function lockFileMembers(members: readonly TarMember[], patterns: readonl
   return [...found].sort();
 }
 
-const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
-
-/** What `--at` means: the instant (epoch ms) and how it was read, for messages. */
-export interface Instant {
-  readonly ms: number;
-  /** For a time without a zone: how it was read (in the policy's zone), with the instant in UTC. */
-  readonly meaning?: string;
-}
-
 /**
- * An ISO-8601 time given on the command line (`--at`), or undefined when
- * malformed. With a zone (Z, +01:00) it is that instant. Without one it is
- * wall-clock time in `timeZone` (the policy's, in which snapctl counts its
- * periods too), not in whatever zone the shell happens to have. A date alone
- * means the whole of that day there: up to its last millisecond.
+ * `--at`: an ISO-8601 time, a time without a zone read in the policy's
+ * `timeZone`, a date alone meaning that whole day (see parseGivenTime).
  */
-export function parseInstant(value: string, timeZone: string): Instant | undefined {
-  const m = ISO.exec(value);
-  if (m === null) return undefined;
-  const [, year, month, day, hour, minute, second, fraction, zone] = m;
-  const iso = (ms: number): string => new Date(ms).toISOString();
-  if (zone !== undefined) {
-    const ms = Date.parse(value);
-    return Number.isNaN(ms) ? undefined : { ms };
-  }
-  const fields = { year: Number(year), month: Number(month), day: Number(day), hour: Number(hour ?? 0), minute: Number(minute ?? 0), second: Number(second ?? 0) };
-  if (validFields(fields.year, fields.month, fields.day, fields.hour, fields.minute, fields.second) === undefined) return undefined;
-  if (hour === undefined) {
-    const ms = localToUtc({ ...fields, day: fields.day + 1 }, timeZone) - 1;
-    return { ms, meaning: `the end of that day in ${timeZone}, ${iso(ms)}` };
-  }
-  const ms = localToUtc(fields, timeZone) + (fraction === undefined ? 0 : Math.floor(Number(`0.${fraction}`) * 1000));
-  return { ms, meaning: `${timeZone} time, ${iso(ms)}` };
+export function parseInstant(value: string, timeZone: string): GivenTime | undefined {
+  return parseGivenTime(value, timeZone, 'end');
 }

@@ -276,3 +276,42 @@ export function formatDuration(ms: number): string {
   }
   return text === '' ? '0s' : text;
 }
+
+const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+
+/** A time given on the command line: the instant (epoch ms) and, when it had no zone, how it was read. */
+export interface GivenTime {
+  readonly ms: number;
+  /** For a time without a zone: how it was read (in `timeZone`), with the instant in UTC. */
+  readonly meaning?: string;
+}
+
+/**
+ * An ISO-8601 time given on the command line, or undefined when malformed.
+ * With a zone (Z, +01:00) it is that instant. Without one it is wall-clock
+ * time in `timeZone` (the policy's, in which snapctl counts its periods),
+ * not in whatever zone the shell happens to have. A date alone is the
+ * start of that day there, or with `dateAlone: 'end'` its last millisecond.
+ */
+export function parseGivenTime(value: string, timeZone: string, dateAlone: 'start' | 'end' = 'start'): GivenTime | undefined {
+  const m = ISO_TIME.exec(value);
+  if (m === null) return undefined;
+  const [, year, month, day, hour, minute, second, fraction, zone] = m;
+  const iso = (ms: number): string => new Date(ms).toISOString();
+  if (zone !== undefined) {
+    const ms = Date.parse(value);
+    return Number.isNaN(ms) ? undefined : { ms };
+  }
+  const fields = { year: Number(year), month: Number(month), day: Number(day), hour: Number(hour ?? 0), minute: Number(minute ?? 0), second: Number(second ?? 0) };
+  if (validFields(fields.year, fields.month, fields.day, fields.hour, fields.minute, fields.second) === undefined) return undefined;
+  if (hour === undefined) {
+    if (dateAlone === 'start') {
+      const ms = localToUtc(fields, timeZone);
+      return { ms, meaning: `the start of that day in ${timeZone}, ${iso(ms)}` };
+    }
+    const ms = localToUtc({ ...fields, day: fields.day + 1 }, timeZone) - 1;
+    return { ms, meaning: `the end of that day in ${timeZone}, ${iso(ms)}` };
+  }
+  const ms = localToUtc(fields, timeZone) + (fraction === undefined ? 0 : Math.floor(Number(`0.${fraction}`) * 1000));
+  return { ms, meaning: `${timeZone} time, ${iso(ms)}` };
+}

@@ -172,11 +172,20 @@ test('a first run on a missing host directory plans creates and does not create 
   assert.deepEqual(readdirSync(root), []);
 });
 
+test('--now without a zone is wall-clock time in the policy timezone, not the shell\'s', () => {
+  const args = ['plan', '--policy', 'policies/multi-host.yaml', '--backup-dir', 'fixtures/backups', '--host', 'db01', '--now', '2026-11-26T04:30'];
+  for (const TZ of ['UTC', 'America/New_York']) {
+    const r = snapctl(args, { TZ });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^snapctl plan for host db01 at 2026-11-26T03:30:00\.000Z$/m, TZ);
+  }
+});
+
 test('a bad --now is an input error: exit 1, a clear message, no stack trace', () => {
   const r = snapctl(['plan', '--policy', 'policies/example.yaml', '--backup-dir', 'fixtures/backups', '--host', 'db01', '--now', 'yesterday']);
   assert.equal(r.status, 1);
   assert.equal(r.stdout, '');
-  assert.match(r.stderr, /^error: --now: "yesterday" is not an ISO-8601 time\n/);
+  assert.match(r.stderr, /^error: --now: "yesterday" is not an ISO-8601 date or time\n/);
   assert.doesNotMatch(r.stderr, /\n\s+at /);
 });
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { civilYearMonth, formatCompactUtc, formatDuration, isValidTimeZone, isoWeek, localParts, localToUtc, parseCompactUtc, zoneOffset } from '../../src/core/time.js';
+import { civilYearMonth, formatCompactUtc, formatDuration, isValidTimeZone, isoWeek, localParts, localToUtc, parseCompactUtc, parseGivenTime, zoneOffset } from '../../src/core/time.js';
 
 test('localParts gives Berlin wall time on both sides of the spring-forward jump', () => {
   assert.deepEqual(localParts(Date.parse('2026-03-29T00:59:59Z'), 'Europe/Berlin'), { year: 2026, month: 3, day: 29, hour: 1, minute: 59, second: 59, weekday: 7 });
@@ -127,4 +127,14 @@ test('civilYearMonth agrees with Date on every day from 1600 to 2400', () => {
     const expected = d.getUTCFullYear() * 12 + d.getUTCMonth();
     if (civilYearMonth(day) !== expected) assert.fail(`day ${day} (${d.toISOString()}): ${civilYearMonth(day)} != ${expected}`);
   }
+});
+
+test('parseGivenTime: a zone is that instant; no zone is wall time in the given zone; a date alone is the start (or end) of that day there', () => {
+  assert.deepEqual(parseGivenTime('2026-11-26T04:00+01:00', 'UTC'), { ms: Date.UTC(2026, 10, 26, 3) });
+  assert.deepEqual(parseGivenTime('2026-11-26T04:00', 'Europe/Berlin'), { ms: Date.UTC(2026, 10, 26, 3), meaning: 'Europe/Berlin time, 2026-11-26T03:00:00.000Z' });
+  assert.deepEqual(parseGivenTime('2026-11-26', 'Europe/Berlin'), { ms: Date.UTC(2026, 10, 25, 23), meaning: 'the start of that day in Europe/Berlin, 2026-11-25T23:00:00.000Z' });
+  assert.equal(parseGivenTime('2026-11-26', 'Europe/Berlin', 'end')?.ms, Date.UTC(2026, 10, 26, 23) - 1);
+  // 02:30 does not exist on the spring-forward night: read with the offset before the jump, as 03:30 CEST.
+  assert.equal(parseGivenTime('2026-03-29T02:30', 'Europe/Berlin')?.ms, Date.UTC(2026, 2, 29, 1, 30));
+  for (const bad of ['yesterday', '2026-11-31', '2026-11-26T24:00', '2026-11-26 04:00', '2026-11-26T04:00:00+25:00']) assert.equal(parseGivenTime(bad, 'UTC'), undefined, bad);
 });

@@ -72,8 +72,9 @@ OPTIONS
         Default: with PLANFILE the plan's, else the policy's backupDir,
         else /backup.
     --now TIME
-        Act as if it were TIME (ISO-8601 with a zone; for tests and
-        simulations). Default: with PLANFILE the plan's time, else now.
+        Act as if it were TIME (for tests and simulations): ISO-8601 with a
+        zone, or without one in the policy's timezone (a date alone: the
+        start of that day). Default: with PLANFILE the plan's time, else now.
     --json
         Print the result as one JSON document (with its exit code) instead
         of the summary; log lines then go to stderr only.

@@ -33,7 +33,8 @@ OPTIONS
         file, time, ageMs, age, sizeBytes, format, compression, sidecar,
         keptBy, deleteNext, deleteReason?}]}.
     --now TIME
-        Compute ages and the next deletions as if it were TIME (ISO-8601).
+        Compute ages and the next deletions as if it were TIME (ISO-8601;
+        without a zone in the policy's timezone).
     --host NAME
         List this host's archives (default: this machine's hostname).
     --backup-dir DIR

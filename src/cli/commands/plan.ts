@@ -53,8 +53,10 @@ OPTIONS
         DIR/<host>/ (py_snap's -b). Default: the policy's backupDir, else
         /backup.
     --now TIME
-        Plan as if it were TIME, an ISO-8601 instant with a zone
-        (e.g. 2026-11-26T03:00:00Z). Default: the current time.
+        Plan as if it were TIME: an ISO-8601 instant with a zone
+        (2026-11-26T03:00:00Z, 2026-11-26T04:00+01:00), or without one
+        wall-clock time in the policy's timezone (2026-11-26T04:00; a date
+        alone is the start of that day). Default: the current time.
     --json
         Print one JSON document (actions, reasons, diagnostics) instead of
         the diff.

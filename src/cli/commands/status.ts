@@ -66,7 +66,8 @@ OPTIONS
         volume, instead of 2.5 x its period. With both --warn and --crit,
         --warn must be shorter.
     --now TIME
-        Check as if it were TIME (ISO-8601; for tests and what-ifs).
+        Check as if it were TIME (ISO-8601; without a zone in the policy's
+        timezone; for tests and what-ifs).
     --json
         Print one JSON document (level, exitCode, summary, and per volume
         level, reason, thresholds in seconds, newest archive, last run)
