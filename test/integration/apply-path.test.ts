@@ -212,6 +212,8 @@ test('a saved plan is applied exactly; a saved plan made before a new file appea
     const refused1 = await snapctl('apply', stale1, '--log-dir', ws.logDir, '--state-dir', ws.stateDir, '--lock-file', ws.lockFile);
     assert.equal(refused1.code, 1, describeRun(refused1));
     assert.match(refused1.stderr, /Saved plan is stale/);
+    // The hint is the command that remakes it: the saved plan's policy, host and backup directory.
+    assert.match(refused1.stderr, /make it again and review it: snapctl plan --policy \S+ --host h1 (--backup-dir \S+ )?--out \S*day4\.plan\n/);
     assert.deepEqual(await snapshotDir(ws.hostDir), before1);
     await rm(join(ws.hostDir, 'h1_docs.20260302T120000Z.tar.zst'));
 

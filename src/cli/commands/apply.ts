@@ -205,7 +205,7 @@ export async function run(argv: string[]): Promise<number> {
       if (saved) {
         const why = staleness(saved, ctx.source.hash, inventoryFingerprint(files, observed));
         if (why !== undefined) {
-          throw new SnapctlError('stale-plan', `Saved plan is stale: ${why}`, `run \`snapctl plan --out ${planFile ?? 'PLANFILE'}\` again and review it`);
+          throw new SnapctlError('stale-plan', `Saved plan is stale: ${why}`, `make it again and review it: ${planAgain(saved, planFile ?? 'PLANFILE')}`);
         }
         thePlan = saved.plan;
       } else {
@@ -252,4 +252,11 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     log.close();
   }
+}
+
+/** The plan command that remakes a saved plan: the same policy, host and backup directory. */
+function planAgain(saved: SavedPlan, planFile: string): string {
+  const { policy, host, backupDir } = saved.request;
+  const words = ['snapctl', 'plan', '--policy', policy, '--host', host, ...(backupDir !== undefined ? ['--backup-dir', backupDir] : []), '--out', planFile];
+  return words.map((w) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, "'\\''")}'`)).join(' ');
 }
