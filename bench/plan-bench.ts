@@ -51,6 +51,9 @@ export interface PlanBenchResult {
   readonly cases: readonly PlanCaseResult[];
 }
 
+/** A node program that reads a directory's names (node's fastest whole listing) and prints how many. */
+const LIST_ONLY = "require('fs').readdir(process.argv[1], (err, names) => { if (err) throw err; process.stdout.write(names.length + '\\n'); })";
+
 /** `<dir>/<host>/` with `n` empty archives, one an hour back from NOW, each with its (empty) sidecar. */
 function backupDir(dir: string, n: number): string {
   rmSync(dir, { recursive: true, force: true });
@@ -79,6 +82,8 @@ export async function planBench(work: string, reps: number, small: number, large
     { id: 'plan-example', label: 'snapctl plan policies/example.yaml', argv: plan(join(ROOT, 'policies', 'example.yaml'), emptyDir) },
     { id: 'plan-small', label: `snapctl plan, ${small} archives`, argv: plan(policy, smallDir) },
     { id: 'plan-large', label: `snapctl plan, ${large} archives`, argv: plan(policy, largeDir) },
+    // Not snapctl: the least any node program reading that directory pays (names only, one readdir), for scale.
+    { id: 'list-large', label: `node: fs.readdir of the ${large}-archive directory alone`, argv: [process.execPath, '-e', LIST_ONLY, join(largeDir, HOST)] },
   ];
   // One untimed round: loads node, the modules and the directories into the page cache.
   for (const c of cases) await runOk(c.argv);

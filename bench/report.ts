@@ -122,7 +122,9 @@ export function targets(archive: readonly CaseResult[], paired: readonly PairedR
     const c = (id: string): number => plan.cases.find((x) => x.id === id)!.seconds.median;
     out.push({ name: 'snapctl plan on policies/example.yaml', measured: `${s(c('plan-example'))} s`, target: '< 0.25 s', met: c('plan-example') < 0.25 });
     const ratio = c('plan-large') / c('plan-small');
-    out.push({ name: `plan ${plan.archivesLarge} archives / plan ${plan.archivesSmall}`, measured: `${ratio.toFixed(2)}×`, target: '≤ 4×', met: ratio <= 4 });
+    // For scale: listing that directory alone, in a node process of its own, against the same plan of 100.
+    const floor = plan.cases.some((x) => x.id === 'list-large') ? ` (listing the directory alone: ${(c('list-large') / c('plan-small')).toFixed(2)}×)` : '';
+    out.push({ name: `plan ${plan.archivesLarge} archives / plan ${plan.archivesSmall}`, measured: `${ratio.toFixed(2)}×${floor}`, target: '≤ 4×', met: ratio <= 4 });
   }
   return out;
 }
