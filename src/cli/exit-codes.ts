@@ -16,5 +16,7 @@ export const EXIT = {
   /** An unexpected internal error (a bug). */
   bug: 70,
   sigint: 130,
+  /** The reader of stdout went away (`snapctl list | head`): what a shell reports for a program killed by SIGPIPE. */
+  closedOutput: 141,
   sigterm: 143,
 } as const;

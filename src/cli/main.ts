@@ -71,6 +71,8 @@ EXIT STATUS
     4     apply: another apply holds the host lock
     70    internal error (a bug: please report it)
     130   interrupted by SIGINT (apply cleans up first)
+    141   output closed early (e.g. piped into head): the command stopped
+          there; apply carries on and only its output is lost
     143   interrupted by SIGTERM (apply cleans up first)
     status follows the Nagios convention instead: 0 OK, 1 WARNING,
     2 CRITICAL, 3 UNKNOWN.
@@ -92,11 +94,30 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`error: unknown command "${name}"\n\n${usage()}`);
     return EXIT.error;
   }
+  onClosedOutput(name);
   const mod = await load();
   try {
     return await mod.run(rest);
   } catch (err) {
     throw flagError(err, name) ?? err;
+  }
+}
+
+/**
+ * When the reader of stdout or stderr goes away (`snapctl list | head`),
+ * node does not die of SIGPIPE as a C program would: the write fails with
+ * EPIPE, by default an uncaught error with a stack trace. Every command but
+ * apply stops there, quietly, with the status a shell gives a program
+ * killed by SIGPIPE. apply carries on and its further output is dropped
+ * (the run log keeps every line): stopping halfway could leave a snapshot
+ * mounted.
+ */
+function onClosedOutput(command: string): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+      if (command !== 'apply') process.exit(EXIT.closedOutput);
+    });
   }
 }
 
