@@ -81,6 +81,7 @@ EXIT STATUS
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  onClosedOutput(name ?? '');
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage());
     return name === undefined ? EXIT.error : EXIT.ok;
@@ -94,7 +95,6 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`error: unknown command "${name}"\n\n${usage()}`);
     return EXIT.error;
   }
-  onClosedOutput(name);
   const mod = await load();
   try {
     return await mod.run(rest);
