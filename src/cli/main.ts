@@ -108,15 +108,18 @@ async function main(argv: string[]): Promise<number> {
  * node does not die of SIGPIPE as a C program would: the write fails with
  * EPIPE, by default an uncaught error with a stack trace. Every command but
  * apply stops there, quietly, with the status a shell gives a program
- * killed by SIGPIPE. apply carries on and its further output is dropped
- * (the run log keeps every line): stopping halfway could leave a snapshot
- * mounted.
+ * killed by SIGPIPE; any other failure to write (stdout on a full disk) is
+ * a one-line error, exit 1. apply carries on and its further output is
+ * dropped (the run log keeps every line): stopping halfway could leave a
+ * snapshot mounted.
  */
 function onClosedOutput(command: string): void {
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
-      if (command !== 'apply') process.exit(EXIT.closedOutput);
+      if (command === 'apply') return;
+      if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') process.exit(EXIT.closedOutput);
+      if (stream === process.stdout) process.stderr.write(`error: cannot write the output: ${err.message}\n`);
+      process.exit(EXIT.error);
     });
   }
 }

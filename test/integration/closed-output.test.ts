@@ -68,3 +68,18 @@ test('apply whose stdout and stderr are closed finishes its run: archive, sideca
     await ws.cleanup();
   }
 });
+
+test('output that cannot be written (stdout on a full disk) is a one-line error and exit 1', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { openSync, closeSync } = await import('node:fs');
+  const full = openSync('/dev/full', 'w');
+  try {
+    for (const args of [['--version'], ['validate', '--policy', 'policies/example.yaml']]) {
+      const r = spawnSync(process.execPath, ['bin/snapctl.js', ...args], { cwd: ROOT, stdio: ['ignore', full, 'pipe'], encoding: 'utf8' });
+      assert.equal(r.status, 1, args[0]);
+      assert.equal(r.stderr, 'error: cannot write the output: ENOSPC: no space left on device, write\n', args[0]);
+    }
+  } finally {
+    closeSync(full);
+  }
+});
