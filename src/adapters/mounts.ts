@@ -1,8 +1,9 @@
 // Mount table, filesystem detection, and read-only mounts of snapshots.
-import { chmod, mkdir, readFile, rmdir } from 'node:fs/promises';
+import { chmod, readFile, rmdir } from 'node:fs/promises';
 import { SnapctlError } from '../core/errors.js';
 import type { Mount } from '../core/model.js';
 import { runTool, sleep } from './run-tool.js';
+import { makeDirs } from './make-dirs.js';
 
 /** The kernel escapes space, tab, newline and backslash in mount fields as octal (`\040`). */
 export function unescapeMountField(field: string): string {
@@ -50,12 +51,12 @@ export function mountOptions(fstype: string): string {
 
 /** mkdir -p with mode 0700 (also tightening an existing directory): snapshots expose every file of the origin. */
 export async function ensurePrivateDir(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  makeDirs(dir, 0o700);
   await chmod(dir, 0o700);
 }
 
 export async function mountReadOnly(device: string, target: string, fstype: string): Promise<void> {
-  await mkdir(target, { recursive: true, mode: 0o700 });
+  makeDirs(target, 0o700);
   const options = mountOptions(fstype);
   const r = await runTool('mount', ['-t', fstype, '-o', options, device, target]);
   if (r.exitCode !== 0) {

@@ -1,7 +1,7 @@
 // The real ports apply uses on this machine: the three source drivers, the
 // archive writer, leftover removal and the snapshot hooks.
 import { unlinkSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { CleanupAction, HostPolicy } from '../core/model.js';
 import { SnapctlError } from '../core/errors.js';
@@ -13,6 +13,7 @@ import type { PreparedSource } from '../apply/source.js';
 import { pathSource } from './path-source.js';
 import { btrfsSource, deleteBtrfsSnapshot } from './btrfs-source.js';
 import { createLvmSource, cleanupLvmLeftover } from './lvm-source.js';
+import { makeDirs } from './make-dirs.js';
 
 async function removeFile(path: string): Promise<void> {
   await rm(path, { force: true });
@@ -45,12 +46,9 @@ export function systemApplyPorts(policy: HostPolicy): ApplyPorts {
       if (sidecar !== undefined) unlinkIfPresent(sidecar);
     },
     syncDir: fsyncDir,
-    ensureDir: async (dir) => {
-      // Archives hold every file of the volume, /etc/shadow included: owner only.
-      await mkdir(dir, { recursive: true, mode: 0o700 }).catch(async (err: unknown) => {
-        throw (await mkdirFailure(dir)) ?? err;
-      });
-    },
+    // Archives hold every file of the volume, /etc/shadow included: owner only.
+    // (In the executor, a failure becomes the promise's rejection.)
+    ensureDir: (dir) => new Promise<void>((resolve) => resolve(makeDirs(dir, 0o700))),
     withSnapshotHooks: <T>(volume: HostPolicy['volumes'][number], take: () => Promise<T>, log: Parameters<ApplyPorts['withSnapshotHooks']>[2], signal: AbortSignal) =>
       withSnapshotHooks<T>(volume.hooks, take, {
         env: { SNAPCTL_HOST: policy.host, SNAPCTL_VOLUME: volume.name },
@@ -75,24 +73,6 @@ function unlinkIfPresent(path: string): void {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-}
-
-/**
- * Why `dir` cannot be created: node's recursive mkdir reports ENOENT for the
- * deepest missing directory whatever stopped it (a read-only file system, a
- * permission), so create the missing ones in turn and return the first real
- * error; undefined if that succeeds after all.
- */
-async function mkdirFailure(dir: string): Promise<Error | undefined> {
-  const parts = dir.split('/').filter((p) => p !== '');
-  for (let i = 1; i <= parts.length; i++) {
-    const err = await mkdir(`/${parts.slice(0, i).join('/')}`, { mode: 0o700 }).then(
-      () => undefined,
-      (e: unknown) => e as NodeJS.ErrnoException,
-    );
-    if (err !== undefined && err.code !== 'EEXIST') return err;
-  }
-  return undefined;
 }
 
 /** Removals between two turns of the event loop, so that a signal still interrupts a long prune promptly. */

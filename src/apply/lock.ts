@@ -10,11 +10,12 @@
 // network namespace rather than the file system, and operators could not
 // take the same lock with `flock /run/snapctl/apply.lock …` during maintenance.)
 import { constants } from 'node:fs';
-import { mkdir, open, readFile, stat } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import { dirname } from 'node:path';
 import { SnapctlError } from '../core/errors.js';
+import { makeDirs } from '../adapters/make-dirs.js';
 
 export const DEFAULT_LOCK_PATH = '/run/snapctl/apply.lock';
 
@@ -34,9 +35,11 @@ const CONFLICT_EXIT = 75;
 
 /** Take the host lock or throw SnapctlError('locked') naming the holder's pid. */
 export async function acquireLock(path: string = DEFAULT_LOCK_PATH, opts: LockOptions = {}): Promise<Lock> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o755 }).catch((err: unknown) => {
+  try {
+    makeDirs(dirname(path), 0o755);
+  } catch (err) {
     throw lockFileError(path, err);
-  });
+  }
   const deadline = Date.now() + Math.max(0, opts.waitMs ?? 0);
   for (;;) {
     const fh = await open(path, constants.O_RDWR | constants.O_CREAT, 0o644).catch((err: unknown) => {

@@ -2,7 +2,8 @@
 // <dir>/snapctl.log, warnings and errors also on stderr, and nothing on stdout
 // in quiet (cron) mode so cron mails only the summary and the errors.
 // Logging never aborts a backup: an unwritable log falls back to stderr.
-import { appendFileSync, closeSync, mkdirSync, openSync } from 'node:fs';
+import { appendFileSync, closeSync, openSync } from 'node:fs';
+import { makeDirs } from '../adapters/make-dirs.js';
 import { join } from 'node:path';
 import type { StepLog } from './source.js';
 
@@ -60,7 +61,7 @@ export function openRunLog(opts: RunLogOptions): RunLog {
   const file = join(dir, LOG_FILE_NAME);
   const shared: Shared = { fd: undefined, file: undefined, lines: [] };
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    makeDirs(dir, 0o755);
     shared.fd = openSync(file, 'a', 0o640);
     shared.file = file;
   } catch (e) {

@@ -2,10 +2,11 @@
 // the last successful one (status and the metrics file read it). A missing
 // file is a fresh host; a corrupt one is an error that says how to recover,
 // never silently reset (that would hide a failing backup from status).
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SnapctlError } from '../core/errors.js';
 import { writeFileAtomic } from './fs-durable.js';
+import { makeDirs } from '../adapters/make-dirs.js';
 
 export const DEFAULT_STATE_DIR = '/var/lib/snapctl';
 export const STATE_FILE_NAME = 'state.json';
@@ -76,7 +77,7 @@ export async function readState(dir: string = DEFAULT_STATE_DIR): Promise<RunSta
 
 /** Write the whole state atomically (creating the directory). */
 export async function writeState(state: RunState, dir: string = DEFAULT_STATE_DIR): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o755 });
+  makeDirs(dir, 0o755);
   await writeFileAtomic(stateFilePath(dir), `${JSON.stringify(state, null, 2)}\n`, { mode: 0o644 });
 }
 

@@ -2,7 +2,7 @@
 // (one read), refuse anything unsafe or damaged before writing a byte, then
 // `decompressor < archive | tar -x` into the target, then the lock files.
 import { spawn } from 'node:child_process';
-import { open, lstat, mkdir, readdir, rm } from 'node:fs/promises';
+import { open, lstat, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Compression } from '../core/model.js';
 import { SnapctlError } from '../core/errors.js';
@@ -13,6 +13,7 @@ import { probeTar, type TarCapabilities } from '../apply/tar-command.js';
 import { describeExit, watchChild } from './child.js';
 import { scanArchive } from './scan.js';
 import { checksumVerdict, readSidecar } from './sidecar.js';
+import { makeDirs } from '../adapters/make-dirs.js';
 
 export interface RestoreRequest {
   /** Path of the archive file. */
@@ -141,7 +142,11 @@ export async function restoreArchive(req: RestoreRequest): Promise<RestoreResult
   };
   if (req.listOnly) return { ...result, removedLocks: [] };
 
-  await mkdir(req.target, { recursive: true });
+  try {
+    makeDirs(req.target);
+  } catch (err) {
+    throw new SnapctlError('input', `cannot create the target directory ${req.target}: ${(err as Error).message}`, 'give --to a directory that can be created (or exists empty)');
+  }
   await extract(req, layout.strip);
   const removedLocks = await stripLocks(req.target, lockFileMembers(members, req.lockFiles, layout.strip));
   return { ...result, removedLocks };
