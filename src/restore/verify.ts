@@ -123,8 +123,15 @@ export async function verifyInOrder(
     }
     for (; shown < results.length && results[shown] !== undefined; shown++) onResult(results[shown] as VerifyResult);
   };
+  // A check that throws (a bug, not a damaged archive) ends the run: the other lanes start nothing new.
+  let failed = false;
   const lane = async (): Promise<void> => {
-    while (next < archives.length) await one(next++);
+    try {
+      while (!failed && next < archives.length) await one(next++);
+    } catch (err) {
+      failed = true;
+      throw err;
+    }
   };
   await Promise.all(Array.from({ length: Math.min(how.atOnce, archives.length) }, lane));
   return results as VerifyResult[];

@@ -63,3 +63,22 @@ test('verifyInOrder with no archives reports nothing', async () => {
   const r = recorder({}, {});
   assert.deepEqual(await verifyInOrder('/d', [], true, () => assert.fail('no result expected'), r.how), []);
 });
+
+test('verifyInOrder: a check that throws ends the run, and no further check starts', async () => {
+  const archives = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map(archive);
+  const started: string[] = [];
+  const how = {
+    atOnce: 2,
+    largeBytes: 100,
+    size: () => Promise.resolve(0),
+    check: async (_dir: string, a: Archive) => {
+      started.push(a.file);
+      await sleep(a.file === 'b' ? 1 : 10);
+      if (a.file === 'b') throw new Error('bug');
+      return result(a);
+    },
+  };
+  await assert.rejects(verifyInOrder('/d', archives, false, () => undefined, how), /bug/);
+  await sleep(50);
+  assert.deepEqual(started, ['a', 'b'], 'nothing started after the failure');
+});
