@@ -97,6 +97,9 @@ function withinFromNewestComplete(rules: Retention, newest: Archive | undefined,
   return { ...rules, withinMs: rules.withinMs + (now - newest.time), withinText: rules.withinText ?? formatDuration(rules.withinMs) };
 }
 
+/** Why an archive that no rule keeps stays: see `held` in planVolume. */
+const HELD = 'deletion held: archives dated after now';
+
 function planVolume(policy: HostPolicy, volume: Volume, archives: readonly Archive[], observed: Observed, now: number, dir: string): VolumePlan {
   const actions: Action[] = [];
   const diagnostics: Diagnostic[] = [];
@@ -125,14 +128,17 @@ function planVolume(policy: HostPolicy, volume: Volume, archives: readonly Archi
     }
   }
   const newest = newestArchive(archives);
-  // The newest archive is dated after now exactly when some archive is.
-  if (newest !== undefined && newest.time > now) {
+  // The newest archive is dated after now exactly when some archive is. The
+  // rules would rank those first and expire what this clock makes next, the
+  // freshest data there is, one run after another: deletions wait instead.
+  const held = newest !== undefined && newest.time > now;
+  if (held) {
     const count = archives.filter((a) => a.time > now).length;
     const some = count === 1 ? '1 archive is' : `${count} archives are`;
     diagnostics.push({
       severity: 'warning',
       volume: volume.name,
-      message: `${some} dated after now (newest ${newest.file}): was the clock set back, or is --now before them? Retention counts them as the newest archives`,
+      message: `${some} dated after now (newest ${newest.file}): was the clock set back, or is --now before them? No archive of this volume is deleted until now passes them (remove them by hand if their dates are wrong)`,
     });
   }
   const items: readonly (Archive | PlannedItem)[] = planned === undefined ? archives : [...archives, planned];
@@ -148,6 +154,10 @@ function planVolume(policy: HostPolicy, volume: Volume, archives: readonly Archi
     const archive = item as Archive;
     if (archive === newest) {
       kept.unshift({ volume: volume.name, archive: archive.file, reasons: ['newest complete archive'] });
+      continue;
+    }
+    if (held) {
+      kept.push({ volume: volume.name, archive: archive.file, reasons: [HELD] });
       continue;
     }
     const path = inDir + archive.file;

@@ -51,15 +51,21 @@ test('keepLast counts the planned archive, so after apply exactly n remain', () 
   assert.equal(deleted(result).length, 8);
 });
 
-test('archives dated after now are kept as the newest and named in a warning', () => {
+test('while archives are dated after now nothing of that volume is deleted, and a warning names the newest', () => {
   // Ten daily archives, the newest two days ahead of now (a clock set back, or --now before them).
   const { policy, observed } = setup({ last: 2 }, NOW + 2 * DAY);
   const result = plan(policy, observed, NOW);
   const ahead = [archiveName('db01', 'data', NOW + 2 * DAY, 'zstd'), archiveName('db01', 'data', NOW + DAY, 'zstd')];
-  assert.deepEqual(result.kept.map((k) => k.archive), ahead);
-  assert.ok(!deleted(result).some((f) => ahead.includes(f)));
+  // The rules keep the two "newest"; the other eight, today's data among them, are held, not deleted.
+  assert.deepEqual(deleted(result), []);
+  assert.deepEqual(result.actions, [], 'today is covered by the archive dated now: nothing to create either');
+  assert.deepEqual(result.kept.slice(0, 2).map((k) => k.archive), ahead);
+  assert.equal(result.kept.length, 10);
+  assert.deepEqual(result.kept.slice(2).map((k) => k.reasons), Array.from({ length: 8 }, () => ['deletion held: archives dated after now']));
   const warnings = result.diagnostics.filter((d) => d.severity === 'warning' && d.volume === 'data' && d.message.includes('dated after now'));
-  assert.deepEqual(warnings.map((d) => d.message), [`2 archives are dated after now (newest ${ahead[0]}): was the clock set back, or is --now before them? Retention counts them as the newest archives`]);
+  assert.deepEqual(warnings.map((d) => d.message), [
+    `2 archives are dated after now (newest ${ahead[0]}): was the clock set back, or is --now before them? No archive of this volume is deleted until now passes them (remove them by hand if their dates are wrong)`,
+  ]);
   // Without them, no such warning.
   const past = setup({ last: 2 }, NOW - DAY);
   assert.ok(!plan(past.policy, past.observed, NOW).diagnostics.some((d) => d.message.includes('dated after now')));
