@@ -25,9 +25,12 @@ export async function verifyArchive(dir: string, archive: Archive, deep: boolean
   const started = clock();
   const path = join(dir, archive.file);
   const sidecar = await readSidecar(path);
+  // A long verify and an hourly apply overlap: what apply pruned meanwhile is gone, not damaged.
+  const deleted = (): VerifyResult => ({ volume: archive.volume, file: archive.file, status: 'deleted', bytes: 0, detail: 'deleted while verify ran (pruned by apply?)', durationMs: clock() - started });
   if (sidecar.kind === 'absent' && !deep) {
     // Nothing to compare with and no listing asked for: do not read the file.
-    const bytes = await stat(path).then((s) => s.size, () => 0);
+    const bytes = await stat(path).then((s) => s.size, (err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : 0));
+    if (bytes === undefined) return deleted();
     return { volume: archive.volume, file: archive.file, status: 'unverifiable', bytes, detail: `no ${archive.file}.sha256 sidecar`, durationMs: clock() - started };
   }
   let scan;
@@ -36,6 +39,7 @@ export async function verifyArchive(dir: string, archive: Archive, deep: boolean
   } catch (err) {
     // One archive that cannot be read (a failing disk, permissions) must not stop the check of the others.
     if (!(err instanceof SnapctlError)) throw err;
+    if (await stat(path).then(() => false, (e: NodeJS.ErrnoException) => e.code === 'ENOENT')) return deleted();
     return { volume: archive.volume, file: archive.file, status: 'unreadable', bytes: 0, detail: err.summary, durationMs: clock() - started };
   }
   const verdict = checksumVerdict(sidecar, scan.sha256);

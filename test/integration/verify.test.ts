@@ -118,3 +118,24 @@ test('verify --volume of an unknown volume is bad input (exit 1)', async () => {
   assert.equal(help.status, 0);
   assert.match(help.stdout, /^ {4}3 {3}none is damaged, but some are unverifiable/m);
 });
+
+test('an archive pruned while verify ran (gone when its turn came) is reported deleted, not damaged', async () => {
+  const { verifyArchive } = await import('../../src/restore/verify.js');
+  const { verifyOutcome } = await import('../../src/core/verify-status.js');
+  const { f, older } = await twoArchives();
+  const file = older.slice(f.hostDir.length + 1);
+  const archive = { file, volume: 'data', time: Date.parse('2026-11-20T03:00:00Z'), format: 'snapctl' as const, compression: 'zstd' as const, hasSidecar: true };
+  // apply unlinks the archive, then its sidecar: verify may come between the two, or after both.
+  await rm(older);
+  for (const deep of [false, true]) assert.equal((await verifyArchive(f.hostDir, archive, deep)).status, 'deleted', `sidecar still there, deep ${deep}`);
+  await rm(`${older}.sha256`);
+  for (const deep of [false, true]) {
+    const r = await verifyArchive(f.hostDir, archive, deep);
+    assert.deepEqual([r.status, r.detail], ['deleted', 'deleted while verify ran (pruned by apply?)'], `both gone, deep ${deep}`);
+  }
+  assert.equal(verifyOutcome(['ok', 'deleted']), 'ok');
+  // Through the CLI the listing no longer has it: the newer archive alone, ok.
+  const r = snapctl('verify', ...f.flags, '--json');
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(json(r.stdout).archives.map((a) => a.status), ['ok']);
+});

@@ -31,6 +31,8 @@ DESCRIPTION
                     --deep it did list to the end
       unreadable    the file could not be read (an I/O error, permissions);
                     the others are still checked
+      deleted       the archive was gone when its turn came (an apply
+                    pruned it meanwhile): reported, not counted as damage
     An archive whose sidecar was rewritten after it was cut short passes the
     checksum; only --deep finds it.
 
@@ -82,7 +84,7 @@ export async function run(argv: string[]): Promise<number> {
   });
   const seconds = (performance.now() - started) / 1000;
   const outcome = verifyOutcome(results.map((r) => r.status));
-  const counts = { ok: 0, corrupt: 0, truncated: 0, unverifiable: 0, unreadable: 0 };
+  const counts = { ok: 0, corrupt: 0, truncated: 0, unverifiable: 0, unreadable: 0, deleted: 0 };
   for (const r of results) counts[r.status]++;
   if (values.json) {
     process.stdout.write(`${JSON.stringify({ host: ctx.policy.host, dir: inv.dir, deep: values.deep, archives: results, summary: { ...counts, outcome } }, null, 2)}\n`);
@@ -91,7 +93,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(
       `${results.length} archives in ${inv.dir} (${formatBytes(bytes)} in ${seconds.toFixed(1)} s${values.deep ? ', deep' : ''}): ` +
         `${counts.ok} ok, ${counts.corrupt} corrupt, ${counts.truncated} truncated, ${counts.unverifiable} unverifiable` +
-        `${counts.unreadable > 0 ? `, ${counts.unreadable} unreadable` : ''}\n`,
+        `${counts.unreadable > 0 ? `, ${counts.unreadable} unreadable` : ''}${counts.deleted > 0 ? `, ${counts.deleted} deleted meanwhile` : ''}\n`,
     );
   }
   return outcome === 'damaged' ? EXIT.damaged : outcome === 'unverifiable' ? EXIT.unverifiable : EXIT.ok;
