@@ -12,23 +12,26 @@ export interface ObservePorts {
   readonly btrfsLeftovers: (subvolumes: readonly { volume: string; subvolume: string }[]) => Promise<string[]>;
   /** Whether a path is a directory (false when it is missing, not one, or unreadable). */
   readonly isDirectory: (path: string) => Promise<boolean>;
+  /** Whether an apply holds the host lock (plan asks; apply, which holds it itself, does not). */
+  readonly applyRunning?: () => Promise<{ readonly pid?: number } | undefined>;
 }
 
 export async function observe(policy: HostPolicy, ports: ObservePorts): Promise<{ observed: Observed; files: readonly string[] }> {
   const needsLvm = policy.volumes.some((v) => v.source.kind === 'lvm');
   const btrfs = policy.volumes.flatMap((v) => (v.source.kind === 'btrfs' ? [{ volume: v.name, subvolume: v.source.subvolume }] : []));
   const sourceDirs = policy.volumes.flatMap((v) => (v.source.kind === 'path' ? [[v.name, v.source.path] as const] : v.source.kind === 'btrfs' ? [[v.name, v.source.subvolume] as const] : []));
-  const [listing, lvm, mounts, btrfsLeftovers, present] = await Promise.all([
+  const [listing, lvm, mounts, btrfsLeftovers, present, applyRunning] = await Promise.all([
     listBackupDir(hostDir(policy)),
     needsLvm ? ports.lvm() : Promise.resolve<LvmState>({ available: false, reason: 'no lvm volumes in the policy' }),
     ports.mounts(),
     btrfs.length > 0 ? ports.btrfsLeftovers(btrfs) : Promise.resolve([]),
     Promise.all(sourceDirs.map(([, dir]) => ports.isDirectory(dir))),
+    ports.applyRunning?.(),
   ]);
   const missingSources = sourceDirs.filter((_, i) => !present[i]).map(([name]) => name);
   const { archives, others } = classifyBackupDir(listing.files, policy.host, policy.volumes, policy.timezone);
   return {
-    observed: { archives, others, backupDirExists: listing.exists, lvm, mounts: relevantMounts(policy, mounts), btrfsLeftovers, missingSources },
+    observed: { archives, others, backupDirExists: listing.exists, lvm, mounts: relevantMounts(policy, mounts), btrfsLeftovers, missingSources, ...(applyRunning ? { applyRunning } : {}) },
     files: listing.files,
   };
 }

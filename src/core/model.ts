@@ -178,6 +178,8 @@ export interface Observed {
   readonly btrfsLeftovers: readonly string[];
   /** Volumes whose `path` or btrfs `subvolume` is not a directory (missing, or a file); absent = not checked. */
   readonly missingSources?: readonly string[];
+  /** An apply holding the host lock right now (plan only; absent = none, or not looked). */
+  readonly applyRunning?: { readonly pid?: number };
 }
 
 // ---------------------------------------------------------------- plan

@@ -188,6 +188,15 @@ export function plan(policy: HostPolicy, observed: Observed, now: number): Plan 
   const cleanup = cleanupActions(policy, observed, dir);
   const actions: Action[] = [...cleanup.actions];
   diagnostics.push(...cleanup.diagnostics);
+  if (observed.applyRunning) {
+    // Its partial archive and its snapshot look exactly like an interrupted run's: say so before anyone removes them by hand.
+    const who = `an apply is running now${observed.applyRunning.pid !== undefined ? ` (pid ${observed.applyRunning.pid})` : ''}`;
+    diagnostics.push(
+      cleanup.actions.length > 0
+        ? { severity: 'warning', message: `${who}: the leftovers to clean up may be its work in progress, not an interrupted run's; plan again once it has finished` }
+        : { severity: 'info', message: `${who}: this plan may be out of date once it has finished` },
+    );
+  }
   const kept: Kept[] = [];
   const byVolume = new Map<string, Archive[]>();
   for (const archive of observed.archives) {

@@ -113,3 +113,25 @@ test('creates the missing parent directory with mode 0755', async () => {
   await lock.release();
   await rm(dir, { recursive: true, force: true });
 });
+
+test('lockState sees a held lock (and its pid) through /proc/locks without taking it, and a missing file is not created', async () => {
+  const { lockState } = await import('../../src/apply/lock.js');
+  const dir = await tempDir();
+  const path = join(dir, 'apply.lock');
+  try {
+    assert.deepEqual(await lockState(path), { held: false });
+    await assert.rejects(stat(path), /ENOENT/, 'looking does not create the lock file');
+    const child = await holder(path);
+    try {
+      assert.deepEqual(await lockState(path), { held: true, pid: child.pid });
+      // Looking never takes the lock, even for a moment: the holder is still the only one.
+      assert.deepEqual(await lockState(path), { held: true, pid: child.pid });
+    } finally {
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+    }
+    assert.deepEqual(await lockState(path), { held: false });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -234,3 +234,26 @@ test('plan reports a path volume whose directory is missing or a file as an erro
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('while an apply holds the lock, plan warns that the leftovers may be its work in progress (it only looks, in /proc/locks)', async () => {
+  const c = materialise('mixed');
+  const lock = join(c.root, 'apply.lock');
+  writeFileSync(lock, '');
+  const { spawn } = await import('node:child_process');
+  // flock(1) holds the lock the way apply does (an exclusive flock on the file) while it sleeps.
+  // --no-fork: sleep itself holds it, so killing it frees the lock.
+  const holder = spawn('flock', ['--exclusive', '--no-fork', lock, 'sleep', '30'], { stdio: 'ignore' });
+  try {
+    for (let i = 0; i < 100 && !readFileSync('/proc/locks', 'utf8').includes(` ${String(statSync(lock).ino)} `); i++) await new Promise((r) => setTimeout(r, 50));
+    const held = snapctl(planArgs(c, '--lock-file', lock));
+    assert.equal(held.status, 0, held.stderr);
+    assert.match(held.stdout, /^ {2}~ .*\.partial {2}\(incomplete archive of an interrupted run\)$/m);
+    assert.match(held.stdout, /^Warning: an apply is running now: the leftovers to clean up may be its work in progress, not an interrupted run's; plan again once it has finished$/m);
+  } finally {
+    holder.kill('SIGKILL');
+  }
+  await new Promise((r) => holder.once('exit', r));
+  const free = snapctl(planArgs(c, '--lock-file', lock));
+  assert.doesNotMatch(free.stdout, /an apply is running/);
+  rmSync(c.root, { recursive: true, force: true });
+});

@@ -60,6 +60,11 @@ OPTIONS
     --json
         Print one JSON document (actions, reasons, diagnostics) instead of
         the diff.
+    --lock-file PATH
+        The host lock apply takes (default /run/snapctl/apply.lock). plan
+        only looks, in /proc/locks, whether an apply holds it: its partial
+        archive and snapshot would otherwise read as an interrupted run's
+        leftovers.
     --out PLANFILE
         Also save the plan to PLANFILE, for \`snapctl apply PLANFILE\`
         (which refuses it if the policy or backup directory changed since).
@@ -95,6 +100,7 @@ export const OPTIONS = {
   now: { type: 'string' },
   json: { type: 'boolean', default: false },
   out: { type: 'string' },
+  'lock-file': { type: 'string' },
   'detailed-exitcode': { type: 'boolean', default: false },
   verbose: { type: 'boolean', short: 'v', default: false },
   ...COMMON_OPTIONS,
@@ -110,7 +116,9 @@ export async function run(argv: string[]): Promise<number> {
   // is known before the policy is read: its listing starts right away.
   if (values['backup-dir'] !== undefined) prefetchBackupDir(hostDir({ backupDir: resolve(values['backup-dir']), host: values.host ?? hostname() }));
   const ctx = await loadContext({ policy: values.policy, host: values.host, backupDir: values['backup-dir'], now: values.now });
-  const observing = Promise.all([observe(ctx.policy, systemObservePorts), ctx.git()]);
+  const lockFile = values['lock-file'];
+  const ports = { ...systemObservePorts, applyRunning: () => applyRunning(lockFile) };
+  const observing = Promise.all([observe(ctx.policy, ports), ctx.git()]);
   observing.catch(() => undefined); // awaited below, after the modules load: its failure must not count as unhandled meanwhile
   const [{ plan: computePlan }, { renderPlan }, { planJson }, { palette }] = await planModules();
   const [{ observed, files }, git] = await observing;
@@ -145,4 +153,12 @@ export async function run(argv: string[]): Promise<number> {
 
   const changes = result.actions.length > 0;
   return values['detailed-exitcode'] && changes ? EXIT.changes : EXIT.ok;
+}
+
+/** The apply holding the host lock, if one does (the lock module loads only here, off plan's start-up path). */
+async function applyRunning(lockFile: string | undefined): Promise<{ pid?: number } | undefined> {
+  const { lockState, DEFAULT_LOCK_PATH } = await import('../../apply/lock.js');
+  const state = await lockState(lockFile ?? DEFAULT_LOCK_PATH);
+  if (!state.held) return undefined;
+  return state.pid === undefined ? {} : { pid: state.pid };
 }
