@@ -1,15 +1,18 @@
-// SIGINT/SIGTERM during apply: turn the first signal into an aborted
+// SIGINT/SIGTERM/SIGHUP during apply: turn the first signal into an aborted
 // AbortSignal so running steps stop and their `finally` blocks (unmount,
 // lvremove, removal of the partial archive) run to the end. Further signals
 // must not cut that cleanup short, so they only say to wait (SIGKILL remains
 // the operator's last resort, and the next run cleans up what it leaves).
+// SIGHUP is the terminal going away under an apply started by hand (an ssh
+// session dropped): by default node would die on the spot, leaving the
+// snapshot mounted and tar and zstd writing a partial archive.
 import { EXIT } from '../cli/exit-codes.js';
 import { SnapctlError } from '../core/errors.js';
 
-export type InterruptSignal = 'SIGINT' | 'SIGTERM';
+export type InterruptSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
 
 /** The exit code after an interrupted run has cleaned up: 128 + signal number. */
-export const INTERRUPT_EXIT: Readonly<Record<InterruptSignal, number>> = { SIGINT: EXIT.sigint, SIGTERM: EXIT.sigterm };
+export const INTERRUPT_EXIT: Readonly<Record<InterruptSignal, number>> = { SIGINT: EXIT.sigint, SIGTERM: EXIT.sigterm, SIGHUP: EXIT.sighup };
 
 export interface InterruptOutcome<T> {
   /** Set when fn resolved (it may resolve even after an interrupt). */
@@ -24,7 +27,7 @@ export interface InterruptOptions {
 }
 
 /**
- * Run fn with SIGINT/SIGTERM turned into `signal` being aborted. After an
+ * Run fn with SIGINT/SIGTERM/SIGHUP turned into `signal` being aborted. After an
  * interrupt, an error thrown by fn (the abort surfacing) is swallowed and the
  * outcome names the signal; without one, fn's error propagates unchanged.
  */
@@ -46,8 +49,10 @@ export async function withInterrupts<T>(
   };
   const onInt = (): void => onSignal('SIGINT');
   const onTerm = (): void => onSignal('SIGTERM');
+  const onHup = (): void => onSignal('SIGHUP');
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
+  process.on('SIGHUP', onHup);
   try {
     const result = await fn(controller.signal);
     return interrupted === undefined ? { result } : { result, interrupted };
@@ -57,5 +62,6 @@ export async function withInterrupts<T>(
   } finally {
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
+    process.off('SIGHUP', onHup);
   }
 }

@@ -15,6 +15,8 @@ export const EXIT = {
   unverifiable: 3,
   /** An unexpected internal error (a bug). */
   bug: 70,
+  /** apply interrupted by SIGHUP (its terminal went away), after cleaning up. */
+  sighup: 129,
   sigint: 130,
   /** The reader of stdout went away (`snapctl list | head`): what a shell reports for a program killed by SIGPIPE. */
   closedOutput: 141,

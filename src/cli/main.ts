@@ -70,6 +70,7 @@ EXIT STATUS
           verify: no damaged archive, but some cannot be checked (no sidecar)
     4     apply: another apply holds the host lock
     70    internal error (a bug: please report it)
+    129   apply: its terminal went away (SIGHUP), after cleaning up
     130   interrupted by SIGINT (apply cleans up first)
     141   output closed early (e.g. piped into head): the command stopped
           there; apply carries on and only its output is lost

@@ -139,36 +139,39 @@ test('kill -9 in the middle of an archive leaves a .partial that the next plan s
   });
 });
 
-test('SIGTERM in the middle of an archive exits 143 promptly, kills tar and the compressor, removes the .partial and frees the lock', async () => {
-  await withWorkspace(async (ws) => {
-    const src = await bigSource(ws);
-    await ws.writePolicy(policyDoc(ws, { big: { path: src, schedule: 'daily', compression: 'zstd', retention: { keepLast: 2 } } }));
-    const run = startSnapctl(ws.applyArgs('2026-03-01T03:00:00Z'));
-    let mid: Midway | undefined;
-    try {
-      mid = await stopMidArchive(run, ws.hostDir, ARCHIVE_DAY1);
-      assert.deepEqual(mid.others.map((p) => p.comm), ['zstd'], 'snapctl runs tar | zstd');
-      assert.equal(lockIsFree(ws.lockFile), false, 'the running apply holds the lock');
-      signal(run.pid, 'SIGTERM');
-      // Let tar go on: only snapctl's own cleanup may stop the archive now.
-      signal(mid.tar.pid, 'SIGCONT');
-      const r = await Promise.race([run.done, sleep(20_000).then(() => undefined)]);
-      assert.ok(r !== undefined, 'apply exits within 20 s of SIGTERM');
-      assert.equal(r.code, 143, describeRun(r));
-      assert.equal(r.signal, null);
-      assert.match(r.stdout + r.stderr, /SIGTERM/);
-      const leftovers = [mid.tar, ...mid.others].filter(isRunning);
-      assert.deepEqual(leftovers, [], 'tar and zstd are gone when apply has exited');
-      assert.deepEqual(processesMentioning(src), [], 'no process is still reading the source');
-    } finally {
-      killAll(mid ? [mid.tar, ...mid.others] : []);
-      signal(run.pid, 'SIGKILL');
-    }
-    assert.deepEqual(await listDir(ws.hostDir), [], 'no .partial, no sidecar, no archive');
-    assert.ok(lockIsFree(ws.lockFile), 'the lock is free again');
-    assert.match(await readFile(join(ws.logDir, 'snapctl.log'), 'utf8'), /SIGTERM/);
+// SIGHUP: an apply started by hand whose ssh session dropped.
+for (const [sig, exit] of [['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+  test(`${sig} in the middle of an archive exits ${exit} promptly, kills tar and the compressor, removes the .partial and frees the lock`, async () => {
+    await withWorkspace(async (ws) => {
+      const src = await bigSource(ws);
+      await ws.writePolicy(policyDoc(ws, { big: { path: src, schedule: 'daily', compression: 'zstd', retention: { keepLast: 2 } } }));
+      const run = startSnapctl(ws.applyArgs('2026-03-01T03:00:00Z'));
+      let mid: Midway | undefined;
+      try {
+        mid = await stopMidArchive(run, ws.hostDir, ARCHIVE_DAY1);
+        assert.deepEqual(mid.others.map((p) => p.comm), ['zstd'], 'snapctl runs tar | zstd');
+        assert.equal(lockIsFree(ws.lockFile), false, 'the running apply holds the lock');
+        signal(run.pid, sig);
+        // Let tar go on: only snapctl's own cleanup may stop the archive now.
+        signal(mid.tar.pid, 'SIGCONT');
+        const r = await Promise.race([run.done, sleep(20_000).then(() => undefined)]);
+        assert.ok(r !== undefined, `apply exits within 20 s of ${sig}`);
+        assert.equal(r.code, exit, describeRun(r));
+        assert.equal(r.signal, null);
+        assert.match(r.stdout + r.stderr, new RegExp(sig));
+        const leftovers = [mid.tar, ...mid.others].filter(isRunning);
+        assert.deepEqual(leftovers, [], 'tar and zstd are gone when apply has exited');
+        assert.deepEqual(processesMentioning(src), [], 'no process is still reading the source');
+      } finally {
+        killAll(mid ? [mid.tar, ...mid.others] : []);
+        signal(run.pid, 'SIGKILL');
+      }
+      assert.deepEqual(await listDir(ws.hostDir), [], 'no .partial, no sidecar, no archive');
+      assert.ok(lockIsFree(ws.lockFile), 'the lock is free again');
+      assert.match(await readFile(join(ws.logDir, 'snapctl.log'), 'utf8'), new RegExp(sig));
+    });
   });
-});
+}
 
 test('when the backup directory fills up (ENOSPC on a 1 MiB tmpfs) the volume fails, no .partial stays, and every older archive and sidecar keeps its bytes', async () => {
   await withTmpfs('1m', async (tmpfs) => {

@@ -83,6 +83,17 @@ test('SIGINT is reported as exit 130 after cleanup', () =>
     assert.equal(await readFile(marker, 'utf8'), 'cleaned up');
   }));
 
+test('SIGHUP (the terminal went away) is treated the same: cleanup, then exit 129', () =>
+  withDir(async (dir) => {
+    const marker = join(dir, 'marker');
+    const { child, output, waitFor } = runner(marker, 0);
+    await waitFor('ready');
+    child.kill('SIGHUP');
+    const { code } = await output;
+    assert.equal(code, 129);
+    assert.equal(await readFile(marker, 'utf8'), 'cleaned up');
+  }));
+
 test('further signals during cleanup do not kill it; they say to wait, and the first signal sets the exit code', () =>
   withDir(async (dir) => {
     const marker = join(dir, 'marker');
@@ -99,10 +110,11 @@ test('further signals during cleanup do not kill it; they say to wait, and the f
   }));
 
 test('without a signal the result is returned and the handlers are removed afterwards', async () => {
-  const before = [process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')];
+  const count = (): number[] => ['SIGINT', 'SIGTERM', 'SIGHUP'].map((s) => process.listenerCount(s));
+  const before = count();
   const outcome = await withInterrupts((signal) => Promise.resolve(signal.aborted ? 'aborted' : 'fine'));
   assert.deepEqual(outcome, { result: 'fine' });
-  assert.deepEqual([process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')], before);
+  assert.deepEqual(count(), before);
 });
 
 test('without a signal an error thrown by the step propagates unchanged', async () => {
@@ -110,6 +122,6 @@ test('without a signal an error thrown by the step propagates unchanged', async 
   await assert.rejects(withInterrupts(() => Promise.reject(boom)), (err) => err === boom);
 });
 
-test('maps SIGINT to 130 and SIGTERM to 143', () => {
-  assert.deepEqual(INTERRUPT_EXIT, { SIGINT: 130, SIGTERM: 143 });
+test('maps SIGINT to 130, SIGTERM to 143 and SIGHUP to 129', () => {
+  assert.deepEqual(INTERRUPT_EXIT, { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 });
 });

@@ -12,7 +12,7 @@ import { executePlan, type ApplyResult } from '../../apply/execute.js';
 import { acquireLock, DEFAULT_LOCK_PATH } from '../../apply/lock.js';
 import { probeTar } from '../../apply/tar-command.js';
 import { openRunLog, DEFAULT_LOG_DIR } from '../../apply/logger.js';
-import { withInterrupts, INTERRUPT_EXIT } from '../../apply/interrupt.js';
+import { withInterrupts, INTERRUPT_EXIT, type InterruptSignal } from '../../apply/interrupt.js';
 import { readState, recordRuns, DEFAULT_STATE_DIR, type RunState, type VolumeRun } from '../../apply/state-file.js';
 import { writeMetricsFile } from '../../apply/metrics.js';
 import { runHealthcheck, volumeHealthchecks } from '../../apply/healthcheck.js';
@@ -41,9 +41,10 @@ DESCRIPTION
 
     Meant for a systemd timer or cron, as root (see \`snapctl schedule\`).
     One apply at a time per host: a second one exits 4 at once (or waits,
-    with --lock-wait). SIGINT or SIGTERM stops the run after cleaning up
-    (unmount, remove the snapshot and the partial archive); a second signal
-    does not cut that short.
+    with --lock-wait). SIGINT, SIGTERM or SIGHUP (the terminal of an apply
+    started by hand went away) stops the run after cleaning up (unmount,
+    remove the snapshot and the partial archive); a second signal does not
+    cut that short.
 
     With PLANFILE (written by \`snapctl plan --out\`), applies exactly that
     plan, and refuses it ("Saved plan is stale") when the policy or the
@@ -129,7 +130,7 @@ async function readSaved(file: string): Promise<SavedPlan> {
   return parseSavedPlan(text, file);
 }
 
-function exitCode(result: ApplyResult, interrupted: 'SIGINT' | 'SIGTERM' | undefined): number {
+function exitCode(result: ApplyResult, interrupted: InterruptSignal | undefined): number {
   if (interrupted) return INTERRUPT_EXIT[interrupted];
   if (!result.failed) return EXIT.ok;
   return result.changed ? EXIT.partial : EXIT.error;
