@@ -96,11 +96,16 @@ function lockIsFree(lockFile: string): boolean {
 
 const ARCHIVE_DAY1 = 'h1_big.20260301T030000Z.tar.zst';
 
+/** apply of the big source (daily, keepLast 2) started at 2026-03-01T03:00Z: it writes ARCHIVE_DAY1. */
+async function startBigApply(ws: Workspace): Promise<{ src: string; run: RunningCli }> {
+  const src = await bigSource(ws);
+  await ws.writePolicy(policyDoc(ws, { big: { path: src, schedule: 'daily', compression: 'zstd', retention: { keepLast: 2 } } }));
+  return { src, run: startSnapctl(ws.applyArgs('2026-03-01T03:00:00Z')) };
+}
+
 test('kill -9 in the middle of an archive leaves a .partial that the next plan shows as a cleanup and the next apply removes before writing a good archive', async () => {
   await withWorkspace(async (ws) => {
-    const src = await bigSource(ws);
-    await ws.writePolicy(policyDoc(ws, { big: { path: src, schedule: 'daily', compression: 'zstd', retention: { keepLast: 2 } } }));
-    const run = startSnapctl(ws.applyArgs('2026-03-01T03:00:00Z'));
+    const { run } = await startBigApply(ws);
     let mid: Midway | undefined;
     try {
       mid = await stopMidArchive(run, ws.hostDir, ARCHIVE_DAY1);
@@ -143,9 +148,7 @@ test('kill -9 in the middle of an archive leaves a .partial that the next plan s
 for (const [sig, exit] of [['SIGTERM', 143], ['SIGHUP', 129]] as const) {
   test(`${sig} in the middle of an archive exits ${exit} promptly, kills tar and the compressor, removes the .partial and frees the lock`, async () => {
     await withWorkspace(async (ws) => {
-      const src = await bigSource(ws);
-      await ws.writePolicy(policyDoc(ws, { big: { path: src, schedule: 'daily', compression: 'zstd', retention: { keepLast: 2 } } }));
-      const run = startSnapctl(ws.applyArgs('2026-03-01T03:00:00Z'));
+      const { src, run } = await startBigApply(ws);
       let mid: Midway | undefined;
       try {
         mid = await stopMidArchive(run, ws.hostDir, ARCHIVE_DAY1);

@@ -72,27 +72,18 @@ test('SIGTERM aborts the running step, its finally runs, and the process exits 1
     assert.equal(await readFile(marker, 'utf8'), 'cleaned up');
   }));
 
-test('SIGINT is reported as exit 130 after cleanup', () =>
-  withDir(async (dir) => {
-    const marker = join(dir, 'marker');
-    const { child, output, waitFor } = runner(marker, 0);
-    await waitFor('ready');
-    child.kill('SIGINT');
-    const { code } = await output;
-    assert.equal(code, 130);
-    assert.equal(await readFile(marker, 'utf8'), 'cleaned up');
-  }));
-
-test('SIGHUP (the terminal went away) is treated the same: cleanup, then exit 129', () =>
-  withDir(async (dir) => {
-    const marker = join(dir, 'marker');
-    const { child, output, waitFor } = runner(marker, 0);
-    await waitFor('ready');
-    child.kill('SIGHUP');
-    const { code } = await output;
-    assert.equal(code, 129);
-    assert.equal(await readFile(marker, 'utf8'), 'cleaned up');
-  }));
+for (const [sig, exit] of [['SIGINT', 130], ['SIGHUP', 129]] as const) {
+  // SIGHUP: the terminal of an apply started by hand went away.
+  test(`${sig} is reported as exit ${exit} after cleanup`, () =>
+    withDir(async (dir) => {
+      const marker = join(dir, 'marker');
+      const { child, output, waitFor } = runner(marker, 0);
+      await waitFor('ready');
+      child.kill(sig);
+      assert.equal((await output).code, exit);
+      assert.equal(await readFile(marker, 'utf8'), 'cleaned up');
+    }));
+}
 
 test('further signals during cleanup do not kill it; they say to wait, and the first signal sets the exit code', () =>
   withDir(async (dir) => {
