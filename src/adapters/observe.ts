@@ -1,6 +1,6 @@
 // Gathers everything plan needs to know about the system, through small
 // ports so tests can observe fixture directories and captured LVM output.
-import type { HostPolicy, LvmState, Mount, Observed } from '../core/model.js';
+import { COMPRESSOR_PROGRAM, type HostPolicy, type LvmState, type Mount, type Observed } from '../core/model.js';
 import { classifyBackupDir, hostDir } from '../core/naming.js';
 import { listBackupDir } from './backup-dir.js';
 
@@ -12,6 +12,8 @@ export interface ObservePorts {
   readonly btrfsLeftovers: (subvolumes: readonly { volume: string; subvolume: string }[]) => Promise<string[]>;
   /** Whether a path is a directory (false when it is missing, not one, or unreadable). */
   readonly isDirectory: (path: string) => Promise<boolean>;
+  /** Of these programs, the ones not on PATH. */
+  readonly missingPrograms?: (names: readonly string[]) => Promise<string[]>;
   /** Whether an apply holds the host lock (plan asks; apply, which holds it itself, does not). */
   readonly applyRunning?: () => Promise<{ readonly pid?: number } | undefined>;
 }
@@ -20,18 +22,20 @@ export async function observe(policy: HostPolicy, ports: ObservePorts): Promise<
   const needsLvm = policy.volumes.some((v) => v.source.kind === 'lvm');
   const btrfs = policy.volumes.flatMap((v) => (v.source.kind === 'btrfs' ? [{ volume: v.name, subvolume: v.source.subvolume }] : []));
   const sourceDirs = policy.volumes.flatMap((v) => (v.source.kind === 'path' ? [[v.name, v.source.path] as const] : v.source.kind === 'btrfs' ? [[v.name, v.source.subvolume] as const] : []));
-  const [listing, lvm, mounts, btrfsLeftovers, present, applyRunning] = await Promise.all([
+  const programs = [...new Set(['tar', ...policy.volumes.flatMap((v) => COMPRESSOR_PROGRAM[v.compression] ?? [])])];
+  const [listing, lvm, mounts, btrfsLeftovers, present, applyRunning, missingPrograms] = await Promise.all([
     listBackupDir(hostDir(policy)),
     needsLvm ? ports.lvm() : Promise.resolve<LvmState>({ available: false, reason: 'no lvm volumes in the policy' }),
     ports.mounts(),
     btrfs.length > 0 ? ports.btrfsLeftovers(btrfs) : Promise.resolve([]),
     Promise.all(sourceDirs.map(([, dir]) => ports.isDirectory(dir))),
     ports.applyRunning?.(),
+    ports.missingPrograms?.(programs),
   ]);
   const missingSources = sourceDirs.filter((_, i) => !present[i]).map(([name]) => name);
   const { archives, others } = classifyBackupDir(listing.files, policy.host, policy.volumes, policy.timezone);
   return {
-    observed: { archives, others, backupDirExists: listing.exists, lvm, mounts: relevantMounts(policy, mounts), btrfsLeftovers, missingSources, ...(applyRunning ? { applyRunning } : {}) },
+    observed: { archives, others, backupDirExists: listing.exists, lvm, mounts: relevantMounts(policy, mounts), btrfsLeftovers, missingSources, ...(applyRunning ? { applyRunning } : {}), ...(missingPrograms ? { missingPrograms } : {}) },
     files: listing.files,
   };
 }

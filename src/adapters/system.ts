@@ -12,4 +12,9 @@ export const systemObservePorts: ObservePorts = {
     (s) => s.isDirectory(),
     () => false,
   ),
+  missingPrograms: async (names) => {
+    const { onPath } = await import('../apply/compressors.js');
+    const found = await Promise.all(names.map((name) => onPath(name)));
+    return names.filter((_, i) => !found[i]);
+  },
 };

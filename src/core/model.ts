@@ -4,6 +4,9 @@
 
 export type Compression = 'zstd' | 'gzip' | 'xz' | 'none';
 
+/** The program that writes and reads each compression (gzip: pigz writes when installed, gzip always reads). */
+export const COMPRESSOR_PROGRAM: Readonly<Record<Compression, string | undefined>> = { zstd: 'zstd', gzip: 'gzip', xz: 'xz', none: undefined };
+
 /** Where a volume's data comes from. Exactly one per volume. */
 export type Source =
   /** A classic (COW) or thin LVM snapshot of VG/LV; which one is decided at apply time from `lvs`. */
@@ -180,6 +183,8 @@ export interface Observed {
   readonly missingSources?: readonly string[];
   /** An apply holding the host lock right now (plan only; absent = none, or not looked). */
   readonly applyRunning?: { readonly pid?: number };
+  /** Programs apply runs (tar, the compressors of the policy) that are not on PATH; absent = not checked. */
+  readonly missingPrograms?: readonly string[];
 }
 
 // ---------------------------------------------------------------- plan

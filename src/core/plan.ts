@@ -1,6 +1,7 @@
 // The planner: a pure function of (policy, observed state, now) → Plan.
 // No clock, no file system, no processes: everything it knows is passed in,
 // so the same inputs always give the same plan (and golden tests can pin it).
+import { COMPRESSOR_PROGRAM } from './model.js';
 import type {
   Action,
   Archive,
@@ -119,6 +120,11 @@ function planVolume(policy: HostPolicy, volume: Volume, archives: readonly Archi
       });
     }
     if (volume.source.kind === 'lvm') diagnostics.push(...lvmPreflight(volume, observed.lvm));
+    for (const program of ['tar', COMPRESSOR_PROGRAM[volume.compression]]) {
+      if (program !== undefined && observed.missingPrograms?.includes(program) === true) {
+        diagnostics.push({ severity: 'error', volume: volume.name, message: `${program} is not installed (not found on PATH): apply will fail for this volume` });
+      }
+    }
     if (observed.missingSources?.includes(volume.name) === true) {
       diagnostics.push({ severity: 'error', volume: volume.name, message: `${describeSource(volume.source)} is not a directory (missing?): apply will fail for this volume` });
     }
