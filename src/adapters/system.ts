@@ -2,6 +2,7 @@
 // Each is imported when first used, so `plan` on a policy without LVM or
 // btrfs volumes never loads the child-process machinery.
 import { stat } from 'node:fs/promises';
+import { onPath } from '../apply/compressors.js';
 import type { ObservePorts } from './observe.js';
 
 export const systemObservePorts: ObservePorts = {
@@ -12,9 +13,6 @@ export const systemObservePorts: ObservePorts = {
     (s) => s.isDirectory(),
     () => false,
   ),
-  missingPrograms: async (names) => {
-    const { onPath } = await import('../apply/compressors.js');
-    const found = await Promise.all(names.map((name) => onPath(name)));
-    return names.filter((_, i) => !found[i]);
-  },
+  missingPrograms: (names) => Promise.resolve(names.filter((name) => !onPath(name))),
 };
+

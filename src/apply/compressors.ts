@@ -1,6 +1,6 @@
 // The compressor table: how each compression is run to write an archive and
 // to read one back, so restore and verify use the same tools as apply.
-import { access, constants } from 'node:fs/promises';
+import { accessSync, constants } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type { Compression } from '../core/model.js';
@@ -64,12 +64,16 @@ export function decompressArgv(c: Compression): Argv | undefined {
   }
 }
 
-/** Whether `name` is an executable file in one of PATH's directories. */
-export async function onPath(name: string, path = process.env['PATH'] ?? ''): Promise<boolean> {
+/**
+ * Whether `name` is an executable file in one of PATH's directories. A few
+ * access(2) calls, synchronously: one trip to node's thread pool for each
+ * directory took longer than the rest of planning a small backup directory.
+ */
+export function onPath(name: string, path = process.env['PATH'] ?? ''): boolean {
   for (const dir of path.split(delimiter)) {
     if (dir === '') continue;
     try {
-      await access(join(dir, name), constants.X_OK);
+      accessSync(join(dir, name), constants.X_OK);
       return true;
     } catch {
       // not in this directory
@@ -82,6 +86,6 @@ let detected: Promise<CompressorTools> | undefined;
 
 /** Looks for pigz once per process (PATH does not change during a run). */
 export function detectCompressorTools(): Promise<CompressorTools> {
-  detected ??= onPath('pigz').then((pigz) => ({ pigz, cores: availableParallelism() }));
+  detected ??= Promise.resolve({ pigz: onPath('pigz'), cores: availableParallelism() });
   return detected;
 }

@@ -10,14 +10,15 @@
 // network namespace rather than the file system, and operators could not
 // take the same lock with `flock /run/snapctl/apply.lock …` during maintenance.)
 import { constants } from 'node:fs';
-import { open, readFile, stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import { dirname } from 'node:path';
 import { SnapctlError } from '../core/errors.js';
 import { makeDirs } from '../adapters/make-dirs.js';
+import { DEFAULT_LOCK_PATH, readHolder } from './lock-state.js';
 
-export const DEFAULT_LOCK_PATH = '/run/snapctl/apply.lock';
+export { DEFAULT_LOCK_PATH } from './lock-state.js';
 
 export interface Lock {
   readonly path: string;
@@ -113,16 +114,6 @@ async function sameFile(fh: FileHandle, path: string): Promise<boolean> {
   }
 }
 
-/** The pid the holder wrote into the lock file, if it got that far. */
-async function readHolder(path: string): Promise<number | undefined> {
-  try {
-    const pid = Number.parseInt((await readFile(path, 'utf8')).trim(), 10);
-    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 function lockHandle(path: string, fh: FileHandle): Lock {
   let released = false;
   return {
@@ -141,42 +132,3 @@ function lockHandle(path: string, fh: FileHandle): Lock {
   };
 }
 
-/** Whether someone holds the host lock, and the pid the holder wrote into it. */
-export type LockState = { readonly held: false } | { readonly held: true; readonly pid?: number };
-
-/**
- * Whether an apply holds the lock at `path`, without taking it (plan must
- * not get in apply's way even for a moment): the kernel lists every flock
- * in /proc/locks by device and inode. Not held when the file does not
- * exist or /proc cannot be read.
- */
-export async function lockState(path: string = DEFAULT_LOCK_PATH): Promise<LockState> {
-  try {
-    const [st, locks] = await Promise.all([stat(path), readFile('/proc/locks', 'utf8')]);
-    if (!flockHeld(locks, st.dev, st.ino)) return { held: false };
-    const pid = await readHolder(path);
-    return pid === undefined ? { held: true } : { held: true, pid };
-  } catch {
-    return { held: false };
-  }
-}
-
-/**
- * Whether /proc/locks (lines like "1: FLOCK  ADVISORY  WRITE 4711 fd:01:131090 0 EOF")
- * has a flock on the file with this st_dev and st_ino. The kernel prints the
- * device as major:minor in hex; st_dev packs them the glibc way.
- */
-export function flockHeld(procLocks: string, dev: number, ino: number): boolean {
-  const d = BigInt(dev);
-  const major = ((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn);
-  const minor = (d & 0xffn) | ((d >> 12n) & ~0xffn);
-  for (const line of procLocks.split('\n')) {
-    const fields = line.trim().split(/\s+/);
-    // "->" marks a waiter (blocked, not holding): its fields are shifted by one.
-    if (fields[1] !== 'FLOCK') continue;
-    const [maj, min, inode] = (fields[5] ?? '').split(':');
-    if (maj === undefined || min === undefined || inode === undefined) continue;
-    if (BigInt(`0x${maj}`) === major && BigInt(`0x${min}`) === minor && inode === String(ino)) return true;
-  }
-  return false;
-}

@@ -115,7 +115,7 @@ test('creates the missing parent directory with mode 0755', async () => {
 });
 
 test('lockState sees a held lock (and its pid) through /proc/locks without taking it, and a missing file is not created', async () => {
-  const { lockState } = await import('../../src/apply/lock.js');
+  const { lockState } = await import('../../src/apply/lock-state.js');
   const dir = await tempDir();
   const path = join(dir, 'apply.lock');
   try {

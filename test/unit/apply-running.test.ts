@@ -2,7 +2,7 @@
 // planner says (the lock itself is taken for real in test/integration/lock.test.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { flockHeld } from '../../src/apply/lock.js';
+import { flockHeld } from '../../src/apply/lock-state.js';
 import { plan } from '../../src/core/plan.js';
 import type { Observed } from '../../src/core/model.js';
 import { testHostPolicy, testVolume } from '../helpers/volume.js';

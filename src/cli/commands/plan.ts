@@ -155,9 +155,9 @@ export async function run(argv: string[]): Promise<number> {
   return values['detailed-exitcode'] && changes ? EXIT.changes : EXIT.ok;
 }
 
-/** The apply holding the host lock, if one does (the lock module loads only here, off plan's start-up path). */
+/** The apply holding the host lock, if one does. */
 async function applyRunning(lockFile: string | undefined): Promise<{ pid?: number } | undefined> {
-  const { lockState, DEFAULT_LOCK_PATH } = await import('../../apply/lock.js');
+  const { lockState, DEFAULT_LOCK_PATH } = await import('../../apply/lock-state.js');
   const state = await lockState(lockFile ?? DEFAULT_LOCK_PATH);
   if (!state.held) return undefined;
   return state.pid === undefined ? {} : { pid: state.pid };
