@@ -15,4 +15,3 @@ export const systemObservePorts: ObservePorts = {
   ),
   missingPrograms: (names) => Promise.resolve(names.filter((name) => !onPath(name))),
 };
-

@@ -4,6 +4,7 @@
 import { SnapctlError } from '../core/errors.js';
 import type { Hooks } from '../core/model.js';
 import type { StepLog } from './source.js';
+import { commandLine } from '../adapters/run-tool.js';
 import type * as Execa from 'execa';
 
 export type HookPhase = 'preSnapshot' | 'postSnapshot';
@@ -172,7 +173,8 @@ export async function withSnapshotHooks<X>(hooks: Hooks, take: () => Promise<X>,
 
 /** `mongo --eval 'db.fsyncLock()'`, shortened to fit an error line. */
 export function displayArgv(argv: readonly string[], max = 60): string {
-  const text = argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+  const [file, ...args] = argv;
+  const text = file === undefined ? '' : commandLine(file, args);
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 

@@ -131,4 +131,3 @@ function lockHandle(path: string, fh: FileHandle): Lock {
     },
   };
 }
-

@@ -8,6 +8,7 @@ import type { Plan } from '../../core/model.js';
 import { observe } from '../../adapters/observe.js';
 import { systemObservePorts } from '../../adapters/system.js';
 import { systemApplyPorts } from '../../adapters/system-apply.js';
+import { commandLine } from '../../adapters/run-tool.js';
 import { executePlan, type ApplyResult } from '../../apply/execute.js';
 import { acquireLock, DEFAULT_LOCK_PATH } from '../../apply/lock.js';
 import { probeTar } from '../../apply/tar-command.js';
@@ -258,6 +259,5 @@ export async function run(argv: string[]): Promise<number> {
 /** The plan command that remakes a saved plan: the same policy, host and backup directory. */
 function planAgain(saved: SavedPlan, planFile: string): string {
   const { policy, host, backupDir } = saved.request;
-  const words = ['snapctl', 'plan', '--policy', policy, '--host', host, ...(backupDir !== undefined ? ['--backup-dir', backupDir] : []), '--out', planFile];
-  return words.map((w) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, "'\\''")}'`)).join(' ');
+  return commandLine('snapctl', ['plan', '--policy', policy, '--host', host, ...(backupDir !== undefined ? ['--backup-dir', backupDir] : []), '--out', planFile]);
 }
