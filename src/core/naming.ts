@@ -1,5 +1,6 @@
 // Archive file names: building snapctl's own and recognising everything in a
 // backup directory from names alone (no stat), so 100,000 files stay cheap.
+import { SnapctlError } from './errors.js';
 import type { Archive, Compression, HostPolicy, OtherFile, Volume } from './model.js';
 import { compactUtcAt, digits, formatCompactUtc, localToUtc, validFields } from './time.js';
 import type { LocalParts } from './time.js';
@@ -12,6 +13,29 @@ export const PARTIAL_SUFFIX = '.partial';
 /** Joins a directory and a name with one "/" (core code may not import node:path). */
 export function joinPath(dir: string, name: string): string {
   return dir.endsWith('/') ? `${dir}${name}` : `${dir}/${name}`;
+}
+
+/** Linux's limit on a host name (HOST_NAME_MAX). */
+export const MAX_HOST_NAME = 64;
+
+/**
+ * Refuses a host name that cannot name a host directory and start archive
+ * names: it must be a letter or digit, then letters, digits, _ . -, without
+ * "..", at most 64 characters. With volume names of at most 150 characters
+ * (the schema's limit), the longest name written, an archive's sidecar while
+ * it is written, stays within the 255 bytes of a file name.
+ */
+export function checkHostName(host: string): void {
+  const problem = hostNameProblem(host);
+  if (problem !== undefined) throw new SnapctlError('input', `invalid host name ${JSON.stringify(host)}: ${problem}`, "Pass --host NAME (the default is this machine's hostname).");
+}
+
+function hostNameProblem(host: string): string | undefined {
+  if (host.length === 0) return 'it is empty';
+  if (host.length > MAX_HOST_NAME) return `it is ${host.length} characters long; at most ${MAX_HOST_NAME} are allowed`;
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(host)) return 'expected a letter or digit, then letters, digits, _ . - (it names a directory and starts archive names)';
+  if (host.includes('..')) return 'it contains ".."';
+  return undefined;
 }
 
 /** `<backupDir>/<host>`: where a host's archives live. */

@@ -153,7 +153,7 @@ export interface HostDocument {
   volumes: VolumesDocument;
 }
 /**
- * Volumes by name. A name matches [A-Za-z0-9][A-Za-z0-9_.-]* without ".."; it is part of archive file names.
+ * Volumes by name. A name matches [A-Za-z0-9][A-Za-z0-9_.-]* without "..", at most 150 characters; it is part of archive file names.
  */
 export interface VolumesDocument {
   [k: string]: VolumeDocument | undefined;

@@ -4,6 +4,7 @@
 // converts durations, giving the HostPolicy that plan and apply work on.
 import { resolve as resolvePath } from 'node:path';
 import { SnapctlError } from '../core/errors.js';
+import { checkHostName } from '../core/naming.js';
 import type { Compression, HostPolicy, LegacyLeftovers, Retention, Schedule, Source, Volume } from '../core/model.js';
 import type { EverySchedule, HostDocument, PolicyDocument, Retention as RetentionDocument, VolumeDefaults, VolumeDocument } from './policy-document.generated.js';
 import { parseDuration } from './duration.js';
@@ -27,6 +28,7 @@ export interface ResolveOverrides {
 }
 
 export function resolveHost(loaded: LoadedPolicy, hostname: string, overrides: ResolveOverrides = {}): HostPolicy {
+  checkHostName(hostname);
   const hosts = new Map<string, { host: HostDocument; file: PolicyFile }>();
   for (const file of loaded.documents) {
     for (const [key, host] of Object.entries(file.document.hosts)) if (host) hosts.set(key, { host, file });

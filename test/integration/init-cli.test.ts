@@ -29,6 +29,13 @@ async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   }
 }
 
+test('init refuses a --host that cannot name a directory before reading the command line', () => {
+  const r = snapctl('init', '--from-py-snap', 'py_snap.py', '--host', 'db01/x', '--vg', 'vg0');
+  assert.equal(r.status, 1);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /^error: invalid host name "db01\/x": expected a letter or digit/);
+});
+
 test('init --from-py-snap "py_snap.py" prints a policy with py_snap\'s defaults that validate accepts', async () => {
   await withDir(async (dir) => {
     const r = snapctl('init', '--from-py-snap', 'py_snap.py', '--host', 'db01', '--vg', 'vg0');

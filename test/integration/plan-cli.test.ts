@@ -64,6 +64,24 @@ test('the README example runs exactly as documented: exit 0 and the summary line
   assert.ok(r.stdout.endsWith('to clean up.\n'));
 });
 
+test('a --host that is not a plain host name is refused by plan and apply, and apply writes nothing', () => {
+  const root = mkdtempSync(join(tmpdir(), 'snapctl-plan-host-'));
+  try {
+    const backups = join(root, 'backups');
+    mkdirSync(backups);
+    for (const command of ['plan', 'apply']) {
+      const applyOnly = command === 'apply' ? ['--log-dir', join(root, 'log'), '--state-dir', join(root, 'state')] : [];
+      const r = snapctl([command, '--policy', 'policies/example.yaml', '--backup-dir', backups, '--host', '../escape', '--lock-file', join(root, 'lock'), ...applyOnly]);
+      assert.equal(r.status, 1, `${command}: ${r.stderr}`);
+      assert.match(r.stderr, /^error: invalid host name "\.\.\/escape": expected a letter or digit/m, command);
+      assert.deepEqual(readdirSync(root).sort(), ['backups'], command);
+      assert.deepEqual(readdirSync(backups), [], command);
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
 test('plan exits 0 and prints the diff with its summary line', (t) => {
   const c = materialise('within-failed-week');
   t.after(() => rmSync(c.root, { recursive: true, force: true }));

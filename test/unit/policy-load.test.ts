@@ -48,6 +48,7 @@ const CASES: { fixture: string; line?: number; column?: number; keyPath?: string
   { fixture: 'two-sources', line: 5, column: 7, keyPath: 'hosts.db01.volumes.data', summary: /^2 sources \(lvm, path\): a volume needs exactly one of lvm, btrfs or path$/ },
   { fixture: 'no-source', line: 5, column: 7, keyPath: 'hosts.db01.volumes.data', summary: /^no source: a volume needs exactly one of lvm, btrfs or path$/ },
   { fixture: 'name-with-slash', line: 5, column: 7, keyPath: 'hosts.db01.volumes["var/lib"]', summary: /^invalid name "var\/lib": expected a volume name.*no \/ and no "\.\."/ },
+  { fixture: 'name-too-long', line: 5, column: 7, keyPath: `hosts.db01.volumes.${'v'.repeat(151)}`, summary: /^invalid name "v{151}": expected a volume name.*at most 150 characters$/ },
   { fixture: 'name-with-dotdot', line: 5, keyPath: 'hosts.db01.volumes["a..b"]', summary: /^invalid name "a\.\.b"/ },
   { fixture: 'duplicate-host', line: 6, column: 3, keyPath: 'hosts.db01', summary: /^duplicate key "db01" \(first defined on line 3\)$/ },
   { fixture: 'version-2', line: 1, column: 1, keyPath: 'version', summary: /^unsupported policy version 2: this snapctl reads version 1$/ },

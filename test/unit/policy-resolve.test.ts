@@ -137,6 +137,29 @@ test('two equally specific globs matching the host are an input error naming bot
   assert.throws(() => resolveHost(loaded, 'db01'), (err: unknown) => err instanceof SnapctlError && err.summary === 'host "db01" matches two globs equally: "db*" and "*01"');
 });
 
+test('a host name that cannot be a directory and the start of archive names is refused before anything else', async () => {
+  const loaded = await policy('version: 1\nhosts:\n  "*":\n    volumes:\n      v: { path: /v }\n');
+  const longest = 'h'.repeat(64);
+  for (const good of ['db01', 'DB01.example.org', 'a_b-c', '7', longest]) assert.equal(resolveHost(loaded, good).host, good);
+  const bad: [string, RegExp][] = [
+    ['../etc', /^invalid host name "\.\.\/etc": expected a letter or digit/],
+    ['db01/x', /^invalid host name "db01\/x": expected a letter or digit/],
+    ['', /^invalid host name "": it is empty$/],
+    ['db01 ', /^invalid host name "db01 ": expected/],
+    ['.hidden', /^invalid host name "\.hidden": expected/],
+    ['-x', /^invalid host name "-x": expected/],
+    ['a..b', /^invalid host name "a\.\.b": it contains "\.\."$/],
+    [`${longest}h`, /^invalid host name "h{65}": it is 65 characters long; at most 64 are allowed$/],
+  ];
+  for (const [host, summary] of bad) {
+    assert.throws(
+      () => resolveHost(loaded, host),
+      (err: unknown) => err instanceof SnapctlError && err.kind === 'input' && summary.test(err.summary) && /--host NAME/.test(err.detail ?? ''),
+      JSON.stringify(host),
+    );
+  }
+});
+
 test('a policy directory resolves hosts from any of its files, with timezone from the file that sets it', async () => {
   const loaded = await loadPolicy(join(ROOT, 'fixtures', 'policies', 'dir-ok'), { git: false });
   const web = resolveHost(loaded, 'web3', { systemTimezone: 'UTC' });

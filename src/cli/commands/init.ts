@@ -4,6 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SnapctlError, formatError } from '../../core/errors.js';
 import { parsePySnapCommand } from '../../core/py-snap-args.js';
+import { checkHostName } from '../../core/naming.js';
 import { policyFromPySnap } from '../../core/policy-from-py-snap.js';
 import { EXIT } from '../exit-codes.js';
 import { COMMON_OPTIONS, parseCommandLine, type OptionTable } from '../options.js';
@@ -68,10 +69,12 @@ export async function run(argv: string[]): Promise<number> {
   const { values } = parsed;
   const line = values['from-py-snap'];
   if (line === undefined) throw new SnapctlError('input', '--from-py-snap "COMMAND LINE" is required', 'e.g. snapctl init --from-py-snap "py_snap.py -c -f /data"');
+  const host = values.host ?? hostname();
+  checkHostName(host);
   const options = parsePySnapCommand(line);
   const vg = values.vg !== undefined ? { vg: values.vg, note: 'given with --vg' } : await findVg(options.logicalVolume);
   if (vg.note.startsWith('CHECK')) process.stderr.write(`warning: ${vg.note}\n`);
-  const yaml = policyFromPySnap({ options, host: values.host ?? hostname(), vg: vg.vg, vgNote: vg.note, commandLine: line });
+  const yaml = policyFromPySnap({ options, host, vg: vg.vg, vgNote: vg.note, commandLine: line });
 
   // Check what we generate with the same loader plan uses.
   const dir = await mkdtemp(join(tmpdir(), 'snapctl-init-'));

@@ -98,5 +98,5 @@ function renderRows(dir: string, rows: readonly InventoryRow[]): string {
     lines.push(line(table[i]!));
     if (rows[i]!.deleteNext) deletes++;
   }
-  return `${lines.join('\n')}\n\n${rows.length} archives in ${dir}; the next apply deletes ${deletes}\n`;
+  return `${lines.join('\n')}\n\n${rows.length} ${rows.length === 1 ? 'archive' : 'archives'} in ${dir}; the next apply deletes ${deletes}\n`;
 }

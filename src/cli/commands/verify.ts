@@ -91,7 +91,7 @@ export async function run(argv: string[]): Promise<number> {
   } else {
     const bytes = results.reduce((s, r) => s + r.bytes, 0);
     process.stdout.write(
-      `${results.length} archives in ${inv.dir} (${formatBytes(bytes)} in ${seconds.toFixed(1)} s${values.deep ? ', deep' : ''}): ` +
+      `${results.length} ${results.length === 1 ? 'archive' : 'archives'} in ${inv.dir} (${formatBytes(bytes)} in ${seconds.toFixed(1)} s${values.deep ? ', deep' : ''}): ` +
         `${counts.ok} ok, ${counts.corrupt} corrupt, ${counts.truncated} truncated, ${counts.unverifiable} unverifiable` +
         `${counts.unreadable > 0 ? `, ${counts.unreadable} unreadable` : ''}${counts.deleted > 0 ? `, ${counts.deleted} deleted meanwhile` : ''}\n`,
     );
