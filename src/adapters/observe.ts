@@ -10,8 +10,8 @@ export interface ObservePorts {
   readonly mounts: () => Promise<Mount[]>;
   /** Paths of btrfs snapshots named like snapctl's own, next to the given subvolumes. */
   readonly btrfsLeftovers: (subvolumes: readonly { volume: string; subvolume: string }[]) => Promise<string[]>;
-  /** Whether a path is a directory (false when it is missing, not one, or unreadable). */
-  readonly isDirectory: (path: string) => Promise<boolean>;
+  /** Whether a path is a directory with entries, an empty one, or no directory (missing, not one, or unreadable). */
+  readonly directoryState: (path: string) => Promise<'entries' | 'empty' | 'none'>;
   /** Of these programs, the ones not on PATH. */
   readonly missingPrograms?: (names: readonly string[]) => Promise<string[]>;
   /** Whether an apply holds the host lock (plan asks; apply, which holds it itself, does not). */
@@ -23,19 +23,20 @@ export async function observe(policy: HostPolicy, ports: ObservePorts): Promise<
   const btrfs = policy.volumes.flatMap((v) => (v.source.kind === 'btrfs' ? [{ volume: v.name, subvolume: v.source.subvolume }] : []));
   const sourceDirs = policy.volumes.flatMap((v) => (v.source.kind === 'path' ? [[v.name, v.source.path] as const] : v.source.kind === 'btrfs' ? [[v.name, v.source.subvolume] as const] : []));
   const programs = [...new Set(['tar', ...policy.volumes.flatMap((v) => COMPRESSOR_PROGRAM[v.compression] ?? [])])];
-  const [listing, lvm, mounts, btrfsLeftovers, present, applyRunning, missingPrograms] = await Promise.all([
+  const [listing, lvm, mounts, btrfsLeftovers, states, applyRunning, missingPrograms] = await Promise.all([
     listBackupDir(hostDir(policy)),
     needsLvm ? ports.lvm() : Promise.resolve<LvmState>({ available: false, reason: 'no lvm volumes in the policy' }),
     ports.mounts(),
     btrfs.length > 0 ? ports.btrfsLeftovers(btrfs) : Promise.resolve([]),
-    Promise.all(sourceDirs.map(([, dir]) => ports.isDirectory(dir))),
+    Promise.all(sourceDirs.map(([, dir]) => ports.directoryState(dir))),
     ports.applyRunning?.(),
     ports.missingPrograms?.(programs),
   ]);
-  const missingSources = sourceDirs.filter((_, i) => !present[i]).map(([name]) => name);
+  const missingSources = sourceDirs.filter((_, i) => states[i] === 'none').map(([name]) => name);
+  const emptySources = sourceDirs.filter((_, i) => states[i] === 'empty').map(([name]) => name);
   const { archives, others } = classifyBackupDir(listing.files, policy.host, policy.volumes, policy.timezone);
   return {
-    observed: { archives, others, backupDirExists: listing.exists, lvm, mounts: relevantMounts(policy, mounts), btrfsLeftovers, missingSources, ...(applyRunning ? { applyRunning } : {}), ...(missingPrograms ? { missingPrograms } : {}) },
+    observed: { archives, others, backupDirExists: listing.exists, lvm, mounts: relevantMounts(policy, mounts), btrfsLeftovers, missingSources, emptySources, ...(applyRunning ? { applyRunning } : {}), ...(missingPrograms ? { missingPrograms } : {}) },
     files: listing.files,
   };
 }

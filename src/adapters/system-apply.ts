@@ -13,6 +13,7 @@ import type { PreparedSource } from '../apply/source.js';
 import { pathSource } from './path-source.js';
 import { btrfsSource, deleteBtrfsSnapshot } from './btrfs-source.js';
 import { createLvmSource, cleanupLvmLeftover } from './lvm-source.js';
+import { directoryState } from './directory-state.js';
 import { makeDirs } from './make-dirs.js';
 
 async function removeFile(path: string): Promise<void> {
@@ -46,6 +47,7 @@ export function systemApplyPorts(policy: HostPolicy): ApplyPorts {
       if (sidecar !== undefined) unlinkIfPresent(sidecar);
     },
     syncDir: fsyncDir,
+    directoryState,
     // Archives hold every file of the volume, /etc/shadow included: owner only.
     // (In the executor, a failure becomes the promise's rejection.)
     ensureDir: (dir) => new Promise<void>((resolve) => resolve(makeDirs(dir, 0o700))),

@@ -1,17 +1,14 @@
 // The real adapters wired together: what plan observes on this machine.
 // Each is imported when first used, so `plan` on a policy without LVM or
 // btrfs volumes never loads the child-process machinery.
-import { stat } from 'node:fs/promises';
 import { onPath } from '../apply/compressors.js';
+import { directoryState } from './directory-state.js';
 import type { ObservePorts } from './observe.js';
 
 export const systemObservePorts: ObservePorts = {
   lvm: async () => (await import('./lvm-adapter.js')).observeLvm(),
   mounts: async () => (await import('./mounts.js')).readMounts(),
   btrfsLeftovers: async (subvolumes) => (await import('./btrfs-source.js')).listBtrfsLeftovers(subvolumes),
-  isDirectory: (path) => stat(path).then(
-    (s) => s.isDirectory(),
-    () => false,
-  ),
+  directoryState,
   missingPrograms: (names) => Promise.resolve(names.filter((name) => !onPath(name))),
 };

@@ -6,6 +6,7 @@ import { SnapctlError } from '../core/errors.js';
 import { classifyBackupDir, SIDECAR_SUFFIX } from '../core/naming.js';
 import { formatCompactUtc } from '../core/time.js';
 import { backupDirInside } from '../core/self-exclusion.js';
+import { describeSource } from '../core/describe.js';
 import type { ArchiveOptions, ArchiveResult } from './archive-writer.js';
 import type { PreparedSource, SourceDriver, StepLog, TakeContext } from './source.js';
 
@@ -26,6 +27,8 @@ export interface ApplyPorts {
   readonly removeArchive: (path: string, sidecar: string | undefined) => Promise<void>;
   /** Flushes a directory's entries to disk (after a volume's deletions). */
   readonly syncDir: (dir: string) => Promise<void>;
+  /** Whether a directory has entries ('none': missing or not a directory). */
+  readonly directoryState: (dir: string) => Promise<'entries' | 'empty' | 'none'>;
   /** Creates <backupDir>/<host> when missing. */
   readonly ensureDir: (dir: string) => Promise<void>;
   /** Runs pre hooks → take → post hooks (post always, once pre ran). */
@@ -132,6 +135,9 @@ async function createArchive(
   try {
     prepared = await ports.withSnapshotHooks(volume, () => driver.take(volume, ctx), log, signal);
     const source = prepared;
+    if (volume.allowEmpty !== true && (await ports.directoryState(source.dir)) === 'empty') {
+      throw new SnapctlError('operation', `${describeSource(volume.source)} is empty (a file system not mounted?): no archive written`, 'set allowEmpty: true on the volume to archive an empty source');
+    }
     log.info(`archiving ${source.dir} into ${action.archive}`);
     const inside = backupDirInside(volume, policy.backupDir);
     if (inside !== undefined) log.info(`leaving out ./${inside}: the backup directory ${policy.backupDir} lies inside this volume`);

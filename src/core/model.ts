@@ -61,6 +61,8 @@ export interface Volume {
   readonly hooks: Hooks;
   /** Files (relative to the volume root, globs allowed) that restore --strip-locks removes. */
   readonly lockFiles: readonly string[];
+  /** Archive an empty source; absent = refuse it (an empty directory is usually a file system not mounted). */
+  readonly allowEmpty?: boolean;
   /**
    * The py_snap archive name prefix `<host><mount with / replaced by _>` for
    * this volume, computed for the resolved host, or undefined when the volume
@@ -181,6 +183,8 @@ export interface Observed {
   readonly btrfsLeftovers: readonly string[];
   /** Volumes whose `path` or btrfs `subvolume` is not a directory (missing, or a file); absent = not checked. */
   readonly missingSources?: readonly string[];
+  /** Volumes whose `path` or btrfs `subvolume` is an empty directory; absent = not checked. */
+  readonly emptySources?: readonly string[];
   /** An apply holding the host lock right now (plan only; absent = none, or not looked). */
   readonly applyRunning?: { readonly pid?: number };
   /** Programs apply runs (tar, the compressors of the policy) that are not on PATH; absent = not checked. */

@@ -39,6 +39,10 @@ export type Argv = [string, ...string[]];
  * Files (relative to the volume root, globs allowed) that `restore --strip-locks` removes so the service starts cleanly from a restored copy, e.g. mongod.lock.
  */
 export type LockFiles = string[];
+/**
+ * Archive the volume even when its directory (or snapshot) is empty. Default false: an empty source is usually a file system that is not mounted, so apply fails the volume, writes no archive and deletes none, and plan shows an error.
+ */
+export type AllowEmpty = boolean;
 
 /**
  * A snapctl backup policy (one YAML file; a directory of them is read as one policy). The single source of truth for the policy format: TypeScript types and the validator are generated from this file.
@@ -68,6 +72,7 @@ export interface VolumeDefaults {
   exclude?: Exclude;
   hooks?: Hooks;
   lockFiles?: LockFiles;
+  allowEmpty?: AllowEmpty;
   healthcheck?: HealthcheckUrl;
 }
 export interface EverySchedule {
@@ -187,6 +192,7 @@ export interface VolumeDocument {
   exclude?: Exclude;
   hooks?: Hooks;
   lockFiles?: LockFiles;
+  allowEmpty?: AllowEmpty;
   healthcheck?: HealthcheckUrl;
 }
 /**

@@ -76,6 +76,7 @@ export function resolveVolume(name: string, doc: VolumeDocument, defaults: Volum
   const origin = doc.mount ?? (source.kind === 'path' ? source.path : undefined);
   const compressionLevel = pick('compressionLevel');
   const healthcheck = pick('healthcheck');
+  const allowEmpty = pick('allowEmpty');
   return {
     name,
     source,
@@ -92,6 +93,7 @@ export function resolveVolume(name: string, doc: VolumeDocument, defaults: Volum
       timeoutMs: hooks.timeout !== undefined ? durationMs(hooks.timeout) : DEFAULTS.hookTimeoutMs,
     },
     lockFiles: pick('lockFiles') ?? [],
+    ...(allowEmpty === true ? { allowEmpty } : {}),
     ...(origin !== undefined ? { legacyPrefix: legacyPrefix(host, origin) } : {}),
     ...(healthcheck !== undefined ? { healthcheck } : {}),
     ...(doc.legacy !== undefined ? { legacy: toLegacy(doc.legacy) } : {}),

@@ -5,7 +5,7 @@
 // applied as they are or refused when stale.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { lstat, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -226,6 +226,49 @@ test('a saved plan is applied exactly; a saved plan made before a new file appea
     assert.equal(refused2.code, 1, describeRun(refused2));
     assert.match(refused2.stderr, /Saved plan is stale: the policy changed/);
     assert.deepEqual(await snapshotDir(ws.hostDir), before2);
+  });
+});
+
+test('a source file system that is not mounted (an empty mount point) fails the volume: no archive written, none deleted; allowEmpty: true archives it', async () => {
+  await withWorkspace(async (ws) => {
+    const src = join(ws.dir, 'src');
+    await mkdir(src);
+    const mounted = (): boolean => spawnSync('mountpoint', ['-q', src]).status === 0;
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', src]);
+    try {
+      await writeFile(join(src, 'data.txt'), 'the only copy\n');
+      await ws.writePolicy(policyDoc(ws, { docs: { path: src, schedule: 'daily', retention: { keepLast: 1 } } }));
+      for (const now of ['2026-03-01T03:00:00Z', '2026-03-02T03:00:00Z']) {
+        const r = await snapctl(...ws.applyArgs(now));
+        assert.equal(r.code, 0, describeRun(r));
+      }
+      const kept = await listDir(ws.hostDir);
+      // keepLast 1 counts the archives found before a run: both days' archives and sidecars are here.
+      assert.equal(kept.length, 4, kept.join(' '));
+
+      execFileSync('umount', [src]);
+      assert.equal(mounted(), false);
+      const plan = await snapctl('plan', ...ws.common('2026-03-03T03:00:00Z'), '--no-color');
+      assert.equal(plan.code, 0, describeRun(plan));
+      assert.match(plan.stdout, /^Error: docs: path \S+ is an empty directory \(a file system not mounted\?\): apply will fail for this volume and delete none of its archives; allowEmpty: true archives it anyway$/m);
+      for (const now of ['2026-03-03T03:00:00Z', '2026-03-04T03:00:00Z']) {
+        const r = await snapctl(...ws.applyArgs(now), '--json');
+        assert.equal(r.code, 1, describeRun(r));
+        const docs = parseJson<ApplyJson>(r, 'apply --json').volumes.find((v) => v.volume === 'docs');
+        assert.equal(docs?.status, 'failed');
+        assert.deepEqual(docs?.deleted, []);
+        assert.match(docs?.errors.join('\n') ?? '', /path \S+ is empty \(a file system not mounted\?\): no archive written \(set allowEmpty: true on the volume to archive an empty source\)/);
+        assert.deepEqual(await listDir(ws.hostDir), kept, `${now}: the archives of the mounted file system are untouched`);
+      }
+
+      await ws.writePolicy(policyDoc(ws, { docs: { path: src, schedule: 'daily', retention: { keepLast: 1 }, allowEmpty: true } }));
+      const r = await snapctl(...ws.applyArgs('2026-03-04T03:00:00Z'));
+      assert.equal(r.code, 0, describeRun(r));
+      const after = await listDir(ws.hostDir);
+      assert.ok(after.some((f) => f.includes('20260304T030000Z')), after.join(' '));
+    } finally {
+      if (mounted()) execFileSync('umount', [src]);
+    }
   });
 });
 

@@ -204,6 +204,7 @@ test('a volume that is not due pings success without /start', async () => {
     try {
       const src = join(dir, 'src');
       await mkdir(src);
+      await writeFile(join(src, 'file'), 'data\n');
       await writeFile(join(dir, 'policy.yaml'), JSON.stringify({ version: 1, timezone: 'UTC', hosts: { h1: { backupDir: join(dir, 'backup'), volumes: { docs: { path: src, schedule: 'daily', healthcheck: `${server.base}/docs` } } } } }));
       const args = (now: string): string[] => ['apply', '--policy', join(dir, 'policy.yaml'), '--host', 'h1', '--now', now, '--log-dir', join(dir, 'log'), '--state-dir', join(dir, 'state'), '--lock-file', join(dir, 'lock')];
       assert.equal((await run(args('2026-03-01T03:00:00Z'))).code, 0);

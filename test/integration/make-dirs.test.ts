@@ -61,6 +61,7 @@ test('apply whose log, state and backup directories cannot be made (under /proc)
   try {
     const src = join(ws.dir, 'src');
     await mkdir(src);
+    await writeFile(join(src, 'file'), 'data\n');
     await ws.writePolicy(policyDoc(ws, { docs: { path: src } }));
     const run = (...extra: string[]) =>
       spawnSync(process.execPath, ['bin/snapctl.js', 'apply', ...ws.common('2026-03-01T03:00:00Z'), '--lock-file', ws.lockFile, ...extra], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });

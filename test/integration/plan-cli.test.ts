@@ -232,13 +232,21 @@ test('a flag missing its value: exit 1 with a clear message', () => {
   assert.match(r.stderr, /^error: Option '--policy <value>' argument missing\n/);
 });
 
-test('plan reports a path volume whose directory is missing or a file as an error of that volume, and leaves a present one alone', () => {
+test('plan reports a path volume whose directory is missing, a file or empty (without allowEmpty) as an error of that volume, and leaves a present one alone', () => {
   const dir = mkdtempSync(join(tmpdir(), 'snapctl-plan-sources-'));
   try {
     mkdirSync(join(dir, 'present'));
+    writeFileSync(join(dir, 'present', '.hidden'), '');
+    mkdirSync(join(dir, 'empty'));
     writeFileSync(join(dir, 'a-file'), '');
     const policy = join(dir, 'policy.yaml');
-    const volumes = { gone: { path: join(dir, 'gone') }, file: { path: join(dir, 'a-file') }, here: { path: join(dir, 'present') } };
+    const volumes = {
+      gone: { path: join(dir, 'gone') },
+      file: { path: join(dir, 'a-file') },
+      here: { path: join(dir, 'present') },
+      empty: { path: join(dir, 'empty') },
+      spool: { path: join(dir, 'empty'), allowEmpty: true },
+    };
     writeFileSync(policy, JSON.stringify({ version: 1, timezone: 'UTC', hosts: { h1: { backupDir: join(dir, 'backup'), volumes } } }));
     const r = snapctl(['plan', '--policy', policy, '--host', 'h1', '--now', '2026-03-01T03:00:00Z']);
     assert.equal(r.status, 0, r.stderr);
@@ -246,8 +254,9 @@ test('plan reports a path volume whose directory is missing or a file as an erro
     assert.deepEqual(errors, [
       `Error: gone: path ${join(dir, 'gone')} is not a directory (missing?): apply will fail for this volume`,
       `Error: file: path ${join(dir, 'a-file')} is not a directory (missing?): apply will fail for this volume`,
+      `Error: empty: path ${join(dir, 'empty')} is an empty directory (a file system not mounted?): apply will fail for this volume and delete none of its archives; allowEmpty: true archives it anyway`,
     ]);
-    assert.match(r.stdout, /^Plan: 3 to create, 0 to delete, 0 to clean up\.$/m);
+    assert.match(r.stdout, /^Plan: 5 to create, 0 to delete, 0 to clean up\.$/m);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -30,7 +30,7 @@ test('validate prints each problem as file:line:column: key: message, no stack t
   assert.equal(
     r.stderr,
     'error: fixtures/policies/bad/unknown-key-typo.yaml:7:9: hosts.db01.volumes.data.retension: unknown key "retension" (did you mean "retention"?)\n' +
-      '  Allowed here: lvm, btrfs, path, mount, legacy, schedule, retention, compression, compressionLevel, snapshot, exclude, hooks, lockFiles, healthcheck.\n',
+      '  Allowed here: lvm, btrfs, path, mount, legacy, schedule, retention, compression, compressionLevel, snapshot, exclude, hooks, lockFiles, allowEmpty, healthcheck.\n',
   );
 });
 
