@@ -1,7 +1,7 @@
 // The `btrfs` source: a read-only snapshot of the subvolume, archived, then
 // deleted. Snapshots are named `.snapctl-<volume>-<runStamp>` so a later run
 // recognises the leftovers of a crashed one.
-import { readFile, readdir, realpath, stat } from 'node:fs/promises';
+import { readFile, readdir, realpath, stat, statfs } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { SnapctlError } from '../core/errors.js';
 import type { Volume } from '../core/model.js';
@@ -10,6 +10,8 @@ import { commandLine, runTool } from './run-tool.js';
 
 /** A btrfs subvolume's root directory always has inode 256. */
 const SUBVOLUME_ROOT_INODE = 256;
+/** statfs(2) f_type of btrfs (BTRFS_SUPER_MAGIC). */
+const BTRFS_MAGIC = 0x9123683e;
 const STAMP = '\\d{8}T\\d{6}Z';
 
 function subvolumeOf(volume: Volume): string {
@@ -51,6 +53,12 @@ export async function snapshotDir(subvolume: string): Promise<string> {
 async function isSubvolumeRoot(path: string): Promise<boolean> {
   const st = await stat(path).catch(() => undefined);
   return st !== undefined && st.isDirectory() && st.ino === SUBVOLUME_ROOT_INODE;
+}
+
+/** Whether `path` is the root of a btrfs subvolume: on btrfs (statfs) and inode 256. */
+export async function isBtrfsSubvolume(path: string): Promise<boolean> {
+  const fs = await statfs(path).catch(() => undefined);
+  return fs !== undefined && fs.type === BTRFS_MAGIC && (await isSubvolumeRoot(path));
 }
 
 /** Snapshots left by crashed runs for these volumes (absolute paths, sorted). */

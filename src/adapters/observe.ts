@@ -12,6 +12,8 @@ export interface ObservePorts {
   readonly btrfsLeftovers: (subvolumes: readonly { volume: string; subvolume: string }[]) => Promise<string[]>;
   /** Whether a path is a directory with entries, an empty one, or no directory (missing, not one, or unreadable). */
   readonly directoryState: (path: string) => Promise<'entries' | 'empty' | 'none'>;
+  /** Whether a directory is the root of a btrfs subvolume. */
+  readonly btrfsSubvolume?: (path: string) => Promise<boolean>;
   /** Of these programs, the ones not on PATH. */
   readonly missingPrograms?: (names: readonly string[]) => Promise<string[]>;
   /** Whether an apply holds the host lock (plan asks; apply, which holds it itself, does not). */
@@ -34,11 +36,20 @@ export async function observe(policy: HostPolicy, ports: ObservePorts): Promise<
   ]);
   const missingSources = sourceDirs.filter((_, i) => states[i] === 'none').map(([name]) => name);
   const emptySources = sourceDirs.filter((_, i) => states[i] === 'empty').map(([name]) => name);
+  const notSubvolumes = await notBtrfsSubvolumes(btrfs.filter((b) => !missingSources.includes(b.volume)), ports);
   const { archives, others } = classifyBackupDir(listing.files, policy.host, policy.volumes, policy.timezone);
   return {
-    observed: { archives, others, backupDirExists: listing.exists, lvm, mounts: relevantMounts(policy, mounts), btrfsLeftovers, missingSources, emptySources, ...(applyRunning ? { applyRunning } : {}), ...(missingPrograms ? { missingPrograms } : {}) },
+    observed: { archives, others, backupDirExists: listing.exists, lvm, mounts: relevantMounts(policy, mounts), btrfsLeftovers, missingSources, emptySources, ...(notSubvolumes ? { notSubvolumes } : {}), ...(applyRunning ? { applyRunning } : {}), ...(missingPrograms ? { missingPrograms } : {}) },
     files: listing.files,
   };
+}
+
+/** Of these btrfs volumes (whose directories exist), the ones whose directory is not a subvolume; undefined when not checked. */
+async function notBtrfsSubvolumes(volumes: readonly { volume: string; subvolume: string }[], ports: ObservePorts): Promise<string[] | undefined> {
+  const check = ports.btrfsSubvolume;
+  if (check === undefined) return undefined;
+  const answers = await Promise.all(volumes.map((v) => check(v.subvolume)));
+  return volumes.filter((_, i) => !answers[i]).map((v) => v.volume);
 }
 
 /**

@@ -10,5 +10,6 @@ export const systemObservePorts: ObservePorts = {
   mounts: async () => (await import('./mounts.js')).readMounts(),
   btrfsLeftovers: async (subvolumes) => (await import('./btrfs-source.js')).listBtrfsLeftovers(subvolumes),
   directoryState,
+  btrfsSubvolume: async (path) => (await import('./btrfs-source.js')).isBtrfsSubvolume(path),
   missingPrograms: (names) => Promise.resolve(names.filter((name) => !onPath(name))),
 };

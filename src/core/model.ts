@@ -185,6 +185,8 @@ export interface Observed {
   readonly missingSources?: readonly string[];
   /** Volumes whose `path` or btrfs `subvolume` is an empty directory; absent = not checked. */
   readonly emptySources?: readonly string[];
+  /** btrfs volumes whose `subvolume` is a directory but not a btrfs subvolume; absent = not checked. */
+  readonly notSubvolumes?: readonly string[];
   /** An apply holding the host lock right now (plan only; absent = none, or not looked). */
   readonly applyRunning?: { readonly pid?: number };
   /** Programs apply runs (tar, the compressors of the policy) that are not on PATH; absent = not checked. */

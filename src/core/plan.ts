@@ -128,6 +128,9 @@ function planVolume(policy: HostPolicy, volume: Volume, archives: readonly Archi
     if (observed.missingSources?.includes(volume.name) === true) {
       diagnostics.push({ severity: 'error', volume: volume.name, message: `${describeSource(volume.source)} is not a directory (missing?): apply will fail for this volume` });
     }
+    if (observed.notSubvolumes?.includes(volume.name) === true) {
+      diagnostics.push({ severity: 'error', volume: volume.name, message: `${describeSource(volume.source)} is not a btrfs subvolume: apply will fail for this volume` });
+    }
     if (volume.allowEmpty !== true && observed.emptySources?.includes(volume.name) === true) {
       diagnostics.push({ severity: 'error', volume: volume.name, message: `${describeSource(volume.source)} is an empty directory (a file system not mounted?): apply will fail for this volume and delete none of its archives; allowEmpty: true archives it anyway` });
     }

@@ -145,3 +145,31 @@ test('a failing preSnapshot hook on a btrfs volume takes no snapshot, still runs
     assert.deepEqual((await listDir(ws.hostDir)).filter((n) => n.includes('.tar')), []);
   });
 });
+
+test('plan shows an Error for a btrfs volume whose directory is not a subvolume (a plain directory on btrfs, a directory elsewhere), none for a subvolume', async () => {
+  await withBtrfsWorkspace(async (ws, mnt, sub) => {
+    await writeFile(join(sub, 'data.txt'), 'data\n');
+    const plainOnBtrfs = join(mnt, 'plain');
+    await mkdir(plainOnBtrfs);
+    await writeFile(join(plainOnBtrfs, 'data.txt'), 'data\n');
+    const elsewhere = join(ws.dir, 'elsewhere');
+    await mkdir(elsewhere);
+    await writeFile(join(elsewhere, 'data.txt'), 'data\n');
+    await ws.writePolicy(policyDoc(ws, { sub: { btrfs: sub }, plain: { btrfs: plainOnBtrfs }, other: { btrfs: elsewhere } }));
+    const r = await snapctl('plan', ...ws.common('2026-03-01T03:00:00Z'), '--no-color');
+    assert.equal(r.code, 0, describeRun(r));
+    assert.deepEqual(
+      r.stdout.split('\n').filter((l) => l.startsWith('Error: ')),
+      [
+        `Error: plain: btrfs ${plainOnBtrfs} is not a btrfs subvolume: apply will fail for this volume`,
+        `Error: other: btrfs ${elsewhere} is not a btrfs subvolume: apply will fail for this volume`,
+      ],
+    );
+    // What plan announced is what apply does: the subvolume is archived, the other two fail.
+    const applied = await snapctl(...ws.applyArgs('2026-03-01T03:00:00Z'));
+    assert.equal(applied.code, 3, describeRun(applied));
+    assert.match(applied.stdout, /^ {2}plain +FAILED/m);
+    assert.match(applied.stdout, /^ {2}other +FAILED/m);
+    assert.match(applied.stdout, /^ {2}sub +created /m);
+  });
+});
