@@ -12,8 +12,11 @@ export interface PySnapOptions {
   readonly snapName: string;
   readonly logDir: string;
   /** From a cron line's five time fields, when the line had them. */
-  readonly cron?: { readonly fields: readonly string[]; readonly schedule: 'hourly' | 'daily' | 'weekly' | 'monthly' | undefined };
+  readonly cron?: { readonly fields: readonly string[]; readonly schedule: CronSchedule | undefined };
 }
+
+/** A cron line's period as a policy schedule, written as in YAML: `daily`, or `{ every: 15m }` for a line run every 15 minutes. */
+export type CronSchedule = 'hourly' | 'daily' | 'weekly' | 'monthly' | `{ every: ${string} }`;
 
 /** py_snap's defaults (its argparse help, and what its code really used for the log dir). */
 export const PY_SNAP_DEFAULTS: Omit<PySnapOptions, 'cron'> = {
@@ -79,14 +82,27 @@ function isCronTime(words: readonly string[]): boolean {
   return words.length >= 5 && words.slice(0, 3).every((w) => CRON_FIELD.test(w)) && words.slice(3, 5).every((w) => CRON_NAMED_FIELD.test(w));
 }
 
-function cronSchedule(f: readonly string[]): 'hourly' | 'daily' | 'weekly' | 'monthly' | undefined {
+function cronSchedule(f: readonly string[]): CronSchedule | undefined {
   const [min, hour, dom, mon, dow] = f;
   const fixed = (s: string | undefined): boolean => s !== undefined && /^\d+$/.test(s);
-  if (!fixed(min) || mon !== '*') return undefined;
-  if (hour === '*' && dom === '*' && dow === '*') return 'hourly';
+  if (mon !== '*' || (dom !== '*' && dow !== '*')) return undefined;
+  // `*/N` in the minute or hour field is a period when N divides the hour or the day:
+  // cron then fires at the same offsets every hour or day, as an `every` bucket
+  // aligned to midnight does. (`*/7` restarts at 0 each hour: no fixed period.)
+  const step = (s: string | undefined, whole: number): number | undefined => {
+    const n = /^\*\/(\d+)$/.exec(s ?? '')?.[1];
+    return n !== undefined && Number(n) > 0 && whole % Number(n) === 0 ? Number(n) : undefined;
+  };
+  const everyDay = dom === '*' && dow === '*';
+  const minutes = step(min, 60);
+  if (minutes !== undefined && hour === '*' && everyDay) return minutes === 60 ? 'hourly' : `{ every: ${minutes}m }`;
+  if (!fixed(min)) return undefined;
+  if (hour === '*' && everyDay) return 'hourly';
+  const hours = step(hour, 24);
+  if (hours !== undefined && everyDay) return hours === 1 ? 'hourly' : hours === 24 ? 'daily' : `{ every: ${hours}h }`;
   if (!fixed(hour)) return undefined;
-  if (dom === '*' && dow === '*') return 'daily';
-  if (dom === '*' && fixed(dow)) return 'weekly';
+  if (everyDay) return 'daily';
+  if (dom === '*' && (fixed(dow) || /^(?:sun|mon|tue|wed|thu|fri|sat)$/i.test(dow ?? ''))) return 'weekly';
   if (fixed(dom) && dow === '*') return 'monthly';
   return undefined;
 }

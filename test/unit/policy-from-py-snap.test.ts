@@ -47,6 +47,13 @@ test('a fully specified py_snap cron line gives exactly the golden policy', () =
   assertGolden('test/golden/init/full-cron-line.yaml', generate(line, 'db01', 'vg_db'));
 });
 
+test('a cron line every 15 minutes or every 6 hours resolves to that every schedule', async () => {
+  for (const [fields, ms] of [['*/15 * * * *', 15 * 60_000], ['0 */6 * * *', 6 * 3_600_000]] as const) {
+    const v = (await resolved(generate(`${fields} /opt/py_snap.py`), 'db01')).volumes[0]!;
+    assert.deepEqual(v.schedule, { kind: 'every', ms }, fields);
+  }
+});
+
 test('the fully specified policy resolves to the py_snap values', async () => {
   const line = 'py_snap.py -b /srv/backup -c -f /var/lib/mongo -l lv_mongo -m /mnt/snap -r 7 -s mongo_snap';
   const v = (await resolved(generate(line, 'db01', 'vg_db'), 'db01')).volumes[0]!;

@@ -61,10 +61,27 @@ test('a cron line: its time fields give the schedule, the user and interpreter a
   assert.equal(daily.fileSystem, '/var/lib/mongo');
   assert.equal(parsePySnapCommand('15 * * * * /opt/py_snap.py').cron?.schedule, 'hourly');
   assert.equal(parsePySnapCommand('0 3 * * 0 /opt/py_snap.py').cron?.schedule, 'weekly');
-  assert.equal(parsePySnapCommand('0 3 * * sun /opt/py_snap.py').cron?.schedule, undefined, 'named weekday: a cron line, no simple period');
+  assert.equal(parsePySnapCommand('0 3 * * sun /opt/py_snap.py').cron?.schedule, 'weekly', 'a named weekday');
   assert.deepEqual(parsePySnapCommand('0 3 * * sun /opt/py_snap.py').cron?.fields, ['0', '3', '*', '*', 'sun']);
   assert.equal(parsePySnapCommand('0 3 1 * * /opt/py_snap.py').cron?.schedule, 'monthly');
-  assert.equal(parsePySnapCommand('0 */6 * * * /opt/py_snap.py').cron?.schedule, undefined);
+  // Steps that divide the hour or the day are periods; others restart at 0 and are not.
+  for (const [fields, schedule] of [
+    ['*/15 * * * *', '{ every: 15m }'],
+    ['*/1 * * * *', '{ every: 1m }'],
+    ['*/60 * * * *', 'hourly'],
+    ['0 */6 * * *', '{ every: 6h }'],
+    ['30 */1 * * *', 'hourly'],
+    ['5 */24 * * *', 'daily'],
+    ['*/7 * * * *', undefined],
+    ['0 */5 * * *', undefined],
+    ['*/15 3 * * *', undefined],
+    ['*/15 * * * 1', undefined],
+    ['0 */6 * * 1', undefined],
+    ['0 3 * * 1-5', undefined],
+    ['0 3 1 * 1', undefined],
+  ] as const) {
+    assert.equal(parsePySnapCommand(`${fields} /opt/py_snap.py`).cron?.schedule, schedule, fields);
+  }
   assert.equal(parsePySnapCommand('@daily root /opt/py_snap.py -c').cron?.schedule, 'daily');
   assert.equal(parsePySnapCommand('@hourly /opt/py_snap.py').cron?.schedule, 'hourly');
   refused('@reboot /opt/py_snap.py', /@reboot cron line has no period/);
