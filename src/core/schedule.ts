@@ -86,3 +86,37 @@ export function dueness(
   const reason = covered ? `an archive already covers ${period} (${label})` : `no archive in ${period} (${label})`;
   return last === undefined ? { due: !covered, reason, period } : { due: !covered, reason, period, last };
 }
+
+const HOUR_MS = 3_600_000;
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
+/**
+ * How many minutes apart runs started on the minute must be (always a
+ * divisor of 60) to start one in every period of these schedules: 60 unless
+ * an `every` schedule has periods that start off the hour (15m, 90m, 7m).
+ * Such buckets start at multiples of their length from midnight, so runs
+ * every gcd(length, 60) minutes from the hour meet each start; a length that
+ * is not whole minutes needs a run every minute.
+ */
+export function runCadenceMinutes(schedules: readonly Schedule[]): number {
+  let cadence = 60;
+  for (const s of schedules) {
+    if (s.kind !== 'every' || s.ms % HOUR_MS === 0) continue;
+    cadence = s.ms % 60_000 === 0 ? gcd(cadence, s.ms / 60_000) : 1;
+  }
+  return cadence;
+}
+
+/**
+ * The longest gap between runs (minutes) that can still meet every period of
+ * these schedules: the shortest period (a month counts as 28 days).
+ */
+export function longestRunGapMinutes(schedules: readonly Schedule[]): number {
+  const minutes = { hourly: 60, daily: 1440, weekly: 7 * 1440, monthly: 28 * 1440 } as const;
+  let gap = Infinity;
+  for (const s of schedules) gap = Math.min(gap, s.kind === 'every' ? Math.max(1, Math.floor(s.ms / 60_000)) : minutes[s.kind]);
+  return gap;
+}

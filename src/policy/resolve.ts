@@ -100,6 +100,14 @@ export function resolveVolume(name: string, doc: VolumeDocument, defaults: Volum
   };
 }
 
+/** The schedule of every volume of every host in the policy (defaults applied): what `schedule` sizes the timer for. */
+export function allSchedules(loaded: LoadedPolicy): Schedule[] {
+  const defaults = topLevel(loaded.documents.map((d) => d.document)).defaults ?? {};
+  return loaded.documents.flatMap((d) =>
+    Object.values(d.document.hosts).flatMap((host) => Object.values(host?.volumes ?? {}).map((v) => toSchedule(v?.schedule ?? defaults.schedule ?? DEFAULTS.schedule))),
+  );
+}
+
 /** py_snap's archive name prefix: `<host><mount with every / replaced by _>` (`db01` + `/data` → `db01_data`). */
 export function legacyPrefix(host: string, mount: string): string {
   return `${host}${mount.replace(/\//g, '_')}`;

@@ -119,6 +119,15 @@ test('--on-calendar is translated to cron fields only when cron has the exact eq
   assert.equal(fields('monthly'), '0 0 1 * *');
   assert.equal(fields('*-*-* 02:30'), '30 2 * * *');
   assert.equal(fields('*-*-* 23:05:00'), '5 23 * * *');
+  assert.equal(fields('minutely'), '* * * * *');
+  assert.equal(fields('*:0/15'), '*/15 * * * *');
+  assert.equal(fields('*:00/20'), '*/20 * * * *');
+  assert.equal(fields('*:0/60'), '0 * * * *');
+  for (const spec of ['*:0/7', '*:0/0', '*:5/15']) {
+    const r = snapctl('schedule', '--cron', '--on-calendar', spec, '--bin', '/b');
+    assert.equal(r.status, 1, spec);
+    assert.match(r.stderr, /has no exact cron equivalent/, spec);
+  }
   const refused = snapctl('schedule', '--cron', '--on-calendar', 'Mon..Fri 02:00');
   assert.equal(refused.status, 1);
   assert.match(refused.stderr, /^error: --on-calendar "Mon\.\.Fri 02:00" has no exact cron equivalent/);
@@ -139,5 +148,57 @@ test('the command line is refused with exit 1 when it is incomplete or wrong', (
     assert.equal(r.status, 1, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, message);
     assert.equal(r.stdout, '');
+  }
+});
+
+test('a policy with every: 15m gets runs every 15 minutes by default, and an explicit hourly calendar gets a warning', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'snapctl-schedule-'));
+  try {
+    const policy = join(dir, 'policy.yaml');
+    const write = (schedule: unknown): Promise<void> =>
+      writeFile(policy, JSON.stringify({ version: 1, hosts: { db01: { volumes: { logs: { path: '/var/log', schedule }, data: { path: '/srv', schedule: 'daily' } } } } }));
+    await write({ every: '15m' });
+    const cron = snapctl('schedule', '--cron', '--policy', policy, '--bin', '/b');
+    assert.equal(cron.status, 0, cron.stderr);
+    assert.equal(cron.stderr, '');
+    assert.match(cron.stdout, /^\*\/15 \* \* \* \* root \/b apply --policy \S+ >\/dev\/null$/m);
+    const timer = snapctl('schedule', '--systemd', '--unit', 'timer', '--policy', policy, '--bin', '/b');
+    assert.equal(timer.status, 0, timer.stderr);
+    const lines = timer.stdout.split('\n');
+    for (const line of ['OnCalendar=*:0/15', 'RandomizedDelaySec=300s']) assert.ok(lines.includes(line), `missing ${line} in\n${timer.stdout}`);
+
+    const hourly = snapctl('schedule', '--cron', '--policy', policy, '--bin', '/b', '--on-calendar', 'hourly');
+    assert.equal(hourly.status, 0, hourly.stderr);
+    assert.match(hourly.stdout, /^0 \* \* \* \* root /m);
+    assert.match(hourly.stderr, /^warning: --on-calendar hourly runs apply every 1h, but \S+ has a schedule with periods of 15m: some of its periods would get no archive$/m);
+
+    await write({ every: '90m' });
+    assert.match(snapctl('schedule', '--cron', '--policy', policy, '--bin', '/b').stdout, /^\*\/30 \* \* \* \* root /m);
+    await write('hourly');
+    const plain = snapctl('schedule', '--cron', '--policy', policy, '--bin', '/b');
+    assert.match(plain.stdout, /^0 \* \* \* \* root /m);
+    assert.equal(plain.stderr, '');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('systemd-analyze verify accepts the timer of a policy with every: 15m', { skip: !hasSystemdAnalyze && 'systemd-analyze is not installed' }, async () => {
+  const fake = await fakeBin('bin');
+  try {
+    const policy = join(fake.dir, 'policy.yaml');
+    await writeFile(policy, JSON.stringify({ version: 1, hosts: { db01: { volumes: { logs: { path: '/var/log', schedule: { every: '15m' } } } } } }));
+    const units = join(fake.dir, 'units');
+    await mkdir(units);
+    const args = ['--bin', fake.bin, '--policy', policy];
+    await writeFile(join(units, 'snapctl.service'), snapctl('schedule', '--systemd', '--unit', 'service', ...args).stdout);
+    await writeFile(join(units, 'snapctl.timer'), snapctl('schedule', '--systemd', '--unit', 'timer', ...args).stdout);
+    const r = spawnSync('systemd-analyze', ['verify', join(units, 'snapctl.service'), join(units, 'snapctl.timer')], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    const next = spawnSync('systemd-analyze', ['calendar', '--iterations=4', '*:0/15'], { encoding: 'utf8' });
+    if (next.status === 0) assert.match(next.stdout, /:15:00|:30:00|:45:00|:00:00/);
+  } finally {
+    await fake.cleanup();
   }
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dueness, periodKey } from '../../src/core/schedule.js';
+import { dueness, longestRunGapMinutes, periodKey, runCadenceMinutes } from '../../src/core/schedule.js';
 import type { Schedule } from '../../src/core/model.js';
 
 const ZONE = 'Europe/Berlin';
@@ -133,4 +133,30 @@ test('an archive from the future (clock skew) does not count for last', () => {
   const d = dueness(DAILY, [t('2026-11-28T02:00:00Z')], now, ZONE);
   assert.equal(d.due, true);
   assert.equal(d.last, undefined);
+});
+
+test('runCadenceMinutes: hourly runs meet every schedule whose periods start on the hour; off-hour every buckets need runs at each of their starts', () => {
+  const m = 60_000;
+  assert.equal(runCadenceMinutes([]), 60);
+  assert.equal(runCadenceMinutes([{ kind: 'daily' }, { kind: 'hourly' }, { kind: 'monthly' }, every(6 * 60 * m), every(2 * 1440 * m)]), 60);
+  assert.equal(runCadenceMinutes([{ kind: 'daily' }, every(15 * m)]), 15);
+  assert.equal(runCadenceMinutes([every(90 * m)]), 30, '90m buckets start at :00 and :30');
+  assert.equal(runCadenceMinutes([every(45 * m)]), 15, '45m buckets start at :00, :45, :30, :15');
+  assert.equal(runCadenceMinutes([every(20 * m), every(15 * m)]), 5, 'both sets of starts');
+  assert.equal(runCadenceMinutes([every(7 * m)]), 1);
+  assert.equal(runCadenceMinutes([every(90_000)]), 1, 'not whole minutes: every minute');
+  // The claim behind the cadence: every bucket start of a day is a multiple of it from the hour.
+  for (const minutes of [15, 45, 90, 7, 50, 1470]) {
+    const cadence = runCadenceMinutes([every(minutes * m)]);
+    assert.equal(60 % cadence, 0);
+    for (let start = 0; start < 2 * 1440; start += minutes) assert.equal(start % cadence, 0, `${minutes}m bucket at ${start}`);
+  }
+});
+
+test('longestRunGapMinutes is the shortest period among the schedules (a month as 28 days)', () => {
+  assert.equal(longestRunGapMinutes([{ kind: 'monthly' }]), 28 * 1440);
+  assert.equal(longestRunGapMinutes([{ kind: 'monthly' }, { kind: 'weekly' }, { kind: 'daily' }]), 1440);
+  assert.equal(longestRunGapMinutes([{ kind: 'daily' }, { kind: 'hourly' }]), 60);
+  assert.equal(longestRunGapMinutes([{ kind: 'daily' }, { kind: 'every', ms: 15 * 60_000 }]), 15);
+  assert.equal(longestRunGapMinutes([{ kind: 'every', ms: 30_000 }]), 1);
 });

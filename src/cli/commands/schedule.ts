@@ -1,7 +1,11 @@
 // snapctl schedule: print the systemd service + timer or the cron.d line that
 // runs `snapctl apply` (the files in contrib/ are this output with defaults).
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { SnapctlError } from '../../core/errors.js';
+import type { Schedule } from '../../core/model.js';
+import { longestRunGapMinutes, runCadenceMinutes } from '../../core/schedule.js';
+import { formatDuration } from '../../core/time.js';
 import { EXIT } from '../exit-codes.js';
 import { COMMON_OPTIONS, parseCommandLine, type OptionTable } from '../options.js';
 
@@ -30,7 +34,11 @@ DESCRIPTION
     The timer only decides how often apply looks; the policy's schedule
     decides what is due. Running hourly costs one plan when nothing is due,
     backs up each volume early in its period, and retries a failed volume
-    an hour later.
+    an hour later. When the policy (read if it exists) has an \`every\`
+    schedule whose periods start off the hour (every: 15m, 90m), the default
+    runs at each of their starts instead: "*:0/15" (cron "*/15 * * * *"),
+    "*:0/30". An --on-calendar that runs less often than the policy's
+    shortest period gets a warning on stderr.
 
     Overlapping runs are harmless: a second apply finds the host lock held
     and exits 4 without doing anything (the service counts exit 4 as
@@ -48,9 +56,10 @@ OPTIONS
         The policy apply reads (default ${DEFAULT_POLICY}).
     --on-calendar SPEC
         When to run, as a systemd OnCalendar= expression (default
-        ${DEFAULT_ON_CALENDAR}). With --cron only hourly, daily, weekly,
-        monthly and "*-*-* HH:MM[:SS]" are accepted (they have an exact cron
-        equivalent).
+        ${DEFAULT_ON_CALENDAR}, or "*:0/N" for a policy that needs runs every N
+        minutes, see above). With --cron only minutely, hourly, daily, weekly,
+        monthly, "*:0/N" (N dividing 60) and "*-*-* HH:MM[:SS]" are accepted
+        (they have an exact cron equivalent).
     --bin PATH
         The snapctl executable to run (default: the one running now). An
         absolute path; for --systemd without quotes or backslashes (systemd
@@ -75,6 +84,18 @@ export interface ScheduleOptions {
   readonly policy: string;
   /** A systemd OnCalendar= expression. */
   readonly onCalendar: string;
+}
+
+const MINUTE_STEP = /^\*:0?0\/(\d+)$/;
+
+/** Minutes between the runs of an OnCalendar expression this command knows, else undefined. */
+export function calendarGapMinutes(onCalendar: string): number | undefined {
+  const spec = onCalendar.trim();
+  const known: Record<string, number> = { minutely: 1, hourly: 60, daily: 1440, weekly: 7 * 1440, monthly: 28 * 1440 };
+  if (known[spec] !== undefined) return known[spec];
+  const step = MINUTE_STEP.exec(spec);
+  if (step) return Number(step[1]) > 0 && 60 % Number(step[1]) === 0 ? Number(step[1]) : undefined;
+  return CRON_DAILY_AT.test(spec) ? 1440 : undefined;
 }
 
 /** systemd's quoting for one ExecStart= word: plain when safe, else double-quoted with \\ and " escaped. */
@@ -128,6 +149,9 @@ NoNewPrivileges=yes
 }
 
 export function systemdTimer(o: ScheduleOptions): string {
+  // The random delay spreads hosts but must stay well inside a run's period.
+  const gap = calendarGapMinutes(o.onCalendar) ?? 60;
+  const delay = gap >= 30 ? '10min' : `${gap * 20}s`;
   return `# /etc/systemd/system/snapctl.timer
 # Enable with: systemctl enable --now snapctl.timer
 [Unit]
@@ -138,8 +162,8 @@ OnCalendar=${o.onCalendar}
 # A run missed while the machine was off happens at the next boot.
 Persistent=true
 # Spread hosts that share a backup server or storage.
-RandomizedDelaySec=10min
-AccuracySec=1min
+RandomizedDelaySec=${delay}
+AccuracySec=${gap >= 5 ? '1min' : '1s'}
 Unit=snapctl.service
 
 [Install]
@@ -151,9 +175,15 @@ const CRON_DAILY_AT = /^\*-\*-\* (\d{1,2}):(\d{2})(?::(\d{2}))?$/;
 
 /** The cron time fields equivalent to an OnCalendar expression, when there is an exact one. */
 export function cronFields(onCalendar: string): string | undefined {
-  const simple: Record<string, string> = { hourly: '0 * * * *', daily: '0 0 * * *', weekly: '0 0 * * 1', monthly: '0 0 1 * *' };
+  const simple: Record<string, string> = { minutely: '* * * * *', hourly: '0 * * * *', daily: '0 0 * * *', weekly: '0 0 * * 1', monthly: '0 0 1 * *' };
   const known = simple[onCalendar.trim()];
   if (known !== undefined) return known;
+  const step = MINUTE_STEP.exec(onCalendar.trim());
+  if (step) {
+    const n = Number(step[1]);
+    if (n === 0 || 60 % n !== 0) return undefined;
+    return n === 1 ? '* * * * *' : n === 60 ? '0 * * * *' : `*/${n} * * * *`;
+  }
   const m = CRON_DAILY_AT.exec(onCalendar.trim());
   if (!m) return undefined;
   const hour = Number(m[1]);
@@ -164,7 +194,7 @@ export function cronFields(onCalendar: string): string | undefined {
 
 export function cronFile(o: ScheduleOptions): string {
   const fields = cronFields(o.onCalendar);
-  if (fields === undefined) throw new SnapctlError('input', `--on-calendar "${o.onCalendar}" has no exact cron equivalent`, 'with --cron use hourly, daily, weekly, monthly or "*-*-* HH:MM"');
+  if (fields === undefined) throw new SnapctlError('input', `--on-calendar "${o.onCalendar}" has no exact cron equivalent`, 'with --cron use minutely, hourly, daily, weekly, monthly, "*:0/N" (N dividing 60) or "*-*-* HH:MM"');
   return `# /etc/cron.d/snapctl
 # Runs \`snapctl apply\` as root (${o.onCalendar}); the policy's schedule decides
 # what is due, so a run with nothing due only plans and exits 0.
@@ -180,6 +210,21 @@ SHELL=/bin/sh
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 ${fields} root ${[o.bin, 'apply', '--policy', o.policy].map(shWord).join(' ')} >/dev/null
 `;
+}
+
+/** The schedules of every volume in the policy, or undefined when it does not exist (or, with a note on stderr, cannot be read). */
+async function policySchedules(policy: string): Promise<Schedule[] | undefined> {
+  const { loadPolicy } = await import('../../policy/load.js');
+  const { allSchedules } = await import('../../policy/resolve.js');
+  // Not written yet (units are often made first): the defaults apply, nothing to say.
+  if (!existsSync(policy)) return undefined;
+  try {
+    return allSchedules(await loadPolicy(policy, { git: false }));
+  } catch (err) {
+    const why = err instanceof SnapctlError ? err.summary : String(err);
+    process.stderr.write(`note: cannot read the schedules of ${policy} (${why.split('\n')[0] ?? why}); the timing below does not take them into account\n`);
+    return undefined;
+  }
 }
 
 function absolute(flag: string, path: string): string {
@@ -199,11 +244,7 @@ export const OPTIONS = {
   ...COMMON_OPTIONS,
 } as const satisfies OptionTable;
 
-export function run(argv: string[]): Promise<number> {
-  return Promise.resolve(print(argv));
-}
-
-function print(argv: string[]): number {
+export async function run(argv: string[]): Promise<number> {
   const parsed = parseCommandLine(argv, OPTIONS, HELP);
   if (parsed === undefined) return EXIT.ok;
   const { values } = parsed;
@@ -211,11 +252,23 @@ function print(argv: string[]): number {
   if (values.unit !== undefined && (!values.systemd || (values.unit !== 'service' && values.unit !== 'timer'))) {
     throw new SnapctlError('input', `--unit "${values.unit}": expected service or timer, with --systemd`);
   }
-  const onCalendar = values['on-calendar'] ?? DEFAULT_ON_CALENDAR;
-  if (onCalendar.trim() === '' || /[\n\r]/.test(onCalendar)) throw new SnapctlError('input', '--on-calendar needs a one-line OnCalendar expression');
+  const policy = absolute('--policy', values.policy ?? DEFAULT_POLICY);
+  const given = values['on-calendar'];
+  if (given !== undefined && (given.trim() === '' || /[\n\r]/.test(given))) throw new SnapctlError('input', '--on-calendar needs a one-line OnCalendar expression');
+  const schedules = await policySchedules(policy);
+  let onCalendar = given ?? DEFAULT_ON_CALENDAR;
+  if (schedules !== undefined) {
+    const cadence = runCadenceMinutes(schedules);
+    if (given === undefined && cadence < 60) onCalendar = `*:0/${cadence}`;
+    const gap = calendarGapMinutes(onCalendar);
+    const needed = longestRunGapMinutes(schedules);
+    if (gap !== undefined && gap > needed) {
+      process.stderr.write(`warning: --on-calendar ${onCalendar} runs apply every ${formatDuration(gap * 60_000)}, but ${policy} has a schedule with periods of ${formatDuration(needed * 60_000)}: some of its periods would get no archive\n`);
+    }
+  }
   const options: ScheduleOptions = {
     bin: absolute('--bin', values.bin ?? resolve(process.argv[1] ?? 'snapctl')),
-    policy: absolute('--policy', values.policy ?? DEFAULT_POLICY),
+    policy,
     onCalendar,
   };
   if (values.systemd && /["'\\\p{Cc}]/u.test(options.bin)) {
