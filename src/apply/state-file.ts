@@ -43,7 +43,15 @@ export interface RunState {
   readonly version: typeof STATE_VERSION;
   /** Keyed by volume name. */
   readonly volumes: Readonly<Record<string, VolumeState>>;
+  /**
+   * Host directories (<backupDir>/<host>) applies on this machine have written
+   * archives into, most recent first, at most MAX_ARCHIVE_DIRS: one of them
+   * missing later is a file system not mounted, not a first run.
+   */
+  readonly archiveDirs?: readonly string[];
 }
+
+const MAX_ARCHIVE_DIRS = 16;
 
 export function emptyState(): RunState {
   return { version: STATE_VERSION, volumes: {} };
@@ -59,7 +67,24 @@ export function recordRun(state: RunState, volume: string, run: VolumeRun): RunS
   const lastOk = run.result === 'ok' ? run : previous?.lastOk;
   const failures = (previous?.failures ?? 0) + (run.result === 'failed' ? 1 : 0);
   const entry: VolumeState = { last: run, ...(lastOk ? { lastOk } : {}), ...(failures > 0 ? { failures } : {}) };
-  return { version: STATE_VERSION, volumes: { ...state.volumes, [volume]: entry } };
+  return { ...state, version: STATE_VERSION, volumes: { ...state.volumes, [volume]: entry } };
+}
+
+/** The state with `dir` first among the directories archives were written into. */
+export function recordArchiveDir(state: RunState, dir: string): RunState {
+  const archiveDirs = [dir, ...(state.archiveDirs ?? []).filter((d) => d !== dir)].slice(0, MAX_ARCHIVE_DIRS);
+  return { ...state, archiveDirs };
+}
+
+/**
+ * Whether applies on this machine have written archives into `dir` (its
+ * state says so). An unreadable or corrupt state counts as no: this only
+ * guards against writing into an unmounted directory, and apply reports the
+ * state's problem itself.
+ */
+export async function wroteArchivesTo(dir: string, stateDir: string = DEFAULT_STATE_DIR): Promise<boolean> {
+  const state = await readState(stateDir).catch(() => undefined);
+  return state?.archiveDirs?.includes(dir) === true;
 }
 
 /** Read the state; a missing file (or directory) is the empty state. */
@@ -81,10 +106,11 @@ export async function writeState(state: RunState, dir: string = DEFAULT_STATE_DI
   await writeFileAtomic(stateFilePath(dir), `${JSON.stringify(state, null, 2)}\n`, { mode: 0o644 });
 }
 
-/** Read, record these volumes' runs, write back; returns the new state. */
-export async function recordRuns(runs: Readonly<Record<string, VolumeRun>>, dir: string = DEFAULT_STATE_DIR): Promise<RunState> {
+/** Read, record these volumes' runs (and the directory archives went to, if any did), write back; returns the new state. */
+export async function recordRuns(runs: Readonly<Record<string, VolumeRun>>, dir: string = DEFAULT_STATE_DIR, archiveDir?: string): Promise<RunState> {
   let state = await readState(dir);
   for (const [volume, run] of Object.entries(runs)) state = recordRun(state, volume, run);
+  if (archiveDir !== undefined) state = recordArchiveDir(state, archiveDir);
   await writeState(state, dir);
   return state;
 }
@@ -117,7 +143,9 @@ export function parseState(text: string, file: string): RunState {
       ...(typeof f === 'number' && f > 0 ? { failures: f } : {}),
     };
   }
-  return { version: STATE_VERSION, volumes };
+  const dirs = doc.archiveDirs;
+  if (dirs !== undefined && (!Array.isArray(dirs) || !dirs.every((d) => typeof d === 'string'))) throw corrupt('"archiveDirs" must be a list of strings');
+  return dirs === undefined ? { version: STATE_VERSION, volumes } : { version: STATE_VERSION, volumes, archiveDirs: dirs };
 }
 
 function checkRun(value: unknown, at: string, corrupt: (why: string) => SnapctlError): VolumeRun {

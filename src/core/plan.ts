@@ -193,7 +193,9 @@ export function plan(policy: HostPolicy, observed: Observed, now: number): Plan 
       message: `LVM state not read (${observed.lvm.reason}): snapshot leftovers and free space were not checked`,
     });
   }
-  if (!observed.backupDirExists) {
+  if (observed.backupDirVanished === true) {
+    diagnostics.push({ severity: 'error', message: vanishedBackupDir(dir) });
+  } else if (!observed.backupDirExists) {
     diagnostics.push({ severity: 'info', message: `${dir} does not exist yet; apply will create it` });
   }
 
@@ -238,4 +240,9 @@ export function plan(policy: HostPolicy, observed: Observed, now: number): Plan 
     unmanaged,
     diagnostics,
   };
+}
+
+/** Why apply refuses to run when the host directory it wrote archives into is gone. */
+export function vanishedBackupDir(dir: string): string {
+  return `${dir} is missing, but earlier applies on this machine wrote archives there: is its file system mounted? apply refuses to run until it is back (to start afresh there, create it: mkdir -m 700 ${dir})`;
 }

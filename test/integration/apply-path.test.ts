@@ -272,6 +272,48 @@ test('a source file system that is not mounted (an empty mount point) fails the 
   });
 });
 
+test('a backup file system that is not mounted any more (the host directory gone) makes plan say so and apply refuse, writing nothing; mkdir starts afresh', async () => {
+  await withWorkspace(async (ws) => {
+    const src = join(ws.dir, 'src');
+    await mkdir(src);
+    await writeFile(join(src, 'data.txt'), 'data\n');
+    await mkdir(ws.backupRoot, { recursive: true });
+    const mounted = (): boolean => spawnSync('mountpoint', ['-q', ws.backupRoot]).status === 0;
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', ws.backupRoot]);
+    try {
+      await ws.writePolicy(policyDoc(ws, { docs: { path: src, schedule: 'daily' } }));
+      const first = await snapctl(...ws.applyArgs('2026-03-01T03:00:00Z'));
+      assert.equal(first.code, 0, describeRun(first));
+      assert.equal((await listDir(ws.hostDir)).length, 2);
+
+      execFileSync('umount', [ws.backupRoot]);
+      assert.deepEqual(await listDir(ws.backupRoot), [], 'the bare mount point');
+      const plan = await snapctl('plan', ...ws.common('2026-03-02T03:00:00Z'), '--state-dir', ws.stateDir, '--no-color');
+      assert.equal(plan.code, 0, describeRun(plan));
+      const notice = `${ws.hostDir} is missing, but earlier applies on this machine wrote archives there: is its file system mounted? apply refuses to run until it is back (to start afresh there, create it: mkdir -m 700 ${ws.hostDir})`;
+      assert.ok(plan.stdout.split('\n').includes(`Error: ${notice}`), plan.stdout);
+      const refused = await snapctl(...ws.applyArgs('2026-03-02T03:00:00Z'));
+      assert.equal(refused.code, 1, describeRun(refused));
+      assert.ok(refused.stderr.includes(`error: ${notice}`), refused.stderr);
+      assert.deepEqual(await listDir(ws.backupRoot), [], 'nothing written under the mount point');
+      const status = await snapctl('status', ...ws.common('2026-03-02T03:00:00Z'), '--state-dir', ws.stateDir);
+      assert.equal(status.code, 2, describeRun(status));
+      assert.match(status.stdout, new RegExp(`^SNAPCTL CRITICAL - docs: ${ws.hostDir.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is missing, though archives were written there \\(not mounted\\?\\)`));
+
+      // Another state directory has no such memory: there it is a first run, as before.
+      const fresh = await snapctl('plan', ...ws.common('2026-03-02T03:00:00Z'), '--state-dir', join(ws.dir, 'other-state'), '--no-color');
+      assert.match(fresh.stdout, /^Note: \S+ does not exist yet; apply will create it$/m);
+
+      await mkdir(ws.hostDir, { mode: 0o700 });
+      const afresh = await snapctl(...ws.applyArgs('2026-03-02T03:00:00Z'));
+      assert.equal(afresh.code, 0, describeRun(afresh));
+      assert.equal((await listDir(ws.hostDir)).length, 2);
+    } finally {
+      if (mounted()) execFileSync('umount', [ws.backupRoot]);
+    }
+  });
+});
+
 test('a backup directory inside the volume is left out of its archives: no archive holds an earlier one or itself, and plan says so', async () => {
   await withWorkspace(async (ws) => {
     const src = join(ws.dir, 'src');

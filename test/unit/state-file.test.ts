@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { emptyState, readState, recordRun, recordRuns, writeState } from '../../src/apply/state-file.js';
+import { emptyState, readState, recordArchiveDir, recordRun, recordRuns, writeState, wroteArchivesTo } from '../../src/apply/state-file.js';
 import type { VolumeRun } from '../../src/apply/state-file.js';
 import { SnapctlError } from '../../src/core/errors.js';
 
@@ -76,6 +76,7 @@ const corruptCases: [string, string, RegExp][] = [
   ['bad result', JSON.stringify({ version: 1, volumes: { data: { last: { ...ok, result: 'great' } } } }), /volumes\.data\.last\.result must be "ok", "failed" or "skipped"/],
   ['bad date', JSON.stringify({ version: 1, volumes: { data: { last: { ...ok, startedAt: 'yesterday' } } } }), /volumes\.data\.last\.startedAt must be an ISO date string/],
   ['negative bytes', JSON.stringify({ version: 1, volumes: { data: { last: ok, lastOk: { ...ok, bytes: -1 } } } }), /volumes\.data\.lastOk\.bytes must be a non-negative number/],
+  ['archiveDirs not strings', JSON.stringify({ version: 1, volumes: {}, archiveDirs: ['/backup/db01', 3] }), /is corrupt: "archiveDirs" must be a list of strings/],
   ['newer version', JSON.stringify({ version: 2, volumes: {} }), /was written by a newer snapctl \(version 2; this one reads 1\)/],
 ];
 for (const [name, text, message] of corruptCases) {
@@ -97,4 +98,28 @@ test('unknown fields in a run are dropped on read', () =>
   withDir(async (dir) => {
     await writeFile(join(dir, 'state.json'), JSON.stringify({ version: 1, volumes: { data: { last: { ...failed, extra: 1 } } } }));
     assert.deepEqual((await readState(dir)).volumes.data, { last: failed });
+  }));
+
+test('the directories archives went to are kept most recent first, each once, at most 16, and survive later runs', () =>
+  withDir(async (dir) => {
+    assert.equal(await wroteArchivesTo('/backup/db01', dir), false, 'no state file');
+    await recordRuns({ data: ok }, dir, '/backup/db01');
+    await recordRuns({ data: failed }, dir);
+    await recordRuns({ data: ok }, dir, '/mnt/usb/db01');
+    await recordRuns({ data: ok }, dir, '/backup/db01');
+    assert.deepEqual((await readState(dir)).archiveDirs, ['/backup/db01', '/mnt/usb/db01']);
+    assert.equal(await wroteArchivesTo('/backup/db01', dir), true);
+    assert.equal(await wroteArchivesTo('/mnt/usb/db01', dir), true);
+    assert.equal(await wroteArchivesTo('/srv/backup/db01', dir), false);
+    let state = emptyState();
+    for (let i = 0; i < 20; i++) state = recordArchiveDir(state, `/b${i}/db01`);
+    assert.equal(state.archiveDirs?.length, 16);
+    assert.equal(state.archiveDirs?.[0], '/b19/db01');
+    assert.equal(recordRun(state, 'data', ok).archiveDirs, state.archiveDirs, 'recording a run keeps them');
+  }));
+
+test('a corrupt state file answers "not written to" instead of failing the check', () =>
+  withDir(async (dir) => {
+    await writeFile(join(dir, 'state.json'), '{"version": 1, "volu');
+    assert.equal(await wroteArchivesTo('/backup/db01', dir), false);
   }));

@@ -1,7 +1,8 @@
 // snapctl apply [PLANFILE]: take the host lock, plan (or check a saved plan
 // is still current), execute, record the run, print the summary.
 import { readFile } from 'node:fs/promises';
-import { plan as computePlan } from '../../core/plan.js';
+import { plan as computePlan, vanishedBackupDir } from '../../core/plan.js';
+import { hostDir } from '../../core/naming.js';
 import { inventoryFingerprint, parseSavedPlan, staleness, type SavedPlan } from '../../core/saved-plan.js';
 import { SnapctlError } from '../../core/errors.js';
 import type { Plan } from '../../core/model.js';
@@ -14,7 +15,7 @@ import { acquireLock, DEFAULT_LOCK_PATH } from '../../apply/lock.js';
 import { probeTar } from '../../apply/tar-command.js';
 import { openRunLog, DEFAULT_LOG_DIR } from '../../apply/logger.js';
 import { withInterrupts, INTERRUPT_EXIT, type InterruptSignal } from '../../apply/interrupt.js';
-import { readState, recordRuns, DEFAULT_STATE_DIR, type RunState, type VolumeRun } from '../../apply/state-file.js';
+import { readState, recordRuns, wroteArchivesTo, DEFAULT_STATE_DIR, type RunState, type VolumeRun } from '../../apply/state-file.js';
 import { writeMetricsFile } from '../../apply/metrics.js';
 import { runHealthcheck, volumeHealthchecks } from '../../apply/healthcheck.js';
 import { ttyProgress } from '../../apply/progress.js';
@@ -203,6 +204,10 @@ export async function run(argv: string[]): Promise<number> {
     try {
       await healthcheck.start();
       const { observed, files } = await observe(ctx.policy, systemObservePorts);
+      const stateDir = values['state-dir'] ?? DEFAULT_STATE_DIR;
+      if (!observed.backupDirExists && (await wroteArchivesTo(hostDir(ctx.policy), stateDir))) {
+        throw new SnapctlError('operation', vanishedBackupDir(hostDir(ctx.policy)));
+      }
       let thePlan: Plan;
       if (saved) {
         const why = staleness(saved, ctx.source.hash, inventoryFingerprint(files, observed));
@@ -223,10 +228,11 @@ export async function run(argv: string[]): Promise<number> {
         notify: (m) => log.warn(m),
       });
       const result = outcome.result ?? { host: thePlan.host, now: thePlan.now, backupDir: thePlan.backupDir, cleanups: [], volumes: [], interrupted: true, changed: false, failed: true };
-      const stateDir = values['state-dir'] ?? DEFAULT_STATE_DIR;
       let state: RunState | undefined;
       try {
-        state = await recordRuns(stateRuns(result, startedAt, new Date().toISOString()), stateDir);
+        const runs = stateRuns(result, startedAt, new Date().toISOString());
+        const wrote = Object.values(runs).some((r) => r.archive !== undefined);
+        state = await recordRuns(runs, stateDir, wrote ? hostDir(ctx.policy) : undefined);
       } catch (err) {
         log.warn(`could not record the run state: ${(err as Error).message}`);
       }

@@ -65,6 +65,11 @@ OPTIONS
         only looks, in /proc/locks, whether an apply holds it: its partial
         archive and snapshot would otherwise read as an interrupted run's
         leftovers.
+    --state-dir DIR
+        Where apply keeps its run state (default /var/lib/snapctl). plan
+        reads it only when the host's backup directory is missing: if
+        applies here wrote archives into it, it is not a first run but a
+        file system not mounted, and plan says apply will refuse to run.
     --out PLANFILE
         Also save the plan to PLANFILE, for \`snapctl apply PLANFILE\`
         (which refuses it if the policy or backup directory changed since).
@@ -101,6 +106,7 @@ export const OPTIONS = {
   json: { type: 'boolean', default: false },
   out: { type: 'string' },
   'lock-file': { type: 'string' },
+  'state-dir': { type: 'string' },
   'detailed-exitcode': { type: 'boolean', default: false },
   verbose: { type: 'boolean', short: 'v', default: false },
   ...COMMON_OPTIONS,
@@ -121,7 +127,10 @@ export async function run(argv: string[]): Promise<number> {
   const observing = Promise.all([observe(ctx.policy, ports), ctx.git()]);
   observing.catch(() => undefined); // awaited below, after the modules load: its failure must not count as unhandled meanwhile
   const [{ plan: computePlan }, { renderPlan }, { planJson }, { palette }] = await planModules();
-  const [{ observed, files }, git] = await observing;
+  const [{ observed: seen, files }, git] = await observing;
+  // A missing host directory is a first run, unless applies here wrote into it before.
+  const vanished = !seen.backupDirExists && (await (await import('../../apply/state-file.js')).wroteArchivesTo(hostDir(ctx.policy), values['state-dir']));
+  const observed = vanished ? { ...seen, backupDirVanished: true } : seen;
   const source = git ? { ...ctx.source, git } : ctx.source;
   const result = computePlan(ctx.policy, observed, ctx.now);
 

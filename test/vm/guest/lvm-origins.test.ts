@@ -4,7 +4,7 @@
 // right after the snapshot, and none of that appears in the archive.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync, linkSync, chmodSync, chownSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync, linkSync, chmodSync, chownSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createVolumeGroup, removeVolumeGroup } from './vm-guest.js';
 import { makeThinVolume, makeVolume, mountsUnder, snapctlSnapshots, sync, writeRandom, type FsType } from './helpers/lvm-world.js';
@@ -93,7 +93,8 @@ function archivesExactlyTheSnapshot(volume: string, lvmRef: string, mnt: string,
   assert.deepEqual(mountsUnder(world.mountRoot), [], 'nothing is left mounted under the mount root');
   const log = readFileSync(join(world.dir, 'log', 'snapctl.log'), 'utf8');
   assert.match(log, expectedSnapshot === 'thin' ? /thin snapshot/ : /classic .*snapshot/, 'the log names the kind of snapshot taken');
-  rmSync(world.hostDir, { recursive: true, force: true });
+  // Emptied, not removed: apply refuses a host directory it wrote into that has vanished (an unmounted disk).
+  for (const file of readdirSync(world.hostDir)) rmSync(join(world.hostDir, file));
 }
 
 const classic: Array<{ fs: FsType; size: string }> = [
