@@ -25,6 +25,12 @@ export interface HookOptions {
 /** Output lines of a failed hook kept for the error detail. */
 const TAIL_LINES = 10;
 const DEFAULT_KILL_GRACE_MS = 5000;
+/**
+ * How long output is still read after the hook's process exited. A process
+ * it left running in the background (`sh -c 'daemon &'`) holds the pipes
+ * open; the hook's exit status decides, and that process is left alone.
+ */
+const OUTPUT_AFTER_EXIT_MS = 1000;
 
 /** Run the hooks of one phase in order; throws SnapctlError('operation') at the first failure. */
 export async function runHooks(hooks: readonly (readonly string[])[], opts: HookOptions): Promise<void> {
@@ -76,9 +82,20 @@ async function runHook(argv: readonly string[], n: number, opts: HookOptions): P
   const timer = setTimeout(() => stop('timeout'), opts.timeoutMs);
   const onAbort = (): void => stop('interrupted');
   opts.signal.addEventListener('abort', onAbort, { once: true });
+  let outputTimer: NodeJS.Timeout | undefined;
+  sub.once('exit', () => {
+    if (stopped) return;
+    clearTimeout(timer);
+    outputTimer = setTimeout(() => {
+      opts.log.warn(`${label} exited, but a process it started still holds its output open: that output is not logged`);
+      sub.stdout?.destroy();
+      sub.stderr?.destroy();
+    }, OUTPUT_AFTER_EXIT_MS);
+  });
   const result = await sub;
   clearTimeout(timer);
   clearTimeout(forceTimer);
+  clearTimeout(outputTimer);
   opts.signal.removeEventListener('abort', onAbort);
 
   const last = tail.length > 0 ? tail[tail.length - 1] : undefined;

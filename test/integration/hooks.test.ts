@@ -105,6 +105,26 @@ test('a timeout kills the whole process group, including what the hook started',
   assert.equal(isAlive(pid), false, `background sleep ${pid} must be killed with its hook`);
 });
 
+test('a hook that exits leaving a background process holding its output succeeds by its exit status; the process is left running', { timeout: 30_000 }, async () => {
+  const opts = options({ timeoutMs: 20_000 });
+  await runHooks([['sh', '-c', 'sleep 15 & echo "child $!"; exit 0'], ['sh', '-c', 'echo second']], opts);
+  const line = opts.log.lines.find((l) => l.startsWith('INFO preSnapshot hook 1: child '));
+  assert.ok(line, opts.log.lines.join(' | '));
+  const pid = Number(line.split(' ').pop());
+  try {
+    assert.ok(opts.log.lines.includes("WARN preSnapshot hook 1 (`sh -c 'sleep 15 & echo \"child $!\"; exit 0'`) exited, but a process it started still holds its output open: that output is not logged"), opts.log.lines.join(' | '));
+    assert.ok(opts.log.lines.includes('INFO preSnapshot hook 2: second'), 'the next hook ran');
+    assert.equal(isAlive(pid), true, 'a service the hook started in the background is not killed');
+  } finally {
+    process.kill(pid, 'SIGKILL');
+  }
+  // Failure is still failure when the output stays open.
+  const failing = options({ timeoutMs: 20_000 });
+  await assert.rejects(runHooks([['sh', '-c', 'sleep 15 & echo "child $!"; exit 3']], failing), /preSnapshot hook 1 .* failed: exit 3/);
+  const other = failing.log.lines.find((l) => l.startsWith('INFO preSnapshot hook 1: child '));
+  if (other !== undefined) process.kill(Number(other.split(' ').pop()), 'SIGKILL');
+});
+
 test('a hook that ignores SIGTERM is killed with SIGKILL after the grace period', { timeout: 30_000 }, async () => {
   await assert.rejects(runHooks([['sh', '-c', "trap '' TERM; sleep 60"]], options({ timeoutMs: 200, killGraceMs: 300 })), /timed out after 200ms/);
 });
