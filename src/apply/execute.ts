@@ -122,6 +122,7 @@ async function createArchive(
     host: policy.host,
     mountRoot: policy.mountRoot,
     runStamp: formatCompactUtc(Date.parse(plan.now)),
+    backupDir: policy.backupDir,
     log,
     signal,
   };
@@ -139,7 +140,7 @@ async function createArchive(
       throw new SnapctlError('operation', `${describeSource(volume.source)} is empty (a file system not mounted?): no archive written`, 'set allowEmpty: true on the volume to archive an empty source');
     }
     log.info(`archiving ${source.dir} into ${action.archive}`);
-    const inside = backupDirInside(volume, policy.backupDir);
+    const inside = source.backupDirInside ?? backupDirInside(volume, policy.backupDir);
     if (inside !== undefined) log.info(`leaving out ./${inside}: the backup directory ${policy.backupDir} lies inside this volume`);
     observe(log, () => hooks.archiveStart?.(volume.name, source.dir));
     const result = await ports.writeArchive({

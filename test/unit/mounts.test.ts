@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, stat, mkdir, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { detectFs, ensurePrivateDir, mountOptions, mountReadOnly, parseMounts, unmount } from '../../src/adapters/mounts.js';
+import { detectFs, ensurePrivateDir, locateOnDevice, mountOptions, mountReadOnly, parseMounts, unmount } from '../../src/adapters/mounts.js';
 import { SnapctlError } from '../../src/core/errors.js';
 import { fakeBin } from '../helpers/fake-bin.js';
 
@@ -113,4 +113,26 @@ test('unmount failing for another reason is an error and never lazy', async () =
   } finally {
     await bin.cleanup();
   }
+});
+
+test('locateOnDevice: the path inside the device\'s file system, from the mount that holds it (bind mounts, stacked mounts, escaped names)', () => {
+  const mountinfo = [
+    '22 1 253:0 / / rw,relatime shared:1 - ext4 /dev/mapper/vg0-root rw',
+    '23 22 0:21 / /proc rw,nosuid shared:12 - proc proc rw',
+    '30 22 253:1 / /data rw,relatime shared:2 - xfs /dev/mapper/vg0-data rw',
+    '31 22 253:2 /exports/www /srv/www rw,relatime shared:3 - ext4 /dev/mapper/vg0-srv rw',
+    '32 22 253:3 / /mnt/usb\\040disk rw,relatime shared:4 - ext4 /dev/sdb1 rw',
+    '33 22 253:4 / /stacked rw,relatime shared:5 - ext4 /dev/mapper/vg0-a rw',
+    '34 22 253:5 / /stacked rw,relatime shared:6 - ext4 /dev/mapper/vg0-b rw',
+    '',
+  ].join('\n');
+  assert.equal(locateOnDevice(mountinfo, '253:0', '/backup/db01'), 'backup/db01', 'a root LV holding /backup');
+  assert.equal(locateOnDevice(mountinfo, '253:0', '/database/backup'), 'database/backup', '/data does not hold /database');
+  assert.equal(locateOnDevice(mountinfo, '253:1', '/data/backups'), 'backups');
+  assert.equal(locateOnDevice(mountinfo, '253:0', '/data/backups'), undefined, 'on another LV');
+  assert.equal(locateOnDevice(mountinfo, '253:1', '/data'), '', 'the root of that file system');
+  assert.equal(locateOnDevice(mountinfo, '253:2', '/srv/www/backup'), 'exports/www/backup', 'a bind mount of a subdirectory');
+  assert.equal(locateOnDevice(mountinfo, '253:3', '/mnt/usb disk/b'), 'b');
+  assert.equal(locateOnDevice(mountinfo, '253:5', '/stacked/b'), 'b', 'the mount on top');
+  assert.equal(locateOnDevice(mountinfo, '253:4', '/stacked/b'), undefined, 'hidden under the mount on top');
 });

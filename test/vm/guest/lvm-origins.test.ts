@@ -8,7 +8,7 @@ import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync, linkS
 import { join } from 'node:path';
 import { createVolumeGroup, removeVolumeGroup } from './vm-guest.js';
 import { makeThinVolume, makeVolume, mountsUnder, snapctlSnapshots, sync, writeRandom, type FsType } from './helpers/lvm-world.js';
-import { archiveMembers, checkSidecar, describe, describeTree, extractArchive, scenario, timed, type Scenario } from './helpers/scenario.js';
+import { archiveMembers, checkSidecar, describe, describeTree, extractArchive, HOST, scenario, snapctl, timed, type Scenario } from './helpers/scenario.js';
 
 const VG = 'vg_origins';
 let world: Scenario;
@@ -119,5 +119,36 @@ test('a thin snapshot of a thin ext4 LV is archived exactly as it was at snapsho
     const mnt = `/mnt/${VG}/thin`;
     makeThinVolume(VG, 'pool0', '128M', 'lv_thin', '256M', 'ext4', mnt);
     archivesExactlyTheSnapshot('data_thin', `${VG}/lv_thin`, mnt, '2026-03-02T03:00:00Z', 'thin');
+  });
+});
+
+test('a backup directory on the LV being archived (a volume without `mount`) is left out of its archives: no archive holds an earlier one', async () => {
+  await timed('origins: backup directory on the origin', () => {
+    const mnt = `/mnt/${VG}/holds-backups`;
+    makeVolume(VG, 'lv_holds', '64M', 'ext4', mnt);
+    mkdirSync(join(mnt, 'data'));
+    writeRandom(join(mnt, 'data/blob.bin'), 2);
+    // Reached through a symlink, as /backup -> /srv/backup often is: the device decides, not the spelling.
+    const backupDir = join(world.dir, 'backup-link');
+    mkdirSync(join(mnt, 'backups'));
+    symlinkSync(join(mnt, 'backups'), backupDir);
+    sync();
+    const doc = { version: 1, timezone: 'UTC', hosts: { [HOST]: { backupDir, mountRoot: world.mountRoot, volumes: { holds: { lvm: `${VG}/lv_holds`, compression: 'zstd' } } } } };
+    writeFileSync(world.policyFile, `${JSON.stringify(doc, null, 2)}\n`);
+    const hostDir = join(mnt, 'backups', HOST);
+    for (const now of ['2026-03-02T03:00:00Z', '2026-03-03T03:00:00Z']) {
+      const r = snapctl(world.applyArgv(now, false));
+      assert.equal(r.code, 0, describe(r));
+    }
+    const archives = readdirSync(hostDir).filter((f) => f.endsWith('.tar.zst')).sort();
+    assert.equal(archives.length, 2, readdirSync(hostDir).join(' '));
+    for (const archive of archives) {
+      const members = archiveMembers(join(hostDir, archive));
+      assert.ok(members.includes('data/blob.bin'), `${archive}: ${members.join(' ')}`);
+      assert.deepEqual(members.filter((m) => m === 'backups' || m.startsWith('backups/')), [], `${archive} holds nothing of the backup directory`);
+    }
+    const log = readFileSync(join(world.dir, 'log', 'snapctl.log'), 'utf8');
+    assert.match(log, /leaving out \.\/backups: the backup directory \S+ lies inside this volume/);
+    assert.deepEqual(snapctlSnapshots(VG), []);
   });
 });
