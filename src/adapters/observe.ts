@@ -1,6 +1,6 @@
 // Gathers everything plan needs to know about the system, through small
 // ports so tests can observe fixture directories and captured LVM output.
-import { COMPRESSOR_PROGRAM, type HostPolicy, type LvmState, type Mount, type Observed } from '../core/model.js';
+import { COMPRESSOR_PROGRAM, type HostPolicy, type LvmState, type Mount, type Observed, type Volume } from '../core/model.js';
 import { classifyBackupDir, hostDir } from '../core/naming.js';
 import { listBackupDir } from './backup-dir.js';
 
@@ -12,6 +12,8 @@ export interface ObservePorts {
   readonly btrfsLeftovers: (subvolumes: readonly { volume: string; subvolume: string }[]) => Promise<string[]>;
   /** Whether a path is a directory with entries, an empty one, or no directory (missing, not one, or unreadable). */
   readonly directoryState: (path: string) => Promise<'entries' | 'empty' | 'none'>;
+  /** Where the backup directory lies inside a volume (its path relative to the volume's root), if it does. */
+  readonly locateBackupDir?: (volume: Volume, backupDir: string) => Promise<string | undefined>;
   /** Whether a directory is the root of a btrfs subvolume. */
   readonly btrfsSubvolume?: (path: string) => Promise<boolean>;
   /** Of these programs, the ones not on PATH. */
@@ -25,7 +27,8 @@ export async function observe(policy: HostPolicy, ports: ObservePorts): Promise<
   const btrfs = policy.volumes.flatMap((v) => (v.source.kind === 'btrfs' ? [{ volume: v.name, subvolume: v.source.subvolume }] : []));
   const sourceDirs = policy.volumes.flatMap((v) => (v.source.kind === 'path' ? [[v.name, v.source.path] as const] : v.source.kind === 'btrfs' ? [[v.name, v.source.subvolume] as const] : []));
   const programs = [...new Set(['tar', ...policy.volumes.flatMap((v) => COMPRESSOR_PROGRAM[v.compression] ?? [])])];
-  const [listing, lvm, mounts, btrfsLeftovers, states, applyRunning, missingPrograms] = await Promise.all([
+  const locate = ports.locateBackupDir;
+  const [listing, lvm, mounts, btrfsLeftovers, states, applyRunning, missingPrograms, insides] = await Promise.all([
     listBackupDir(hostDir(policy)),
     needsLvm ? ports.lvm() : Promise.resolve<LvmState>({ available: false, reason: 'no lvm volumes in the policy' }),
     ports.mounts(),
@@ -33,13 +36,15 @@ export async function observe(policy: HostPolicy, ports: ObservePorts): Promise<
     Promise.all(sourceDirs.map(([, dir]) => ports.directoryState(dir))),
     ports.applyRunning?.(),
     ports.missingPrograms?.(programs),
+    locate ? Promise.all(policy.volumes.map((v) => locate(v, policy.backupDir))) : undefined,
   ]);
+  const backupDirInside = insides ? Object.fromEntries(policy.volumes.flatMap((v, i) => (insides[i] !== undefined ? [[v.name, insides[i]] as const] : []))) : undefined;
   const missingSources = sourceDirs.filter((_, i) => states[i] === 'none').map(([name]) => name);
   const emptySources = sourceDirs.filter((_, i) => states[i] === 'empty').map(([name]) => name);
   const notSubvolumes = await notBtrfsSubvolumes(btrfs.filter((b) => !missingSources.includes(b.volume)), ports);
   const { archives, others } = classifyBackupDir(listing.files, policy.host, policy.volumes, policy.timezone);
   return {
-    observed: { archives, others, backupDirExists: listing.exists, lvm, mounts: relevantMounts(policy, mounts), btrfsLeftovers, missingSources, emptySources, ...(notSubvolumes ? { notSubvolumes } : {}), ...(applyRunning ? { applyRunning } : {}), ...(missingPrograms ? { missingPrograms } : {}) },
+    observed: { archives, others, backupDirExists: listing.exists, lvm, mounts: relevantMounts(policy, mounts), btrfsLeftovers, missingSources, emptySources, ...(notSubvolumes ? { notSubvolumes } : {}), ...(backupDirInside ? { backupDirInside } : {}), ...(applyRunning ? { applyRunning } : {}), ...(missingPrograms ? { missingPrograms } : {}) },
     files: listing.files,
   };
 }

@@ -5,7 +5,6 @@ import type { Action, CleanupAction, HostPolicy, Plan, Source, Volume } from '..
 import { SnapctlError } from '../core/errors.js';
 import { classifyBackupDir, SIDECAR_SUFFIX } from '../core/naming.js';
 import { formatCompactUtc } from '../core/time.js';
-import { backupDirInside } from '../core/self-exclusion.js';
 import { describeSource } from '../core/describe.js';
 import type { ArchiveOptions, ArchiveResult } from './archive-writer.js';
 import type { PreparedSource, SourceDriver, StepLog, TakeContext } from './source.js';
@@ -140,7 +139,7 @@ async function createArchive(
       throw new SnapctlError('operation', `${describeSource(volume.source)} is empty (a file system not mounted?): no archive written`, 'set allowEmpty: true on the volume to archive an empty source');
     }
     log.info(`archiving ${source.dir} into ${action.archive}`);
-    const inside = source.backupDirInside ?? backupDirInside(volume, policy.backupDir);
+    const inside = source.backupDirInside;
     if (inside !== undefined) log.info(`leaving out ./${inside}: the backup directory ${policy.backupDir} lies inside this volume`);
     observe(log, () => hooks.archiveStart?.(volume.name, source.dir));
     const result = await ports.writeArchive({

@@ -24,10 +24,7 @@ export interface TakeContext {
 export interface PreparedSource {
   /** The directory to archive (a read-only snapshot mount, or the plain path). */
   readonly dir: string;
-  /**
-   * The backup directory's path inside `dir` when the driver found it on the
-   * snapshotted device (an LVM volume without `mount`), to be left out.
-   */
+  /** The backup directory's path inside `dir` when it lies inside the volume: tar leaves it out. */
   readonly backupDirInside?: string;
   /**
    * Called after the archive is written and before release(): undefined when

@@ -187,6 +187,8 @@ export interface Observed {
   readonly missingSources?: readonly string[];
   /** Volumes whose `path` or btrfs `subvolume` is an empty directory; absent = not checked. */
   readonly emptySources?: readonly string[];
+  /** Per volume, where the backup directory lies inside it (symlinks resolved, LVM by device); absent = not looked (plan compares the policy's paths). */
+  readonly backupDirInside?: Readonly<Record<string, string>>;
   /** btrfs volumes whose `subvolume` is a directory but not a btrfs subvolume; absent = not checked. */
   readonly notSubvolumes?: readonly string[];
   /** An apply holding the host lock right now (plan only; absent = none, or not looked). */

@@ -35,9 +35,13 @@ export function volumeRoot(volume: Volume): string | undefined {
  */
 export function backupDirInside(volume: Volume, backupDir: string): string | undefined {
   const root = volumeRoot(volume);
-  if (root === undefined) return undefined;
+  return root === undefined ? undefined : pathInside(root, backupDir);
+}
+
+/** `path` relative to `root` when it lies strictly inside it (compared lexically), else undefined. */
+export function pathInside(root: string, path: string): string | undefined {
   const r = components(root);
-  const b = components(backupDir);
+  const b = components(path);
   if (b.length <= r.length || r.some((part, i) => b[i] !== part)) return undefined;
   return b.slice(r.length).join('/');
 }

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { lstat, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeTree } from '../helpers/tree.js';
@@ -334,5 +334,47 @@ test('a backup directory inside the volume is left out of its archives: no archi
       const members = execFileSync('bash', ['-o', 'pipefail', '-c', 'zstd -dc "$1" | tar -t', 'list', join(backupRoot, ws.host, a)], { encoding: 'utf8' });
       assert.deepEqual(members.split('\n').filter((l) => l !== '').sort(), ['./', './data.txt'], a);
     }
+  });
+});
+
+test('the backup directory is placed through symlinks: one reached by a link from outside the volume is left out, a link inside the volume pointing elsewhere is archived as a link', async () => {
+  await withWorkspace(async (ws) => {
+    const src = join(ws.dir, 'src');
+    await mkdir(join(src, 'srv-backup'), { recursive: true });
+    await writeFile(join(src, 'data.txt'), 'data\n');
+    // /backup -> /srv/backup, with /srv the volume.
+    const viaLink = join(ws.dir, 'backup-link');
+    await symlink(join(src, 'srv-backup'), viaLink);
+    await ws.writePolicy({ version: 1, timezone: 'UTC', hosts: { [ws.host]: { backupDir: viaLink, volumes: { root: { path: src, schedule: 'daily' } } } } });
+    const plan = await snapctl('plan', ...ws.common('2026-03-01T03:00:00Z'), '--no-color');
+    assert.match(plan.stdout, /^Note: root: the backup directory \S+ lies inside this volume: \.\/srv-backup is left out of its archives$/m, describeRun(plan));
+    for (const now of ['2026-03-01T03:00:00Z', '2026-03-02T03:00:00Z']) {
+      const r = await snapctl(...ws.applyArgs(now));
+      assert.equal(r.code, 0, describeRun(r));
+    }
+    const hostDir = join(src, 'srv-backup', ws.host);
+    const archives = (await listDir(hostDir)).filter((f) => f.endsWith('.tar.zst'));
+    assert.equal(archives.length, 2);
+    for (const a of archives) {
+      const members = execFileSync('bash', ['-o', 'pipefail', '-c', 'zstd -dc "$1" | tar -t', 'list', join(hostDir, a)], { encoding: 'utf8' });
+      assert.deepEqual(members.split('\n').filter((l) => l !== '').sort(), ['./', './data.txt'], a);
+    }
+
+    // A backupDir spelt inside the volume that is a link to elsewhere: nothing of the volume is left out.
+    const elsewhere = join(ws.dir, 'elsewhere');
+    await mkdir(elsewhere);
+    const src2 = join(ws.dir, 'src2');
+    await mkdir(src2);
+    await writeFile(join(src2, 'data.txt'), 'data\n');
+    await symlink(elsewhere, join(src2, 'backup'));
+    await ws.writePolicy({ version: 1, timezone: 'UTC', hosts: { [ws.host]: { backupDir: join(src2, 'backup'), volumes: { two: { path: src2, schedule: 'daily' } } } } });
+    const plan2 = await snapctl('plan', ...ws.common('2026-03-01T03:00:00Z'), '--no-color');
+    assert.doesNotMatch(plan2.stdout, /lies inside this volume/, plan2.stdout);
+    const r = await snapctl(...ws.applyArgs('2026-03-01T03:00:00Z'));
+    assert.equal(r.code, 0, describeRun(r));
+    const [archive] = (await listDir(join(elsewhere, ws.host))).filter((f) => f.endsWith('.tar.zst'));
+    assert.ok(archive);
+    const members = execFileSync('bash', ['-o', 'pipefail', '-c', 'zstd -dc "$1" | tar -t', 'list', join(elsewhere, ws.host, archive)], { encoding: 'utf8' });
+    assert.deepEqual(members.split('\n').filter((l) => l !== '').sort(), ['./', './backup', './data.txt']);
   });
 });

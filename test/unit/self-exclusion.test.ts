@@ -1,7 +1,7 @@
 // Which volumes hold the backup directory, and where inside them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { backupDirInside } from '../../src/core/self-exclusion.js';
+import { backupDirInside, pathInside } from '../../src/core/self-exclusion.js';
 import { tarCreateArgv } from '../../src/apply/tar-command.js';
 import { testVolume } from '../helpers/volume.js';
 
@@ -29,4 +29,11 @@ test('tar leaves the paths out literally and anchored, before the policy pattern
   const from = argv.indexOf('--no-wildcards');
   assert.deepEqual(argv.slice(from, from + 4), ['--no-wildcards', '--exclude=./back[up]*', '--wildcards', '--exclude=*.log']);
   assert.ok(!tarCreateArgv({ xattrs: false, acls: false, selinux: false }, '/src', []).includes('--no-wildcards'));
+});
+
+test('pathInside compares two paths lexically, as backupDirInside does for a volume root', () => {
+  assert.equal(pathInside('/srv', '/srv/backup/db01'), 'backup/db01');
+  assert.equal(pathInside('/', '/backup'), 'backup');
+  assert.equal(pathInside('/srv', '/srv'), undefined);
+  assert.equal(pathInside('/srv', '/srvx/backup'), undefined);
 });

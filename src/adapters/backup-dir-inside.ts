@@ -1,0 +1,38 @@
+// Where the backup directory lies inside a volume, as the kernel sees it:
+// symlinks resolved (/backup -> /srv/backup inside a `path: /srv` volume),
+// and for LVM by device number (a root LV holding /backup, with or without
+// `mount`). Plan's note and apply's tar exclusion both come from here.
+import { realpath } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { Volume } from '../core/model.js';
+import { pathInside } from '../core/self-exclusion.js';
+import { pathWithinDevice } from './mounts.js';
+
+/** realpath of `path`, or of its nearest existing ancestor with the rest appended (the backup directory may not exist yet). */
+async function resolvedPath(path: string): Promise<string> {
+  try {
+    return await realpath(path);
+  } catch {
+    const parent = dirname(path);
+    return parent === path ? path : join(await resolvedPath(parent), basename(path));
+  }
+}
+
+/**
+ * The backup directory's path relative to the volume's root (what tar must
+ * leave out of its archives), or undefined when it does not lie inside.
+ */
+export async function locateBackupDir(volume: Volume, backupDir: string): Promise<string | undefined> {
+  const inside = async (root: string): Promise<string | undefined> => pathInside(await resolvedPath(root), await resolvedPath(backupDir));
+  switch (volume.source.kind) {
+    case 'path':
+      return inside(volume.source.path);
+    case 'btrfs':
+      return inside(volume.source.subvolume);
+    case 'lvm': {
+      const onDevice = await pathWithinDevice(`/dev/${volume.source.vg}/${volume.source.lv}`, backupDir);
+      if (onDevice !== undefined) return onDevice;
+      return volume.mount !== undefined ? inside(volume.mount) : undefined;
+    }
+  }
+}
