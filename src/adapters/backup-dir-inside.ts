@@ -6,7 +6,7 @@ import { realpath } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Volume } from '../core/model.js';
 import { pathInside } from '../core/self-exclusion.js';
-import { pathWithinDevice } from './mounts.js';
+import { pathWithinDevice } from './mountinfo.js';
 
 /** realpath of `path`, or of its nearest existing ancestor with the rest appended (the backup directory may not exist yet). */
 async function resolvedPath(path: string): Promise<string> {

@@ -8,6 +8,7 @@ import type { Volume } from '../core/model.js';
 import type { PreparedSource, SourceDriver, TakeContext } from '../apply/source.js';
 import { commandLine, runTool } from './run-tool.js';
 import { locateBackupDir } from './backup-dir-inside.js';
+import { unescapeMountField } from './mountinfo.js';
 
 /** A btrfs subvolume's root directory always has inode 256. */
 const SUBVOLUME_ROOT_INODE = 256;
@@ -35,7 +36,7 @@ async function mountPoints(): Promise<Set<string>> {
   const points = new Set<string>();
   for (const line of text.split('\n')) {
     const field = line.split(' ')[4];
-    if (field !== undefined) points.add(field.replace(/\\([0-7]{3})/g, (_m, oct: string) => String.fromCharCode(parseInt(oct, 8))));
+    if (field !== undefined) points.add(unescapeMountField(field));
   }
   return points;
 }

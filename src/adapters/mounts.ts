@@ -1,15 +1,10 @@
 // Mount table, filesystem detection, and read-only mounts of snapshots.
-import { chmod, readFile, realpath, rmdir, stat } from 'node:fs/promises';
-import { posix } from 'node:path';
+import { chmod, readFile, rmdir } from 'node:fs/promises';
 import { SnapctlError } from '../core/errors.js';
 import type { Mount } from '../core/model.js';
 import { runTool, sleep } from './run-tool.js';
 import { makeDirs } from './make-dirs.js';
-
-/** The kernel escapes space, tab, newline and backslash in mount fields as octal (`\040`). */
-export function unescapeMountField(field: string): string {
-  return field.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
-}
+import { unescapeMountField } from './mountinfo.js';
 
 /** Parses /proc/self/mounts (fstab format: source target fstype options freq passno). */
 export function parseMounts(text: string): Mount[] {
@@ -26,50 +21,6 @@ export async function readMounts(file = '/proc/self/mounts'): Promise<Mount[]> {
   return parseMounts(await readFile(file, 'utf8'));
 }
 
-/**
- * Where the absolute, symlink-free `path` lies within the file system of the
- * device `majorMinor` ("253:3"), relative to that file system's root, per
- * /proc/self/mountinfo: the mount holding `path` (longest mount point; the
- * last of stacked ones) must be of that device, and its root field places
- * bind mounts right. '' is the file system's root; undefined: not on it.
- */
-export function locateOnDevice(mountinfo: string, majorMinor: string, path: string): string | undefined {
-  let best: { point: string; root: string; device: string } | undefined;
-  for (const line of mountinfo.split('\n')) {
-    const f = line.split(' ');
-    const [device, rootField, pointField] = [f[2], f[3], f[4]];
-    if (device === undefined || rootField === undefined || pointField === undefined) continue;
-    const point = unescapeMountField(pointField);
-    const holds = point === '/' || path === point || path.startsWith(`${point}/`);
-    if (holds && (best === undefined || point.length >= best.point.length)) best = { point, root: unescapeMountField(rootField), device };
-  }
-  if (best === undefined || best.device !== majorMinor) return undefined;
-  return posix.join(best.root, posix.relative(best.point, path)).replace(/^\/+/, '');
-}
-
-/** Linux dev_t → "major:minor", as mountinfo writes it. */
-function majorMinor(dev: bigint): string {
-  const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn);
-  const minor = (dev & 0xffn) | ((dev >> 12n) & ~0xffn);
-  return `${major}:${minor}`;
-}
-
-/**
- * Where directory `dir` lies inside the file system on block device
- * `device` (e.g. an LV's /dev/vg/lv), relative to its root: so a snapshot
- * of that device can leave it out. Undefined when it lies elsewhere, is that
- * root itself, or cannot be told.
- */
-export async function pathWithinDevice(device: string, dir: string, mountinfoFile = '/proc/self/mountinfo'): Promise<string | undefined> {
-  try {
-    const st = await stat(device, { bigint: true });
-    if (!st.isBlockDevice()) return undefined;
-    const where = locateOnDevice(await readFile(mountinfoFile, 'utf8'), majorMinor(st.rdev), await realpath(dir));
-    return where === '' ? undefined : where;
-  } catch {
-    return undefined;
-  }
-}
 
 /** The filesystem type on a device (`blkid -p`), undefined when none is recognised. */
 export async function detectFs(device: string): Promise<string | undefined> {

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathWithinDevice } from '../../src/adapters/mounts.js';
+import { pathWithinDevice } from '../../src/adapters/mountinfo.js';
 
 test('pathWithinDevice on a real loop device: a directory on its file system is found relative to its root, through a bind mount too; others are not', async () => {
   const base = await mkdtemp(join(tmpdir(), 'snapctl-devpath-'));

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, stat, mkdir, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { detectFs, ensurePrivateDir, locateOnDevice, mountOptions, mountReadOnly, parseMounts, unmount } from '../../src/adapters/mounts.js';
+import { detectFs, ensurePrivateDir, mountOptions, mountReadOnly, parseMounts, unmount } from '../../src/adapters/mounts.js';
+import { locateOnDevice } from '../../src/adapters/mountinfo.js';
 import { SnapctlError } from '../../src/core/errors.js';
 import { fakeBin } from '../helpers/fake-bin.js';
 
