@@ -51,11 +51,16 @@ export function resolveHost(loaded: LoadedPolicy, hostname: string, overrides: R
     host: hostname,
     matchedBy: match.key,
     backupDir: overrides.backupDir !== undefined ? resolvePath(overrides.backupDir) : (entry.host.backupDir ?? DEFAULTS.backupDir),
-    timezone: top.timezone ?? overrides.systemTimezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
+    timezone: top.timezone !== undefined ? canonicalZone(top.timezone) : (overrides.systemTimezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone),
     mountRoot: entry.host.mountRoot ?? DEFAULTS.mountRoot,
     volumes,
   };
   return top.healthcheck !== undefined ? { ...policy, healthcheck: top.healthcheck } : policy;
+}
+
+/** The zone as the time zone database spells it ("utc" → "UTC", "europe/berlin" → "Europe/Berlin"); load() checked that it exists. */
+function canonicalZone(zone: string): string {
+  return new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
 }
 
 // timezone, defaults and healthcheck: load() guarantees each is set in at most one file.

@@ -179,3 +179,10 @@ test('py-snap-defaults.yaml resolves to py_snap\'s defaults', async () => {
   assert.deepEqual(data?.source, { kind: 'lvm', vg: 'vg0', lv: 'lv_data' });
   assert.deepEqual(data?.legacy, { snapshot: { vg: 'vg0', lv: 'lv_data_snap' }, mountPoint: '/tmp/snap_backup', cleanup: false });
 });
+
+test('the policy timezone is spelt as the time zone database spells it, whatever its case', async () => {
+  for (const [given, canonical] of [['utc', 'UTC'], ['europe/berlin', 'Europe/Berlin'], ['America/New_York', 'America/New_York']] as const) {
+    const loaded = await policy(`version: 1\ntimezone: ${given}\nhosts:\n  h1:\n    volumes:\n      v: { path: /v }\n`);
+    assert.equal(resolveHost(loaded, 'h1').timezone, canonical, given);
+  }
+});
