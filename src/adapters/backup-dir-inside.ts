@@ -2,21 +2,9 @@
 // symlinks resolved (/backup -> /srv/backup inside a `path: /srv` volume),
 // and for LVM by device number (a root LV holding /backup, with or without
 // `mount`). Plan's note and apply's tar exclusion both come from here.
-import { realpath } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import type { Volume } from '../core/model.js';
 import { pathInside } from '../core/self-exclusion.js';
-import { pathWithinDevice } from './mountinfo.js';
-
-/** realpath of `path`, or of its nearest existing ancestor with the rest appended (the backup directory may not exist yet). */
-async function resolvedPath(path: string): Promise<string> {
-  try {
-    return await realpath(path);
-  } catch {
-    const parent = dirname(path);
-    return parent === path ? path : join(await resolvedPath(parent), basename(path));
-  }
-}
+import { pathWithinDevice, resolvedPath } from './mountinfo.js';
 
 /**
  * The backup directory's path relative to the volume's root (what tar must

@@ -2,7 +2,7 @@
 // loads this for every volume): where a path lies inside a block device's
 // file system.
 import { readFile, realpath, stat } from 'node:fs/promises';
-import { posix } from 'node:path';
+import { basename, dirname, join, posix } from 'node:path';
 
 /** The kernel escapes space, tab, newline and backslash in mount fields as octal (`\040`). */
 export function unescapeMountField(field: string): string {
@@ -17,17 +17,39 @@ export function unescapeMountField(field: string): string {
  * bind mounts right. '' is the file system's root; undefined: not on it.
  */
 export function locateOnDevice(mountinfo: string, majorMinor: string, path: string): string | undefined {
-  let best: { point: string; root: string; device: string } | undefined;
-  for (const line of mountinfo.split('\n')) {
-    const f = line.split(' ');
-    const [device, rootField, pointField] = [f[2], f[3], f[4]];
-    if (device === undefined || rootField === undefined || pointField === undefined) continue;
-    const point = unescapeMountField(pointField);
-    const holds = point === '/' || path === point || path.startsWith(`${point}/`);
-    if (holds && (best === undefined || point.length >= best.point.length)) best = { point, root: unescapeMountField(rootField), device };
-  }
+  const best = holdingMount(mountinfo, path);
   if (best === undefined || best.device !== majorMinor) return undefined;
   return posix.join(best.root, posix.relative(best.point, path)).replace(/^\/+/, '');
+}
+
+interface MountinfoEntry {
+  readonly device: string;
+  readonly root: string;
+  readonly point: string;
+  /** Whether the mount or its file system is read-only. */
+  readonly readOnly: boolean;
+}
+
+/** The mount that holds the absolute `path`: the longest mount point above it, the last of stacked ones. */
+function holdingMount(mountinfo: string, path: string): MountinfoEntry | undefined {
+  let best: MountinfoEntry | undefined;
+  for (const line of mountinfo.split('\n')) {
+    const f = line.split(' ');
+    const [device, rootField, pointField, options] = [f[2], f[3], f[4], f[5]];
+    if (device === undefined || rootField === undefined || pointField === undefined || options === undefined) continue;
+    const point = unescapeMountField(pointField);
+    const holds = point === '/' || path === point || path.startsWith(`${point}/`);
+    if (!holds || (best !== undefined && point.length < best.point.length)) continue;
+    const superOptions = f[f.indexOf('-') + 3] ?? '';
+    const readOnly = options.split(',').includes('ro') || superOptions.split(',').includes('ro');
+    best = { device, root: unescapeMountField(rootField), point, readOnly };
+  }
+  return best;
+}
+
+/** Whether the absolute, symlink-free `path` lies on a read-only mount (or file system), per mountinfo text. */
+export function onReadOnlyMount(mountinfo: string, path: string): boolean {
+  return holdingMount(mountinfo, path)?.readOnly === true;
 }
 
 /** Linux dev_t → "major:minor", as mountinfo writes it. */
@@ -51,5 +73,24 @@ export async function pathWithinDevice(device: string, dir: string, mountinfoFil
     return where === '' ? undefined : where;
   } catch {
     return undefined;
+  }
+}
+
+/** realpath of `path`, or of its nearest existing ancestor with the rest appended (the backup directory may not exist yet). */
+export async function resolvedPath(path: string): Promise<string> {
+  try {
+    return await realpath(path);
+  } catch {
+    const parent = dirname(path);
+    return parent === path ? path : join(await resolvedPath(parent), basename(path));
+  }
+}
+
+/** Whether `path` (or, when it does not exist yet, where it would be made) lies on a read-only mount. */
+export async function readOnlyMount(path: string, mountinfoFile = '/proc/self/mountinfo'): Promise<boolean> {
+  try {
+    return onReadOnlyMount(await readFile(mountinfoFile, 'utf8'), await resolvedPath(path));
+  } catch {
+    return false;
   }
 }

@@ -14,6 +14,8 @@ export interface ObservePorts {
   readonly directoryState: (path: string) => Promise<'entries' | 'empty' | 'none'>;
   /** Where the backup directory lies inside a volume (its path relative to the volume's root), if it does. */
   readonly locateBackupDir?: (volume: Volume, backupDir: string) => Promise<string | undefined>;
+  /** Whether a path lies on a read-only mount. */
+  readonly readOnlyMount?: (path: string) => Promise<boolean>;
   /** Whether a directory is the root of a btrfs subvolume. */
   readonly btrfsSubvolume?: (path: string) => Promise<boolean>;
   /** Of these programs, the ones not on PATH. */
@@ -28,7 +30,7 @@ export async function observe(policy: HostPolicy, ports: ObservePorts): Promise<
   const sourceDirs = policy.volumes.flatMap((v) => (v.source.kind === 'path' ? [[v.name, v.source.path] as const] : v.source.kind === 'btrfs' ? [[v.name, v.source.subvolume] as const] : []));
   const programs = [...new Set(['tar', ...policy.volumes.flatMap((v) => COMPRESSOR_PROGRAM[v.compression] ?? [])])];
   const locate = ports.locateBackupDir;
-  const [listing, lvm, mounts, btrfsLeftovers, states, applyRunning, missingPrograms, insides] = await Promise.all([
+  const [listing, lvm, mounts, btrfsLeftovers, states, applyRunning, missingPrograms, insides, readOnly] = await Promise.all([
     listBackupDir(hostDir(policy)),
     needsLvm ? ports.lvm() : Promise.resolve<LvmState>({ available: false, reason: 'no lvm volumes in the policy' }),
     ports.mounts(),
@@ -37,6 +39,7 @@ export async function observe(policy: HostPolicy, ports: ObservePorts): Promise<
     ports.applyRunning?.(),
     ports.missingPrograms?.(programs),
     locate ? Promise.all(policy.volumes.map((v) => locate(v, policy.backupDir))) : undefined,
+    ports.readOnlyMount?.(hostDir(policy)),
   ]);
   const backupDirInside = insides ? Object.fromEntries(policy.volumes.flatMap((v, i) => (insides[i] !== undefined ? [[v.name, insides[i]] as const] : []))) : undefined;
   const missingSources = sourceDirs.filter((_, i) => states[i] === 'none').map(([name]) => name);
@@ -44,7 +47,7 @@ export async function observe(policy: HostPolicy, ports: ObservePorts): Promise<
   const notSubvolumes = await notBtrfsSubvolumes(btrfs.filter((b) => !missingSources.includes(b.volume)), ports);
   const { archives, others } = classifyBackupDir(listing.files, policy.host, policy.volumes, policy.timezone);
   return {
-    observed: { archives, others, backupDirExists: listing.exists, lvm, mounts: relevantMounts(policy, mounts), btrfsLeftovers, missingSources, emptySources, ...(notSubvolumes ? { notSubvolumes } : {}), ...(backupDirInside ? { backupDirInside } : {}), ...(applyRunning ? { applyRunning } : {}), ...(missingPrograms ? { missingPrograms } : {}) },
+    observed: { archives, others, backupDirExists: listing.exists, lvm, mounts: relevantMounts(policy, mounts), btrfsLeftovers, missingSources, emptySources, ...(notSubvolumes ? { notSubvolumes } : {}), ...(backupDirInside ? { backupDirInside } : {}), ...(readOnly === true ? { backupDirReadOnly: true } : {}), ...(applyRunning ? { applyRunning } : {}), ...(missingPrograms ? { missingPrograms } : {}) },
     files: listing.files,
   };
 }

@@ -10,6 +10,7 @@ export const systemObservePorts: ObservePorts = {
   mounts: async () => (await import('./mounts.js')).readMounts(),
   btrfsLeftovers: async (subvolumes) => (await import('./btrfs-source.js')).listBtrfsLeftovers(subvolumes),
   directoryState,
+  readOnlyMount: async (path) => (await import('./mountinfo.js')).readOnlyMount(path),
   locateBackupDir: async (volume, backupDir) => (await import('./backup-dir-inside.js')).locateBackupDir(volume, backupDir),
   btrfsSubvolume: async (path) => (await import('./btrfs-source.js')).isBtrfsSubvolume(path),
   missingPrograms: (names) => Promise.resolve(names.filter((name) => !onPath(name))),

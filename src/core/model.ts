@@ -176,6 +176,8 @@ export interface Observed {
   readonly others: readonly OtherFile[];
   /** False when <backupDir>/<host> does not exist yet (first run). */
   readonly backupDirExists: boolean;
+  /** <backupDir>/<host> (or where it would be made) is on a read-only mount. */
+  readonly backupDirReadOnly?: boolean;
   /** <backupDir>/<host> is missing although earlier applies wrote archives there (their state says so): not mounted? */
   readonly backupDirVanished?: boolean;
   readonly lvm: LvmState;

@@ -193,6 +193,9 @@ export function plan(policy: HostPolicy, observed: Observed, now: number): Plan 
       message: `LVM state not read (${observed.lvm.reason}): snapshot leftovers and free space were not checked`,
     });
   }
+  if (observed.backupDirReadOnly === true) {
+    diagnostics.push({ severity: 'error', message: `${dir} is on a read-only mount: apply can write no archive and delete none` });
+  }
   if (observed.backupDirVanished === true) {
     diagnostics.push({ severity: 'error', message: vanishedBackupDir(dir) });
   } else if (!observed.backupDirExists) {

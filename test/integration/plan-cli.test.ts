@@ -82,6 +82,25 @@ test('a --host that is not a plain host name is refused by plan and apply, and a
   }
 });
 
+test('a backup directory on a read-only mount is an Error of the plan', () => {
+  const root = mkdtempSync(join(tmpdir(), 'snapctl-plan-ro-'));
+  const backups = join(root, 'backups');
+  mkdirSync(backups);
+  spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', backups]);
+  try {
+    mkdirSync(join(backups, 'db01'));
+    assert.equal(spawnSync('mount', ['-o', 'remount,ro', backups]).status, 0);
+    const r = snapctl(['plan', '--policy', 'policies/example.yaml', '--backup-dir', backups, '--host', 'db01', '--now', '2026-11-26T03:00:00Z']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(r.stdout.split('\n').includes(`Error: ${join(backups, 'db01')} is on a read-only mount: apply can write no archive and delete none`), r.stdout);
+    spawnSync('mount', ['-o', 'remount,rw', backups]);
+    assert.doesNotMatch(snapctl(['plan', '--policy', 'policies/example.yaml', '--backup-dir', backups, '--host', 'db01', '--now', '2026-11-26T03:00:00Z']).stdout, /read-only mount/);
+  } finally {
+    spawnSync('umount', [backups]);
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
 test('plan exits 0 and prints the diff with its summary line', (t) => {
   const c = materialise('within-failed-week');
   t.after(() => rmSync(c.root, { recursive: true, force: true }));

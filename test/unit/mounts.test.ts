@@ -4,7 +4,7 @@ import { mkdtemp, rm, stat, mkdir, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { detectFs, ensurePrivateDir, mountOptions, mountReadOnly, parseMounts, unmount } from '../../src/adapters/mounts.js';
-import { locateOnDevice } from '../../src/adapters/mountinfo.js';
+import { locateOnDevice, onReadOnlyMount } from '../../src/adapters/mountinfo.js';
 import { SnapctlError } from '../../src/core/errors.js';
 import { fakeBin } from '../helpers/fake-bin.js';
 
@@ -136,4 +136,18 @@ test('locateOnDevice: the path inside the device\'s file system, from the mount 
   assert.equal(locateOnDevice(mountinfo, '253:3', '/mnt/usb disk/b'), 'b');
   assert.equal(locateOnDevice(mountinfo, '253:5', '/stacked/b'), 'b', 'the mount on top');
   assert.equal(locateOnDevice(mountinfo, '253:4', '/stacked/b'), undefined, 'hidden under the mount on top');
+});
+
+test('onReadOnlyMount: the mount holding the path is read-only by its own options or its file system\'s', () => {
+  const mountinfo = [
+    '22 1 253:0 / / rw,relatime shared:1 - ext4 /dev/mapper/vg0-root rw',
+    '30 22 0:40 / /backup ro,relatime shared:2 - nfs4 nas:/export rw,vers=4.2',
+    '31 22 253:1 / /data rw,relatime shared:3 - ext4 /dev/mapper/vg0-data ro,errors=remount-ro',
+    '32 22 253:2 / /srv rw,relatime shared:4 - xfs /dev/mapper/vg0-srv rw',
+    '',
+  ].join('\n');
+  assert.equal(onReadOnlyMount(mountinfo, '/backup/db01'), true, 'a read-only NFS mount');
+  assert.equal(onReadOnlyMount(mountinfo, '/data/backups'), true, 'ext4 remounted read-only after errors');
+  assert.equal(onReadOnlyMount(mountinfo, '/srv/backups'), false);
+  assert.equal(onReadOnlyMount(mountinfo, '/backups'), false, 'on the root file system, not under /backup');
 });
