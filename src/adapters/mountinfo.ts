@@ -1,7 +1,7 @@
 // /proc/self/mountinfo and device numbers, without child processes (plan
 // loads this for every volume): where a path lies inside a block device's
 // file system.
-import { readFile, realpath, stat } from 'node:fs/promises';
+import { readFile, realpath, stat, statfs } from 'node:fs/promises';
 import { basename, dirname, join, posix } from 'node:path';
 
 /** The kernel escapes space, tab, newline and backslash in mount fields as octal (`\040`). */
@@ -92,5 +92,21 @@ export async function readOnlyMount(path: string, mountinfoFile = '/proc/self/mo
     return onReadOnlyMount(await readFile(mountinfoFile, 'utf8'), await resolvedPath(path));
   } catch {
     return false;
+  }
+}
+
+/** Bytes an unprivileged writer may still use on the file system of `path` (or where it would be made); undefined when unknown. */
+export async function freeBytes(path: string): Promise<number | undefined> {
+  try {
+    let at = path;
+    for (;;) {
+      const fs = await statfs(at).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)));
+      if (fs !== undefined) return fs.bavail * fs.bsize;
+      const parent = dirname(at);
+      if (parent === at) return undefined;
+      at = parent;
+    }
+  } catch {
+    return undefined;
   }
 }

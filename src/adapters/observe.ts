@@ -1,7 +1,7 @@
 // Gathers everything plan needs to know about the system, through small
 // ports so tests can observe fixture directories and captured LVM output.
-import { COMPRESSOR_PROGRAM, type HostPolicy, type LvmState, type Mount, type Observed, type Volume } from '../core/model.js';
-import { classifyBackupDir, hostDir } from '../core/naming.js';
+import { COMPRESSOR_PROGRAM, type Archive, type HostPolicy, type LvmState, type Mount, type Observed, type Volume } from '../core/model.js';
+import { classifyBackupDir, hostDir, joinPath } from '../core/naming.js';
 import { listBackupDir } from './backup-dir.js';
 
 export interface ObservePorts {
@@ -14,6 +14,10 @@ export interface ObservePorts {
   readonly directoryState: (path: string) => Promise<'entries' | 'empty' | 'none'>;
   /** Where the backup directory lies inside a volume (its path relative to the volume's root), if it does. */
   readonly locateBackupDir?: (volume: Volume, backupDir: string) => Promise<string | undefined>;
+  /** Bytes available on the file system of a path (of its nearest existing ancestor), undefined when unknown. */
+  readonly freeBytes?: (path: string) => Promise<number | undefined>;
+  /** Size of a file, undefined when it cannot be read. */
+  readonly fileSize?: (path: string) => Promise<number | undefined>;
   /** Whether a path lies on a read-only mount. */
   readonly readOnlyMount?: (path: string) => Promise<boolean>;
   /** Whether a directory is the root of a btrfs subvolume. */
@@ -30,7 +34,7 @@ export async function observe(policy: HostPolicy, ports: ObservePorts): Promise<
   const sourceDirs = policy.volumes.flatMap((v) => (v.source.kind === 'path' ? [[v.name, v.source.path] as const] : v.source.kind === 'btrfs' ? [[v.name, v.source.subvolume] as const] : []));
   const programs = [...new Set(['tar', ...policy.volumes.flatMap((v) => COMPRESSOR_PROGRAM[v.compression] ?? [])])];
   const locate = ports.locateBackupDir;
-  const [listing, lvm, mounts, btrfsLeftovers, states, applyRunning, missingPrograms, insides, readOnly] = await Promise.all([
+  const [listing, lvm, mounts, btrfsLeftovers, states, applyRunning, missingPrograms, insides, readOnly, free] = await Promise.all([
     listBackupDir(hostDir(policy)),
     needsLvm ? ports.lvm() : Promise.resolve<LvmState>({ available: false, reason: 'no lvm volumes in the policy' }),
     ports.mounts(),
@@ -40,16 +44,26 @@ export async function observe(policy: HostPolicy, ports: ObservePorts): Promise<
     ports.missingPrograms?.(programs),
     locate ? Promise.all(policy.volumes.map((v) => locate(v, policy.backupDir))) : undefined,
     ports.readOnlyMount?.(hostDir(policy)),
+    ports.freeBytes?.(hostDir(policy)),
   ]);
   const backupDirInside = insides ? Object.fromEntries(policy.volumes.flatMap((v, i) => (insides[i] !== undefined ? [[v.name, insides[i]] as const] : []))) : undefined;
   const missingSources = sourceDirs.filter((_, i) => states[i] === 'none').map(([name]) => name);
   const emptySources = sourceDirs.filter((_, i) => states[i] === 'empty').map(([name]) => name);
   const notSubvolumes = await notBtrfsSubvolumes(btrfs.filter((b) => !missingSources.includes(b.volume)), ports);
   const { archives, others } = classifyBackupDir(listing.files, policy.host, policy.volumes, policy.timezone);
+  const newestArchiveBytes = ports.fileSize ? await newestSizes(archives, hostDir(policy), ports.fileSize) : undefined;
   return {
-    observed: { archives, others, backupDirExists: listing.exists, lvm, mounts: relevantMounts(policy, mounts), btrfsLeftovers, missingSources, emptySources, ...(notSubvolumes ? { notSubvolumes } : {}), ...(backupDirInside ? { backupDirInside } : {}), ...(readOnly === true ? { backupDirReadOnly: true } : {}), ...(applyRunning ? { applyRunning } : {}), ...(missingPrograms ? { missingPrograms } : {}) },
+    observed: { archives, others, backupDirExists: listing.exists, lvm, mounts: relevantMounts(policy, mounts), btrfsLeftovers, missingSources, emptySources, ...(notSubvolumes ? { notSubvolumes } : {}), ...(backupDirInside ? { backupDirInside } : {}), ...(readOnly === true ? { backupDirReadOnly: true } : {}), ...(free !== undefined ? { backupFreeBytes: free } : {}), ...(newestArchiveBytes ? { newestArchiveBytes } : {}), ...(applyRunning ? { applyRunning } : {}), ...(missingPrograms ? { missingPrograms } : {}) },
     files: listing.files,
   };
+}
+
+/** The size of each volume's newest archive (archives come newest first): one stat per volume. */
+async function newestSizes(archives: readonly Archive[], dir: string, size: (path: string) => Promise<number | undefined>): Promise<Record<string, number>> {
+  const newest = new Map<string, string>();
+  for (const a of archives) if (!newest.has(a.volume)) newest.set(a.volume, a.file);
+  const entries = await Promise.all([...newest].map(async ([volume, file]) => [volume, await size(joinPath(dir, file))] as const));
+  return Object.fromEntries(entries.filter((e): e is readonly [string, number] => e[1] !== undefined));
 }
 
 /** Of these btrfs volumes (whose directories exist), the ones whose directory is not a subvolume; undefined when not checked. */

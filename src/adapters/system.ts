@@ -1,6 +1,7 @@
 // The real adapters wired together: what plan observes on this machine.
 // Each is imported when first used, so `plan` on a policy without LVM or
 // btrfs volumes never loads the child-process machinery.
+import { stat } from 'node:fs/promises';
 import { onPath } from '../apply/compressors.js';
 import { directoryState } from './directory-state.js';
 import type { ObservePorts } from './observe.js';
@@ -10,6 +11,11 @@ export const systemObservePorts: ObservePorts = {
   mounts: async () => (await import('./mounts.js')).readMounts(),
   btrfsLeftovers: async (subvolumes) => (await import('./btrfs-source.js')).listBtrfsLeftovers(subvolumes),
   directoryState,
+  freeBytes: async (path) => (await import('./mountinfo.js')).freeBytes(path),
+  fileSize: (path) => stat(path).then(
+    (s) => s.size,
+    () => undefined,
+  ),
   readOnlyMount: async (path) => (await import('./mountinfo.js')).readOnlyMount(path),
   locateBackupDir: async (volume, backupDir) => (await import('./backup-dir-inside.js')).locateBackupDir(volume, backupDir),
   btrfsSubvolume: async (path) => (await import('./btrfs-source.js')).isBtrfsSubvolume(path),

@@ -176,6 +176,10 @@ export interface Observed {
   readonly others: readonly OtherFile[];
   /** False when <backupDir>/<host> does not exist yet (first run). */
   readonly backupDirExists: boolean;
+  /** Bytes available to apply on the backup directory's file system; absent = not looked. */
+  readonly backupFreeBytes?: number;
+  /** Size in bytes of each volume's newest archive (volumes with one); absent = not looked. */
+  readonly newestArchiveBytes?: Readonly<Record<string, number>>;
   /** <backupDir>/<host> (or where it would be made) is on a read-only mount. */
   readonly backupDirReadOnly?: boolean;
   /** <backupDir>/<host> is missing although earlier applies wrote archives there (their state says so): not mounted? */

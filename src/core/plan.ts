@@ -21,6 +21,7 @@ import { dueness } from './schedule.js';
 import { describeSource } from './describe.js';
 import { backupDirInside } from './self-exclusion.js';
 import { formatDuration } from './time.js';
+import { formatBytes } from './snapshot-size.js';
 import { lvmPreflight } from './lvm-preflight.js';
 import { findLeftovers, findLegacyLeftovers, type LegacyLeftover } from './lvm-leftovers.js';
 
@@ -228,6 +229,8 @@ export function plan(policy: HostPolicy, observed: Observed, now: number): Plan 
     for (const k of result.kept) kept.push(k);
     diagnostics.push(...result.diagnostics);
   }
+  const space = spaceWarning(actions, observed, dir);
+  if (space !== undefined) diagnostics.push(space);
 
   const volumeNames = new Set(policy.volumes.map((v) => v.name));
   const unmanaged = observed.others
@@ -248,4 +251,22 @@ export function plan(policy: HostPolicy, observed: Observed, now: number): Plan 
 /** Why apply refuses to run when the host directory it wrote archives into is gone. */
 export function vanishedBackupDir(dir: string): string {
   return `${dir} is missing, but earlier applies on this machine wrote archives there: is its file system mounted? apply refuses to run until it is back (to start afresh there, create it: mkdir -m 700 ${dir})`;
+}
+
+/**
+ * A warning when the backup file system has less room than the new archives
+ * need, each estimated by its volume's newest archive: expired archives are
+ * deleted only after the new ones are written, so they free nothing first.
+ */
+function spaceWarning(actions: readonly Action[], observed: Observed, dir: string): Diagnostic | undefined {
+  const free = observed.backupFreeBytes;
+  const sizes = observed.newestArchiveBytes;
+  if (free === undefined || sizes === undefined) return undefined;
+  let need = 0;
+  for (const a of actions) if (a.type === 'create') need += sizes[a.volume] ?? 0;
+  if (need <= free) return undefined;
+  return {
+    severity: 'warning',
+    message: `${dir} has ${formatBytes(free)} free, but the new archives will take about ${formatBytes(need)} (the size of each volume's newest archive): apply may run out of space; expired archives are deleted only after the new ones are written`,
+  };
 }

@@ -101,6 +101,28 @@ test('a backup directory on a read-only mount is an Error of the plan', () => {
   }
 });
 
+test('plan warns when the backup file system has less room than the newest archive of a due volume', () => {
+  const root = mkdtempSync(join(tmpdir(), 'snapctl-plan-space-'));
+  const backups = join(root, 'backups');
+  mkdirSync(backups);
+  spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', backups]);
+  try {
+    mkdirSync(join(root, 'src'));
+    writeFileSync(join(root, 'src', 'f'), 'data');
+    const policy = join(root, 'policy.yaml');
+    writeFileSync(policy, JSON.stringify({ version: 1, timezone: 'UTC', hosts: { h1: { backupDir: backups, volumes: { docs: { path: join(root, 'src') } } } } }));
+    mkdirSync(join(backups, 'h1'));
+    // 8 MiB by its size, none of it allocated: the tmpfs keeps its 1 MiB free.
+    spawnSync('truncate', ['-s', '8M', join(backups, 'h1', 'h1_docs.20260301T030000Z.tar.zst')]);
+    const plan = (now: string): string => snapctl(['plan', '--policy', policy, '--host', 'h1', '--now', now]).stdout;
+    assert.match(plan('2026-03-02T03:00:00Z'), /^Warning: \S+ has 1\.0 MiB free, but the new archives will take about 8\.0 MiB \(the size of each volume's newest archive\): apply may run out of space/m);
+    assert.doesNotMatch(plan('2026-03-01T04:00:00Z'), /may run out of space/, 'nothing due');
+  } finally {
+    spawnSync('umount', [backups]);
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
 test('plan exits 0 and prints the diff with its summary line', (t) => {
   const c = materialise('within-failed-week');
   t.after(() => rmSync(c.root, { recursive: true, force: true }));

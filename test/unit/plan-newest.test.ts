@@ -70,3 +70,19 @@ test('while archives are dated after now nothing of that volume is deleted, and 
   const past = setup({ last: 2 }, NOW - DAY);
   assert.ok(!plan(past.policy, past.observed, NOW).diagnostics.some((d) => d.message.includes('dated after now')));
 });
+
+test('a warning when the backup file system has less room than the due volumes\' newest archives; none when it has room or nothing is due', () => {
+  const { policy, observed } = setup({ last: 3 }, NOW - DAY);
+  const warning = (free: number | undefined, sizes: Record<string, number> | undefined, now = NOW): string[] =>
+    plan(policy, { ...observed, ...(free !== undefined ? { backupFreeBytes: free } : {}), ...(sizes !== undefined ? { newestArchiveBytes: sizes } : {}) }, now)
+      .diagnostics.filter((d) => d.message.includes('may run out of space'))
+      .map((d) => `${d.severity}: ${d.message}`);
+  const gib = 1024 ** 3;
+  assert.deepEqual(warning(2 * gib, { data: 3 * gib }), [
+    'warning: /backup/db01 has 2.0 GiB free, but the new archives will take about 3.0 GiB (the size of each volume\'s newest archive): apply may run out of space; expired archives are deleted only after the new ones are written',
+  ]);
+  assert.deepEqual(warning(4 * gib, { data: 3 * gib }), [], 'room enough');
+  assert.deepEqual(warning(2 * gib, { data: 3 * gib }, NOW - DAY + 3600_000), [], 'not due: nothing to write');
+  assert.deepEqual(warning(undefined, { data: 3 * gib }), [], 'free space unknown');
+  assert.deepEqual(warning(2 * gib, {}), [], 'no archive to estimate from');
+});
