@@ -111,10 +111,21 @@ function watch(child: ChildProcess, tail: StderrTail): Promise<Exit> {
   });
 }
 
-function describeExit(name: string, exit: Exit, tail: readonly string[]): string {
+/** GNU tar's closing line after errors it already printed: it says nothing of its own. */
+const TAR_EPILOGUE = /^tar: Exiting with failure status due to previous errors$/;
+const SUMMARY_LINES = 3;
+
+/**
+ * A failed tool as one error: its exit and its last (up to 3) stderr lines in
+ * the summary; the whole stderr tail as the detail only when the summary
+ * leaves some of it out.
+ */
+function exitError(finalPath: string, name: string, exit: Exit, tail: readonly string[]): SnapctlError {
   const how = exit.code === 127 ? 'was not found' : exit.signal ? `was killed by ${exit.signal}` : `failed (exit ${exit.code})`;
-  const last = tail.slice(-3).join('; ');
-  return `${name} ${how}${last ? `: ${last}` : ''}`;
+  const lines = tail.filter((l) => !TAR_EPILOGUE.test(l));
+  const last = lines.slice(-SUMMARY_LINES);
+  const more = lines.length > last.length ? `${lines.length - last.length} earlier line${lines.length - last.length === 1 ? '' : 's'} of ${name}'s errors:\n${lines.slice(0, -SUMMARY_LINES).join('\n')}` : undefined;
+  return new SnapctlError('operation', `archive ${finalPath}: ${name} ${how}${last.length > 0 ? `: ${last.join('; ')}` : ''}`, more);
 }
 
 function kill(child: ChildProcess | undefined): void {
@@ -191,11 +202,11 @@ export async function writeArchive(opts: ArchiveOptions): Promise<ArchiveResult>
     if (full) throw writeFailure({ code: full[0].startsWith('No space') ? 'ENOSPC' : 'EDQUOT' }, partialPath);
     const compName = compressor?.[0] ?? '';
     if (ce !== undefined && (ce.code !== 0 || ce.signal !== null)) {
-      throw new SnapctlError('operation', `archive ${finalPath}: ${describeExit(compName, ce, compTail.lines())}`, tarTail.lines().join('\n') || undefined);
+      throw exitError(finalPath, compName, ce, compTail.lines());
     }
     // GNU tar: 1 = some files changed while being read (a live directory); 2 = fatal.
     if (te.code !== 0 && te.code !== 1) {
-      throw new SnapctlError('operation', `archive ${finalPath}: ${describeExit('tar', te, tarTail.lines())}`, tarTail.lines().join('\n') || undefined);
+      throw exitError(finalPath, 'tar', te, tarTail.lines());
     }
     if (h instanceof Error) throw writeFailure(h, partialPath);
     if (s instanceof Error) throw writeFailure(s, partialPath);

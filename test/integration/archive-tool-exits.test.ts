@@ -62,6 +62,25 @@ test('tar exit 2 after writing everything still fails the archive and leaves not
   assert.deepEqual(await readdir(dest), []);
 });
 
+test('tar\'s errors: the last three in the summary without tar\'s closing line, the earlier ones only in the detail', async () => {
+  const dest = await mkdtemp(join(base, 'dest-'));
+  const lines = [1, 2, 3, 4, 5].map((i) => `tar: ./f${i}: Cannot open: Permission denied`);
+  const body = `"${realTar}" "$@"; ${lines.map((l) => `echo "${l}" >&2`).join('; ')}; echo "tar: Exiting with failure status due to previous errors" >&2; exit 2`;
+  await assert.rejects(
+    withFakes({ tar: body }, () => archive(dest)),
+    (err: unknown) => {
+      assert.ok(err instanceof SnapctlError);
+      assert.ok(err.summary.endsWith(`tar failed (exit 2): ${lines.slice(2).join('; ')}`), err.summary);
+      assert.equal(err.detail, `2 earlier lines of tar's errors:\n${lines.slice(0, 2).join('\n')}`);
+      return true;
+    },
+  );
+  await assert.rejects(
+    withFakes({ tar: `"${realTar}" "$@"; echo "${lines[0]}" >&2; echo "tar: Exiting with failure status due to previous errors" >&2; exit 2` }, () => archive(dest)),
+    (err: unknown) => err instanceof SnapctlError && err.summary.endsWith(`tar failed (exit 2): ${lines[0]}`) && err.detail === undefined,
+  );
+});
+
 test('a compressor that fails is named with its exit status and its last message', async () => {
   const dest = await mkdtemp(join(base, 'dest-'));
   await assert.rejects(
