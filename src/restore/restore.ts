@@ -53,7 +53,7 @@ async function checkTarget(dir: string, force: boolean): Promise<void> {
     throw err;
   }
   if (entries.length > 0 && !force) {
-    throw new SnapctlError('input', `--to ${dir} is not empty (${entries.length} entries)`, 'restore into a new or empty directory, or pass --force to extract over what is there');
+    throw new SnapctlError('input', `--to ${dir} is not empty (${entries.length} ${entries.length === 1 ? 'entry' : 'entries'})`, 'restore into a new or empty directory, or pass --force to extract over what is there');
   }
 }
 

@@ -101,7 +101,7 @@ test('restore refuses a non-empty target (exit 1, nothing changed) and extracts 
   await writeFile(join(out, 'precious'), 'keep me\n');
   const refused = snapctl('restore', '--volume', 'data', ...f.flags, '--to', out);
   assert.equal(refused.status, 1);
-  assert.match(refused.stderr, /is not empty \(1 entries\)/);
+  assert.match(refused.stderr, /is not empty \(1 entry\)/);
   assert.deepEqual(await readdir(out), ['precious']);
   const forced = snapctl('restore', '--volume', 'data', ...f.flags, '--to', out, '--force');
   assert.equal(forced.status, 0, forced.stderr);

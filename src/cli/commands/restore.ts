@@ -164,7 +164,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (values.list) {
     // Which archive it was (--volume, --at chose it) and its verdict, apart from the member lines.
-    process.stderr.write(`listed ${chosen.path}: ${result.checksum === 'match' ? 'checksum verified against its .sha256 sidecar' : 'no sidecar (not verified)'}; ${result.files} files, ${formatBytes(result.bytes)}, ${result.members.length} entries\n`);
+    process.stderr.write(`listed ${chosen.path}: ${result.checksum === 'match' ? 'checksum verified against its .sha256 sidecar' : 'no sidecar (not verified)'}; ${counted(result.files, 'file')}, ${formatBytes(result.bytes)}, ${counted(result.members.length, 'entry', 'entries')}\n`);
     process.stdout.write(renderList(result));
   } else {
     process.stdout.write(renderRestored(chosen.path, target, result, values['strip-locks']));
@@ -181,9 +181,14 @@ function renderRestored(archive: string, target: string, r: RestoreResult, strip
     `restored ${archive}`,
     `  into ${target}`,
     `  checksum: ${r.checksum === 'match' ? 'verified against its .sha256 sidecar' : 'no sidecar (not verified)'}`,
-    `  ${r.files} files, ${formatBytes(r.bytes)}, ${r.members.length} entries`,
+    `  ${counted(r.files, 'file')}, ${formatBytes(r.bytes)}, ${counted(r.members.length, 'entry', 'entries')}`,
   ];
   if (r.stripped !== undefined) lines.push(`  stripped the py_snap top-level directory ${r.stripped}/`);
   if (stripLocks) lines.push(r.removedLocks.length > 0 ? `  removed lock files: ${r.removedLocks.join(', ')}` : '  no lock files found');
   return `${lines.join('\n')}\n`;
+}
+
+/** "1 file", "2 files". */
+function counted(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
 }
