@@ -136,7 +136,8 @@ async function createArchive(
     prepared = await ports.withSnapshotHooks(volume, () => driver.take(volume, ctx), log, signal);
     const source = prepared;
     if (volume.allowEmpty !== true && (await ports.directoryState(source.dir)) === 'empty') {
-      throw new SnapctlError('operation', `${describeSource(volume.source)} is empty (a file system not mounted?): no archive written`, 'set allowEmpty: true on the volume to archive an empty source');
+      const why = volume.source.kind === 'lvm' ? 'its snapshot holds no file' : 'a file system not mounted?';
+      throw new SnapctlError('operation', `${describeSource(volume.source)} is empty (${why}): no archive written`, 'set allowEmpty: true on the volume to archive an empty source');
     }
     log.info(`archiving ${source.dir} into ${action.archive}`);
     const inside = source.backupDirInside;

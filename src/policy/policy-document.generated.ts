@@ -40,7 +40,7 @@ export type Argv = [string, ...string[]];
  */
 export type LockFiles = string[];
 /**
- * Archive the volume even when its directory (or snapshot) is empty. Default false: an empty source is usually a file system that is not mounted, so apply fails the volume, writes no archive and deletes none, and plan shows an error.
+ * Archive the volume even when its directory (or snapshot) is empty. Default false: an empty source is usually a file system that is not mounted, so apply fails the volume, writes no archive and deletes none (plan shows this as an error for path and btrfs sources, whose directories it can look into).
  */
 export type AllowEmpty = boolean;
 

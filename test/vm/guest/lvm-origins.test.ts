@@ -152,3 +152,27 @@ test('a backup directory on the LV being archived (a volume without `mount`) is 
     assert.deepEqual(snapctlSnapshots(VG), []);
   });
 });
+
+test('an LV whose file system holds nothing fails its volume: no archive, no snapshot left; allowEmpty: true archives it', async () => {
+  await timed('origins: empty file system', () => {
+    const mnt = `/mnt/${VG}/empty`;
+    makeVolume(VG, 'lv_empty', '32M', 'ext4', mnt);
+    rmSync(join(mnt, 'lost+found'), { recursive: true });
+    sync();
+    const write = (allowEmpty: boolean): void => {
+      const doc = { version: 1, timezone: 'UTC', hosts: { [HOST]: { backupDir: world.backupRoot, mountRoot: world.mountRoot, volumes: { blank: { lvm: `${VG}/lv_empty`, allowEmpty } } } } };
+      writeFileSync(world.policyFile, `${JSON.stringify(doc, null, 2)}\n`);
+    };
+    write(false);
+    const failed = snapctl(world.applyArgv('2026-03-05T03:00:00Z', false));
+    assert.equal(failed.code, 1, describe(failed));
+    assert.match(failed.stdout, /lvm \S+ is empty \(its snapshot holds no file\): no archive written/);
+    assert.deepEqual(world.files().filter((f) => f.includes('_blank.')), []);
+    assert.deepEqual(snapctlSnapshots(VG), [], 'the snapshot is removed');
+    assert.deepEqual(mountsUnder(world.mountRoot), []);
+    write(true);
+    const archived = snapctl(world.applyArgv('2026-03-05T03:00:00Z', false));
+    assert.equal(archived.code, 0, describe(archived));
+    assert.equal(world.files().filter((f) => f.includes('_blank.') && f.endsWith('.tar.zst')).length, 1);
+  });
+});
