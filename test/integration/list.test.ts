@@ -46,7 +46,7 @@ test('list text marks DELETE NEXT; --volume filters; an empty or missing directo
   fixtures.push(f);
   const empty = snapctl('list', ...f.flags);
   assert.equal(empty.status, 0);
-  assert.match(empty.stdout, /^no archives in .*backup\/h1$/m);
+  assert.match(empty.stdout, /^no archives: .*backup\/h1 does not exist$/m);
   assert.equal(f.apply('2026-11-20T03:00:00Z').status, 0);
   assert.equal(f.apply('2026-11-21T03:00:00Z').status, 0);
   const r = snapctl('list', ...f.flags, '--volume', 'data', '--now', '2026-11-22T09:00:00Z');

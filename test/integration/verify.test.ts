@@ -119,6 +119,16 @@ test('verify --volume of an unknown volume is bad input (exit 1)', async () => {
   assert.match(help.stdout, /^ {4}3 {3}none is damaged, but some are unverifiable/m);
 });
 
+test('verify of a host directory that does not exist (a backup disk not mounted) is an error, not "all ok"', async () => {
+  const f = await makeFixture('zstd', '{ keepLast: 2 }');
+  fixtures.push(f);
+  const r = snapctl('verify', ...f.flags);
+  assert.equal(r.status, 1, r.stdout + r.stderr);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /^error: \S+\/h1 does not exist: no archive to verify\n {2}is the backup file system mounted\?/);
+  assert.equal(snapctl('list', ...f.flags).stdout, `no archives: ${f.hostDir} does not exist\n`);
+});
+
 test('an archive pruned while verify ran (gone when its turn came) is reported deleted, not damaged', async () => {
   const { verifyArchive } = await import('../../src/restore/verify.js');
   const { verifyOutcome } = await import('../../src/core/verify-status.js');

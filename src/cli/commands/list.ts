@@ -71,7 +71,7 @@ export async function run(argv: string[]): Promise<number> {
   if (values.json) {
     process.stdout.write(`${JSON.stringify({ host: ctx.policy.host, dir: inv.dir, now: new Date(ctx.now).toISOString(), archives: rows }, null, 2)}\n`);
   } else {
-    process.stdout.write(renderRows(inv.dir, rows));
+    process.stdout.write(inv.exists ? renderRows(inv.dir, rows) : `no archives: ${inv.dir} does not exist\n`);
   }
   return EXIT.ok;
 }

@@ -1,6 +1,7 @@
 // snapctl verify: every archive of the host's volumes against its sidecar
 // (and with --deep, decompressed and listed to the end); the exit code says
 // whether anything is damaged or merely unverifiable.
+import { SnapctlError } from '../../core/errors.js';
 import { verifyOutcome } from '../../core/verify-status.js';
 import { formatBytes } from '../../core/snapshot-size.js';
 import { readInventory } from '../../restore/inventory.js';
@@ -57,8 +58,9 @@ OPTIONS
         Show this help.
 
 EXIT STATUS
-    0   every archive is ok (or there are none)
-    1   bad flags or policy, unreadable backup directory
+    0   every archive is ok (or the directory holds none)
+    1   bad flags or policy, a backup directory that is missing or
+        unreadable
     2   at least one archive is corrupt, truncated or unreadable
     3   none is damaged, but some are unverifiable (no sidecar)
 `;
@@ -78,6 +80,8 @@ export async function run(argv: string[]): Promise<number> {
   const { values } = parsed;
   const ctx = await loadContext({ policy: values.policy, host: values.host, backupDir: values['backup-dir'], now: undefined });
   const inv = await readInventory(ctx.policy, values.volume);
+  // Nothing to check is not "all good": a backup file system that is not mounted looks just like this.
+  if (!inv.exists) throw new SnapctlError('operation', `${inv.dir} does not exist: no archive to verify`, 'is the backup file system mounted? (before the first apply, there is nothing to verify yet)');
   const started = performance.now();
   const results = await verifyInOrder(inv.dir, inv.archives, values.deep, (r) => {
     if (!values.json) process.stdout.write(renderLine(r));
