@@ -82,12 +82,22 @@ test('a --host that is not a plain host name is refused by plan and apply, and a
   }
 });
 
-test('a backup directory on a read-only mount is an Error of the plan', () => {
-  const root = mkdtempSync(join(tmpdir(), 'snapctl-plan-ro-'));
+/** A temporary directory with `backups/` in it, a 1 MiB tmpfs, for the duration of `fn`. */
+function withSmallBackupFs(fn: (root: string, backups: string) => void): void {
+  const root = mkdtempSync(join(tmpdir(), 'snapctl-plan-fs-'));
   const backups = join(root, 'backups');
   mkdirSync(backups);
-  spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', backups]);
+  assert.equal(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', backups]).status, 0);
   try {
+    fn(root, backups);
+  } finally {
+    spawnSync('umount', [backups]);
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+test('a backup directory on a read-only mount is an Error of the plan', () => {
+  withSmallBackupFs((_root, backups) => {
     mkdirSync(join(backups, 'db01'));
     assert.equal(spawnSync('mount', ['-o', 'remount,ro', backups]).status, 0);
     const r = snapctl(['plan', '--policy', 'policies/example.yaml', '--backup-dir', backups, '--host', 'db01', '--now', '2026-11-26T03:00:00Z']);
@@ -95,18 +105,11 @@ test('a backup directory on a read-only mount is an Error of the plan', () => {
     assert.ok(r.stdout.split('\n').includes(`Error: ${join(backups, 'db01')} is on a read-only mount: apply can write no archive and delete none`), r.stdout);
     spawnSync('mount', ['-o', 'remount,rw', backups]);
     assert.doesNotMatch(snapctl(['plan', '--policy', 'policies/example.yaml', '--backup-dir', backups, '--host', 'db01', '--now', '2026-11-26T03:00:00Z']).stdout, /read-only mount/);
-  } finally {
-    spawnSync('umount', [backups]);
-    rmSync(root, { recursive: true, force: true });
-  }
+  });
 });
 
 test('plan warns when the backup file system has less room than the newest archive of a due volume', () => {
-  const root = mkdtempSync(join(tmpdir(), 'snapctl-plan-space-'));
-  const backups = join(root, 'backups');
-  mkdirSync(backups);
-  spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', backups]);
-  try {
+  withSmallBackupFs((root, backups) => {
     mkdirSync(join(root, 'src'));
     writeFileSync(join(root, 'src', 'f'), 'data');
     const policy = join(root, 'policy.yaml');
@@ -117,10 +120,7 @@ test('plan warns when the backup file system has less room than the newest archi
     const plan = (now: string): string => snapctl(['plan', '--policy', policy, '--host', 'h1', '--now', now]).stdout;
     assert.match(plan('2026-03-02T03:00:00Z'), /^Warning: \S+ has 1\.0 MiB free, but the new archives will take about 8\.0 MiB \(the size of each volume's newest archive\): apply may run out of space/m);
     assert.doesNotMatch(plan('2026-03-01T04:00:00Z'), /may run out of space/, 'nothing due');
-  } finally {
-    spawnSync('umount', [backups]);
-    rmSync(root, { recursive: true, force: true });
-  }
+  });
 });
 
 test('plan exits 0 and prints the diff with its summary line', (t) => {
