@@ -62,7 +62,7 @@ export function createLvmSource(deps: LvmSourceDeps = {}): SourceDriver {
       const names = lvs.filter((l) => l.vg === vg).map((l) => l.name);
       throw new SnapctlError('preflight', `logical volume ${vg}/${lv} not found (volume ${volume.name})`, `logical volumes in ${vg}: ${names.join(', ') || 'none'}`);
     }
-    if (origin.attr.startsWith('s')) throw new SnapctlError('preflight', `${vg}/${lv} is itself a snapshot: snapshot its origin instead (volume ${volume.name})`);
+    if (/^[sS]/.test(origin.attr)) throw new SnapctlError('preflight', `${vg}/${lv} is itself a snapshot: snapshot its origin instead (volume ${volume.name})`);
     const name = snapshotName(volume.name, ctx.runStamp);
     if (name.length > MAX_LV_NAME) throw new SnapctlError('preflight', `snapshot name ${name} is longer than LVM's ${MAX_LV_NAME} characters: use a shorter volume name`);
     if (lvs.some((l) => l.vg === vg && l.name === name)) {

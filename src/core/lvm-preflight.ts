@@ -1,5 +1,6 @@
 // What plan can tell in advance about an LVM snapshot from the observed
-// `lvs`/`vgs` state: a missing origin or too little free space in the VG.
+// `lvs`/`vgs` state: a missing origin, an origin that is itself a snapshot,
+// or too little free space in the VG.
 import type { Diagnostic, LvmState, Volume } from './model.js';
 import { checkFreeSpace, parseSnapshotSize, snapshotBytes } from './snapshot-size.js';
 
@@ -11,6 +12,7 @@ export function lvmPreflight(volume: Volume, lvm: LvmState): Diagnostic[] {
   if (!group) return error(`volume group ${vg} not found: apply will fail for this volume`);
   const origin = lvm.lvs.find((l) => l.vg === vg && l.name === lv);
   if (!origin) return error(`logical volume ${vg}/${lv} not found: apply will fail for this volume`);
+  if (/^[sS]/.test(origin.attr)) return error(`${vg}/${lv} is itself a snapshot: name its origin instead; apply will fail for this volume`);
   // Thin snapshots take no space up front.
   if (origin.attr.startsWith('V') && origin.pool !== '') return [];
   const size = parseSnapshotSize(volume.snapshotSize);
