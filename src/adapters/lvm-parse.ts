@@ -6,7 +6,7 @@ import type { LogicalVolume, VolumeGroup } from '../core/model.js';
 /** The fields snapctl asks `vgs` for; vg_size makes `N%VG` sizes computable. */
 export const VGS_FIELDS = 'vg_name,vg_free,vg_extent_size,vg_size';
 /** The fields snapctl asks `lvs` for. */
-export const LVS_FIELDS = 'lv_name,vg_name,lv_path,lv_attr,lv_size,origin,snap_percent,data_percent,pool_lv,lv_dm_path,lv_tags';
+export const LVS_FIELDS = 'lv_name,vg_name,lv_path,lv_attr,lv_size,origin,snap_percent,data_percent,metadata_percent,pool_lv,lv_dm_path,lv_tags';
 
 type Row = Record<string, unknown>;
 
@@ -90,12 +90,14 @@ export function parseLvs(stdout: string): LogicalVolume[] {
     const name = str(row, 'lv_name');
     // Classic snapshots report fill in snap_percent, thin LVs in data_percent.
     const percent = parsePercent(str(row, 'snap_percent')) ?? parsePercent(str(row, 'data_percent'));
+    const metadataPercent = parsePercent(str(row, 'metadata_percent'));
     return {
       vg,
       name,
       attr: str(row, 'lv_attr'),
       sizeBytes: parseReportBytes(str(row, 'lv_size')) ?? 0,
       origin: str(row, 'origin'),
+      ...(metadataPercent !== undefined ? { metadataPercent } : {}),
       ...(percent !== undefined ? { percent } : {}),
       tags: parseTags(row['lv_tags']),
       path: str(row, 'lv_path') || (vg && name ? `/dev/${vg}/${name}` : ''),

@@ -1,7 +1,7 @@
 // What plan can tell in advance about an LVM snapshot from the observed
 // `lvs`/`vgs` state: a missing origin, an origin that is itself a snapshot,
 // or too little free space in the VG.
-import type { Diagnostic, LvmState, Volume } from './model.js';
+import type { Diagnostic, LogicalVolume, LvmState, Volume } from './model.js';
 import { checkFreeSpace, parseSnapshotSize, snapshotBytes } from './snapshot-size.js';
 
 export function lvmPreflight(volume: Volume, lvm: LvmState): Diagnostic[] {
@@ -13,8 +13,8 @@ export function lvmPreflight(volume: Volume, lvm: LvmState): Diagnostic[] {
   const origin = lvm.lvs.find((l) => l.vg === vg && l.name === lv);
   if (!origin) return error(`logical volume ${vg}/${lv} not found: apply will fail for this volume`);
   if (/^[sS]/.test(origin.attr)) return error(`${vg}/${lv} is itself a snapshot: name its origin instead; apply will fail for this volume`);
-  // Thin snapshots take no space up front.
-  if (origin.attr.startsWith('V') && origin.pool !== '') return [];
+  // Thin snapshots take no space up front, but fill their pool as the origin changes.
+  if (origin.attr.startsWith('V') && origin.pool !== '') return thinPoolFill(volume.name, lvm.lvs.find((l) => l.vg === vg && l.name === origin.pool));
   const size = parseSnapshotSize(volume.snapshotSize);
   if (!size.ok) return error(size.error);
   const bytes = snapshotBytes(size.value, {
@@ -26,4 +26,21 @@ export function lvmPreflight(volume: Volume, lvm: LvmState): Diagnostic[] {
   if (!bytes.ok) return error(bytes.error);
   const short = checkFreeSpace({ vg, origin: `${vg}/${lv}`, needBytes: bytes.value, freeBytes: group.freeBytes, extentBytes: group.extentBytes });
   return short ? error(`not enough space for the snapshot: ${short}; apply will fail for this volume`) : [];
+}
+
+/** dmeventd's first thin pool warning is at 80%: a full pool stops writes to every thin volume in it. */
+const THIN_POOL_WARN_PERCENT = 80;
+
+function thinPoolFill(volume: string, pool: LogicalVolume | undefined): Diagnostic[] {
+  if (pool === undefined) return [];
+  const full = [
+    ...(pool.percent !== undefined && pool.percent >= THIN_POOL_WARN_PERCENT ? [`data ${pool.percent}%`] : []),
+    ...(pool.metadataPercent !== undefined && pool.metadataPercent >= THIN_POOL_WARN_PERCENT ? [`metadata ${pool.metadataPercent}%`] : []),
+  ];
+  if (full.length === 0) return [];
+  return [{
+    severity: 'warning',
+    volume,
+    message: `thin pool ${pool.vg}/${pool.name} is full to ${full.join(', ')}: the snapshot adds to it while the origin changes, and a full pool stops writes to every thin volume in it (lvextend the pool)`,
+  }];
 }

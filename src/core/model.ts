@@ -145,6 +145,8 @@ export interface LogicalVolume {
   readonly origin: string;
   /** snap_percent (classic snapshots) or data_percent (thin), undefined when empty. */
   readonly percent?: number;
+  /** metadata_percent (thin pools), undefined when empty. */
+  readonly metadataPercent?: number;
   readonly tags: readonly string[];
   readonly path: string;
   readonly dmPath: string;

@@ -23,7 +23,7 @@ test('observeLvm reads VGs and LVs with JSON reports in bytes', () =>
     assert.equal(state.available && state.lvs.length, 3);
     assert.deepEqual(bin.argvOf('vgs')[0], ['--reportformat', 'json', '-o', 'vg_name,vg_free,vg_extent_size,vg_size', '--units', 'b', '--nosuffix']);
     assert.deepEqual(bin.argvOf('lvs')[0], [
-      '--reportformat', 'json', '-o', 'lv_name,vg_name,lv_path,lv_attr,lv_size,origin,snap_percent,data_percent,pool_lv,lv_dm_path,lv_tags', '--units', 'b', '--nosuffix',
+      '--reportformat', 'json', '-o', 'lv_name,vg_name,lv_path,lv_attr,lv_size,origin,snap_percent,data_percent,metadata_percent,pool_lv,lv_dm_path,lv_tags', '--units', 'b', '--nosuffix',
     ]);
   }));
 

@@ -1,0 +1,39 @@
+// What plan says in advance about an LVM volume from lvs/vgs: here the thin
+// pool fill and an origin that is itself a snapshot (the golden plan
+// fixtures cover the same on captured output).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { lvmPreflight } from '../../src/core/lvm-preflight.js';
+import type { LogicalVolume, LvmState } from '../../src/core/model.js';
+import { testVolume } from '../helpers/volume.js';
+
+function lv(name: string, attr: string, extra: Partial<LogicalVolume> = {}): LogicalVolume {
+  return { vg: 'vg0', name, attr, sizeBytes: 1 << 30, origin: '', tags: [], path: `/dev/vg0/${name}`, dmPath: `/dev/mapper/vg0-${name}`, pool: '', ...extra };
+}
+
+function state(pool: Partial<LogicalVolume>): LvmState {
+  return {
+    available: true,
+    vgs: [{ name: 'vg0', freeBytes: 1 << 30, extentBytes: 4 << 20 }],
+    lvs: [lv('thin_lv', 'Vwi-aotz--', { pool: 'tpool' }), lv('tpool', 'twi-aotz--', pool), lv('snap', 'swi-a-s---', { origin: 'lv_data' }), lv('bad', 'Swi-I-s---', { origin: 'lv_data' })],
+  };
+}
+
+const thin = testVolume('thin', { kind: 'lvm', vg: 'vg0', lv: 'thin_lv' });
+const messages = (s: LvmState, v = thin): string[] => lvmPreflight(v, s).map((d) => `${d.severity}: ${d.message}`);
+
+test('a thin pool 80% full or more, by data or metadata, is a warning naming which; below that, nothing', () => {
+  assert.deepEqual(messages(state({ percent: 79.99, metadataPercent: 50 })), []);
+  assert.deepEqual(messages(state({})), [], 'no percentages reported');
+  assert.deepEqual(messages(state({ percent: 80, metadataPercent: 12 })), [
+    'warning: thin pool vg0/tpool is full to data 80%: the snapshot adds to it while the origin changes, and a full pool stops writes to every thin volume in it (lvextend the pool)',
+  ]);
+  assert.deepEqual(messages(state({ percent: 95.5, metadataPercent: 88.1 })).map((m) => m.replace(/: the snapshot.*/, '')), ['warning: thin pool vg0/tpool is full to data 95.5%, metadata 88.1%']);
+  assert.deepEqual(messages(state({ percent: 10, metadataPercent: 90 })).map((m) => m.replace(/: the snapshot.*/, '')), ['warning: thin pool vg0/tpool is full to metadata 90%']);
+});
+
+test('an origin that is itself a snapshot, valid or invalid, is an error', () => {
+  for (const name of ['snap', 'bad']) {
+    assert.deepEqual(messages(state({}), testVolume('v', { kind: 'lvm', vg: 'vg0', lv: name })), [`error: vg0/${name} is itself a snapshot: name its origin instead; apply will fail for this volume`]);
+  }
+});
