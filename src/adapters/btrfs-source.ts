@@ -7,7 +7,6 @@ import { SnapctlError } from '../core/errors.js';
 import type { Volume } from '../core/model.js';
 import type { PreparedSource, SourceDriver, TakeContext } from '../apply/source.js';
 import { commandLine, runTool } from './run-tool.js';
-import { locateBackupDir } from './backup-dir-inside.js';
 import { unescapeMountField } from './mountinfo.js';
 
 /** A btrfs subvolume's root directory always has inode 256. */
@@ -114,7 +113,6 @@ export const btrfsSource: SourceDriver = {
   async take(volume: Volume, ctx: TakeContext): Promise<PreparedSource> {
     const subvolume = subvolumeOf(volume);
     const snapshot = join(await snapshotDir(subvolume), snapshotName(volume.name, ctx.runStamp));
-    const inside = await locateBackupDir(volume, ctx.backupDir);
     const args = ['subvolume', 'snapshot', '-r', subvolume, snapshot];
     ctx.log.info(`btrfs snapshot ${subvolume} → ${snapshot}`);
     const r = await runTool('btrfs', args);
@@ -123,7 +121,6 @@ export const btrfsSource: SourceDriver = {
     }
     return {
       dir: snapshot,
-      ...(inside !== undefined ? { backupDirInside: inside } : {}),
       // A btrfs snapshot cannot overflow: it stays what it was when taken.
       verify: () => Promise.resolve(undefined),
       release: async () => {

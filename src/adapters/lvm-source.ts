@@ -11,7 +11,6 @@ import { createLvmAdapter } from './lvm-adapter.js';
 import type { LvmCommands } from './lvm-commands.js';
 import type { UnmountOptions } from './mounts.js';
 import { detectFs, ensurePrivateDir, mountReadOnly, removeMountPoint, unmount } from './mounts.js';
-import { locateBackupDir } from './backup-dir-inside.js';
 import { udevSettle } from './run-tool.js';
 
 export { SNAPSHOT_TAG, isSnapctlSnapshot, findLeftovers, findLegacyLeftovers, snapshotName, snapshotTags } from '../core/lvm-leftovers.js';
@@ -168,9 +167,7 @@ export function createLvmSource(deps: LvmSourceDeps = {}): SourceDriver {
         undo.push({ what: `remove mount point ${target}`, run: () => removeMountPoint(target) });
         ctx.log.info(`mounting ${device} (${fstype}) read-only on ${target}`);
         await mountReadOnly(device, target, fstype);
-        // The backup directory on the origin itself (a root LV holding /backup) must stay out of its archives.
-        const inside = await locateBackupDir(volume, ctx.backupDir);
-        return inside === undefined ? prepared(d, target, ctx.log) : { ...prepared(d, target, ctx.log), backupDirInside: inside };
+        return prepared(d, target, ctx.log);
       } catch (e) {
         for (const step of undo.reverse()) {
           try {

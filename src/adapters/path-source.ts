@@ -5,7 +5,6 @@ import { access, stat } from 'node:fs/promises';
 import { SnapctlError } from '../core/errors.js';
 import type { Volume } from '../core/model.js';
 import type { PreparedSource, SourceDriver, TakeContext } from '../apply/source.js';
-import { locateBackupDir } from './backup-dir-inside.js';
 
 function pathOf(volume: Volume): string {
   if (volume.source.kind !== 'path') throw new Error(`path source driver given a ${volume.source.kind} volume (this is a bug)`);
@@ -24,13 +23,11 @@ export const pathSource: SourceDriver = {
     });
   },
 
-  async take(volume: Volume, ctx: TakeContext): Promise<PreparedSource> {
-    const inside = await locateBackupDir(volume, ctx.backupDir);
-    return {
+  take(volume: Volume, _ctx: TakeContext): Promise<PreparedSource> {
+    return Promise.resolve({
       dir: pathOf(volume),
-      ...(inside !== undefined ? { backupDirInside: inside } : {}),
       verify: () => Promise.resolve(undefined),
       release: () => Promise.resolve(),
-    };
+    });
   },
 };

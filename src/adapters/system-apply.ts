@@ -14,6 +14,7 @@ import { pathSource } from './path-source.js';
 import { btrfsSource, deleteBtrfsSnapshot } from './btrfs-source.js';
 import { createLvmSource, cleanupLvmLeftover } from './lvm-source.js';
 import { directoryState } from './directory-state.js';
+import { locateBackupDir } from './backup-dir-inside.js';
 import { makeDirs } from './make-dirs.js';
 
 async function removeFile(path: string): Promise<void> {
@@ -48,6 +49,7 @@ export function systemApplyPorts(policy: HostPolicy): ApplyPorts {
     },
     syncDir: fsyncDir,
     directoryState,
+    locateBackupDir,
     // Archives hold every file of the volume, /etc/shadow included: owner only.
     // (In the executor, a failure becomes the promise's rejection.)
     ensureDir: (dir) => new Promise<void>((resolve) => resolve(makeDirs(dir, 0o700))),

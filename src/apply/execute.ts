@@ -28,6 +28,8 @@ export interface ApplyPorts {
   readonly syncDir: (dir: string) => Promise<void>;
   /** Whether a directory has entries ('none': missing or not a directory). */
   readonly directoryState: (dir: string) => Promise<'entries' | 'empty' | 'none'>;
+  /** Where the backup directory lies inside the volume (relative to its root): tar leaves it out. */
+  readonly locateBackupDir: (volume: Volume, backupDir: string) => Promise<string | undefined>;
   /** Creates <backupDir>/<host> when missing. */
   readonly ensureDir: (dir: string) => Promise<void>;
   /** Runs pre hooks → take → post hooks (post always, once pre ran). */
@@ -121,7 +123,6 @@ async function createArchive(
     host: policy.host,
     mountRoot: policy.mountRoot,
     runStamp: formatCompactUtc(Date.parse(plan.now)),
-    backupDir: policy.backupDir,
     log,
     signal,
   };
@@ -140,7 +141,7 @@ async function createArchive(
       throw new SnapctlError('operation', `${describeSource(volume.source)} is empty (${why}): no archive written`, 'set allowEmpty: true on the volume to archive an empty source');
     }
     log.info(`archiving ${source.dir} into ${action.archive}`);
-    const inside = source.backupDirInside;
+    const inside = await ports.locateBackupDir(volume, policy.backupDir);
     if (inside !== undefined) log.info(`leaving out ./${inside}: the backup directory ${policy.backupDir} lies inside this volume`);
     observe(log, () => hooks.archiveStart?.(volume.name, source.dir));
     const result = await ports.writeArchive({

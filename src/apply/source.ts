@@ -14,8 +14,6 @@ export interface TakeContext {
   readonly mountRoot: string;
   /** Compact UTC time of this run (YYYYMMDDTHHMMSSZ), used in snapshot names. */
   readonly runStamp: string;
-  /** The policy's backup directory (it exists by the time take runs). */
-  readonly backupDir: string;
   readonly log: StepLog;
   /** Aborted on SIGINT/SIGTERM: long steps stop early, release() still runs. */
   readonly signal: AbortSignal;
@@ -24,8 +22,6 @@ export interface TakeContext {
 export interface PreparedSource {
   /** The directory to archive (a read-only snapshot mount, or the plain path). */
   readonly dir: string;
-  /** The backup directory's path inside `dir` when it lies inside the volume: tar leaves it out. */
-  readonly backupDirInside?: string;
   /**
    * Called after the archive is written and before release(): undefined when
    * the snapshot stayed consistent, else why the archive must be discarded

@@ -22,7 +22,7 @@ function volume(name: string, subvolume: string): Volume {
 
 function ctx(runStamp = '20250102T030405Z'): TakeContext & { lines: string[] } {
   const lines: string[] = [];
-  return { host: 'h', mountRoot: '/run/snapctl', runStamp, backupDir: '/backup', signal: new AbortController().signal, log: { info: (m) => lines.push(m), warn: (m) => lines.push(m) }, lines };
+  return { host: 'h', mountRoot: '/run/snapctl', runStamp, signal: new AbortController().signal, log: { info: (m) => lines.push(m), warn: (m) => lines.push(m) }, lines };
 }
 
 async function archiveMembers(dir: string): Promise<{ names: string[]; path: string }> {

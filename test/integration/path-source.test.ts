@@ -13,7 +13,7 @@ function volume(path: string): Volume {
   return testVolume('home', { kind: 'path', path }, { retention: { last: 1 } });
 }
 
-const ctx: TakeContext = { host: 'h', mountRoot: '/run/snapctl', runStamp: '20250102T030405Z', backupDir: '/backup', signal: new AbortController().signal, log: { info: () => {}, warn: () => {} } };
+const ctx: TakeContext = { host: 'h', mountRoot: '/run/snapctl', runStamp: '20250102T030405Z', signal: new AbortController().signal, log: { info: () => {}, warn: () => {} } };
 
 const preflightError = (summary: string) => (err: unknown) => err instanceof SnapctlError && err.kind === 'preflight' && err.summary === summary;
 

@@ -56,7 +56,7 @@ async function rig(commands: Record<string, FakeReply | FakeReply[]>): Promise<R
   bin.install();
   return {
     bin, root, logs,
-    ctx: { host: 'db01', mountRoot: root, runStamp: STAMP, backupDir: join(root, '..', 'backup'), log, signal: new AbortController().signal },
+    ctx: { host: 'db01', mountRoot: root, runStamp: STAMP, log, signal: new AbortController().signal },
     async done() {
       await bin.cleanup();
       await rm(join(root, '..'), { recursive: true, force: true });
