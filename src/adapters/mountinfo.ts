@@ -1,6 +1,6 @@
 // /proc/self/mountinfo and device numbers, without child processes (plan
 // loads this for every volume): where a path lies inside a block device's
-// file system.
+// file system; how a dev_t splits into major and minor (also for /proc/locks).
 import { readFile, realpath, stat, statfs } from 'node:fs/promises';
 import { basename, dirname, join, posix } from 'node:path';
 
@@ -52,10 +52,14 @@ export function onReadOnlyMount(mountinfo: string, path: string): boolean {
   return holdingMount(mountinfo, path)?.readOnly === true;
 }
 
+/** A Linux dev_t (st_dev, st_rdev) taken apart the glibc way. */
+export function deviceNumbers(dev: bigint): { readonly major: bigint; readonly minor: bigint } {
+  return { major: ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn), minor: (dev & 0xffn) | ((dev >> 12n) & ~0xffn) };
+}
+
 /** Linux dev_t → "major:minor", as mountinfo writes it. */
 function majorMinor(dev: bigint): string {
-  const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn);
-  const minor = (dev & 0xffn) | ((dev >> 12n) & ~0xffn);
+  const { major, minor } = deviceNumbers(dev);
   return `${major}:${minor}`;
 }
 

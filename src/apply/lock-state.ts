@@ -1,6 +1,7 @@
 // Looking at the host lock without taking it (plan, to say that an apply is
 // running): no child process here, so plan never loads that machinery.
 import { readFile, stat } from 'node:fs/promises';
+import { deviceNumbers } from '../adapters/mountinfo.js';
 
 export const DEFAULT_LOCK_PATH = '/run/snapctl/apply.lock';
 
@@ -40,9 +41,7 @@ export async function lockState(path: string = DEFAULT_LOCK_PATH): Promise<LockS
  * device as major:minor in hex; st_dev packs them the glibc way.
  */
 export function flockHeld(procLocks: string, dev: number, ino: number): boolean {
-  const d = BigInt(dev);
-  const major = ((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn);
-  const minor = (d & 0xffn) | ((d >> 12n) & ~0xffn);
+  const { major, minor } = deviceNumbers(BigInt(dev));
   for (const line of procLocks.split('\n')) {
     const fields = line.trim().split(/\s+/);
     // "->" marks a waiter (blocked, not holding): its fields are shifted by one.
