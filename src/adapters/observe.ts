@@ -24,6 +24,8 @@ export interface ObservePorts {
   readonly btrfsSubvolume?: (path: string) => Promise<boolean>;
   /** Of these programs, the ones not on PATH. */
   readonly missingPrograms?: (names: readonly string[]) => Promise<string[]>;
+  /** Whether applies on this machine wrote archives into this host directory (their state file says so). */
+  readonly wroteArchivesTo?: (hostDir: string) => Promise<boolean>;
   /** Whether an apply holds the host lock (plan asks; apply, which holds it itself, does not). */
   readonly applyRunning?: () => Promise<{ readonly pid?: number } | undefined>;
 }
@@ -52,8 +54,10 @@ export async function observe(policy: HostPolicy, ports: ObservePorts): Promise<
   const notSubvolumes = await notBtrfsSubvolumes(btrfs.filter((b) => !missingSources.includes(b.volume)), ports);
   const { archives, others } = classifyBackupDir(listing.files, policy.host, policy.volumes, policy.timezone);
   const newestArchiveBytes = ports.fileSize ? await newestSizes(archives, hostDir(policy), ports.fileSize) : undefined;
+  // A missing host directory is a first run, unless applies here wrote into it before.
+  const vanished = !listing.exists && (await ports.wroteArchivesTo?.(hostDir(policy))) === true;
   return {
-    observed: { archives, others, backupDirExists: listing.exists, lvm, mounts: relevantMounts(policy, mounts), btrfsLeftovers, missingSources, emptySources, ...(notSubvolumes ? { notSubvolumes } : {}), ...(backupDirInside ? { backupDirInside } : {}), ...(readOnly === true ? { backupDirReadOnly: true } : {}), ...(free !== undefined ? { backupFreeBytes: free } : {}), ...(newestArchiveBytes ? { newestArchiveBytes } : {}), ...(applyRunning ? { applyRunning } : {}), ...(missingPrograms ? { missingPrograms } : {}) },
+    observed: { archives, others, backupDirExists: listing.exists, lvm, mounts: relevantMounts(policy, mounts), btrfsLeftovers, missingSources, emptySources, ...(vanished ? { backupDirVanished: true } : {}), ...(notSubvolumes ? { notSubvolumes } : {}), ...(backupDirInside ? { backupDirInside } : {}), ...(readOnly === true ? { backupDirReadOnly: true } : {}), ...(free !== undefined ? { backupFreeBytes: free } : {}), ...(newestArchiveBytes ? { newestArchiveBytes } : {}), ...(applyRunning ? { applyRunning } : {}), ...(missingPrograms ? { missingPrograms } : {}) },
     files: listing.files,
   };
 }

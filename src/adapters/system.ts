@@ -21,3 +21,8 @@ export const systemObservePorts: ObservePorts = {
   btrfsSubvolume: async (path) => (await import('./btrfs-source.js')).isBtrfsSubvolume(path),
   missingPrograms: (names) => Promise.resolve(names.filter((name) => !onPath(name))),
 };
+
+/** The observe port that reads apply's state in `stateDir` (default /var/lib/snapctl) for host directories it wrote archives into. */
+export function stateDirPort(stateDir: string | undefined): NonNullable<ObservePorts['wroteArchivesTo']> {
+  return async (hostDir) => (await import('../apply/state-file.js')).wroteArchivesTo(hostDir, stateDir);
+}

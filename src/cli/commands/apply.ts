@@ -7,7 +7,7 @@ import { inventoryFingerprint, parseSavedPlan, staleness, type SavedPlan } from 
 import { SnapctlError } from '../../core/errors.js';
 import type { Plan } from '../../core/model.js';
 import { observe } from '../../adapters/observe.js';
-import { systemObservePorts } from '../../adapters/system.js';
+import { stateDirPort, systemObservePorts } from '../../adapters/system.js';
 import { systemApplyPorts } from '../../adapters/system-apply.js';
 import { commandLine } from '../../adapters/run-tool.js';
 import { executePlan, type ApplyResult } from '../../apply/execute.js';
@@ -15,7 +15,7 @@ import { acquireLock, DEFAULT_LOCK_PATH } from '../../apply/lock.js';
 import { probeTar } from '../../apply/tar-command.js';
 import { openRunLog, DEFAULT_LOG_DIR } from '../../apply/logger.js';
 import { withInterrupts, INTERRUPT_EXIT, type InterruptSignal } from '../../apply/interrupt.js';
-import { readState, recordRuns, wroteArchivesTo, DEFAULT_STATE_DIR, type RunState, type VolumeRun } from '../../apply/state-file.js';
+import { readState, recordRuns, DEFAULT_STATE_DIR, type RunState, type VolumeRun } from '../../apply/state-file.js';
 import { writeMetricsFile } from '../../apply/metrics.js';
 import { runHealthcheck, volumeHealthchecks } from '../../apply/healthcheck.js';
 import { ttyProgress } from '../../apply/progress.js';
@@ -203,11 +203,9 @@ export async function run(argv: string[]): Promise<number> {
     const healthcheck = runHealthcheck(ctx.policy.healthcheck, log);
     try {
       await healthcheck.start();
-      const { observed, files } = await observe(ctx.policy, systemObservePorts);
       const stateDir = values['state-dir'] ?? DEFAULT_STATE_DIR;
-      if (!observed.backupDirExists && (await wroteArchivesTo(hostDir(ctx.policy), stateDir))) {
-        throw new SnapctlError('operation', vanishedBackupDir(hostDir(ctx.policy)));
-      }
+      const { observed, files } = await observe(ctx.policy, { ...systemObservePorts, wroteArchivesTo: stateDirPort(stateDir) });
+      if (observed.backupDirVanished === true) throw new SnapctlError('operation', vanishedBackupDir(hostDir(ctx.policy)));
       let thePlan: Plan;
       if (saved) {
         const why = staleness(saved, ctx.source.hash, inventoryFingerprint(files, observed));

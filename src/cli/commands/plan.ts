@@ -6,7 +6,7 @@ import { SnapctlError } from '../../core/errors.js';
 import { hostDir } from '../../core/naming.js';
 import { prefetchBackupDir } from '../../adapters/backup-dir.js';
 import { observe } from '../../adapters/observe.js';
-import { systemObservePorts } from '../../adapters/system.js';
+import { stateDirPort, systemObservePorts } from '../../adapters/system.js';
 import { EXIT } from '../exit-codes.js';
 import { loadContext } from '../policy-context.js';
 import type { SavedPlan } from '../../core/saved-plan.js';
@@ -123,14 +123,11 @@ export async function run(argv: string[]): Promise<number> {
   if (values['backup-dir'] !== undefined) prefetchBackupDir(hostDir({ backupDir: resolve(values['backup-dir']), host: values.host ?? hostname() }));
   const ctx = await loadContext({ policy: values.policy, host: values.host, backupDir: values['backup-dir'], now: values.now });
   const lockFile = values['lock-file'];
-  const ports = { ...systemObservePorts, applyRunning: () => applyRunning(lockFile) };
+  const ports = { ...systemObservePorts, applyRunning: () => applyRunning(lockFile), wroteArchivesTo: stateDirPort(values['state-dir']) };
   const observing = Promise.all([observe(ctx.policy, ports), ctx.git()]);
   observing.catch(() => undefined); // awaited below, after the modules load: its failure must not count as unhandled meanwhile
   const [{ plan: computePlan }, { renderPlan }, { planJson }, { palette }] = await planModules();
-  const [{ observed: seen, files }, git] = await observing;
-  // A missing host directory is a first run, unless applies here wrote into it before.
-  const vanished = !seen.backupDirExists && (await (await import('../../apply/state-file.js')).wroteArchivesTo(hostDir(ctx.policy), values['state-dir']));
-  const observed = vanished ? { ...seen, backupDirVanished: true } : seen;
+  const [{ observed, files }, git] = await observing;
   const source = git ? { ...ctx.source, git } : ctx.source;
   const result = computePlan(ctx.policy, observed, ctx.now);
 
