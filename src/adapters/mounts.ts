@@ -21,7 +21,6 @@ export async function readMounts(file = '/proc/self/mounts'): Promise<Mount[]> {
   return parseMounts(await readFile(file, 'utf8'));
 }
 
-
 /** The filesystem type on a device (`blkid -p`), undefined when none is recognised. */
 export async function detectFs(device: string): Promise<string | undefined> {
   // -p probes the device itself: the blkid cache knows nothing of a snapshot created a moment ago.

@@ -3,6 +3,7 @@
 import { COMPRESSOR_PROGRAM, type Archive, type HostPolicy, type LvmState, type Mount, type Observed, type Volume } from '../core/model.js';
 import { classifyBackupDir, hostDir, joinPath } from '../core/naming.js';
 import { listBackupDir } from './backup-dir.js';
+import type { DirectoryState } from './directory-state.js';
 
 export interface ObservePorts {
   /** LVM state, or why it could not be read. */
@@ -11,7 +12,7 @@ export interface ObservePorts {
   /** Paths of btrfs snapshots named like snapctl's own, next to the given subvolumes. */
   readonly btrfsLeftovers: (subvolumes: readonly { volume: string; subvolume: string }[]) => Promise<string[]>;
   /** Whether a path is a directory with entries, an empty one, or no directory (missing, not one, or unreadable). */
-  readonly directoryState: (path: string) => Promise<'entries' | 'empty' | 'none'>;
+  readonly directoryState: (path: string) => Promise<DirectoryState>;
   /** Where the backup directory lies inside a volume (its path relative to the volume's root), if it does. */
   readonly locateBackupDir?: (volume: Volume, backupDir: string) => Promise<string | undefined>;
   /** Bytes available on the file system of a path (of its nearest existing ancestor), undefined when unknown. */

@@ -7,6 +7,7 @@ import { classifyBackupDir, SIDECAR_SUFFIX } from '../core/naming.js';
 import { formatCompactUtc } from '../core/time.js';
 import { describeSource } from '../core/describe.js';
 import type { ArchiveOptions, ArchiveResult } from './archive-writer.js';
+import type { DirectoryState } from '../adapters/directory-state.js';
 import type { PreparedSource, SourceDriver, StepLog, TakeContext } from './source.js';
 
 /** A volume's pruning stops after this many deletions failed one after the other. */
@@ -27,7 +28,7 @@ export interface ApplyPorts {
   /** Flushes a directory's entries to disk (after a volume's deletions). */
   readonly syncDir: (dir: string) => Promise<void>;
   /** Whether a directory has entries ('none': missing or not a directory). */
-  readonly directoryState: (dir: string) => Promise<'entries' | 'empty' | 'none'>;
+  readonly directoryState: (dir: string) => Promise<DirectoryState>;
   /** Where the backup directory lies inside the volume (relative to its root): tar leaves it out. */
   readonly locateBackupDir: (volume: Volume, backupDir: string) => Promise<string | undefined>;
   /** Creates <backupDir>/<host> when missing. */

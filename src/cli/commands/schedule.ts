@@ -86,16 +86,18 @@ export interface ScheduleOptions {
   readonly onCalendar: string;
 }
 
-const MINUTE_STEP = /^\*:0?0\/(\d+)$/;
+/** N of "*:0/N" (every N minutes from the hour) when N divides the hour, else undefined. */
+function minuteStep(spec: string): number | undefined {
+  const n = /^\*:0?0\/(\d+)$/.exec(spec)?.[1];
+  return n !== undefined && Number(n) > 0 && 60 % Number(n) === 0 ? Number(n) : undefined;
+}
 
 /** Minutes between the runs of an OnCalendar expression this command knows, else undefined. */
 export function calendarGapMinutes(onCalendar: string): number | undefined {
   const spec = onCalendar.trim();
   const known: Record<string, number> = { minutely: 1, hourly: 60, daily: 1440, weekly: 7 * 1440, monthly: 28 * 1440 };
   if (known[spec] !== undefined) return known[spec];
-  const step = MINUTE_STEP.exec(spec);
-  if (step) return Number(step[1]) > 0 && 60 % Number(step[1]) === 0 ? Number(step[1]) : undefined;
-  return CRON_DAILY_AT.test(spec) ? 1440 : undefined;
+  return minuteStep(spec) ?? (CRON_DAILY_AT.test(spec) ? 1440 : undefined);
 }
 
 /** systemd's quoting for one ExecStart= word: plain when safe, else double-quoted with \\ and " escaped. */
@@ -178,12 +180,8 @@ export function cronFields(onCalendar: string): string | undefined {
   const simple: Record<string, string> = { minutely: '* * * * *', hourly: '0 * * * *', daily: '0 0 * * *', weekly: '0 0 * * 1', monthly: '0 0 1 * *' };
   const known = simple[onCalendar.trim()];
   if (known !== undefined) return known;
-  const step = MINUTE_STEP.exec(onCalendar.trim());
-  if (step) {
-    const n = Number(step[1]);
-    if (n === 0 || 60 % n !== 0) return undefined;
-    return n === 1 ? '* * * * *' : n === 60 ? '0 * * * *' : `*/${n} * * * *`;
-  }
+  const n = minuteStep(onCalendar.trim());
+  if (n !== undefined) return n === 1 ? '* * * * *' : n === 60 ? '0 * * * *' : `*/${n} * * * *`;
   const m = CRON_DAILY_AT.exec(onCalendar.trim());
   if (!m) return undefined;
   const hour = Number(m[1]);

@@ -116,11 +116,11 @@ async function check(values: StatusFlags): Promise<number> {
   const opts = thresholds(values);
   const ctx = await loadContext({ policy: values.policy, host: values.host, backupDir: values['backup-dir'], now: values.now });
   if (ctx.policy.volumes.length === 0) throw new SnapctlError('input', `host ${ctx.policy.host} has no volumes in the policy`);
-  const [listing, state] = await Promise.all([listBackupDir(hostDir(ctx.policy)), readState(values['state-dir'] ?? DEFAULT_STATE_DIR)]);
+  const dir = hostDir(ctx.policy);
+  const [listing, state] = await Promise.all([listBackupDir(dir), readState(values['state-dir'] ?? DEFAULT_STATE_DIR)]);
   const { archives } = classifyBackupDir(listing.files, ctx.policy.host, ctx.policy.volumes, ctx.policy.timezone);
   const evaluated = evaluateStatus(ctx.policy, archives, state.volumes, ctx.now, opts);
   // Gone although archives were written there: every volume's history is out of reach.
-  const dir = hostDir(ctx.policy);
   const report = !listing.exists && state.archiveDirs?.includes(dir) === true
     ? { ...evaluated, level: 'CRITICAL' as const, volumes: evaluated.volumes.map((v) => ({ ...v, level: 'CRITICAL' as const, reason: `${dir} is missing, though archives were written there (not mounted?)` })) }
     : evaluated;
