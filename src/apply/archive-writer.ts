@@ -18,6 +18,7 @@ import type * as Fs from 'node:fs';
 import type * as Crypto from 'node:crypto';
 import type * as Os from 'node:os';
 import type { Compression } from '../core/model.js';
+import { counted } from '../core/describe.js';
 import { SnapctlError } from '../core/errors.js';
 import { compressArgv, detectCompressorTools } from './compressors.js';
 import { fsyncDir, tempNameFor, writeFileAtomic } from './fs-durable.js';
@@ -124,7 +125,7 @@ function exitError(finalPath: string, name: string, exit: Exit, tail: readonly s
   const how = exit.code === 127 ? 'was not found' : exit.signal ? `was killed by ${exit.signal}` : `failed (exit ${exit.code})`;
   const lines = tail.filter((l) => !TAR_EPILOGUE.test(l));
   const last = lines.slice(-SUMMARY_LINES);
-  const more = lines.length > last.length ? `${lines.length - last.length} earlier line${lines.length - last.length === 1 ? '' : 's'} of ${name}'s errors:\n${lines.slice(0, -SUMMARY_LINES).join('\n')}` : undefined;
+  const more = lines.length > last.length ? `${counted(lines.length - last.length, 'earlier line')} of ${name}'s errors:\n${lines.slice(0, -SUMMARY_LINES).join('\n')}` : undefined;
   return new SnapctlError('operation', `archive ${finalPath}: ${name} ${how}${last.length > 0 ? `: ${last.join('; ')}` : ''}`, more);
 }
 

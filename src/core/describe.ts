@@ -4,6 +4,11 @@ import type { Retention, Source, Volume } from './model.js';
 import { scheduleLabel } from './schedule.js';
 import { formatDuration } from './time.js';
 
+/** "1 file", "2 files"; `many` for irregular plurals ("entries"). */
+export function counted(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
 export function describeSource(source: Source): string {
   switch (source.kind) {
     case 'lvm':

@@ -2,6 +2,7 @@
 // archive ages against each schedule's period, the last run from the state
 // file, and the Nagios plugin output (first line with perfdata). No clock:
 // `now` comes in, so thresholds are tested at exact instants.
+import { counted } from './describe.js';
 import type { Archive, HostPolicy, Schedule, Volume } from './model.js';
 import { dueness, scheduleLabel } from './schedule.js';
 import { DAY_MS, formatDuration, HOUR_MS, isUtcZone } from './time.js';
@@ -181,7 +182,7 @@ export function perfdata(volumes: readonly VolumeHealth[]): string {
 export function statusLine(report: StatusReport): string {
   const bad = report.volumes.filter((v) => v.level !== 'OK').sort((a, b) => RANK[b.level] - RANK[a.level]);
   const ok = report.volumes.length - bad.length;
-  const okText = `${ok} volume${ok === 1 ? '' : 's'} ok`;
+  const okText = `${counted(ok, 'volume')} ok`;
   const text = bad.length === 0 ? okText : [...bad.map((v) => `${v.volume}: ${v.reason}`), ...(ok > 0 ? [okText] : [])].join('; ');
   return `SNAPCTL ${report.level} - ${text} | ${perfdata(report.volumes)}`;
 }
@@ -201,9 +202,9 @@ export function renderStatus(report: StatusReport): string {
   const lines = [statusLine(report)];
   for (const v of report.volumes) {
     lines.push(`${v.volume}: ${v.level} - ${v.reason}`);
-    lines.push(`  schedule ${v.schedule}; warning after ${formatDuration(v.warnMs)}, critical after ${formatDuration(v.critMs)}; ${v.archives} archive${v.archives === 1 ? '' : 's'}`);
+    lines.push(`  schedule ${v.schedule}; warning after ${formatDuration(v.warnMs)}, critical after ${formatDuration(v.critMs)}; ${counted(v.archives, 'archive')}`);
     if (v.newest) lines.push(`  newest ${v.newest.file} (${new Date(v.newest.time).toISOString()})`);
-    lines.push(`  ${periodText(v.period, report.timezone)} ${v.due ? 'is due' : 'is covered'}; ${runText('last run', v.lastRun)}${v.failures > 0 ? `; ${v.failures} failed runs recorded` : ''}`);
+    lines.push(`  ${periodText(v.period, report.timezone)} ${v.due ? 'is due' : 'is covered'}; ${runText('last run', v.lastRun)}${v.failures > 0 ? `; ${counted(v.failures, 'failed run')} recorded` : ''}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { open, lstat, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Compression } from '../core/model.js';
+import { counted } from '../core/describe.js';
 import { SnapctlError } from '../core/errors.js';
 import { archiveLayout, lockFileMembers, unsafeMembers } from '../core/restore-check.js';
 import type { TarMember } from '../core/tar-listing.js';
@@ -53,7 +54,7 @@ async function checkTarget(dir: string, force: boolean): Promise<void> {
     throw err;
   }
   if (entries.length > 0 && !force) {
-    throw new SnapctlError('input', `--to ${dir} is not empty (${entries.length} ${entries.length === 1 ? 'entry' : 'entries'})`, 'restore into a new or empty directory, or pass --force to extract over what is there');
+    throw new SnapctlError('input', `--to ${dir} is not empty (${counted(entries.length, 'entry', 'entries')})`, 'restore into a new or empty directory, or pass --force to extract over what is there');
   }
 }
 

@@ -84,6 +84,9 @@ test('a failed last run makes a fresh volume WARNING while the current period is
   assert.equal(due.due, true);
   assert.match(due.reason, /^2026-03-02 is due and the last run failed; last run failed at 2026-03-02T03:00:05.000Z: tar failed \(exit 2\)$/);
   assert.equal(due.failures, 1);
+  const report = evaluateStatus(policy([data]), [made], { data: failedRun }, at('2026-03-02T04:00:00Z'));
+  assert.match(renderStatus(report), /; 1 failed run recorded$/m);
+  assert.match(renderStatus(report), /^ {2}schedule daily; .*; 1 archive$/m);
   const covered = evaluateVolume(data, [made, archive('data', '2026-03-02T05:00:00Z')], failedRun, at('2026-03-02T06:00:00Z'), 'UTC');
   assert.equal(covered.level, 'OK');
   assert.match(covered.reason, /last run failed/);

@@ -1,5 +1,6 @@
 // snapctl list: the host's archives, newest first, with what retention and
 // the next apply would do to each (by running the planner).
+import { counted } from '../../core/describe.js';
 import { plan as computePlan } from '../../core/plan.js';
 import { inventoryRows, type InventoryRow } from '../../core/inventory-list.js';
 import { formatBytes } from '../../core/snapshot-size.js';
@@ -98,5 +99,5 @@ function renderRows(dir: string, rows: readonly InventoryRow[]): string {
     lines.push(line(table[i]!));
     if (rows[i]!.deleteNext) deletes++;
   }
-  return `${lines.join('\n')}\n\n${rows.length} ${rows.length === 1 ? 'archive' : 'archives'} in ${dir}; the next apply deletes ${deletes}\n`;
+  return `${lines.join('\n')}\n\n${counted(rows.length, 'archive')} in ${dir}; the next apply deletes ${deletes}\n`;
 }

@@ -1,6 +1,7 @@
 // snapctl restore: pick an archive (a file, or a volume's newest / at a time),
 // verify it, extract it safely into an empty directory, strip lock files.
 import { basename, resolve } from 'node:path';
+import { counted } from '../../core/describe.js';
 import { SnapctlError } from '../../core/errors.js';
 import type { Compression, HostPolicy } from '../../core/model.js';
 import { classifyBackupDir } from '../../core/naming.js';
@@ -188,7 +189,3 @@ function renderRestored(archive: string, target: string, r: RestoreResult, strip
   return `${lines.join('\n')}\n`;
 }
 
-/** "1 file", "2 files". */
-function counted(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
-}

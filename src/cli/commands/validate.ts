@@ -1,4 +1,5 @@
 // snapctl validate: check a policy file or directory without touching anything.
+import { counted } from '../../core/describe.js';
 import { SnapctlError, formatError } from '../../core/errors.js';
 import { EXIT } from '../exit-codes.js';
 import { checkPolicy } from '../../policy/load.js';
@@ -53,12 +54,8 @@ export async function run(argv: string[]): Promise<number> {
     if (failed.has(policy.file)) continue;
     const hosts = Object.values(policy.document.hosts);
     const volumes = hosts.reduce((n, host) => n + Object.keys(host?.volumes ?? {}).length, 0);
-    process.stdout.write(`ok: ${policy.file} (${plural(hosts.length, 'host')}, ${plural(volumes, 'volume')})\n`);
+    process.stdout.write(`ok: ${policy.file} (${counted(hosts.length, 'host')}, ${counted(volumes, 'volume')})\n`);
   }
   for (const problem of check.problems) process.stderr.write(`${formatError(toError(problem))}\n`);
   return check.problems.length === 0 ? EXIT.ok : EXIT.error;
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }

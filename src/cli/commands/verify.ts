@@ -1,6 +1,7 @@
 // snapctl verify: every archive of the host's volumes against its sidecar
 // (and with --deep, decompressed and listed to the end); the exit code says
 // whether anything is damaged or merely unverifiable.
+import { counted } from '../../core/describe.js';
 import { SnapctlError } from '../../core/errors.js';
 import { verifyOutcome } from '../../core/verify-status.js';
 import { formatBytes } from '../../core/snapshot-size.js';
@@ -95,7 +96,7 @@ export async function run(argv: string[]): Promise<number> {
   } else {
     const bytes = results.reduce((s, r) => s + r.bytes, 0);
     process.stdout.write(
-      `${results.length} ${results.length === 1 ? 'archive' : 'archives'} in ${inv.dir} (${formatBytes(bytes)} in ${seconds.toFixed(1)} s${values.deep ? ', deep' : ''}): ` +
+      `${counted(results.length, 'archive')} in ${inv.dir} (${formatBytes(bytes)} in ${seconds.toFixed(1)} s${values.deep ? ', deep' : ''}): ` +
         `${counts.ok} ok, ${counts.corrupt} corrupt, ${counts.truncated} truncated, ${counts.unverifiable} unverifiable` +
         `${counts.unreadable > 0 ? `, ${counts.unreadable} unreadable` : ''}${counts.deleted > 0 ? `, ${counts.deleted} deleted meanwhile` : ''}\n`,
     );
