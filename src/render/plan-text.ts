@@ -194,7 +194,7 @@ export function renderPlan(input: RenderInput, p: Palette = NO_COLORS): string {
     out.push('');
   }
   if (plan.unmanaged.length > 0) {
-    out.push(p.bold('not managed by snapctl (left untouched)'));
+    out.push(p.bold('not in the policy (left untouched)'));
     for (const f of plan.unmanaged) out.push(p.dim(`  ? ${f}`));
     out.push('');
   }
