@@ -3,19 +3,18 @@
 // would replace real backups with empty ones as retention moves on.
 import { opendir, stat } from 'node:fs/promises';
 
-export type DirectoryState = 'entries' | 'empty' | 'none';
+export type DirectoryState = 'entries' | 'empty' | 'missing' | 'not-directory';
 
 /**
  * 'entries' when `path` is a directory holding at least one entry (or one
- * that cannot be listed: this user may not read it, apply's root may),
- * 'empty' when it holds none, 'none' when it is missing or not a directory.
+ * that this user may not look at or list: apply's root may), 'empty' when
+ * it holds none, 'missing' when nothing is there (or a dangling symlink),
+ * 'not-directory' when it is a file or another non-directory.
  */
 export async function directoryState(path: string): Promise<DirectoryState> {
-  const isDirectory = await stat(path).then(
-    (s) => s.isDirectory(),
-    () => false,
-  );
-  if (!isDirectory) return 'none';
+  const st = await stat(path).catch((err: NodeJS.ErrnoException) => err);
+  if (st instanceof Error) return st.code === 'EACCES' || st.code === 'EPERM' ? 'entries' : 'missing';
+  if (!st.isDirectory()) return 'not-directory';
   const dir = await opendir(path).catch(() => undefined);
   if (dir === undefined) return 'entries';
   try {

@@ -50,15 +50,16 @@ export async function observe(policy: HostPolicy, ports: ObservePorts): Promise<
     ports.freeBytes?.(hostDir(policy)),
   ]);
   const backupDirInside = insides ? Object.fromEntries(policy.volumes.flatMap((v, i) => (insides[i] !== undefined ? [[v.name, insides[i]] as const] : []))) : undefined;
-  const missingSources = sourceDirs.filter((_, i) => states[i] === 'none').map(([name]) => name);
+  const missingSources = sourceDirs.filter((_, i) => states[i] === 'missing').map(([name]) => name);
+  const nonDirectorySources = sourceDirs.filter((_, i) => states[i] === 'not-directory').map(([name]) => name);
   const emptySources = sourceDirs.filter((_, i) => states[i] === 'empty').map(([name]) => name);
-  const notSubvolumes = await notBtrfsSubvolumes(btrfs.filter((b) => !missingSources.includes(b.volume)), ports);
+  const notSubvolumes = await notBtrfsSubvolumes(btrfs.filter((b) => !missingSources.includes(b.volume) && !nonDirectorySources.includes(b.volume)), ports);
   const { archives, others } = classifyBackupDir(listing.files, policy.host, policy.volumes, policy.timezone);
   const newestArchiveBytes = ports.fileSize ? await newestSizes(archives, hostDir(policy), ports.fileSize) : undefined;
   // A missing host directory is a first run, unless applies here wrote into it before.
   const vanished = !listing.exists && (await ports.wroteArchivesTo?.(hostDir(policy))) === true;
   return {
-    observed: { archives, others, backupDirExists: listing.exists, lvm, mounts: relevantMounts(policy, mounts), btrfsLeftovers, missingSources, emptySources, ...(vanished ? { backupDirVanished: true } : {}), ...(notSubvolumes ? { notSubvolumes } : {}), ...(backupDirInside ? { backupDirInside } : {}), ...(readOnly === true ? { backupDirReadOnly: true } : {}), ...(free !== undefined ? { backupFreeBytes: free } : {}), ...(newestArchiveBytes ? { newestArchiveBytes } : {}), ...(applyRunning ? { applyRunning } : {}), ...(missingPrograms ? { missingPrograms } : {}) },
+    observed: { archives, others, backupDirExists: listing.exists, lvm, mounts: relevantMounts(policy, mounts), btrfsLeftovers, missingSources, ...(nonDirectorySources.length > 0 ? { nonDirectorySources } : {}), emptySources, ...(vanished ? { backupDirVanished: true } : {}), ...(notSubvolumes ? { notSubvolumes } : {}), ...(backupDirInside ? { backupDirInside } : {}), ...(readOnly === true ? { backupDirReadOnly: true } : {}), ...(free !== undefined ? { backupFreeBytes: free } : {}), ...(newestArchiveBytes ? { newestArchiveBytes } : {}), ...(applyRunning ? { applyRunning } : {}), ...(missingPrograms ? { missingPrograms } : {}) },
     files: listing.files,
   };
 }

@@ -27,7 +27,7 @@ export interface ApplyPorts {
   readonly removeArchive: (path: string, sidecar: string | undefined) => Promise<void>;
   /** Flushes a directory's entries to disk (after a volume's deletions). */
   readonly syncDir: (dir: string) => Promise<void>;
-  /** Whether a directory has entries ('none': missing or not a directory). */
+  /** Whether a directory exists and has entries. */
   readonly directoryState: (dir: string) => Promise<DirectoryState>;
   /** Where the backup directory lies inside the volume (relative to its root): tar leaves it out. */
   readonly locateBackupDir: (volume: Volume, backupDir: string) => Promise<string | undefined>;

@@ -191,8 +191,10 @@ export interface Observed {
   readonly mounts: readonly Mount[];
   /** btrfs snapshot leftovers (absolute paths) named like snapctl's own. */
   readonly btrfsLeftovers: readonly string[];
-  /** Volumes whose `path` or btrfs `subvolume` is not a directory (missing, or a file); absent = not checked. */
+  /** Volumes whose `path` or btrfs `subvolume` does not exist; absent = not checked. */
   readonly missingSources?: readonly string[];
+  /** Volumes whose `path` or btrfs `subvolume` exists but is not a directory (a file); absent = none. */
+  readonly nonDirectorySources?: readonly string[];
   /** Volumes whose `path` or btrfs `subvolume` is an empty directory; absent = not checked. */
   readonly emptySources?: readonly string[];
   /** Per volume, where the backup directory lies inside it (symlinks resolved, LVM by device); absent = not looked (plan compares the policy's paths). */

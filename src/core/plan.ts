@@ -127,7 +127,10 @@ function planVolume(policy: HostPolicy, volume: Volume, archives: readonly Archi
       }
     }
     if (observed.missingSources?.includes(volume.name) === true) {
-      diagnostics.push({ severity: 'error', volume: volume.name, message: `${describeSource(volume.source)} is not a directory (missing?): apply will fail for this volume` });
+      diagnostics.push({ severity: 'error', volume: volume.name, message: `${describeSource(volume.source)} does not exist: apply will fail for this volume` });
+    }
+    if (observed.nonDirectorySources?.includes(volume.name) === true) {
+      diagnostics.push({ severity: 'error', volume: volume.name, message: `${describeSource(volume.source)} is not a directory: apply will fail for this volume` });
     }
     if (observed.notSubvolumes?.includes(volume.name) === true) {
       diagnostics.push({ severity: 'error', volume: volume.name, message: `${describeSource(volume.source)} is not a btrfs subvolume: apply will fail for this volume` });

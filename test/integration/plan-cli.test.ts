@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../helpers/golden.js';
@@ -293,11 +293,31 @@ test('plan reports a path volume whose directory is missing, a file or empty (wi
     assert.equal(r.status, 0, r.stderr);
     const errors = r.stdout.split('\n').filter((l) => l.startsWith('Error: '));
     assert.deepEqual(errors, [
-      `Error: gone: path ${join(dir, 'gone')} is not a directory (missing?): apply will fail for this volume`,
-      `Error: file: path ${join(dir, 'a-file')} is not a directory (missing?): apply will fail for this volume`,
+      `Error: gone: path ${join(dir, 'gone')} does not exist: apply will fail for this volume`,
+      `Error: file: path ${join(dir, 'a-file')} is not a directory: apply will fail for this volume`,
       `Error: empty: path ${join(dir, 'empty')} is an empty directory (a file system not mounted?): apply will fail for this volume and delete none of its archives; allowEmpty: true archives it anyway`,
     ]);
     assert.match(r.stdout, /^Plan: 5 to create, 0 to delete, 0 to clean up\.$/m);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('plan run by a user who may not look into a path volume reports no error for it (apply runs as root, which can)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'snapctl-plan-unreadable-'));
+  try {
+    chmodSync(dir, 0o755);
+    mkdirSync(join(dir, 'secret'), { mode: 0o700 });
+    mkdirSync(join(dir, 'secret', 'data'));
+    writeFileSync(join(dir, 'secret', 'data', 'f'), '');
+    const policy = join(dir, 'policy.json');
+    const volumes = { s: { path: join(dir, 'secret', 'data') }, gone: { path: join(dir, 'gone') } };
+    writeFileSync(policy, JSON.stringify({ version: 1, timezone: 'UTC', hosts: { h1: { backupDir: join(dir, 'backup'), volumes } } }), { mode: 0o644 });
+    const args = ['plan', '--policy', policy, '--host', 'h1', '--now', '2026-03-01T03:00:00Z'];
+    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, 'bin/snapctl.js', ...args], { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '' } });
+    assert.equal(r.status, 0, r.stderr);
+    const errors = r.stdout.split('\n').filter((l) => l.startsWith('Error: '));
+    assert.deepEqual(errors, [`Error: gone: path ${join(dir, 'gone')} does not exist: apply will fail for this volume`]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
