@@ -44,9 +44,13 @@ export function probeTar(): Promise<TarCapabilities> {
  * matches `/`, and a pattern that matches a directory excludes its contents.
  * `./cache` anchors at the volume root. A leading `/` would never match (members
  * are `./…`), so it is read as volume-root anchored too: `/tmp` → `./tmp`.
+ * A trailing `/` (`cache/`, as rsync and .gitignore spell a directory) would
+ * make tar match nothing at all, so it is dropped: tar's patterns cannot tell
+ * a directory from a file, and `cache/` then leaves out both.
  */
 export function tarExcludePattern(pattern: string): string {
-  return pattern.startsWith('/') ? `.${pattern.replace(/^\/+/, '/')}` : pattern;
+  const trimmed = pattern.replace(/(?<=[^/])\/+$/, '');
+  return trimmed.startsWith('/') ? `.${trimmed.replace(/^\/+/, '/')}` : trimmed;
 }
 
 /**

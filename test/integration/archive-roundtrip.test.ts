@@ -162,14 +162,15 @@ test("a gzip archive restores with the seed's `gunzip -c A | tar -xvf -`", async
   assert.deepEqual(withoutXattrs(await describeTree(out)), withoutXattrs(await describeTree(src)));
 });
 
-test("exclude patterns follow GNU tar: unanchored by default, ./ and / anchor at the volume root, * crosses /", async () => {
+test("exclude patterns follow GNU tar: unanchored by default, ./ and / anchor at the volume root, * crosses /, a trailing / is dropped", async () => {
   const src = await mkdtemp(join(tmpdir(), 'snapctl-src-'));
-  for (const d of ['cache', 'a/cache', 'tmp', 'a/tmp', 'rooted', 'a/rooted', 'logs/x']) await mkdir(join(src, d), { recursive: true });
-  for (const f of ['cache/f', 'a/cache/f', 'tmp/f', 'a/tmp/f', 'rooted/f', 'a/rooted/f', 'logs/x/app.log', 'keep.txt', 'top.log']) await writeFile(join(src, f), f);
+  for (const d of ['cache', 'a/cache', 'tmp', 'a/tmp', 'rooted', 'a/rooted', 'logs/x', 'spool/q', 'a/spool', 'srv', 'a/srv']) await mkdir(join(src, d), { recursive: true });
+  for (const f of ['cache/f', 'a/cache/f', 'tmp/f', 'a/tmp/f', 'rooted/f', 'a/rooted/f', 'logs/x/app.log', 'keep.txt', 'top.log', 'spool/q/m', 'a/spool/m', 'srv/f', 'a/srv/f']) await writeFile(join(src, f), f);
   const dest = await mkdtemp(join(tmpdir(), 'snapctl-dest-'));
-  const r = await writeArchive({ sourceDir: src, destDir: dest, finalName: 'v.tar', compression: 'none', exclude: ['cache', './tmp', '/rooted', '*.log'], signal: never });
+  const exclude = ['cache', './tmp', '/rooted', '*.log', 'spool/', '/srv//', '/'];
+  const r = await writeArchive({ sourceDir: src, destDir: dest, finalName: 'v.tar', compression: 'none', exclude, signal: never });
   const names = sh('tar', ['-tf', r.path]).split('\n').filter((l) => l !== '').sort();
-  assert.deepEqual(names, ['./', './a/', './a/rooted/', './a/rooted/f', './a/tmp/', './a/tmp/f', './keep.txt', './logs/', './logs/x/'].sort());
+  assert.deepEqual(names, ['./', './a/', './a/rooted/', './a/rooted/f', './a/srv/', './a/srv/f', './a/tmp/', './a/tmp/f', './keep.txt', './logs/', './logs/x/'].sort());
 });
 
 test('excludePaths leave out exactly the named path (wildcard characters taken literally) while the policy patterns still match as globs', async () => {
