@@ -15,6 +15,7 @@ export interface LocalParts {
   readonly weekday: number;
 }
 
+export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
 /**

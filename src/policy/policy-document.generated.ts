@@ -6,7 +6,7 @@
  */
 export type HealthcheckUrl = string;
 /**
- * When a new archive is due: once per calendar hour, day, ISO week or month in the policy's time zone, or once per `every` bucket aligned to local midnight. Default daily.
+ * When a new archive is due: once per calendar hour, day, ISO week or month in the policy's time zone, or once per `every` bucket (whole minutes, 1m or more) aligned to local midnight. Default daily.
  */
 export type Schedule = ('hourly' | 'daily' | 'weekly' | 'monthly') | EverySchedule;
 /**

@@ -1,7 +1,8 @@
 // Checks the schema cannot express: time zones exist, durations are above
-// zero, host globs are well formed. Runs on a document the schema accepted.
+// zero, schedules are whole minutes, host globs are well formed. Runs on a
+// document the schema accepted.
 import type { PolicyDocument, VolumeDefaults, VolumeDocument } from './policy-document.generated.js';
-import { isValidTimeZone } from '../core/time.js';
+import { isValidTimeZone, MINUTE_MS } from '../core/time.js';
 import { parseDuration } from './duration.js';
 import { globToRegExp, isGlob } from './host-glob.js';
 import type { SchemaIssue } from './schema-errors.js';
@@ -31,7 +32,17 @@ function durationIssues(base: readonly PathSegment[], settings: VolumeDefaults |
     [['retention', 'keepWithin'], settings.retention?.keepWithin],
     [['hooks', 'timeout'], settings.hooks?.timeout],
   ];
-  return fields
+  const issues = fields
     .filter(([, text]) => text !== undefined && parseDuration(text) === 0)
-    .map(([path, text]) => ({ path: [...base, ...path], summary: `expected a duration above zero, found "${text ?? ''}"` }));
+    .map(([path, text]): SchemaIssue => ({ path: [...base, ...path], summary: `expected a duration above zero, found "${text ?? ''}"` }));
+  const every = typeof settings.schedule === 'object' ? settings.schedule.every : undefined;
+  const everyMs = every === undefined ? undefined : parseDuration(every);
+  if (everyMs !== undefined && everyMs > 0 && everyMs % MINUTE_MS !== 0) {
+    issues.push({
+      path: [...base, 'schedule', 'every'],
+      summary: `expected a whole number of minutes, found "${every ?? ''}"`,
+      detail: 'apply runs from a timer or cron at most once a minute, and periods start on the minute: use 1m or more, in whole minutes.',
+    });
+  }
+  return issues;
 }

@@ -44,6 +44,7 @@ const CASES: { fixture: string; line?: number; column?: number; keyPath?: string
   { fixture: 'fractional-count', line: 7, keyPath: 'hosts.db01.volumes.data.retention.keepWeekly', summary: /^expected a positive integer, found 1\.5$/ },
   { fixture: 'bad-duration', line: 7, keyPath: 'hosts.db01.volumes.data.retention.keepWithin', summary: /^expected a duration like 3d, 2d12h.*found "3 days"$/ },
   { fixture: 'bad-duration-order', line: 7, keyPath: 'hosts.db01.volumes.data.schedule.every', summary: /found "12h2d"$/ },
+  { fixture: 'every-seconds', line: 7, keyPath: 'hosts.db01.volumes.data.schedule.every', summary: /^expected a whole number of minutes, found "90s"$/ },
   { fixture: 'zero-duration', line: 7, keyPath: 'hosts.db01.volumes.data.hooks.timeout', summary: /^expected a duration above zero, found "0m"$/ },
   { fixture: 'two-sources', line: 5, column: 7, keyPath: 'hosts.db01.volumes.data', summary: /^2 sources \(lvm, path\): a volume needs exactly one of lvm, btrfs or path$/ },
   { fixture: 'no-source', line: 5, column: 7, keyPath: 'hosts.db01.volumes.data', summary: /^no source: a volume needs exactly one of lvm, btrfs or path$/ },
