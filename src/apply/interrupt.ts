@@ -24,6 +24,8 @@ export interface InterruptOutcome<T> {
 export interface InterruptOptions {
   /** Where "cleanup in progress" notices go; stderr by default. */
   readonly notify?: (message: string) => void;
+  /** What the first signal's notice says is happening, after "SIGINT received: "; apply's cleanup by default. */
+  readonly stopping?: string;
 }
 
 /**
@@ -41,7 +43,7 @@ export async function withInterrupts<T>(
   const onSignal = (sig: InterruptSignal): void => {
     if (interrupted === undefined) {
       interrupted = sig;
-      notify(`${sig} received: stopping, cleaning up snapshots and partial files`);
+      notify(`${sig} received: ${opts.stopping ?? 'stopping, cleaning up snapshots and partial files'}`);
       controller.abort(new SnapctlError('operation', `interrupted by ${sig}`));
     } else {
       notify(`${sig} received: cleanup in progress, please wait`);

@@ -1,7 +1,7 @@
 // Restores one archive into a directory: checksum and member list first
 // (one read), refuse anything unsafe or damaged before writing a byte, then
 // `decompressor < archive | tar -x` into the target, then the lock files.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { open, lstat, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Compression } from '../core/model.js';
@@ -27,6 +27,12 @@ export interface RestoreRequest {
   readonly listOnly: boolean;
   /** lockFiles globs to delete after extraction (restore --strip-locks); empty: none. */
   readonly lockFiles: readonly string[];
+  /**
+   * Aborting it stops the read or the extraction: the children are stopped
+   * and waited for (they must not go on writing after restore has exited),
+   * and restoreArchive rejects with the signal's reason.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface RestoreResult {
@@ -83,12 +89,22 @@ async function extract(req: RestoreRequest, strip: number): Promise<void> {
     const tar = spawn('tar', tarExtractArgv(caps, req.target, strip), { stdio: [dec ? 'pipe' : file.fd, 'ignore', 'pipe'], env });
     const tarWatch = watchChild(tar);
     let decWatch: ReturnType<typeof watchChild> | undefined;
+    const running: ChildProcess[] = [tar];
     if (dec) {
       const comp = spawn(dec[0], dec.slice(1), { stdio: [file.fd, tar.stdin!, 'pipe'], env });
       tar.stdin!.destroy();
       decWatch = watchChild(comp);
+      running.push(comp);
     }
-    const [te, de] = await Promise.all([tarWatch.exit, decWatch?.exit]);
+    // The children read the archive themselves: without this they would go
+    // on extracting after an interrupted restore has exited.
+    const stop = (): void => {
+      for (const child of running) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    };
+    req.signal?.addEventListener('abort', stop, { once: true });
+    if (req.signal?.aborted === true) stop();
+    const [te, de] = await Promise.all([tarWatch.exit, decWatch?.exit]).finally(() => req.signal?.removeEventListener('abort', stop));
+    req.signal?.throwIfAborted();
     const failed = de !== undefined && (de.code !== 0 || de.signal !== null) ? describeExit(dec![0], de, decWatch!.stderr()) : undefined;
     if (failed !== undefined || te.code !== 0 || te.signal !== null) {
       throw new SnapctlError('operation', `extracting ${req.archive} into ${req.target} failed: ${failed ?? describeExit('tar', te, tarWatch.stderr())}`, `${req.target} may hold a partial restore`);
@@ -120,7 +136,7 @@ export async function restoreArchive(req: RestoreRequest): Promise<RestoreResult
   if (sidecar.kind === 'malformed') throw new SnapctlError('preflight', `cannot verify ${req.archive}: ${sidecar.reason}`);
   if (!req.listOnly) await checkTarget(req.target, req.force);
 
-  const scan = await scanArchive(req.archive, req.compression, { hash: sidecar.kind === 'present', list: 'members' });
+  const scan = await scanArchive(req.archive, req.compression, { hash: sidecar.kind === 'present', list: 'members', ...(req.signal ? { signal: req.signal } : {}) });
   if (checksumVerdict(sidecar, scan.sha256) === 'mismatch') {
     throw new SnapctlError('preflight', `${req.archive} does not match its checksum: refusing to restore it`, `sha256 is ${scan.sha256}, the sidecar says ${sidecar.kind === 'present' ? sidecar.sha256 : ''}; the archive is corrupt`);
   }
@@ -143,6 +159,7 @@ export async function restoreArchive(req: RestoreRequest): Promise<RestoreResult
   };
   if (req.listOnly) return { ...result, removedLocks: [] };
 
+  req.signal?.throwIfAborted();
   try {
     makeDirs(req.target);
   } catch (err) {

@@ -19,6 +19,8 @@ export interface ScanOptions {
   readonly hash: boolean;
   /** 'none': only read; 'check': decompress and list to /dev/null; 'members': also return the member list. */
   readonly list: 'none' | 'check' | 'members';
+  /** Aborting it stops the read and kills the children; scanArchive then rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
 }
 
 export interface ScanResult {
@@ -87,14 +89,19 @@ export async function scanArchive(path: string, compression: Compression, opts: 
   let bytes = 0;
   try {
     for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+      opts.signal?.throwIfAborted();
       hash?.update(chunk);
       bytes += chunk.length;
       if (sink && sinkOpen && !sink.write(chunk)) {
-        await Promise.race([once(sink, 'drain'), once(sink, 'close')]);
+        await drainedOrClosed(sink);
       }
     }
   } catch (err) {
     for (const c of children) if (c.child.exitCode === null) c.child.kill('SIGKILL');
+    if (opts.signal?.aborted === true) {
+      await Promise.all(children.map((c) => c.exit));
+      throw opts.signal.reason;
+    }
     const e = err as NodeJS.ErrnoException;
     throw new SnapctlError('operation', `cannot read ${path}: ${e.code ?? e.message}`);
   } finally {
@@ -115,4 +122,24 @@ export async function scanArchive(path: string, compression: Compression, opts: 
     ...(members ? { members, unparsed } : {}),
     ...(listFailure !== undefined ? { listFailure } : {}),
   };
+}
+
+/**
+ * Resolves when `stream` can take more, or will take nothing more. Every
+ * listener goes once it fires: a race of two `once()` left the loser's
+ * listeners behind, one pair per full pipe, so a long archive piled up
+ * thousands of them on tar's stdin.
+ */
+function drainedOrClosed(stream: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      stream.off('error', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+    stream.on('error', done);
+  });
 }

@@ -1,12 +1,13 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Compression } from '../../src/core/model.js';
 import { describeTree, type Entry } from '../helpers/tree.js';
-import { makeFixture, snapctl, writePySnapArchive, type Fixture } from './restore-fixture.js';
+import { makeFixture, ROOT, snapctl, writePySnapArchive, type Fixture } from './restore-fixture.js';
 
 const fixtures: Fixture[] = [];
 const temps: string[] = [];
@@ -222,4 +223,66 @@ test('restore flags: ARCHIVE or --volume, --to required, --at only with --volume
   const help = snapctl('restore', '--help');
   assert.equal(help.status, 0);
   for (const section of ['NAME', 'SYNOPSIS', 'DESCRIPTION', 'OPTIONS', 'EXIT STATUS']) assert.match(help.stdout, new RegExp(`^${section}$`, 'm'));
+});
+
+/** Pids of live processes whose command line contains `text`. */
+async function processesWith(text: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const cmdline = await readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes(text)) pids.push(Number(name));
+  }
+  return pids;
+}
+
+test('restore interrupted during extraction stops tar and the decompressor before exiting, and says the target holds a partial restore', async () => {
+  const f = await fixture();
+  assert.equal(f.apply('2026-11-20T03:00:00Z').status, 0);
+  const base = await tempDir();
+  // A zstd that, when it reads the archive file itself (extraction, not the
+  // checking read through a pipe), passes on the first six 10 KiB tar records
+  // and then holds tar's input open: the restore is then certainly mid-extraction.
+  const bin = join(base, 'bin');
+  await mkdir(bin);
+  const realZstd = execFileSync('sh', ['-c', 'command -v zstd'], { encoding: 'utf8' }).trim();
+  await writeFile(join(bin, 'zstd'), `#!/bin/sh\nif [ -f /dev/stdin ]; then ${realZstd} "$@" | head -c 61440; exec sleep 317; fi\nexec ${realZstd} "$@"\n`, { mode: 0o755 });
+  const out = join(base, 'restored');
+  const child = spawn(process.execPath, ['bin/snapctl.js', 'restore', '--volume', 'data', ...f.flags, '--to', out], {
+    cwd: ROOT,
+    env: { ...process.env, PATH: `${bin}:${process.env['PATH'] ?? ''}` },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  const sleeper = 'sleep\u0000317\u0000';
+  try {
+    for (let i = 0; i < 600 && (await processesWith(sleeper)).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok((await readdir(out)).length > 0, 'tar has begun extracting');
+    assert.equal((await processesWith(`--directory=${out}`)).length, 1, 'tar -x is running');
+    child.kill('SIGTERM');
+    assert.equal(await exited, 143, stderr);
+    assert.match(stderr, /^SIGTERM received: stopping tar and the decompressor$/m);
+    assert.match(stderr, new RegExp(`^restore interrupted by SIGTERM: ${out} holds a partial restore; remove it, or restore again with --force$`, 'm'));
+    assert.deepEqual(await processesWith(`--directory=${out}`), [], 'no tar left extracting after restore exited');
+    assert.deepEqual(await processesWith(sleeper), [], 'the decompressor was stopped too');
+  } finally {
+    child.kill('SIGKILL');
+    for (const pid of [...(await processesWith(sleeper)), ...(await processesWith(`--directory=${out}`))]) process.kill(pid, 'SIGKILL');
+  }
+});
+
+test('checking a long archive leaves no listeners behind on the pipe into tar (each full pipe used to add two for good)', async () => {
+  const base = await tempDir();
+  const src = join(base, 'src');
+  await mkdir(src);
+  // 24 MiB that tar reads 64 KiB at a time from 1 MiB chunks: the pipe fills on every chunk.
+  await writeFile(join(src, 'random.bin'), randomBytes(24 << 20));
+  const archive = join(base, 'v.tar');
+  execFileSync('tar', ['-cf', archive, '-C', src, '.']);
+  const r = snapctl('restore', archive, '--list');
+  assert.equal(r.status, 0, r.stderr);
+  assert.doesNotMatch(r.stderr, /MaxListenersExceededWarning/);
+  assert.match(r.stdout, /"\.\/random\.bin"$/m);
 });

@@ -1,5 +1,6 @@
 // snapctl restore: pick an archive (a file, or a volume's newest / at a time),
 // verify it, extract it safely into an empty directory, strip lock files.
+import { readdir } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { counted } from '../../core/describe.js';
 import { SnapctlError } from '../../core/errors.js';
@@ -9,6 +10,7 @@ import { compressionOfFile, parseInstant, pickArchive } from '../../core/restore
 import { formatBytes } from '../../core/snapshot-size.js';
 import { checkVolume, readInventory } from '../../restore/inventory.js';
 import { restoreArchive, type RestoreResult } from '../../restore/restore.js';
+import { withInterrupts, INTERRUPT_EXIT } from '../../apply/interrupt.js';
 import { EXIT } from '../exit-codes.js';
 import { loadContext } from '../policy-context.js';
 import { COMMON_OPTIONS, TARGET_OPTIONS, parseCommandLine, type OptionTable } from '../options.js';
@@ -88,6 +90,10 @@ EXIT STATUS
     1   nothing written: bad flags or policy, no such archive, DIR not
         empty, checksum mismatch, truncated or unsafe archive; or the
         extraction itself failed (DIR may then hold a partial restore)
+    129 130 143
+        interrupted by SIGHUP, SIGINT or SIGTERM: tar and the decompressor
+        are stopped before restore exits, and it says whether DIR holds a
+        partial restore
 `;
 
 interface Chosen {
@@ -159,7 +165,19 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   const target = values.to === undefined ? '' : resolve(values.to);
-  const result = await restoreArchive({ archive: chosen.path, compression: chosen.compression, target, force: values.force, listOnly: values.list, lockFiles });
+  const outcome = await withInterrupts((signal) => restoreArchive({ archive: chosen.path, compression: chosen.compression, target, force: values.force, listOnly: values.list, lockFiles, signal }), {
+    stopping: 'stopping tar and the decompressor',
+  });
+  if (outcome.interrupted !== undefined) {
+    const written = !values.list && (await readdir(target).then((e) => e.length > 0, () => false));
+    process.stderr.write(
+      written
+        ? `restore interrupted by ${outcome.interrupted}: ${target} holds a partial restore; remove it, or restore again with --force\n`
+        : `restore interrupted by ${outcome.interrupted}: nothing was extracted\n`,
+    );
+    return INTERRUPT_EXIT[outcome.interrupted];
+  }
+  const result = outcome.result!;
   if (result.checksum === 'absent') {
     process.stderr.write(`warning: ${chosen.path} has no ${basename(chosen.path)}.sha256 sidecar (a py_snap archive?): not verified by checksum, only read as tar to the end\n`);
   }
