@@ -3,6 +3,7 @@
 import { SnapctlError, formatError } from '../core/errors.js';
 import { EXIT } from './exit-codes.js';
 import type { CommandModule } from './command.js';
+import { withSystemDirs } from './system-path.js';
 
 const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   plan: () => import('./commands/plan.js'),
@@ -83,6 +84,7 @@ EXIT STATUS
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   onClosedOutput(name ?? '');
+  process.env['PATH'] = withSystemDirs(process.env['PATH']);
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage());
     return name === undefined ? EXIT.error : EXIT.ok;

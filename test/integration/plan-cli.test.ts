@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../helpers/golden.js';
@@ -318,6 +318,18 @@ test('plan run by a user who may not look into a path volume reports no error fo
     assert.equal(r.status, 0, r.stderr);
     const errors = r.stdout.split('\n').filter((l) => l.startsWith('Error: '));
     assert.deepEqual(errors, [`Error: gone: path ${join(dir, 'gone')} does not exist: apply will fail for this volume`]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("under cron's PATH (/usr/bin:/bin) plan still finds the LVM tools in /usr/sbin", { skip: existsSync('/usr/sbin/vgs') ? false : 'lvm2 is not installed in /usr/sbin' }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'snapctl-plan-cron-path-'));
+  try {
+    const r = snapctl(['plan', '--policy', 'policies/example.yaml', '--backup-dir', dir, '--host', 'db01', '--now', '2026-11-26T03:00:00Z'], { PATH: '/usr/bin:/bin' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.doesNotMatch(r.stdout, /not found \(is lvm2 installed\?\)/);
+    assert.match(r.stdout, /^(Error|Warning): data: /m, 'lvs ran and its answer was judged');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
