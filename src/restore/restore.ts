@@ -2,7 +2,7 @@
 // (one read), refuse anything unsafe or damaged before writing a byte, then
 // `decompressor < archive | tar -x` into the target, then the lock files.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { open, lstat, readdir, rm } from 'node:fs/promises';
+import { open, lstat, readdir, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Compression } from '../core/model.js';
 import { counted } from '../core/describe.js';
@@ -13,7 +13,7 @@ import { decompressArgv } from '../apply/compressors.js';
 import { probeTar, type TarCapabilities } from '../apply/tar-command.js';
 import { describeExit, watchChild } from './child.js';
 import { scanArchive } from './scan.js';
-import { checksumVerdict, readSidecar } from './sidecar.js';
+import { checksumVerdict, readSidecar, type Sidecar } from './sidecar.js';
 import { makeDirs } from '../adapters/make-dirs.js';
 
 export interface RestoreRequest {
@@ -80,37 +80,33 @@ export function tarExtractArgv(caps: TarCapabilities, target: string, strip: num
   ];
 }
 
-async function extract(req: RestoreRequest, strip: number): Promise<void> {
+/** Extracts from `file`, whose offset is at its start. */
+async function extract(req: RestoreRequest, file: FileHandle, strip: number): Promise<void> {
   const caps = await probeTar();
   const env = { ...process.env, LC_ALL: 'C' };
-  const file = await open(req.archive, 'r');
-  try {
-    const dec = decompressArgv(req.compression);
-    const tar = spawn('tar', tarExtractArgv(caps, req.target, strip), { stdio: [dec ? 'pipe' : file.fd, 'ignore', 'pipe'], env });
-    const tarWatch = watchChild(tar);
-    let decWatch: ReturnType<typeof watchChild> | undefined;
-    const running: ChildProcess[] = [tar];
-    if (dec) {
-      const comp = spawn(dec[0], dec.slice(1), { stdio: [file.fd, tar.stdin!, 'pipe'], env });
-      tar.stdin!.destroy();
-      decWatch = watchChild(comp);
-      running.push(comp);
-    }
-    // The children read the archive themselves: without this they would go
-    // on extracting after an interrupted restore has exited.
-    const stop = (): void => {
-      for (const child of running) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    };
-    req.signal?.addEventListener('abort', stop, { once: true });
-    if (req.signal?.aborted === true) stop();
-    const [te, de] = await Promise.all([tarWatch.exit, decWatch?.exit]).finally(() => req.signal?.removeEventListener('abort', stop));
-    req.signal?.throwIfAborted();
-    const failed = de !== undefined && (de.code !== 0 || de.signal !== null) ? describeExit(dec![0], de, decWatch!.stderr()) : undefined;
-    if (failed !== undefined || te.code !== 0 || te.signal !== null) {
-      throw new SnapctlError('operation', `extracting ${req.archive} into ${req.target} failed: ${failed ?? describeExit('tar', te, tarWatch.stderr())}`, `${req.target} may hold a partial restore`);
-    }
-  } finally {
-    await file.close();
+  const dec = decompressArgv(req.compression);
+  const tar = spawn('tar', tarExtractArgv(caps, req.target, strip), { stdio: [dec ? 'pipe' : file.fd, 'ignore', 'pipe'], env });
+  const tarWatch = watchChild(tar);
+  let decWatch: ReturnType<typeof watchChild> | undefined;
+  const running: ChildProcess[] = [tar];
+  if (dec) {
+    const comp = spawn(dec[0], dec.slice(1), { stdio: [file.fd, tar.stdin!, 'pipe'], env });
+    tar.stdin!.destroy();
+    decWatch = watchChild(comp);
+    running.push(comp);
+  }
+  // The children read the archive themselves: without this they would go
+  // on extracting after an interrupted restore has exited.
+  const stop = (): void => {
+    for (const child of running) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  };
+  req.signal?.addEventListener('abort', stop, { once: true });
+  if (req.signal?.aborted === true) stop();
+  const [te, de] = await Promise.all([tarWatch.exit, decWatch?.exit]).finally(() => req.signal?.removeEventListener('abort', stop));
+  req.signal?.throwIfAborted();
+  const failed = de !== undefined && (de.code !== 0 || de.signal !== null) ? describeExit(dec![0], de, decWatch!.stderr()) : undefined;
+  if (failed !== undefined || te.code !== 0 || te.signal !== null) {
+    throw new SnapctlError('operation', `extracting ${req.archive} into ${req.target} failed: ${failed ?? describeExit('tar', te, tarWatch.stderr())}`, `${req.target} may hold a partial restore`);
   }
 }
 
@@ -130,13 +126,27 @@ async function stripLocks(target: string, rels: readonly string[]): Promise<stri
   return removed;
 }
 
-/** Verify, check, extract, strip locks; throws SnapctlError and writes nothing when a check fails. */
+/**
+ * Verify, check, extract, strip locks; throws SnapctlError and writes nothing
+ * when a check fails. The archive is opened once: what is extracted is what
+ * was verified, even if apply prunes (unlinks) the file in between.
+ */
 export async function restoreArchive(req: RestoreRequest): Promise<RestoreResult> {
   const sidecar = await readSidecar(req.archive);
   if (sidecar.kind === 'malformed') throw new SnapctlError('preflight', `cannot verify ${req.archive}: ${sidecar.reason}`);
   if (!req.listOnly) await checkTarget(req.target, req.force);
+  const file = await open(req.archive, 'r').catch((err: NodeJS.ErrnoException) => {
+    throw new SnapctlError('input', `cannot open ${req.archive}: ${err.code === 'ENOENT' ? 'no such file' : (err.code ?? err.message)}`);
+  });
+  try {
+    return await verifiedRestore(req, sidecar, file);
+  } finally {
+    await file.close();
+  }
+}
 
-  const scan = await scanArchive(req.archive, req.compression, { hash: sidecar.kind === 'present', list: 'members', ...(req.signal ? { signal: req.signal } : {}) });
+async function verifiedRestore(req: RestoreRequest, sidecar: Sidecar, file: FileHandle): Promise<RestoreResult> {
+  const scan = await scanArchive(req.archive, req.compression, { hash: sidecar.kind === 'present', list: 'members', fd: file.fd, ...(req.signal ? { signal: req.signal } : {}) });
   if (checksumVerdict(sidecar, scan.sha256) === 'mismatch') {
     throw new SnapctlError('preflight', `${req.archive} does not match its checksum: refusing to restore it`, `sha256 is ${scan.sha256}, the sidecar says ${sidecar.kind === 'present' ? sidecar.sha256 : ''}; the archive is corrupt`);
   }
@@ -165,7 +175,7 @@ export async function restoreArchive(req: RestoreRequest): Promise<RestoreResult
   } catch (err) {
     throw new SnapctlError('input', `cannot create the target directory ${req.target}: ${(err as Error).message}`, 'give --to a directory that can be created (or exists empty)');
   }
-  await extract(req, layout.strip);
+  await extract(req, file, layout.strip);
   const removedLocks = await stripLocks(req.target, lockFileMembers(members, req.lockFiles, layout.strip));
   return { ...result, removedLocks };
 }

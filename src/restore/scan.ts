@@ -21,6 +21,8 @@ export interface ScanOptions {
   readonly list: 'none' | 'check' | 'members';
   /** Aborting it stops the read and kills the children; scanArchive then rejects with the signal's reason. */
   readonly signal?: AbortSignal;
+  /** An open descriptor of `path` to read instead (from its start, by position: its offset stays where it was; left open). */
+  readonly fd?: number;
 }
 
 export interface ScanResult {
@@ -88,7 +90,7 @@ export async function scanArchive(path: string, compression: Compression, opts: 
   });
   let bytes = 0;
   try {
-    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20, ...(opts.fd !== undefined ? { fd: opts.fd, autoClose: false, start: 0 } : {}) }) as AsyncIterable<Buffer>) {
       opts.signal?.throwIfAborted();
       hash?.update(chunk);
       bytes += chunk.length;

@@ -1,6 +1,6 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -225,6 +225,35 @@ test('restore flags: ARCHIVE or --volume, --to required, --at only with --volume
   for (const section of ['NAME', 'SYNOPSIS', 'DESCRIPTION', 'OPTIONS', 'EXIT STATUS']) assert.match(help.stdout, new RegExp(`^${section}$`, 'm'));
 });
 
+/**
+ * A PATH whose `zstd` is a shell script: `extracting` runs when zstd reads the
+ * archive file itself (restore's extraction), `checking` when it reads a
+ * pipe (the verifying read); $ZSTD is the real one. Either defaults to it.
+ */
+async function zstdWrapper(base: string, parts: { checking?: string; extracting?: string }): Promise<string> {
+  const bin = join(base, 'bin');
+  await mkdir(bin);
+  const real = execFileSync('sh', ['-c', 'command -v zstd'], { encoding: 'utf8' }).trim();
+  const script = `#!/bin/sh\nZSTD=${real}\nif [ -f /dev/stdin ]; then ${parts.extracting ?? 'exec "$ZSTD" "$@"'}; else ${parts.checking ?? 'exec "$ZSTD" "$@"'}; fi\n`;
+  await writeFile(join(bin, 'zstd'), script, { mode: 0o755 });
+  return `${bin}:${process.env['PATH'] ?? ''}`;
+}
+
+test('an archive apply prunes after restore has verified it is still restored whole: restore reads and extracts one open file', async () => {
+  const f = await fixture();
+  assert.equal(f.apply('2026-11-20T03:00:00Z').status, 0);
+  const base = await tempDir();
+  const archive = join(f.hostDir, (await readdir(f.hostDir)).find((n) => n.endsWith('.tar.zst'))!);
+  // The checking read ends by deleting the archive and its sidecar, as a prune would.
+  const path = await zstdWrapper(base, { checking: `"$ZSTD" "$@"; s=$?; rm -f '${archive}' '${archive}.sha256'; exit $s` });
+  const out = join(base, 'restored');
+  const r = spawnSync(process.execPath, ['bin/snapctl.js', 'restore', archive, '--to', out], { cwd: ROOT, env: { ...process.env, PATH: path }, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(await readdir(f.hostDir), [], 'the archive was deleted during the restore');
+  assert.match(r.stdout, /checksum: verified against its \.sha256 sidecar/);
+  assert.deepEqual(await describeTree(out), await describeTree(f.src));
+});
+
 /** Pids of live processes whose command line contains `text`. */
 async function processesWith(text: string): Promise<number[]> {
   const pids: number[] = [];
@@ -243,16 +272,9 @@ test('restore interrupted during extraction stops tar and the decompressor befor
   // A zstd that, when it reads the archive file itself (extraction, not the
   // checking read through a pipe), passes on the first six 10 KiB tar records
   // and then holds tar's input open: the restore is then certainly mid-extraction.
-  const bin = join(base, 'bin');
-  await mkdir(bin);
-  const realZstd = execFileSync('sh', ['-c', 'command -v zstd'], { encoding: 'utf8' }).trim();
-  await writeFile(join(bin, 'zstd'), `#!/bin/sh\nif [ -f /dev/stdin ]; then ${realZstd} "$@" | head -c 61440; exec sleep 317; fi\nexec ${realZstd} "$@"\n`, { mode: 0o755 });
+  const path = await zstdWrapper(base, { extracting: '"$ZSTD" "$@" | head -c 61440; exec sleep 317' });
   const out = join(base, 'restored');
-  const child = spawn(process.execPath, ['bin/snapctl.js', 'restore', '--volume', 'data', ...f.flags, '--to', out], {
-    cwd: ROOT,
-    env: { ...process.env, PATH: `${bin}:${process.env['PATH'] ?? ''}` },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(process.execPath, ['bin/snapctl.js', 'restore', '--volume', 'data', ...f.flags, '--to', out], { cwd: ROOT, env: { ...process.env, PATH: path }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
   const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
