@@ -5,11 +5,19 @@ import { randomBytes } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
-/** Flushes a directory's entries (creations, renames, unlinks) to disk. */
+/**
+ * Flushes a directory's entries (creations, renames, unlinks) to disk. A
+ * file system that cannot fsync a directory at all says EINVAL (vboxsf,
+ * older CIFS, /proc): there the rename is as durable as it can be made, and
+ * failing the backup for it would lose the archive whose data is already
+ * on disk.
+ */
 export async function fsyncDir(dir: string): Promise<void> {
   const handle = await open(dir, 'r');
   try {
-    await handle.sync();
+    await handle.sync().catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EINVAL') throw err;
+    });
   } finally {
     await handle.close();
   }

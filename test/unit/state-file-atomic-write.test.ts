@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, readdir, rm, stat, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../src/apply/fs-durable.js';
+import { fsyncDir, writeFileAtomic } from '../../src/apply/fs-durable.js';
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'snapctl-atomic-'));
@@ -45,3 +45,8 @@ test('a failed rename keeps the old file intact and removes the temporary file',
     assert.deepEqual(await readdir(dir), ['target']);
     assert.equal(await readFile(join(path, 'keep'), 'utf8'), 'kept');
   }));
+
+test('fsyncDir accepts a file system that cannot fsync a directory (EINVAL, here /proc) and still fails on a missing one', async () => {
+  await fsyncDir('/proc');
+  await assert.rejects(fsyncDir('/nonexistent-snapctl-dir'), { code: 'ENOENT' });
+});
