@@ -28,10 +28,10 @@ export interface RunningCli {
   readonly done: Promise<CliResult>;
 }
 
-/** Starts `snapctl ARGS` from the repository root without waiting for it. */
-export function startSnapctl(args: readonly string[]): RunningCli {
+/** Starts `snapctl ARGS` (from the repository root, or `cwd`) without waiting for it. */
+export function startSnapctl(args: readonly string[], cwd: string = ROOT): RunningCli {
   const started = Date.now();
-  const child = spawn(process.execPath, ['bin/snapctl.js', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(ROOT, 'bin/snapctl.js'), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));

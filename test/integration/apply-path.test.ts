@@ -17,6 +17,7 @@ import {
   parseJson,
   policyDoc,
   snapctl,
+  startSnapctl,
   snapshotDir,
   workspace,
   type ApplyJson,
@@ -226,6 +227,21 @@ test('a saved plan is applied exactly; a saved plan made before a new file appea
     assert.equal(refused2.code, 1, describeRun(refused2));
     assert.match(refused2.stderr, /Saved plan is stale: the policy changed/);
     assert.deepEqual(await snapshotDir(ws.hostDir), before2);
+  });
+});
+
+test('a plan saved with a relative --policy applies from another directory (cron runs in /)', async () => {
+  await withWorkspace(async (ws) => {
+    const src = join(ws.dir, 'src');
+    await mkdir(src);
+    await writeFile(join(src, 'f'), 'data\n');
+    await ws.writePolicy(policyDoc(ws, { docs: { path: src } }));
+    const planFile = join(ws.dir, 'saved.plan');
+    const saved = await startSnapctl(['plan', '--policy', 'policy.yaml', '--host', ws.host, '--out', planFile], ws.dir).done;
+    assert.equal(saved.code, 0, describeRun(saved));
+    const applied = await startSnapctl(['apply', planFile, '--log-dir', ws.logDir, '--state-dir', ws.stateDir, '--lock-file', ws.lockFile], '/').done;
+    assert.equal(applied.code, 0, describeRun(applied));
+    assert.equal((await listDir(ws.hostDir)).filter((f) => f.endsWith('.tar.zst')).length, 1);
   });
 });
 

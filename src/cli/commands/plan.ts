@@ -136,10 +136,11 @@ export async function run(argv: string[]): Promise<number> {
     const saved: SavedPlan = {
       format: SAVED_PLAN_FORMAT,
       version: 1,
+      // Absolute paths: the plan may be applied from another directory (cron's is /).
       request: {
-        policy: values.policy ?? '',
+        policy: values.policy === undefined ? '' : resolve(values.policy),
         host: ctx.policy.host,
-        ...(values['backup-dir'] !== undefined ? { backupDir: values['backup-dir'] } : {}),
+        ...(values['backup-dir'] !== undefined ? { backupDir: resolve(values['backup-dir']) } : {}),
       },
       policyHash: ctx.source.hash,
       ...(source.git ? { git: source.git } : {}),
