@@ -8,13 +8,13 @@ import { basename, join, resolve } from 'node:path';
 import { SnapctlError } from '../core/errors.js';
 import type { PolicySource } from '../core/model.js';
 import { gitInfo } from '../adapters/git.js';
-import type { PolicyDocument } from './policy-document.generated.js';
+import type { Compression, PolicyDocument, VolumeDefaults } from './policy-document.generated.js';
 import { parseYamlDocument } from './yaml-document.js';
 import type { YamlDocument } from './yaml-document.js';
 import { checkSchema } from './schema-errors.js';
 import { checkSemantics } from './semantics.js';
 import { compareProblems, toError } from './problem.js';
-import type { Problem } from './problem.js';
+import type { PathSegment, Problem } from './problem.js';
 
 /** A policy file is never this large; bigger files are refused unread. */
 export const MAX_POLICY_BYTES = 1024 * 1024;
@@ -86,7 +86,7 @@ export async function checkPolicy(fileOrDir: string): Promise<PolicyCheck> {
       bytes.set(result.policy.path, result.bytes);
     }
   }
-  problems.push(...crossFileProblems(documents));
+  problems.push(...crossFileProblems(documents), ...compressionLevelProblems(documents));
   problems.sort(compareProblems);
   return { files: listed.files, documents, problems, bytes };
 }
@@ -157,6 +157,47 @@ async function checkFile(file: string): Promise<{ policy: PolicyFile; bytes: Buf
     };
   }
   return { policy: { file, path: resolve(file), document: schema.document, yaml }, bytes };
+}
+
+/** The levels each compressor takes; `none` takes none. */
+const LEVEL_RANGE: Readonly<Record<Compression, readonly [number, number] | undefined>> = { zstd: [1, 19], gzip: [1, 9], xz: [1, 9], none: undefined };
+
+/**
+ * A compressionLevel the volume's compressor does not take (gzip 12), once
+ * defaults are merged under the volume: the combination may span two keys,
+ * or two files of a policy directory. Checked here, not at apply time, where
+ * it would fail the volume on every run. A level in defaults is ignored by
+ * the volumes without compression; one written on such a volume is refused.
+ */
+function compressionLevelProblems(documents: readonly PolicyFile[]): Problem[] {
+  const defaults = documents.find((d) => d.document.defaults !== undefined)?.document.defaults ?? {};
+  const problems: Problem[] = [];
+  const check = (policy: PolicyFile, path: PathSegment[], own: VolumeDefaults, inherited: VolumeDefaults): void => {
+    const compression = own.compression ?? inherited.compression ?? 'zstd';
+    const level = own.compressionLevel ?? inherited.compressionLevel;
+    if (level === undefined) return;
+    const range = LEVEL_RANGE[compression];
+    const from = own.compressionLevel !== undefined ? '' : ' (compressionLevel from defaults)';
+    let summary: string | undefined;
+    if (range === undefined) {
+      if (own.compressionLevel !== undefined) summary = `compression none takes no level, found compressionLevel ${level}`;
+    } else if (level < range[0] || level > range[1]) {
+      summary = `${compression} takes levels ${range[0]} to ${range[1]}, found ${level}${from}`;
+    }
+    if (summary === undefined) return;
+    const at = own.compressionLevel !== undefined ? [...path, 'compressionLevel'] : own.compression !== undefined ? [...path, 'compression'] : path;
+    problems.push({ file: policy.file, path: at, position: policy.yaml.positionOf(at), summary });
+  };
+  for (const policy of documents) {
+    if (policy.document.defaults) check(policy, ['defaults'], policy.document.defaults, {});
+    for (const [hostKey, host] of Object.entries(policy.document.hosts)) {
+      for (const [name, volume] of Object.entries(host?.volumes ?? {})) {
+        // A volume that sets neither key has the defaults' pair, checked above.
+        if (volume && (volume.compression !== undefined || volume.compressionLevel !== undefined)) check(policy, ['hosts', hostKey, 'volumes', name], volume, defaults);
+      }
+    }
+  }
+  return problems;
 }
 
 // Within a directory each host key and each top-level setting lives in one file.

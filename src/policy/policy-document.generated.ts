@@ -22,7 +22,7 @@ export type Count = number;
  */
 export type Compression = 'zstd' | 'gzip' | 'xz' | 'none';
 /**
- * Compressor level (zstd 1-19, gzip and xz 1-9). Default: the compressor's own default.
+ * Compressor level (zstd 1-19, gzip and xz 1-9; none takes no level). Default: the compressor's own default.
  */
 export type CompressionLevel = number;
 /**
