@@ -8,7 +8,7 @@ import { checkHostName } from '../core/naming.js';
 import type { Compression, HostPolicy, LegacyLeftovers, Retention, Schedule, Source, Volume } from '../core/model.js';
 import type { EverySchedule, HostDocument, PolicyDocument, Retention as RetentionDocument, VolumeDefaults, VolumeDocument } from './policy-document.generated.js';
 import { parseDuration } from './duration.js';
-import { matchHost } from './host-glob.js';
+import { isGlob, matchHost } from './host-glob.js';
 import type { LoadedPolicy, PolicyFile } from './load.js';
 
 export const DEFAULTS = {
@@ -37,7 +37,9 @@ export function resolveHost(loaded: LoadedPolicy, hostname: string, overrides: R
   const match = matchHost(keys, hostname);
   const policyName = loaded.documents.length === 1 ? (loaded.documents[0]?.file ?? '') : loaded.documents.map((d) => d.file).join(', ');
   if (match.kind === 'none') {
-    throw new SnapctlError('input', `no host key in the policy matches "${hostname}"`, `Host keys: ${keys.join(', ')}. Add the host to the policy, or pass --host NAME.`, { file: policyName });
+    const near = nearHostKey(keys, hostname);
+    const hint = near === undefined ? '' : ` "${near}" differs only in ${near.toLowerCase() === hostname.toLowerCase() ? 'case' : 'the domain'}: pass --host ${near} (archives are named after it), or rename the key.`;
+    throw new SnapctlError('input', `no host key in the policy matches "${hostname}"`, `Host keys: ${keys.join(', ')}.${hint || ' Add the host to the policy, or pass --host NAME.'}`, { file: policyName });
   }
   if (match.kind === 'ambiguous') {
     const [a, b] = match.keys;
@@ -56,6 +58,17 @@ export function resolveHost(loaded: LoadedPolicy, hostname: string, overrides: R
     volumes,
   };
   return top.healthcheck !== undefined ? { ...policy, healthcheck: top.healthcheck } : policy;
+}
+
+/**
+ * A host key that names this machine in other words: the same name in
+ * another case (DB01, db01), or the short name of a fully qualified one
+ * (db01 for db01.example.com, and the other way round). Matching stays
+ * exact, because the host name is part of every archive's name.
+ */
+function nearHostKey(keys: readonly string[], hostname: string): string | undefined {
+  const short = (name: string): string => name.toLowerCase().split('.')[0] ?? '';
+  return keys.find((k) => k.toLowerCase() === hostname.toLowerCase()) ?? keys.find((k) => !isGlob(k) && short(k) === short(hostname));
 }
 
 /** The zone as the time zone database spells it ("utc" → "UTC", "europe/berlin" → "Europe/Berlin"); load() checked that it exists. */

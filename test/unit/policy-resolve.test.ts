@@ -186,3 +186,19 @@ test('the policy timezone is spelt as the time zone database spells it, whatever
     assert.equal(resolveHost(loaded, 'h1').timezone, canonical, given);
   }
 });
+
+test('no matching host key: the hint names a key that differs only in case or domain (matching stays exact: the name is in every archive)', async () => {
+  const loaded = await policy('version: 1\nhosts:\n  db01:\n    volumes:\n      v: { path: /v }\n  "web*":\n    volumes:\n      v: { path: /v }\n');
+  const hint = (name: string): string | undefined => {
+    try {
+      resolveHost(loaded, name);
+      return 'matched';
+    } catch (err) {
+      return (err as SnapctlError).detail;
+    }
+  };
+  assert.equal(hint('db01.example.com'), 'Host keys: db01, web*. "db01" differs only in the domain: pass --host db01 (archives are named after it), or rename the key.');
+  assert.equal(hint('DB01'), 'Host keys: db01, web*. "db01" differs only in case: pass --host db01 (archives are named after it), or rename the key.');
+  assert.equal(hint('mail01'), 'Host keys: db01, web*. Add the host to the policy, or pass --host NAME.');
+  assert.equal(hint('web01.example.com'), 'matched', 'a glob matches the name as it is');
+});
