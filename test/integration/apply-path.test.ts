@@ -230,6 +230,22 @@ test('a saved plan is applied exactly; a saved plan made before a new file appea
   });
 });
 
+test('a corrupt state file does not stop the backups: apply archives, leaves the file as it found it and says what to do', async () => {
+  await withWorkspace(async (ws) => {
+    const src = join(ws.dir, 'src');
+    await mkdir(src);
+    await writeFile(join(src, 'f'), 'data\n');
+    await ws.writePolicy(policyDoc(ws, { docs: { path: src } }));
+    await mkdir(ws.stateDir, { recursive: true });
+    await writeFile(join(ws.stateDir, 'state.json'), '{"version":1,"volumes":');
+    const r = await snapctl(...ws.applyArgs('2026-03-01T03:00:00Z'));
+    assert.equal(r.code, 0, describeRun(r));
+    assert.match(r.stderr, /could not record the run state: state file .*state\.json is corrupt: not JSON .*; move it aside; apply writes a fresh one/);
+    assert.equal(await readFile(join(ws.stateDir, 'state.json'), 'utf8'), '{"version":1,"volumes":');
+    assert.deepEqual(await listDir(ws.hostDir), ['h1_docs.20260301T030000Z.tar.zst', 'h1_docs.20260301T030000Z.tar.zst.sha256']);
+  });
+});
+
 test('a plan saved with a relative --policy applies from another directory (cron runs in /)', async () => {
   await withWorkspace(async (ws) => {
     const src = join(ws.dir, 'src');

@@ -232,7 +232,8 @@ export async function run(argv: string[]): Promise<number> {
         const wrote = Object.values(runs).some((r) => r.archive !== undefined);
         state = await recordRuns(runs, stateDir, wrote ? hostDir(ctx.policy) : undefined);
       } catch (err) {
-        log.warn(`could not record the run state: ${(err as Error).message}`);
+        const how = err instanceof SnapctlError && err.detail !== undefined ? `; ${err.detail}` : '';
+        log.warn(`could not record the run state: ${(err as Error).message}${how}`);
       }
       if (values['metrics-file'] !== undefined) {
         try {
