@@ -3,6 +3,7 @@
 // recognises the leftovers of a crashed one.
 import { readFile, readdir, realpath, stat, statfs } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { nestedSubvolumesMessage } from '../core/describe.js';
 import { SnapctlError } from '../core/errors.js';
 import type { Volume } from '../core/model.js';
 import type { PreparedSource, SourceDriver, TakeContext } from '../apply/source.js';
@@ -62,6 +63,31 @@ export async function isBtrfsSubvolume(path: string): Promise<boolean> {
   return fs !== undefined && fs.type === BTRFS_MAGIC && (await isSubvolumeRoot(path));
 }
 
+/**
+ * The subvolumes nested directly inside `subvolume`, as paths relative to it
+ * (sorted). A btrfs snapshot stops at subvolume boundaries: in the snapshot
+ * each is an empty directory, so its files are in no archive of this volume.
+ * snapctl's own snapshots of `volume` (made inside a subvolume that is a
+ * mount point) are not counted. undefined when btrfs cannot tell: listing
+ * subvolumes needs root, and btrfs-progs.
+ */
+export async function nestedSubvolumes(subvolume: string, volume: string): Promise<string[] | undefined> {
+  const [show, list] = await Promise.all([runTool('btrfs', ['subvolume', 'show', subvolume]), runTool('btrfs', ['subvolume', 'list', '-o', subvolume])]);
+  if (show.exitCode !== 0 || list.exitCode !== 0) return undefined;
+  // `show` prints the subvolume's own path in the file system first ("/" for the top level); `list` names the others from the same root.
+  const own = (show.stdout.split('\n')[0] ?? '').trim().replace(/^<FS_TREE>\/?/, '');
+  const prefix = own === '' || own === '/' ? '' : `${own.replace(/\/+$/, '')}/`;
+  const nested: string[] = [];
+  for (const line of list.stdout.split('\n')) {
+    const listed = / path (.+)$/.exec(line)?.[1]?.replace(/^<FS_TREE>\//, '');
+    if (listed === undefined) continue;
+    const path = listed.startsWith(prefix) ? listed.slice(prefix.length) : listed;
+    if (!path.includes('/') && isSnapshotName(path, volume)) continue;
+    nested.push(path);
+  }
+  return nested.sort();
+}
+
 /** Snapshots left by crashed runs for these volumes (absolute paths, sorted). */
 export async function listBtrfsLeftovers(subvolumes: readonly { volume: string; subvolume: string }[]): Promise<string[]> {
   const found = new Set<string>();
@@ -119,6 +145,8 @@ export const btrfsSource: SourceDriver = {
     if (r.exitCode !== 0) {
       throw new SnapctlError('operation', `volume ${volume.name}: btrfs snapshot of ${subvolume} failed: ${r.stderr.trim()}`, commandLine('btrfs', args));
     }
+    const nested = await nestedSubvolumes(subvolume, volume.name);
+    if (nested !== undefined && nested.length > 0) ctx.log.warn(`${subvolume}: ${nestedSubvolumesMessage(nested)}`);
     return {
       dir: snapshot,
       // A btrfs snapshot cannot overflow: it stays what it was when taken.

@@ -23,6 +23,8 @@ export interface ObservePorts {
   readonly readOnlyMount?: (path: string) => Promise<boolean>;
   /** Whether a directory is the root of a btrfs subvolume. */
   readonly btrfsSubvolume?: (path: string) => Promise<boolean>;
+  /** The subvolumes nested in a btrfs volume's subvolume (relative paths), undefined when unknown (not root). */
+  readonly nestedSubvolumes?: (subvolume: string, volume: string) => Promise<string[] | undefined>;
   /** Of these programs, the ones not on PATH. */
   readonly missingPrograms?: (names: readonly string[]) => Promise<string[]>;
   /** Whether applies on this machine wrote archives into this host directory (their state file says so). */
@@ -53,13 +55,15 @@ export async function observe(policy: HostPolicy, ports: ObservePorts): Promise<
   const missingSources = sourceDirs.filter((_, i) => states[i] === 'missing').map(([name]) => name);
   const nonDirectorySources = sourceDirs.filter((_, i) => states[i] === 'not-directory').map(([name]) => name);
   const emptySources = sourceDirs.filter((_, i) => states[i] === 'empty').map(([name]) => name);
-  const notSubvolumes = await notBtrfsSubvolumes(btrfs.filter((b) => !missingSources.includes(b.volume) && !nonDirectorySources.includes(b.volume)), ports);
+  const present = btrfs.filter((b) => !missingSources.includes(b.volume) && !nonDirectorySources.includes(b.volume));
+  const notSubvolumes = await notBtrfsSubvolumes(present, ports);
+  const nestedSubvolumes = await nestedIn(present.filter((b) => notSubvolumes?.includes(b.volume) !== true), ports);
   const { archives, others } = classifyBackupDir(listing.files, policy.host, policy.volumes, policy.timezone);
   const newestArchiveBytes = ports.fileSize ? await newestSizes(archives, hostDir(policy), ports.fileSize) : undefined;
   // A missing host directory is a first run, unless applies here wrote into it before.
   const vanished = !listing.exists && (await ports.wroteArchivesTo?.(hostDir(policy))) === true;
   return {
-    observed: { archives, others, backupDirExists: listing.exists, lvm, mounts: relevantMounts(policy, mounts), btrfsLeftovers, missingSources, ...(nonDirectorySources.length > 0 ? { nonDirectorySources } : {}), emptySources, ...(vanished ? { backupDirVanished: true } : {}), ...(notSubvolumes ? { notSubvolumes } : {}), ...(backupDirInside ? { backupDirInside } : {}), ...(readOnly === true ? { backupDirReadOnly: true } : {}), ...(free !== undefined ? { backupFreeBytes: free } : {}), ...(newestArchiveBytes ? { newestArchiveBytes } : {}), ...(applyRunning ? { applyRunning } : {}), ...(missingPrograms ? { missingPrograms } : {}) },
+    observed: { archives, others, backupDirExists: listing.exists, lvm, mounts: relevantMounts(policy, mounts), btrfsLeftovers, missingSources, ...(nonDirectorySources.length > 0 ? { nonDirectorySources } : {}), emptySources, ...(vanished ? { backupDirVanished: true } : {}), ...(notSubvolumes ? { notSubvolumes } : {}), ...(nestedSubvolumes ? { nestedSubvolumes } : {}), ...(backupDirInside ? { backupDirInside } : {}), ...(readOnly === true ? { backupDirReadOnly: true } : {}), ...(free !== undefined ? { backupFreeBytes: free } : {}), ...(newestArchiveBytes ? { newestArchiveBytes } : {}), ...(applyRunning ? { applyRunning } : {}), ...(missingPrograms ? { missingPrograms } : {}) },
     files: listing.files,
   };
 }
@@ -78,6 +82,24 @@ async function notBtrfsSubvolumes(volumes: readonly { volume: string; subvolume:
   if (check === undefined) return undefined;
   const answers = await Promise.all(volumes.map((v) => check(v.subvolume)));
   return volumes.filter((_, i) => !answers[i]).map((v) => v.volume);
+}
+
+/**
+ * Per btrfs volume, the subvolumes nested in it that its snapshots leave
+ * out (see nestedSubvolumes), less those the policy archives as volumes of
+ * their own; volumes with none are left out, and undefined when not checked.
+ */
+async function nestedIn(volumes: readonly { volume: string; subvolume: string }[], ports: ObservePorts): Promise<Record<string, string[]> | undefined> {
+  const list = ports.nestedSubvolumes;
+  if (list === undefined || volumes.length === 0) return undefined;
+  const answers = await Promise.all(volumes.map((v) => list(v.subvolume, v.volume)));
+  const volumeDirs = new Set(volumes.map((v) => v.subvolume.replace(/\/+$/, '')));
+  const out: Record<string, string[]> = {};
+  volumes.forEach((v, i) => {
+    const own = (answers[i] ?? []).filter((rel) => !volumeDirs.has(joinPath(v.subvolume, rel)));
+    if (own.length > 0) out[v.volume] = own;
+  });
+  return out;
 }
 
 /**

@@ -19,6 +19,7 @@ export const systemObservePorts: ObservePorts = {
   readOnlyMount: async (path) => (await import('./mountinfo.js')).readOnlyMount(path),
   locateBackupDir: async (volume, backupDir) => (await import('./backup-dir-inside.js')).locateBackupDir(volume, backupDir),
   btrfsSubvolume: async (path) => (await import('./btrfs-source.js')).isBtrfsSubvolume(path),
+  nestedSubvolumes: async (subvolume, volume) => (await import('./btrfs-source.js')).nestedSubvolumes(subvolume, volume),
   missingPrograms: (names) => Promise.resolve(names.filter((name) => !onPath(name))),
 };
 

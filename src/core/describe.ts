@@ -35,3 +35,9 @@ export function describeRetention(r: Retention): string {
 export function describeVolume(v: Volume): string {
   return `${describeSource(v.source)}, ${scheduleLabel(v.schedule)}, ${v.compression}, ${describeRetention(v.retention)}`;
 }
+
+/** "nested subvolume(s) … are not in …": the same words for plan and apply. */
+export function nestedSubvolumesMessage(nested: readonly string[]): string {
+  const shown = nested.slice(0, 5).map((p) => `./${p}`).join(', ') + (nested.length > 5 ? ` and ${nested.length - 5} more` : '');
+  return `${nested.length === 1 ? 'nested subvolume' : 'nested subvolumes'} ${shown} ${nested.length === 1 ? 'is' : 'are'} not in its snapshot (btrfs snapshots stop at subvolume boundaries), so not in its archives: one holding data to keep needs a volume of its own`;
+}

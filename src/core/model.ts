@@ -201,6 +201,8 @@ export interface Observed {
   readonly backupDirInside?: Readonly<Record<string, string>>;
   /** btrfs volumes whose `subvolume` is a directory but not a btrfs subvolume; absent = not checked. */
   readonly notSubvolumes?: readonly string[];
+  /** Per btrfs volume, the subvolumes nested in it (relative paths) that its snapshots leave out; absent = not checked. */
+  readonly nestedSubvolumes?: Readonly<Record<string, readonly string[]>>;
   /** An apply holding the host lock right now (plan only; absent = none, or not looked). */
   readonly applyRunning?: { readonly pid?: number };
   /** Programs apply runs (tar, the compressors of the policy) that are not on PATH; absent = not checked. */

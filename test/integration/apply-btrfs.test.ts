@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sh, withLoopBtrfs } from '../helpers/loopfs.js';
@@ -171,5 +171,31 @@ test('plan shows an Error for a btrfs volume whose directory is not a subvolume 
     assert.match(applied.stdout, /^ {2}plain +FAILED/m);
     assert.match(applied.stdout, /^ {2}other +FAILED/m);
     assert.match(applied.stdout, /^ {2}sub +created /m);
+  });
+});
+
+test('a subvolume nested in a btrfs volume is a plan warning and an apply warning (its files are in no archive), unless the policy archives it as a volume of its own', async () => {
+  await withBtrfsWorkspace(async (ws, _mnt, sub) => {
+    await writeFile(join(sub, 'outer.txt'), 'outer\n');
+    sh('btrfs', ['subvolume', 'create', join(sub, 'db')]);
+    await writeFile(join(sub, 'db/inner.txt'), 'inner\n');
+    const warning = 'nested subvolume ./db is not in its snapshot (btrfs snapshots stop at subvolume boundaries), so not in its archives: one holding data to keep needs a volume of its own';
+    await ws.writePolicy(policyDoc(ws, { sub: { btrfs: sub } }));
+    const r = await snapctl('plan', ...ws.common('2026-03-01T03:00:00Z'), '--no-color');
+    assert.equal(r.code, 0, describeRun(r));
+    assert.deepEqual(r.stdout.split('\n').filter((l) => l.includes('nested subvolume')), [`Warning: sub: ${warning}`]);
+    const applied = await snapctl(...ws.applyArgs('2026-03-01T03:00:00Z'));
+    assert.equal(applied.code, 0, describeRun(applied));
+    assert.match(applied.stderr, new RegExp(`^warning: sub: ${sub}: ${warning.replace(/[.()]/g, '\\$&')}$`, 'm'));
+    const out = await extractZstd(join(ws.hostDir, 'h1_sub.20260301T030000Z.tar.zst'));
+    try {
+      assert.deepEqual(await readdir(join(out, 'db')), [], 'the archive holds the nested subvolume as an empty directory');
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+    await ws.writePolicy(policyDoc(ws, { sub: { btrfs: sub }, db: { btrfs: join(sub, 'db') } }));
+    const both = await snapctl('plan', ...ws.common('2026-03-02T03:00:00Z'), '--no-color');
+    assert.equal(both.code, 0, describeRun(both));
+    assert.doesNotMatch(both.stdout, /nested subvolume/);
   });
 });

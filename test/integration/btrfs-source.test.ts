@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeArchive } from '../../src/apply/archive-writer.js';
 import type { TakeContext } from '../../src/apply/source.js';
-import { btrfsSource, deleteBtrfsSnapshot, listBtrfsLeftovers } from '../../src/adapters/btrfs-source.js';
+import { btrfsSource, deleteBtrfsSnapshot, listBtrfsLeftovers, nestedSubvolumes } from '../../src/adapters/btrfs-source.js';
 import { SnapctlError } from '../../src/core/errors.js';
 import type { Volume } from '../../src/core/model.js';
 import { sh, withLoopBtrfs, withTmpfs } from '../helpers/loopfs.js';
@@ -116,9 +116,16 @@ test('a subvolume mounted on its own (subvol=) under another filesystem is snaps
         await writeFile(join(sub, 'mnt/on-tmpfs.txt'), 'elsewhere\n');
         const v = volume('data', sub);
         await btrfsSource.preflight(v, ctx());
-        const prepared = await btrfsSource.take(v, ctx());
+        const c = ctx();
+        const prepared = await btrfsSource.take(v, c);
         assert.equal(prepared.dir, join(sub, '.snapctl-data-20250102T030405Z'));
         assert.deepEqual(await listBtrfsLeftovers([{ volume: 'data', subvolume: sub }]), [prepared.dir]);
+        // The nested subvolume is named (paths relative to the volume, whatever subvol= shows); snapctl's own snapshot inside it is not.
+        assert.deepEqual(await nestedSubvolumes(sub, 'data'), ['nested']);
+        assert.deepEqual(
+          c.lines.filter((l) => l.includes('nested subvolume')),
+          [`${sub}: nested subvolume ./nested is not in its snapshot (btrfs snapshots stop at subvolume boundaries), so not in its archives: one holding data to keep needs a volume of its own`],
+        );
         const { names } = await archiveMembers(prepared.dir);
         assert.deepEqual(names, ['./', './before.txt', './mnt/', './nested/']);
         await prepared.release();
