@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../helpers/golden.js';
@@ -361,20 +361,18 @@ test('while an apply holds the lock, plan warns that the leftovers may be its wo
 test('plan names a program apply needs that is not installed (tar, the compressor) as an error of each due volume', () => {
   // The first-run case has no backup directory yet: every volume is due.
   const c = { root: mkdtempSync(join(tmpdir(), 'snapctl-plan-')), policy: join(REPO_ROOT, 'fixtures', 'plans', 'first-run', 'policy.yaml'), now: '2026-11-26T03:00:00Z', host: 'db01' };
-  const bin = mkdtempSync(join(tmpdir(), 'snapctl-path-'));
   try {
-    // A PATH with tar and gzip but no zstd (etc uses the default, zstd; www uses gzip).
-    for (const program of ['tar', 'gzip']) {
-      const found = spawnSync('sh', ['-c', `command -v ${program}`], { encoding: 'utf8' }).stdout.trim();
-      symlinkSync(found, join(bin, program));
-    }
-    const r = snapctl(planArgs(c), { PATH: bin });
+    // zstd made absent in a private mount namespace: /dev/null bound over every copy of it on the
+    // system's PATH (snapctl appends those directories to any PATH). etc uses the default, zstd; www uses gzip.
+    const copies = [...new Set(['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'].filter((d) => existsSync(join(d, 'zstd'))).map((d) => realpathSync(join(d, 'zstd'))))];
+    assert.ok(copies.length > 0, 'zstd is installed');
+    const hide = copies.map((p) => `mount --bind /dev/null '${p}' && `).join('');
+    const r = spawnSync('unshare', ['-m', 'sh', '-c', `${hide}exec "$@"`, 'sh', process.execPath, 'bin/snapctl.js', ...planArgs(c)], { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '' } });
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(r.stdout.split('\n').filter((l) => l.includes('not installed')), ['Error: etc: zstd is not installed (not found on PATH): apply will fail for this volume']);
     const full = snapctl(planArgs(c));
     assert.doesNotMatch(full.stdout, /not installed/);
   } finally {
-    rmSync(bin, { recursive: true, force: true });
     rmSync(c.root, { recursive: true, force: true });
   }
 });
