@@ -3,6 +3,7 @@
 // file system; how a dev_t splits into major and minor (also for /proc/locks).
 import { readFile, realpath, stat, statfs } from 'node:fs/promises';
 import { basename, dirname, join, posix } from 'node:path';
+import type { Mount } from '../core/model.js';
 
 /** The kernel escapes space, tab, newline and backslash in mount fields as octal (`\040`). */
 export function unescapeMountField(field: string): string {
@@ -50,6 +51,41 @@ function holdingMount(mountinfo: string, path: string): MountinfoEntry | undefin
 /** Whether the absolute, symlink-free `path` lies on a read-only mount (or file system), per mountinfo text. */
 export function onReadOnlyMount(mountinfo: string, path: string): boolean {
   return holdingMount(mountinfo, path)?.readOnly === true;
+}
+
+/** File systems that hold no data of their own to back up. */
+const PSEUDO_FS = new Set(['proc', 'sysfs', 'devtmpfs', 'devpts', 'tmpfs', 'ramfs', 'cgroup', 'cgroup2', 'securityfs', 'debugfs', 'tracefs', 'pstore', 'bpf', 'mqueue', 'hugetlbfs', 'configfs', 'fusectl', 'autofs', 'binfmt_misc', 'efivarfs', 'nsfs', 'rpc_pipefs', 'selinuxfs', 'squashfs', 'overlay']);
+
+/**
+ * The data file systems mounted below the absolute, symlink-free directory
+ * `dir` on another device than `dir` itself, per mountinfo text: what tar's
+ * --one-file-system leaves out of an archive of `dir`. A bind mount of
+ * `dir`'s own file system is not one (tar crosses it), nor are pseudo file
+ * systems (proc, tmpfs, …). In mount order.
+ */
+export function dataMountsBelow(mountinfo: string, dir: string): Mount[] {
+  const own = holdingMount(mountinfo, dir)?.device;
+  const prefix = dir === '/' ? '/' : `${dir}/`;
+  const found: Mount[] = [];
+  for (const line of mountinfo.split('\n')) {
+    const f = line.split(' ');
+    const sep = f.indexOf('-');
+    const [device, pointField, fstype, source] = [f[2], f[4], f[sep + 1], f[sep + 2]];
+    if (sep < 0 || device === undefined || pointField === undefined || fstype === undefined || source === undefined) continue;
+    const point = unescapeMountField(pointField);
+    if (!point.startsWith(prefix) || device === own || PSEUDO_FS.has(fstype)) continue;
+    found.push({ target: point, fstype, source: unescapeMountField(source) });
+  }
+  return found;
+}
+
+/** dataMountsBelow for a directory as spelt (symlinks resolved); [] when it cannot be told. */
+export async function dataMountsInside(dir: string, mountinfoFile = '/proc/self/mountinfo'): Promise<Mount[]> {
+  try {
+    return dataMountsBelow(await readFile(mountinfoFile, 'utf8'), await realpath(dir));
+  } catch {
+    return [];
+  }
 }
 
 /** A Linux dev_t (st_dev, st_rdev) taken apart the glibc way. */

@@ -29,6 +29,8 @@ export interface ObservePorts {
   readonly missingPrograms?: (names: readonly string[]) => Promise<string[]>;
   /** Whether applies on this machine wrote archives into this host directory (their state file says so). */
   readonly wroteArchivesTo?: (hostDir: string) => Promise<boolean>;
+  /** Data file systems mounted below a directory on other devices (what tar --one-file-system leaves out). */
+  readonly dataMountsInside?: (dir: string) => Promise<Mount[]>;
   /** Whether an apply holds the host lock (plan asks; apply, which holds it itself, does not). */
   readonly applyRunning?: () => Promise<{ readonly pid?: number } | undefined>;
 }
@@ -39,7 +41,7 @@ export async function observe(policy: HostPolicy, ports: ObservePorts): Promise<
   const sourceDirs = policy.volumes.flatMap((v) => (v.source.kind === 'path' ? [[v.name, v.source.path] as const] : v.source.kind === 'btrfs' ? [[v.name, v.source.subvolume] as const] : []));
   const programs = [...new Set(['tar', ...policy.volumes.flatMap((v) => COMPRESSOR_PROGRAM[v.compression] ?? [])])];
   const locate = ports.locateBackupDir;
-  const [listing, lvm, mounts, btrfsLeftovers, states, applyRunning, missingPrograms, insides, readOnly, free] = await Promise.all([
+  const [listing, lvm, mounts, btrfsLeftovers, states, applyRunning, missingPrograms, insides, readOnly, free, mountsInside] = await Promise.all([
     listBackupDir(hostDir(policy)),
     needsLvm ? ports.lvm() : Promise.resolve<LvmState>({ available: false, reason: 'no lvm volumes in the policy' }),
     ports.mounts(),
@@ -50,6 +52,7 @@ export async function observe(policy: HostPolicy, ports: ObservePorts): Promise<
     locate ? Promise.all(policy.volumes.map((v) => locate(v, policy.backupDir))) : undefined,
     ports.readOnlyMount?.(hostDir(policy)),
     ports.freeBytes?.(hostDir(policy)),
+    mountsLeftOut(policy, ports),
   ]);
   const backupDirInside = insides ? Object.fromEntries(policy.volumes.flatMap((v, i) => (insides[i] !== undefined ? [[v.name, insides[i]] as const] : []))) : undefined;
   const missingSources = sourceDirs.filter((_, i) => states[i] === 'missing').map(([name]) => name);
@@ -63,7 +66,7 @@ export async function observe(policy: HostPolicy, ports: ObservePorts): Promise<
   // A missing host directory is a first run, unless applies here wrote into it before.
   const vanished = !listing.exists && (await ports.wroteArchivesTo?.(hostDir(policy))) === true;
   return {
-    observed: { archives, others, backupDirExists: listing.exists, lvm, mounts: relevantMounts(policy, mounts), btrfsLeftovers, missingSources, ...(nonDirectorySources.length > 0 ? { nonDirectorySources } : {}), emptySources, ...(vanished ? { backupDirVanished: true } : {}), ...(notSubvolumes ? { notSubvolumes } : {}), ...(nestedSubvolumes ? { nestedSubvolumes } : {}), ...(backupDirInside ? { backupDirInside } : {}), ...(readOnly === true ? { backupDirReadOnly: true } : {}), ...(free !== undefined ? { backupFreeBytes: free } : {}), ...(newestArchiveBytes ? { newestArchiveBytes } : {}), ...(applyRunning ? { applyRunning } : {}), ...(missingPrograms ? { missingPrograms } : {}) },
+    observed: { archives, others, backupDirExists: listing.exists, lvm, mounts: relevantMounts(policy, mounts), btrfsLeftovers, missingSources, ...(nonDirectorySources.length > 0 ? { nonDirectorySources } : {}), emptySources, ...(vanished ? { backupDirVanished: true } : {}), ...(notSubvolumes ? { notSubvolumes } : {}), ...(mountsInside ? { mountsInside } : {}), ...(nestedSubvolumes ? { nestedSubvolumes } : {}), ...(backupDirInside ? { backupDirInside } : {}), ...(readOnly === true ? { backupDirReadOnly: true } : {}), ...(free !== undefined ? { backupFreeBytes: free } : {}), ...(newestArchiveBytes ? { newestArchiveBytes } : {}), ...(applyRunning ? { applyRunning } : {}), ...(missingPrograms ? { missingPrograms } : {}) },
     files: listing.files,
   };
 }
@@ -82,6 +85,29 @@ async function notBtrfsSubvolumes(volumes: readonly { volume: string; subvolume:
   if (check === undefined) return undefined;
   const answers = await Promise.all(volumes.map((v) => check(v.subvolume)));
   return volumes.filter((_, i) => !answers[i]).map((v) => v.volume);
+}
+
+/**
+ * Per volume, the data file systems mounted inside its directory (a path,
+ * an LVM volume's mount, a btrfs subvolume), which its archives leave out:
+ * not the one holding the backup directory, nor snapctl's own snapshot
+ * mounts. Volumes with none are left out; undefined when not checked.
+ */
+async function mountsLeftOut(policy: HostPolicy, ports: ObservePorts): Promise<Record<string, Mount[]> | undefined> {
+  const below = ports.dataMountsInside;
+  if (below === undefined) return undefined;
+  const dirOf = (v: Volume): string | undefined => (v.source.kind === 'path' ? v.source.path : v.source.kind === 'btrfs' ? v.source.subvolume : v.mount);
+  const under = (path: string, dir: string): boolean => path === dir || path.startsWith(`${dir.replace(/\/+$/, '')}/`);
+  const out: Record<string, Mount[]> = {};
+  await Promise.all(
+    policy.volumes.map(async (v) => {
+      const dir = dirOf(v);
+      if (dir === undefined) return;
+      const mounts = (await below(dir)).filter((m) => !under(policy.backupDir, m.target) && !under(m.target, policy.mountRoot));
+      if (mounts.length > 0) out[v.name] = mounts;
+    }),
+  );
+  return out;
 }
 
 /**

@@ -17,6 +17,7 @@ export const systemObservePorts: ObservePorts = {
     () => undefined,
   ),
   readOnlyMount: async (path) => (await import('./mountinfo.js')).readOnlyMount(path),
+  dataMountsInside: async (dir) => (await import('./mountinfo.js')).dataMountsInside(dir),
   locateBackupDir: async (volume, backupDir) => (await import('./backup-dir-inside.js')).locateBackupDir(volume, backupDir),
   btrfsSubvolume: async (path) => (await import('./btrfs-source.js')).isBtrfsSubvolume(path),
   nestedSubvolumes: async (subvolume, volume) => (await import('./btrfs-source.js')).nestedSubvolumes(subvolume, volume),

@@ -1,6 +1,6 @@
 // Short human descriptions of policy pieces, shared by the plan's reasons
 // and the rendered header.
-import type { Retention, Source, Volume } from './model.js';
+import type { Mount, Retention, Source, Volume } from './model.js';
 import { scheduleLabel } from './schedule.js';
 import { formatDuration } from './time.js';
 
@@ -40,4 +40,10 @@ export function describeVolume(v: Volume): string {
 export function nestedSubvolumesMessage(nested: readonly string[]): string {
   const shown = nested.slice(0, 5).map((p) => `./${p}`).join(', ') + (nested.length > 5 ? ` and ${nested.length - 5} more` : '');
   return `${nested.length === 1 ? 'nested subvolume' : 'nested subvolumes'} ${shown} ${nested.length === 1 ? 'is' : 'are'} not in its snapshot (btrfs snapshots stop at subvolume boundaries), so not in its archives: one holding data to keep needs a volume of its own`;
+}
+
+/** The plan note on file systems mounted inside a volume's directory. */
+export function mountsInsideMessage(mounts: readonly Mount[]): string {
+  const shown = mounts.slice(0, 5).map((m) => `${m.target} (${m.fstype})`).join(', ') + (mounts.length > 5 ? ` and ${mounts.length - 5} more` : '');
+  return `${mounts.length === 1 ? 'a file system is' : 'file systems are'} mounted inside it, and its archives stop at file system boundaries (tar --one-file-system): ${shown} ${mounts.length === 1 ? 'is' : 'are'} not archived; one holding data to keep needs a volume of its own`;
 }

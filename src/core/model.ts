@@ -201,6 +201,8 @@ export interface Observed {
   readonly backupDirInside?: Readonly<Record<string, string>>;
   /** btrfs volumes whose `subvolume` is a directory but not a btrfs subvolume; absent = not checked. */
   readonly notSubvolumes?: readonly string[];
+  /** Per volume, the data file systems mounted inside its directory, which its archives leave out (tar --one-file-system); absent = not checked. */
+  readonly mountsInside?: Readonly<Record<string, readonly Mount[]>>;
   /** Per btrfs volume, the subvolumes nested in it (relative paths) that its snapshots leave out; absent = not checked. */
   readonly nestedSubvolumes?: Readonly<Record<string, readonly string[]>>;
   /** An apply holding the host lock right now (plan only; absent = none, or not looked). */

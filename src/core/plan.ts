@@ -18,7 +18,7 @@ import type {
 import { archiveName, hostDir, joinPath as join, SIDECAR_SUFFIX } from './naming.js';
 import { applyRetention } from './retention.js';
 import { dueness } from './schedule.js';
-import { describeSource, nestedSubvolumesMessage } from './describe.js';
+import { describeSource, mountsInsideMessage, nestedSubvolumesMessage } from './describe.js';
 import { backupDirInside } from './self-exclusion.js';
 import { formatDuration } from './time.js';
 import { formatBytes } from './snapshot-size.js';
@@ -135,6 +135,8 @@ function planVolume(policy: HostPolicy, volume: Volume, archives: readonly Archi
     if (observed.notSubvolumes?.includes(volume.name) === true) {
       diagnostics.push({ severity: 'error', volume: volume.name, message: `${describeSource(volume.source)} is not a btrfs subvolume: apply will fail for this volume` });
     }
+    const mounted = observed.mountsInside?.[volume.name];
+    if (mounted !== undefined) diagnostics.push({ severity: 'info', volume: volume.name, message: mountsInsideMessage(mounted) });
     const nested = observed.nestedSubvolumes?.[volume.name];
     if (nested !== undefined) diagnostics.push({ severity: 'warning', volume: volume.name, message: nestedSubvolumesMessage(nested) });
     if (volume.allowEmpty !== true && observed.emptySources?.includes(volume.name) === true) {

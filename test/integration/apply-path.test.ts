@@ -230,6 +230,46 @@ test('a saved plan is applied exactly; a saved plan made before a new file appea
   });
 });
 
+test('a file system mounted inside a path volume is a plan note, and the archive indeed stops at it; the backup directory\'s own mount is not named', async () => {
+  await withWorkspace(async (ws) => {
+    const src = join(ws.dir, 'src');
+    const inner = join(src, 'inner');
+    const backups = join(src, 'backups');
+    await mkdir(inner, { recursive: true });
+    await mkdir(backups);
+    await writeFile(join(src, 'f'), 'data\n');
+    const loops: string[] = [];
+    const mounted: string[] = [];
+    try {
+      for (const [name, at] of [['inner.img', inner], ['backups.img', backups]] as const) {
+        const image = join(ws.dir, name);
+        execFileSync('truncate', ['-s', '16M', image]);
+        execFileSync('mkfs.ext4', ['-q', '-F', image]);
+        const loop = execFileSync('losetup', ['--find', '--show', image], { encoding: 'utf8' }).trim();
+        loops.push(loop);
+        execFileSync('mount', [loop, at]);
+        mounted.push(at);
+      }
+      await writeFile(join(inner, 'on-inner.txt'), 'elsewhere\n');
+      const doc = policyDoc(ws, { docs: { path: src } }) as { hosts: Record<string, { backupDir: string }> };
+      for (const host of Object.values(doc.hosts)) host.backupDir = backups;
+      await ws.writePolicy(doc);
+      const plan = await snapctl('plan', ...ws.common('2026-03-01T03:00:00Z'), '--no-color');
+      assert.equal(plan.code, 0, describeRun(plan));
+      assert.deepEqual(plan.stdout.split('\n').filter((l) => l.includes('mounted inside')), [
+        `Note: docs: a file system is mounted inside it, and its archives stop at file system boundaries (tar --one-file-system): ${inner} (ext4) is not archived; one holding data to keep needs a volume of its own`,
+      ]);
+      const applied = await snapctl(...ws.applyArgs('2026-03-01T03:00:00Z'));
+      assert.equal(applied.code, 0, describeRun(applied));
+      const members = execFileSync('bash', ['-o', 'pipefail', '-c', `zstd -dc '${join(backups, ws.host, 'h1_docs.20260301T030000Z.tar.zst')}' | tar -t`], { encoding: 'utf8' }).split('\n').filter((l) => l !== '').sort();
+      assert.deepEqual(members, ['./', './f', './inner/']);
+    } finally {
+      for (const at of mounted.reverse()) execFileSync('umount', [at]);
+      for (const loop of loops) execFileSync('losetup', ['-d', loop]);
+    }
+  });
+});
+
 test('a corrupt state file does not stop the backups: apply archives, leaves the file as it found it and says what to do', async () => {
   await withWorkspace(async (ws) => {
     const src = join(ws.dir, 'src');

@@ -4,7 +4,7 @@ import { mkdtemp, rm, stat, mkdir, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { detectFs, ensurePrivateDir, mountOptions, mountReadOnly, parseMounts, unmount } from '../../src/adapters/mounts.js';
-import { locateOnDevice, onReadOnlyMount } from '../../src/adapters/mountinfo.js';
+import { dataMountsBelow, locateOnDevice, onReadOnlyMount } from '../../src/adapters/mountinfo.js';
 import { SnapctlError } from '../../src/core/errors.js';
 import { fakeBin } from '../helpers/fake-bin.js';
 
@@ -150,4 +150,31 @@ test('onReadOnlyMount: the mount holding the path is read-only by its own option
   assert.equal(onReadOnlyMount(mountinfo, '/data/backups'), true, 'ext4 remounted read-only after errors');
   assert.equal(onReadOnlyMount(mountinfo, '/srv/backups'), false);
   assert.equal(onReadOnlyMount(mountinfo, '/backups'), false, 'on the root file system, not under /backup');
+});
+
+test('dataMountsBelow: data file systems on other devices below the directory; not pseudo file systems, bind mounts of its own, or mounts elsewhere', () => {
+  const mountinfo = [
+    '22 1 253:0 / / rw,relatime shared:1 - ext4 /dev/mapper/vg0-root rw',
+    '23 22 0:21 / /proc rw,nosuid shared:12 - proc proc rw',
+    '24 22 0:22 / /run rw,nosuid shared:13 - tmpfs tmpfs rw',
+    '30 22 253:1 / /srv rw,relatime shared:2 - xfs /dev/mapper/vg0-srv rw',
+    '31 30 253:2 / /srv/db rw,relatime shared:3 - ext4 /dev/mapper/vg0-db rw',
+    '32 30 0:40 / /srv/share rw,relatime shared:4 - nfs4 nas:/export rw',
+    '33 30 253:1 /www /srv/www-bind rw,relatime shared:5 - xfs /dev/mapper/vg0-srv rw',
+    '34 30 0:23 / /srv/tmp rw shared:6 - tmpfs tmpfs rw',
+    '35 30 253:3 / /srv/usb\\040disk rw shared:7 - vfat /dev/sdb1 rw',
+    '36 22 253:4 / /srvx rw shared:8 - ext4 /dev/sdc1 rw',
+    '',
+  ].join('\n');
+  assert.deepEqual(dataMountsBelow(mountinfo, '/srv'), [
+    { target: '/srv/db', fstype: 'ext4', source: '/dev/mapper/vg0-db' },
+    { target: '/srv/share', fstype: 'nfs4', source: 'nas:/export' },
+    { target: '/srv/usb disk', fstype: 'vfat', source: '/dev/sdb1' },
+  ]);
+  assert.deepEqual(
+    dataMountsBelow(mountinfo, '/').map((m) => m.target),
+    ['/srv', '/srv/db', '/srv/share', '/srv/www-bind', '/srv/usb disk', '/srvx'],
+    'from /, a bind mount of another file system counts too',
+  );
+  assert.deepEqual(dataMountsBelow(mountinfo, '/srv/db'), []);
 });
