@@ -13,15 +13,26 @@ export function checkSemantics(doc: PolicyDocument): SchemaIssue[] {
   if (doc.timezone !== undefined && !isValidTimeZone(doc.timezone)) {
     issues.push({ path: ['timezone'], summary: `unknown time zone "${doc.timezone}"`, detail: 'Expected an IANA time zone name such as Europe/Berlin, America/New_York or UTC.' });
   }
-  if (doc.defaults) issues.push(...durationIssues(['defaults'], doc.defaults));
+  if (doc.defaults) issues.push(...durationIssues(['defaults'], doc.defaults), ...hookIssues(['defaults'], doc.defaults));
   for (const [hostKey, host] of Object.entries(doc.hosts)) {
     if (!host) continue;
     if (isGlob(hostKey) && !globToRegExp(hostKey)) {
       issues.push({ path: ['hosts', hostKey], summary: `malformed host glob "${hostKey}"`, detail: 'A [ must be closed by ] and enclose at least one character.' });
     }
     for (const [name, volume] of Object.entries(host.volumes)) {
-      if (volume) issues.push(...durationIssues(['hosts', hostKey, 'volumes', name], volume));
+      if (volume) issues.push(...durationIssues(['hosts', hostKey, 'volumes', name], volume), ...hookIssues(['hosts', hostKey, 'volumes', name], volume));
     }
+  }
+  return issues;
+}
+
+/** A hook whose program name is empty: the schema takes any list of strings. */
+function hookIssues(base: readonly PathSegment[], settings: VolumeDefaults | VolumeDocument): SchemaIssue[] {
+  const issues: SchemaIssue[] = [];
+  for (const phase of ['preSnapshot', 'postSnapshot'] as const) {
+    (settings.hooks?.[phase] ?? []).forEach((argv, i) => {
+      if (argv[0] !== undefined && argv[0].trim() === '') issues.push({ path: [...base, 'hooks', phase, i, 0], summary: 'expected a program name, found an empty string' });
+    });
   }
   return issues;
 }

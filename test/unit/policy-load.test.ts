@@ -47,6 +47,8 @@ const CASES: { fixture: string; line?: number; column?: number; keyPath?: string
   { fixture: 'every-seconds', line: 7, keyPath: 'hosts.db01.volumes.data.schedule.every', summary: /^expected a whole number of minutes, found "90s"$/ },
   { fixture: 'gzip-level', line: 8, column: 9, keyPath: 'hosts.db01.volumes.data.compressionLevel', summary: /^gzip takes levels 1 to 9, found 12$/ },
   { fixture: 'level-from-defaults', line: 8, keyPath: 'hosts.db01.volumes.logs.compression', summary: /^gzip takes levels 1 to 9, found 12 \(compressionLevel from defaults\)$/ },
+  { fixture: 'lockfile-dotdot', line: 7, keyPath: 'hosts.db01.volumes.data.lockFiles[1]', summary: /^expected a non-empty pattern inside the volume \(no \.\. components\), found "\.\.\/etc\/passwd"$/ },
+  { fixture: 'hook-empty-program', line: 9, keyPath: 'hosts.db01.volumes.data.hooks.preSnapshot[0][0]', summary: /^expected a program name, found an empty string$/ },
   { fixture: 'zero-duration', line: 7, keyPath: 'hosts.db01.volumes.data.hooks.timeout', summary: /^expected a duration above zero, found "0m"$/ },
   { fixture: 'two-sources', line: 5, column: 7, keyPath: 'hosts.db01.volumes.data', summary: /^2 sources \(lvm, path\): a volume needs exactly one of lvm, btrfs or path$/ },
   { fixture: 'no-source', line: 5, column: 7, keyPath: 'hosts.db01.volumes.data', summary: /^no source: a volume needs exactly one of lvm, btrfs or path$/ },
