@@ -68,6 +68,8 @@ export interface VolumeOutcome {
   readonly deleted: readonly string[];
   /** Failures of this volume (create, release, deletes), in order. */
   readonly errors: readonly string[];
+  /** Its warnings, in order (tar's "file changed as we read it", a nested btrfs subvolume, …); absent when none. */
+  readonly warnings?: readonly string[];
   /** Highest snapshot usage seen (percent), when the source reports it. */
   readonly snapshotPercent?: number;
 }
@@ -287,7 +289,20 @@ export async function executePlan(plan: Plan, policy: HostPolicy, ports: ApplyPo
     }
     const planned = plan.actions.filter((a) => a.volume === volume.name && a.type !== 'cleanup');
     await observeAsync(log, () => hooks.volumeStart?.(volume, planned));
-    const outcome = await runVolume(policy, plan, volume, ports, log.child(volume.name), signal, hooks);
+    // The volume's warnings (tar's, a nested subvolume, a hook's) also go into its outcome, for --json and the monitoring hooks.
+    const volumeLog = log.child(volume.name);
+    const warnings: string[] = [];
+    const recording: RunLog = {
+      info: (m) => volumeLog.info(m),
+      warn: (m) => {
+        warnings.push(m);
+        volumeLog.warn(m);
+      },
+      error: (m) => volumeLog.error(m),
+      child: (c) => volumeLog.child(c),
+    };
+    const ran = await runVolume(policy, plan, volume, ports, recording, signal, hooks);
+    const outcome = warnings.length > 0 ? { ...ran, warnings } : ran;
     await observeAsync(log, () => hooks.volumeDone?.(volume, outcome));
     volumes.push(outcome);
   }

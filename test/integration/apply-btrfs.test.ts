@@ -184,9 +184,10 @@ test('a subvolume nested in a btrfs volume is a plan warning and an apply warnin
     const r = await snapctl('plan', ...ws.common('2026-03-01T03:00:00Z'), '--no-color');
     assert.equal(r.code, 0, describeRun(r));
     assert.deepEqual(r.stdout.split('\n').filter((l) => l.includes('nested subvolume')), [`Warning: sub: ${warning}`]);
-    const applied = await snapctl(...ws.applyArgs('2026-03-01T03:00:00Z'));
+    const applied = await snapctl(...ws.applyArgs('2026-03-01T03:00:00Z'), '--json');
     assert.equal(applied.code, 0, describeRun(applied));
     assert.match(applied.stderr, new RegExp(`^warning: sub: ${sub}: ${warning.replace(/[.()]/g, '\\$&')}$`, 'm'));
+    assert.deepEqual((JSON.parse(applied.stdout) as { volumes: { warnings?: string[] }[] }).volumes.map((v) => v.warnings), [[`${sub}: ${warning}`]]);
     const out = await extractZstd(join(ws.hostDir, 'h1_sub.20260301T030000Z.tar.zst'));
     try {
       assert.deepEqual(await readdir(join(out, 'db')), [], 'the archive holds the nested subvolume as an empty directory');

@@ -80,7 +80,9 @@ OPTIONS
         start of that day). Default: with PLANFILE the plan's time, else now.
     --json
         Print the result as one JSON document (with its exit code) instead
-        of the summary; log lines then go to stderr only.
+        of the summary; log lines then go to stderr only. Each volume has
+        its status, archive, bytes, sha256, deleted archives, errors and,
+        when there were any, warnings.
     --log-dir DIR
         Where snapctl.log is written (default ${DEFAULT_LOG_DIR}).
     --state-dir DIR
