@@ -1,6 +1,7 @@
 // Reads the host's backup directory: names only (one readdir, no stat per
 // file), so 100,000 archives cost one system call batch, not 100,000.
-import { readdir } from 'node:fs/promises';
+import { lstat, readdir, readlink, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { SnapctlError } from '../core/errors.js';
 
 export interface DirListing {
@@ -40,5 +41,27 @@ export async function listBackupDir(dir: string): Promise<DirListing> {
       throw new SnapctlError('input', `cannot read backup directory ${dir}: permission denied`, 'run as a user that can read it (apply runs as root)');
     }
     throw err;
+  }
+}
+
+/**
+ * The symbolic link that leaves the missing directory `dir` dangling: `dir`
+ * itself or the nearest ancestor that is a link to nothing (`/backup ->
+ * /mnt/nas/backup` with the NAS not mounted). undefined when none does.
+ */
+export async function danglingLink(dir: string): Promise<{ readonly link: string; readonly target: string } | undefined> {
+  for (let path = dir; ; path = dirname(path)) {
+    const isLink = await lstat(path).then(
+      (st) => st.isSymbolicLink(),
+      () => false,
+    );
+    if (isLink) {
+      const resolves = await stat(path).then(
+        () => true,
+        () => false,
+      );
+      if (!resolves) return { link: path, target: await readlink(path).catch(() => '?') };
+    }
+    if (dirname(path) === path) return undefined;
   }
 }

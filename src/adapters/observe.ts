@@ -27,6 +27,8 @@ export interface ObservePorts {
   readonly nestedSubvolumes?: (subvolume: string, volume: string) => Promise<string[] | undefined>;
   /** Of these programs, the ones not on PATH. */
   readonly missingPrograms?: (names: readonly string[]) => Promise<string[]>;
+  /** The symbolic link that leaves a missing directory dangling (itself or an ancestor), if one does. */
+  readonly danglingLink?: (dir: string) => Promise<{ readonly link: string; readonly target: string } | undefined>;
   /** Whether applies on this machine wrote archives into this host directory (their state file says so). */
   readonly wroteArchivesTo?: (hostDir: string) => Promise<boolean>;
   /** Data file systems mounted below a directory on other devices (what tar --one-file-system leaves out). */
@@ -65,8 +67,9 @@ export async function observe(policy: HostPolicy, ports: ObservePorts): Promise<
   const newestArchiveBytes = ports.fileSize ? await newestSizes(archives, hostDir(policy), ports.fileSize) : undefined;
   // A missing host directory is a first run, unless applies here wrote into it before.
   const vanished = !listing.exists && (await ports.wroteArchivesTo?.(hostDir(policy))) === true;
+  const dangling = listing.exists ? undefined : await ports.danglingLink?.(hostDir(policy));
   return {
-    observed: { archives, others, backupDirExists: listing.exists, lvm, mounts: relevantMounts(policy, mounts), btrfsLeftovers, missingSources, ...(nonDirectorySources.length > 0 ? { nonDirectorySources } : {}), emptySources, ...(vanished ? { backupDirVanished: true } : {}), ...(notSubvolumes ? { notSubvolumes } : {}), ...(mountsInside ? { mountsInside } : {}), ...(nestedSubvolumes ? { nestedSubvolumes } : {}), ...(backupDirInside ? { backupDirInside } : {}), ...(readOnly === true ? { backupDirReadOnly: true } : {}), ...(free !== undefined ? { backupFreeBytes: free } : {}), ...(newestArchiveBytes ? { newestArchiveBytes } : {}), ...(applyRunning ? { applyRunning } : {}), ...(missingPrograms ? { missingPrograms } : {}) },
+    observed: { archives, others, backupDirExists: listing.exists, lvm, mounts: relevantMounts(policy, mounts), btrfsLeftovers, missingSources, ...(nonDirectorySources.length > 0 ? { nonDirectorySources } : {}), emptySources, ...(vanished ? { backupDirVanished: true } : {}), ...(dangling ? { backupDirDanglingLink: dangling } : {}), ...(notSubvolumes ? { notSubvolumes } : {}), ...(mountsInside ? { mountsInside } : {}), ...(nestedSubvolumes ? { nestedSubvolumes } : {}), ...(backupDirInside ? { backupDirInside } : {}), ...(readOnly === true ? { backupDirReadOnly: true } : {}), ...(free !== undefined ? { backupFreeBytes: free } : {}), ...(newestArchiveBytes ? { newestArchiveBytes } : {}), ...(applyRunning ? { applyRunning } : {}), ...(missingPrograms ? { missingPrograms } : {}) },
     files: listing.files,
   };
 }

@@ -22,6 +22,7 @@ export const systemObservePorts: ObservePorts = {
   btrfsSubvolume: async (path) => (await import('./btrfs-source.js')).isBtrfsSubvolume(path),
   nestedSubvolumes: async (subvolume, volume) => (await import('./btrfs-source.js')).nestedSubvolumes(subvolume, volume),
   missingPrograms: (names) => Promise.resolve(names.filter((name) => !onPath(name))),
+  danglingLink: async (dir) => (await import('./backup-dir.js')).danglingLink(dir),
 };
 
 /** The observe port that reads apply's state in `stateDir` (default /var/lib/snapctl) for host directories it wrote archives into. */

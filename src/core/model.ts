@@ -186,6 +186,8 @@ export interface Observed {
   readonly backupDirReadOnly?: boolean;
   /** <backupDir>/<host> is missing although earlier applies wrote archives there (their state says so): not mounted? */
   readonly backupDirVanished?: boolean;
+  /** The host directory is missing because a symbolic link on its way points to nothing (a file system not mounted?). */
+  readonly backupDirDanglingLink?: { readonly link: string; readonly target: string };
   readonly lvm: LvmState;
   /** Mounts under the policy's mount root, and mounts of known legacy leftovers. */
   readonly mounts: readonly Mount[];

@@ -270,6 +270,27 @@ test('a file system mounted inside a path volume is a plan note, and the archive
   });
 });
 
+test('a backup directory behind a symbolic link to nothing (the disk it points to not mounted): plan shows an Error, apply refuses and writes nothing', async () => {
+  await withWorkspace(async (ws) => {
+    const src = join(ws.dir, 'src');
+    await mkdir(src);
+    await writeFile(join(src, 'f'), 'data\n');
+    const nas = join(ws.dir, 'nas');
+    await mkdir(nas);
+    await symlink(join(nas, 'backup'), ws.backupRoot);
+    await ws.writePolicy(policyDoc(ws, { docs: { path: src } }));
+    const expected = `${ws.hostDir} is missing: ${ws.backupRoot} is a symbolic link to ${join(nas, 'backup')}, which does not exist (is its file system mounted?); apply refuses to run until it resolves`;
+    const plan = await snapctl('plan', ...ws.common('2026-03-01T03:00:00Z'), '--no-color');
+    assert.equal(plan.code, 0, describeRun(plan));
+    assert.ok(plan.stdout.split('\n').includes(`Error: ${expected}`), plan.stdout);
+    assert.doesNotMatch(plan.stdout, /apply will create it/);
+    const applied = await snapctl(...ws.applyArgs('2026-03-01T03:00:00Z'));
+    assert.equal(applied.code, 1, describeRun(applied));
+    assert.ok(applied.stderr.includes(expected), applied.stderr);
+    assert.deepEqual(await listDir(nas), []);
+  });
+});
+
 test('a corrupt state file does not stop the backups: apply archives, leaves the file as it found it and says what to do', async () => {
   await withWorkspace(async (ws) => {
     const src = join(ws.dir, 'src');

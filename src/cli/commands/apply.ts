@@ -1,7 +1,7 @@
 // snapctl apply [PLANFILE]: take the host lock, plan (or check a saved plan
 // is still current), execute, record the run, print the summary.
 import { readFile } from 'node:fs/promises';
-import { plan as computePlan, vanishedBackupDir } from '../../core/plan.js';
+import { danglingBackupDir, plan as computePlan, vanishedBackupDir } from '../../core/plan.js';
 import { hostDir } from '../../core/naming.js';
 import { inventoryFingerprint, parseSavedPlan, staleness, type SavedPlan } from '../../core/saved-plan.js';
 import { SnapctlError } from '../../core/errors.js';
@@ -207,6 +207,7 @@ export async function run(argv: string[]): Promise<number> {
       await healthcheck.start();
       const stateDir = values['state-dir'] ?? DEFAULT_STATE_DIR;
       const { observed, files } = await observe(ctx.policy, { ...systemObservePorts, wroteArchivesTo: stateDirPort(stateDir) });
+      if (observed.backupDirDanglingLink !== undefined) throw new SnapctlError('operation', danglingBackupDir(hostDir(ctx.policy), observed.backupDirDanglingLink));
       if (observed.backupDirVanished === true) throw new SnapctlError('operation', vanishedBackupDir(hostDir(ctx.policy)));
       let thePlan: Plan;
       if (saved) {
