@@ -288,6 +288,9 @@ test('a backup directory behind a symbolic link to nothing (the disk it points t
     assert.equal(applied.code, 1, describeRun(applied));
     assert.ok(applied.stderr.includes(expected), applied.stderr);
     assert.deepEqual(await listDir(nas), []);
+    const status = await snapctl('status', ...ws.common('2026-03-01T04:00:00Z'), '--state-dir', ws.stateDir);
+    assert.equal(status.code, 2, describeRun(status));
+    assert.ok(status.stdout.startsWith(`SNAPCTL CRITICAL - docs: ${ws.hostDir} is missing: ${ws.backupRoot} is a symbolic link to ${join(nas, 'backup')}, which does not exist (not mounted?) |`), status.stdout);
   });
 });
 

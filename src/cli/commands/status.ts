@@ -5,7 +5,7 @@
 import { SnapctlError, formatError } from '../../core/errors.js';
 import { classifyBackupDir, hostDir } from '../../core/naming.js';
 import { evaluateStatus, renderStatus, statusJson, STATUS_EXIT, unknownLine, type StatusOptions } from '../../core/status.js';
-import { listBackupDir } from '../../adapters/backup-dir.js';
+import { danglingLink, listBackupDir } from '../../adapters/backup-dir.js';
 import { readState, DEFAULT_STATE_DIR } from '../../apply/state-file.js';
 import { parseDuration } from '../../policy/duration.js';
 import { EXIT } from '../exit-codes.js';
@@ -120,10 +120,14 @@ async function check(values: StatusFlags): Promise<number> {
   const [listing, state] = await Promise.all([listBackupDir(dir), readState(values['state-dir'] ?? DEFAULT_STATE_DIR)]);
   const { archives } = classifyBackupDir(listing.files, ctx.policy.host, ctx.policy.volumes, ctx.policy.timezone);
   const evaluated = evaluateStatus(ctx.policy, archives, state.volumes, ctx.now, opts);
-  // Gone although archives were written there: every volume's history is out of reach.
-  const report = !listing.exists && state.archiveDirs?.includes(dir) === true
-    ? { ...evaluated, level: 'CRITICAL' as const, volumes: evaluated.volumes.map((v) => ({ ...v, level: 'CRITICAL' as const, reason: `${dir} is missing, though archives were written there (not mounted?)` })) }
-    : evaluated;
+  // Gone although archives were written there, or behind a link to nothing: every volume's history is out of reach.
+  const dangling = listing.exists ? undefined : await danglingLink(dir);
+  const gone = dangling !== undefined
+    ? `${dir} is missing: ${dangling.link} is a symbolic link to ${dangling.target}, which does not exist (not mounted?)`
+    : !listing.exists && state.archiveDirs?.includes(dir) === true
+      ? `${dir} is missing, though archives were written there (not mounted?)`
+      : undefined;
+  const report = gone !== undefined ? { ...evaluated, level: 'CRITICAL' as const, volumes: evaluated.volumes.map((v) => ({ ...v, level: 'CRITICAL' as const, reason: gone })) } : evaluated;
   process.stdout.write(values.json ? `${JSON.stringify(statusJson(report), null, 2)}\n` : renderStatus(report));
   return STATUS_EXIT[report.level];
 }
