@@ -34,6 +34,15 @@ async function withWorkspace(fn: (ws: Workspace) => Promise<void>): Promise<void
   }
 }
 
+/** A source directory <ws>/src holding one file, and (unless `policy` is false) a policy with one `docs` path volume on it; returns the directory. */
+async function docsSource(ws: Workspace, policy = true): Promise<string> {
+  const src = join(ws.dir, 'src');
+  await mkdir(src, { recursive: true });
+  await writeFile(join(src, 'f'), 'data\n');
+  if (policy) await ws.writePolicy(policyDoc(ws, { docs: { path: src } }));
+  return src;
+}
+
 /** Extracts with nothing but `zstd -dc A | tar -x -C DIR`, as an operator would. */
 async function extractZstd(archive: string): Promise<string> {
   const out = await mkdtemp(join(tmpdir(), 'snapctl-restore-'));
@@ -178,9 +187,7 @@ test('30 days of daily cron runs (plus repeats within a day) end with exactly th
 
 test('a saved plan is applied exactly; a saved plan made before a new file appeared or the policy changed is refused as stale and changes nothing', async () => {
   await withWorkspace(async (ws) => {
-    const src = join(ws.dir, 'src');
-    await mkdir(src);
-    await writeFile(join(src, 'f'), 'data\n');
+    const src = await docsSource(ws, false);
     const doc = policyDoc(ws, { docs: { path: src, schedule: 'daily', compression: 'zstd', retention: { keepLast: 1 } } });
     await ws.writePolicy(doc);
     for (const now of ['2026-03-01T03:00:00Z', '2026-03-02T03:00:00Z']) {
@@ -232,12 +239,11 @@ test('a saved plan is applied exactly; a saved plan made before a new file appea
 
 test('a file system mounted inside a path volume is a plan note, and the archive indeed stops at it; the backup directory\'s own mount is not named', async () => {
   await withWorkspace(async (ws) => {
-    const src = join(ws.dir, 'src');
+    const src = await docsSource(ws, false);
     const inner = join(src, 'inner');
     const backups = join(src, 'backups');
-    await mkdir(inner, { recursive: true });
+    await mkdir(inner);
     await mkdir(backups);
-    await writeFile(join(src, 'f'), 'data\n');
     const loops: string[] = [];
     const mounted: string[] = [];
     try {
@@ -272,13 +278,10 @@ test('a file system mounted inside a path volume is a plan note, and the archive
 
 test('a backup directory behind a symbolic link to nothing (the disk it points to not mounted): plan shows an Error, apply refuses and writes nothing', async () => {
   await withWorkspace(async (ws) => {
-    const src = join(ws.dir, 'src');
-    await mkdir(src);
-    await writeFile(join(src, 'f'), 'data\n');
+    await docsSource(ws);
     const nas = join(ws.dir, 'nas');
     await mkdir(nas);
     await symlink(join(nas, 'backup'), ws.backupRoot);
-    await ws.writePolicy(policyDoc(ws, { docs: { path: src } }));
     const expected = `${ws.hostDir} is missing: ${ws.backupRoot} is a symbolic link to ${join(nas, 'backup')}, which does not exist (is its file system mounted?); apply refuses to run until it resolves`;
     const plan = await snapctl('plan', ...ws.common('2026-03-01T03:00:00Z'), '--no-color');
     assert.equal(plan.code, 0, describeRun(plan));
@@ -296,10 +299,7 @@ test('a backup directory behind a symbolic link to nothing (the disk it points t
 
 test('a corrupt state file does not stop the backups: apply archives, leaves the file as it found it and says what to do', async () => {
   await withWorkspace(async (ws) => {
-    const src = join(ws.dir, 'src');
-    await mkdir(src);
-    await writeFile(join(src, 'f'), 'data\n');
-    await ws.writePolicy(policyDoc(ws, { docs: { path: src } }));
+    await docsSource(ws);
     await mkdir(ws.stateDir, { recursive: true });
     await writeFile(join(ws.stateDir, 'state.json'), '{"version":1,"volumes":');
     const r = await snapctl(...ws.applyArgs('2026-03-01T03:00:00Z'));
@@ -312,10 +312,7 @@ test('a corrupt state file does not stop the backups: apply archives, leaves the
 
 test('a plan saved with a relative --policy applies from another directory (cron runs in /)', async () => {
   await withWorkspace(async (ws) => {
-    const src = join(ws.dir, 'src');
-    await mkdir(src);
-    await writeFile(join(src, 'f'), 'data\n');
-    await ws.writePolicy(policyDoc(ws, { docs: { path: src } }));
+    await docsSource(ws);
     const planFile = join(ws.dir, 'saved.plan');
     const saved = await startSnapctl(['plan', '--policy', 'policy.yaml', '--host', ws.host, '--out', planFile], ws.dir).done;
     assert.equal(saved.code, 0, describeRun(saved));
