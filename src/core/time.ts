@@ -299,12 +299,13 @@ export function parseGivenTime(value: string, timeZone: string, dateAlone: 'star
   if (m === null) return undefined;
   const [, year, month, day, hour, minute, second, fraction, zone] = m;
   const iso = (ms: number): string => new Date(ms).toISOString();
+  const fields = { year: Number(year), month: Number(month), day: Number(day), hour: Number(hour ?? 0), minute: Number(minute ?? 0), second: Number(second ?? 0) };
+  // Checked with a zone too: Date.parse rolls 2026-02-30 over into March.
+  if (validFields(fields.year, fields.month, fields.day, fields.hour, fields.minute, fields.second) === undefined) return undefined;
   if (zone !== undefined) {
     const ms = Date.parse(value);
     return Number.isNaN(ms) ? undefined : { ms };
   }
-  const fields = { year: Number(year), month: Number(month), day: Number(day), hour: Number(hour ?? 0), minute: Number(minute ?? 0), second: Number(second ?? 0) };
-  if (validFields(fields.year, fields.month, fields.day, fields.hour, fields.minute, fields.second) === undefined) return undefined;
   if (hour === undefined) {
     if (dateAlone === 'start') {
       const ms = localToUtc(fields, timeZone);

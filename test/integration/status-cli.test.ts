@@ -135,6 +135,9 @@ test('status exits 3 UNKNOWN with a one-line reason for a corrupt state file, a 
     const badWarn = snapctl(...ws.args('2026-03-01T04:30:00Z', '--warn', 'soon'));
     assert.equal(badWarn.code, 3, show(badWarn));
     assert.match(badWarn.stdout, /^SNAPCTL UNKNOWN - --warn: "soon" is not a duration$/m);
+    const zeroCrit = snapctl(...ws.args('2026-03-01T04:30:00Z', '--crit', '0m'));
+    assert.equal(zeroCrit.code, 3, show(zeroCrit));
+    assert.match(zeroCrit.stdout, /^SNAPCTL UNKNOWN - --crit: "0m" is not a duration above zero$/m);
 
     const inverted = snapctl(...ws.args('2026-03-01T04:30:00Z', '--warn', '2d', '--crit', '1d'));
     assert.equal(inverted.code, 3, show(inverted));

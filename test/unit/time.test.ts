@@ -136,5 +136,5 @@ test('parseGivenTime: a zone is that instant; no zone is wall time in the given 
   assert.equal(parseGivenTime('2026-11-26', 'Europe/Berlin', 'end')?.ms, Date.UTC(2026, 10, 26, 23) - 1);
   // 02:30 does not exist on the spring-forward night: read with the offset before the jump, as 03:30 CEST.
   assert.equal(parseGivenTime('2026-03-29T02:30', 'Europe/Berlin')?.ms, Date.UTC(2026, 2, 29, 1, 30));
-  for (const bad of ['yesterday', '2026-11-31', '2026-11-26T24:00', '2026-11-26 04:00', '2026-11-26T04:00:00+25:00']) assert.equal(parseGivenTime(bad, 'UTC'), undefined, bad);
+  for (const bad of ['yesterday', '2026-11-31', '2026-11-26T24:00', '2026-11-26 04:00', '2026-11-26T04:00:00+25:00', '2026-02-30T00:00:00Z', '2026-11-31T03:00+01:00', '2026-11-26T24:00:00Z']) assert.equal(parseGivenTime(bad, 'UTC'), undefined, bad);
 });

@@ -99,7 +99,7 @@ interface StatusFlags {
 function duration(flag: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const ms = parseDuration(text);
-  if (ms === undefined) throw new SnapctlError('input', `--${flag}: "${text}" is not a duration`, 'expected e.g. 30h, 2d, 1w2d');
+  if (ms === undefined || ms === 0) throw new SnapctlError('input', `--${flag}: "${text}" is not ${ms === 0 ? 'a duration above zero' : 'a duration'}`, 'expected e.g. 30h, 2d, 1w2d');
   return ms;
 }
 
