@@ -68,10 +68,11 @@ export async function isBtrfsSubvolume(path: string): Promise<boolean> {
  * (sorted). A btrfs snapshot stops at subvolume boundaries: in the snapshot
  * each is an empty directory, so its files are in no archive of this volume.
  * snapctl's own snapshots of `volume` (made inside a subvolume that is a
- * mount point) are not counted. undefined when btrfs cannot tell: listing
- * subvolumes needs root, and btrfs-progs.
+ * mount point) are not counted, nor those in `archived` (the subvolumes of
+ * the policy's other btrfs volumes). undefined when btrfs cannot tell:
+ * listing subvolumes needs root, and btrfs-progs.
  */
-export async function nestedSubvolumes(subvolume: string, volume: string): Promise<string[] | undefined> {
+export async function nestedSubvolumes(subvolume: string, volume: string, archived: readonly string[] = []): Promise<string[] | undefined> {
   const [show, list] = await Promise.all([runTool('btrfs', ['subvolume', 'show', subvolume]), runTool('btrfs', ['subvolume', 'list', '-o', subvolume])]);
   if (show.exitCode !== 0 || list.exitCode !== 0) return undefined;
   // `show` prints the subvolume's own path in the file system first ("/" for the top level); `list` names the others from the same root.
@@ -83,6 +84,7 @@ export async function nestedSubvolumes(subvolume: string, volume: string): Promi
     if (listed === undefined) continue;
     const path = listed.startsWith(prefix) ? listed.slice(prefix.length) : listed;
     if (!path.includes('/') && isSnapshotName(path, volume)) continue;
+    if (archived.some((dir) => dir.replace(/\/+$/, '') === join(subvolume, path))) continue;
     nested.push(path);
   }
   return nested.sort();
@@ -145,7 +147,7 @@ export const btrfsSource: SourceDriver = {
     if (r.exitCode !== 0) {
       throw new SnapctlError('operation', `volume ${volume.name}: btrfs snapshot of ${subvolume} failed: ${r.stderr.trim()}`, commandLine('btrfs', args));
     }
-    const nested = await nestedSubvolumes(subvolume, volume.name);
+    const nested = await nestedSubvolumes(subvolume, volume.name, ctx.btrfsSubvolumes ?? []);
     if (nested !== undefined && nested.length > 0) ctx.log.warn(`${subvolume}: ${nestedSubvolumesMessage(nested)}`);
     return {
       dir: snapshot,

@@ -23,8 +23,8 @@ export interface ObservePorts {
   readonly readOnlyMount?: (path: string) => Promise<boolean>;
   /** Whether a directory is the root of a btrfs subvolume. */
   readonly btrfsSubvolume?: (path: string) => Promise<boolean>;
-  /** The subvolumes nested in a btrfs volume's subvolume (relative paths), undefined when unknown (not root). */
-  readonly nestedSubvolumes?: (subvolume: string, volume: string) => Promise<string[] | undefined>;
+  /** The subvolumes nested in a btrfs volume's subvolume (relative paths), less those in `archived`; undefined when unknown (not root). */
+  readonly nestedSubvolumes?: (subvolume: string, volume: string, archived: readonly string[]) => Promise<string[] | undefined>;
   /** Of these programs, the ones not on PATH. */
   readonly missingPrograms?: (names: readonly string[]) => Promise<string[]>;
   /** The symbolic link that leaves a missing directory dangling (itself or an ancestor), if one does. */
@@ -62,7 +62,7 @@ export async function observe(policy: HostPolicy, ports: ObservePorts): Promise<
   const emptySources = sourceDirs.filter((_, i) => states[i] === 'empty').map(([name]) => name);
   const present = btrfs.filter((b) => !missingSources.includes(b.volume) && !nonDirectorySources.includes(b.volume));
   const notSubvolumes = await notBtrfsSubvolumes(present, ports);
-  const nestedSubvolumes = await nestedIn(present.filter((b) => notSubvolumes?.includes(b.volume) !== true), ports);
+  const nestedSubvolumes = await nestedIn(present.filter((b) => notSubvolumes?.includes(b.volume) !== true), btrfs.map((b) => b.subvolume), ports);
   const { archives, others } = classifyBackupDir(listing.files, policy.host, policy.volumes, policy.timezone);
   const newestArchiveBytes = ports.fileSize ? await newestSizes(archives, hostDir(policy), ports.fileSize) : undefined;
   // A missing host directory is a first run, unless applies here wrote into it before.
@@ -118,15 +118,14 @@ async function mountsLeftOut(policy: HostPolicy, ports: ObservePorts): Promise<R
  * out (see nestedSubvolumes), less those the policy archives as volumes of
  * their own; volumes with none are left out, and undefined when not checked.
  */
-async function nestedIn(volumes: readonly { volume: string; subvolume: string }[], ports: ObservePorts): Promise<Record<string, string[]> | undefined> {
+async function nestedIn(volumes: readonly { volume: string; subvolume: string }[], archived: readonly string[], ports: ObservePorts): Promise<Record<string, string[]> | undefined> {
   const list = ports.nestedSubvolumes;
   if (list === undefined || volumes.length === 0) return undefined;
-  const answers = await Promise.all(volumes.map((v) => list(v.subvolume, v.volume)));
-  const volumeDirs = new Set(volumes.map((v) => v.subvolume.replace(/\/+$/, '')));
+  const answers = await Promise.all(volumes.map((v) => list(v.subvolume, v.volume, archived)));
   const out: Record<string, string[]> = {};
   volumes.forEach((v, i) => {
-    const own = (answers[i] ?? []).filter((rel) => !volumeDirs.has(joinPath(v.subvolume, rel)));
-    if (own.length > 0) out[v.volume] = own;
+    const nested = answers[i];
+    if (nested !== undefined && nested.length > 0) out[v.volume] = nested;
   });
   return out;
 }

@@ -20,7 +20,7 @@ export const systemObservePorts: ObservePorts = {
   dataMountsInside: async (dir) => (await import('./mountinfo.js')).dataMountsInside(dir),
   locateBackupDir: async (volume, backupDir) => (await import('./backup-dir-inside.js')).locateBackupDir(volume, backupDir),
   btrfsSubvolume: async (path) => (await import('./btrfs-source.js')).isBtrfsSubvolume(path),
-  nestedSubvolumes: async (subvolume, volume) => (await import('./btrfs-source.js')).nestedSubvolumes(subvolume, volume),
+  nestedSubvolumes: async (subvolume, volume, archived) => (await import('./btrfs-source.js')).nestedSubvolumes(subvolume, volume, archived),
   missingPrograms: (names) => Promise.resolve(names.filter((name) => !onPath(name))),
   danglingLink: async (dir) => (await import('./backup-dir.js')).danglingLink(dir),
 };

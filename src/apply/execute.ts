@@ -127,6 +127,7 @@ async function createArchive(
     mountRoot: policy.mountRoot,
     runStamp: formatCompactUtc(Date.parse(plan.now)),
     log,
+    btrfsSubvolumes: policy.volumes.flatMap((v) => (v.source.kind === 'btrfs' ? [v.source.subvolume] : [])),
     signal,
   };
   // Before any snapshot: a backup directory that cannot be created fails this volume, not the run.

@@ -15,6 +15,8 @@ export interface TakeContext {
   /** Compact UTC time of this run (YYYYMMDDTHHMMSSZ), used in snapshot names. */
   readonly runStamp: string;
   readonly log: StepLog;
+  /** The subvolumes of the policy's btrfs volumes: one nested in another is archived on its own, not left out. */
+  readonly btrfsSubvolumes?: readonly string[];
   /** Aborted on SIGINT/SIGTERM: long steps stop early, release() still runs. */
   readonly signal: AbortSignal;
 }

@@ -198,5 +198,9 @@ test('a subvolume nested in a btrfs volume is a plan warning and an apply warnin
     const both = await snapctl('plan', ...ws.common('2026-03-02T03:00:00Z'), '--no-color');
     assert.equal(both.code, 0, describeRun(both));
     assert.doesNotMatch(both.stdout, /nested subvolume/);
+    const bothApplied = await snapctl(...ws.applyArgs('2026-03-02T03:00:00Z'));
+    assert.equal(bothApplied.code, 0, describeRun(bothApplied));
+    assert.doesNotMatch(bothApplied.stderr, /nested subvolume/);
+    assert.match(bothApplied.stdout, /^ {2}db +created /m);
   });
 });
