@@ -93,20 +93,22 @@ async function notBtrfsSubvolumes(volumes: readonly { volume: string; subvolume:
 /**
  * Per volume, the data file systems mounted inside its directory (a path,
  * an LVM volume's mount, a btrfs subvolume), which its archives leave out:
- * not the one holding the backup directory, nor snapctl's own snapshot
- * mounts. Volumes with none are left out; undefined when not checked.
+ * not the one holding the backup directory, snapctl's own snapshot mounts,
+ * nor one that is another volume's directory (archived on its own). Volumes with none are left out; undefined when not checked.
  */
 async function mountsLeftOut(policy: HostPolicy, ports: ObservePorts): Promise<Record<string, Mount[]> | undefined> {
   const below = ports.dataMountsInside;
   if (below === undefined) return undefined;
   const dirOf = (v: Volume): string | undefined => (v.source.kind === 'path' ? v.source.path : v.source.kind === 'btrfs' ? v.source.subvolume : v.mount);
   const under = (path: string, dir: string): boolean => path === dir || path.startsWith(`${dir.replace(/\/+$/, '')}/`);
+  // A mount that is another volume of the policy is archived on its own.
+  const volumeDirs = new Set(policy.volumes.flatMap((v) => dirOf(v) ?? []).map((d) => d.replace(/(?<=.)\/+$/, '')));
   const out: Record<string, Mount[]> = {};
   await Promise.all(
     policy.volumes.map(async (v) => {
       const dir = dirOf(v);
       if (dir === undefined) return;
-      const mounts = (await below(dir)).filter((m) => !under(policy.backupDir, m.target) && !under(m.target, policy.mountRoot));
+      const mounts = (await below(dir)).filter((m) => !under(policy.backupDir, m.target) && !under(m.target, policy.mountRoot) && !volumeDirs.has(m.target));
       if (mounts.length > 0) out[v.name] = mounts;
     }),
   );

@@ -269,6 +269,13 @@ test('a file system mounted inside a path volume is a plan note, and the archive
       assert.equal(applied.code, 0, describeRun(applied));
       const members = execFileSync('bash', ['-o', 'pipefail', '-c', `zstd -dc '${join(backups, ws.host, 'h1_docs.20260301T030000Z.tar.zst')}' | tar -t`], { encoding: 'utf8' }).split('\n').filter((l) => l !== '').sort();
       assert.deepEqual(members, ['./', './f', './inner/']);
+      // Once the inner file system is a volume of its own, the note goes.
+      const both = policyDoc(ws, { docs: { path: src }, inner: { path: inner } }) as { hosts: Record<string, { backupDir: string }> };
+      for (const host of Object.values(both.hosts)) host.backupDir = backups;
+      await ws.writePolicy(both);
+      const again = await snapctl('plan', ...ws.common('2026-03-02T03:00:00Z'), '--no-color');
+      assert.equal(again.code, 0, describeRun(again));
+      assert.doesNotMatch(again.stdout, /mounted inside/);
     } finally {
       for (const at of mounted.reverse()) execFileSync('umount', [at]);
       for (const loop of loops) execFileSync('losetup', ['-d', loop]);
