@@ -94,7 +94,8 @@ async function notBtrfsSubvolumes(volumes: readonly { volume: string; subvolume:
  * Per volume, the data file systems mounted inside its directory (a path,
  * an LVM volume's mount, a btrfs subvolume), which its archives leave out:
  * not the one holding the backup directory, snapctl's own snapshot mounts,
- * nor one that is another volume's directory (archived on its own). Volumes with none are left out; undefined when not checked.
+ * nor one that is another volume's directory (archived on its own).
+ * Volumes with none are left out; undefined when not checked.
  */
 async function mountsLeftOut(policy: HostPolicy, ports: ObservePorts): Promise<Record<string, Mount[]> | undefined> {
   const below = ports.dataMountsInside;

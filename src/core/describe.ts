@@ -36,14 +36,19 @@ export function describeVolume(v: Volume): string {
   return `${describeSource(v.source)}, ${scheduleLabel(v.schedule)}, ${v.compression}, ${describeRetention(v.retention)}`;
 }
 
+/** "a, b, c, d, e and 3 more". */
+function firstFive(items: readonly string[]): string {
+  return items.slice(0, 5).join(', ') + (items.length > 5 ? ` and ${items.length - 5} more` : '');
+}
+
 /** "nested subvolume(s) … are not in …": the same words for plan and apply. */
 export function nestedSubvolumesMessage(nested: readonly string[]): string {
-  const shown = nested.slice(0, 5).map((p) => `./${p}`).join(', ') + (nested.length > 5 ? ` and ${nested.length - 5} more` : '');
+  const shown = firstFive(nested.map((p) => `./${p}`));
   return `${nested.length === 1 ? 'nested subvolume' : 'nested subvolumes'} ${shown} ${nested.length === 1 ? 'is' : 'are'} not in its snapshot (btrfs snapshots stop at subvolume boundaries), so not in its archives: one holding data to keep needs a volume of its own`;
 }
 
 /** The plan note on file systems mounted inside a volume's directory. */
 export function mountsInsideMessage(mounts: readonly Mount[]): string {
-  const shown = mounts.slice(0, 5).map((m) => `${m.target} (${m.fstype})`).join(', ') + (mounts.length > 5 ? ` and ${mounts.length - 5} more` : '');
+  const shown = firstFive(mounts.map((m) => `${m.target} (${m.fstype})`));
   return `${mounts.length === 1 ? 'a file system is' : 'file systems are'} mounted inside it, and its archives stop at file system boundaries (tar --one-file-system): ${shown} ${mounts.length === 1 ? 'is' : 'are'} not archived; one holding data to keep needs a volume of its own`;
 }
