@@ -4,6 +4,7 @@
 import { execFile } from 'node:child_process';
 import { access } from 'node:fs/promises';
 import { SnapctlError } from '../core/errors.js';
+import { tarExcludePattern } from '../core/exclude.js';
 
 export interface TarCapabilities {
   readonly xattrs: boolean;
@@ -35,22 +36,6 @@ export function probeTar(): Promise<TarCapabilities> {
     probed = undefined;
   });
   return probed;
-}
-
-/**
- * An exclude pattern as GNU tar reads it when creating: unanchored (it matches
- * any trailing run of path components, at any depth: `cache` excludes every
- * directory or file named cache, `var/cache` every `…/var/cache`), `*` also
- * matches `/`, and a pattern that matches a directory excludes its contents.
- * `./cache` anchors at the volume root. A leading `/` would never match (members
- * are `./…`), so it is read as volume-root anchored too: `/tmp` → `./tmp`.
- * A trailing `/` (`cache/`, as rsync and .gitignore spell a directory) would
- * make tar match nothing at all, so it is dropped: tar's patterns cannot tell
- * a directory from a file, and `cache/` then leaves out both.
- */
-export function tarExcludePattern(pattern: string): string {
-  const trimmed = pattern.replace(/(?<=[^/])\/+$/, '');
-  return trimmed.startsWith('/') ? `.${trimmed.replace(/^\/+/, '/')}` : trimmed;
 }
 
 /**

@@ -1,7 +1,8 @@
 // Checks the schema cannot express: time zones exist, durations are above
-// zero, schedules are whole minutes, host globs are well formed. Runs on a
-// document the schema accepted.
+// zero, schedules are whole minutes, host globs are well formed, excludes
+// leave something to archive. Runs on a document the schema accepted.
 import type { PolicyDocument, VolumeDefaults, VolumeDocument } from './policy-document.generated.js';
+import { excludesEverything } from '../core/exclude.js';
 import { isValidTimeZone, MINUTE_MS } from '../core/time.js';
 import { parseDuration } from './duration.js';
 import { globToRegExp, isGlob } from './host-glob.js';
@@ -13,17 +14,25 @@ export function checkSemantics(doc: PolicyDocument): SchemaIssue[] {
   if (doc.timezone !== undefined && !isValidTimeZone(doc.timezone)) {
     issues.push({ path: ['timezone'], summary: `unknown time zone "${doc.timezone}"`, detail: 'Expected an IANA time zone name such as Europe/Berlin, America/New_York or UTC.' });
   }
-  if (doc.defaults) issues.push(...durationIssues(['defaults'], doc.defaults), ...hookIssues(['defaults'], doc.defaults));
+  if (doc.defaults) issues.push(...durationIssues(['defaults'], doc.defaults), ...hookIssues(['defaults'], doc.defaults), ...excludeIssues(['defaults'], doc.defaults));
   for (const [hostKey, host] of Object.entries(doc.hosts)) {
     if (!host) continue;
     if (isGlob(hostKey) && !globToRegExp(hostKey)) {
       issues.push({ path: ['hosts', hostKey], summary: `malformed host glob "${hostKey}"`, detail: 'A [ must be closed by ] and enclose at least one character.' });
     }
     for (const [name, volume] of Object.entries(host.volumes)) {
-      if (volume) issues.push(...durationIssues(['hosts', hostKey, 'volumes', name], volume), ...hookIssues(['hosts', hostKey, 'volumes', name], volume));
+      if (volume) issues.push(...durationIssues(['hosts', hostKey, 'volumes', name], volume), ...hookIssues(['hosts', hostKey, 'volumes', name], volume), ...excludeIssues(['hosts', hostKey, 'volumes', name], volume));
     }
   }
   return issues;
+}
+
+/** An exclude pattern that would leave out the whole volume (`.*` matches the root, "."). */
+function excludeIssues(base: readonly PathSegment[], settings: VolumeDefaults | VolumeDocument): SchemaIssue[] {
+  return (settings.exclude ?? []).flatMap((pattern, i): SchemaIssue[] => {
+    const why = excludesEverything(pattern);
+    return why === undefined ? [] : [{ path: [...base, 'exclude', i], summary: `"${pattern}" would leave out the whole volume: ${why}` }];
+  });
 }
 
 /** A hook whose program name is empty: the schema takes any list of strings. */

@@ -49,6 +49,7 @@ const CASES: { fixture: string; line?: number; column?: number; keyPath?: string
   { fixture: 'level-from-defaults', line: 8, keyPath: 'hosts.db01.volumes.logs.compression', summary: /^gzip takes levels 1 to 9, found 12 \(compressionLevel from defaults\)$/ },
   { fixture: 'lockfile-dotdot', line: 7, keyPath: 'hosts.db01.volumes.data.lockFiles[1]', summary: /^expected a non-empty pattern inside the volume \(no \.\. components\), found "\.\.\/etc\/passwd"$/ },
   { fixture: 'hook-empty-program', line: 9, keyPath: 'hosts.db01.volumes.data.hooks.preSnapshot[0][0]', summary: /^expected a program name, found an empty string$/ },
+  { fixture: 'exclude-everything', line: 7, keyPath: 'hosts.db01.volumes.data.exclude[1]', summary: /^"\.\*" would leave out the whole volume: it matches the volume's root directory, which tar names "\."; to leave out hidden files write "\*\/\.\*"$/ },
   { fixture: 'zero-duration', line: 7, keyPath: 'hosts.db01.volumes.data.hooks.timeout', summary: /^expected a duration above zero, found "0m"$/ },
   { fixture: 'two-sources', line: 5, column: 7, keyPath: 'hosts.db01.volumes.data', summary: /^2 sources \(lvm, path\): a volume needs exactly one of lvm, btrfs or path$/ },
   { fixture: 'no-source', line: 5, column: 7, keyPath: 'hosts.db01.volumes.data', summary: /^no source: a volume needs exactly one of lvm, btrfs or path$/ },
