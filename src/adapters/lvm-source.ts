@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { PreparedSource, SourceDriver, StepLog, TakeContext } from '../apply/source.js';
 import { SnapctlError } from '../core/errors.js';
 import type { CleanupTarget, LogicalVolume, Volume, VolumeGroup } from '../core/model.js';
+import { isInactive } from '../core/lvm-preflight.js';
 import { MAX_LV_NAME, isSnapctlSnapshot, snapshotName, snapshotTags } from '../core/lvm-leftovers.js';
 import { checkFreeSpace, formatBytes, parseSnapshotSize, snapshotBytes } from '../core/snapshot-size.js';
 import { createLvmAdapter } from './lvm-adapter.js';
@@ -62,6 +63,9 @@ export function createLvmSource(deps: LvmSourceDeps = {}): SourceDriver {
       throw new SnapctlError('preflight', `logical volume ${vg}/${lv} not found (volume ${volume.name})`, `logical volumes in ${vg}: ${names.join(', ') || 'none'}`);
     }
     if (/^[sS]/.test(origin.attr)) throw new SnapctlError('preflight', `${vg}/${lv} is itself a snapshot: snapshot its origin instead (volume ${volume.name})`);
+    if (isInactive(origin)) {
+      throw new SnapctlError('preflight', `${vg}/${lv} is not active (lv_attr ${origin.attr}, volume ${volume.name})`, `activate it: lvchange -ay ${vg}/${lv} (a snapshot of an inactive LV is inactive too, with no device to mount); nothing was created`);
+    }
     const name = snapshotName(volume.name, ctx.runStamp);
     if (name.length > MAX_LV_NAME) throw new SnapctlError('preflight', `snapshot name ${name} is longer than LVM's ${MAX_LV_NAME} characters: use a shorter volume name`);
     if (lvs.some((l) => l.vg === vg && l.name === name)) {

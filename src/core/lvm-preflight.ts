@@ -1,6 +1,6 @@
 // What plan can tell in advance about an LVM snapshot from the observed
-// `lvs`/`vgs` state: a missing origin, an origin that is itself a snapshot,
-// or too little free space in the VG.
+// `lvs`/`vgs` state: a missing origin, an origin that is itself a snapshot
+// or not active, or too little free space in the VG.
 import type { Diagnostic, LogicalVolume, LvmState, Volume } from './model.js';
 import { checkFreeSpace, parseSnapshotSize, snapshotBytes } from './snapshot-size.js';
 
@@ -13,6 +13,7 @@ export function lvmPreflight(volume: Volume, lvm: LvmState): Diagnostic[] {
   const origin = lvm.lvs.find((l) => l.vg === vg && l.name === lv);
   if (!origin) return error(`logical volume ${vg}/${lv} not found: apply will fail for this volume`);
   if (/^[sS]/.test(origin.attr)) return error(`${vg}/${lv} is itself a snapshot: name its origin instead; apply will fail for this volume`);
+  if (isInactive(origin)) return error(`${vg}/${lv} is not active (lv_attr ${origin.attr}): its snapshot would have no device to mount; activate it (lvchange -ay ${vg}/${lv}); apply will fail for this volume`);
   // Thin snapshots take no space up front, but fill their pool as the origin changes.
   if (origin.attr.startsWith('V') && origin.pool !== '') return thinPoolFill(volume.name, lvm.lvs.find((l) => l.vg === vg && l.name === origin.pool));
   const size = parseSnapshotSize(volume.snapshotSize);
@@ -26,6 +27,15 @@ export function lvmPreflight(volume: Volume, lvm: LvmState): Diagnostic[] {
   if (!bytes.ok) return error(bytes.error);
   const short = checkFreeSpace({ vg, origin: `${vg}/${lv}`, needBytes: bytes.value, freeBytes: group.freeBytes, extentBytes: group.extentBytes });
   return short ? error(`not enough space for the snapshot: ${short}; apply will fail for this volume`) : [];
+}
+
+/**
+ * An LV that is not active (lv_attr's fifth character "-"): lvcreate
+ * snapshots it, but the snapshot is inactive too, with no device node, and
+ * the mount then finds no file system on it.
+ */
+export function isInactive(lv: LogicalVolume): boolean {
+  return lv.attr.charAt(4) === '-';
 }
 
 /** dmeventd's first thin pool warning is at 80%: a full pool stops writes to every thin volume in it. */

@@ -37,3 +37,13 @@ test('an origin that is itself a snapshot, valid or invalid, is an error', () =>
     assert.deepEqual(messages(state({}), testVolume('v', { kind: 'lvm', vg: 'vg0', lv: name })), [`error: vg0/${name} is itself a snapshot: name its origin instead; apply will fail for this volume`]);
   }
 });
+
+test('an origin that is not active (lv_attr "-wi-------", as lvs showed after lvchange -an) is an error; active ones and thin ones are not', () => {
+  const base = state({});
+  const s: LvmState = base.available ? { ...base, lvs: [...base.lvs, lv('off', '-wi-------'), lv('on', '-wi-ao----'), lv('thin_off', 'Vwi---tz--', { pool: 'tpool' })] } : base;
+  assert.deepEqual(messages(s, testVolume('v', { kind: 'lvm', vg: 'vg0', lv: 'off' })), [
+    'error: vg0/off is not active (lv_attr -wi-------): its snapshot would have no device to mount; activate it (lvchange -ay vg0/off); apply will fail for this volume',
+  ]);
+  assert.deepEqual(messages(s, testVolume('v', { kind: 'lvm', vg: 'vg0', lv: 'on' })), []);
+  assert.deepEqual(messages(s, testVolume('v', { kind: 'lvm', vg: 'vg0', lv: 'thin_off' })).map((m) => m.replace(/ \(lv_attr.*/, '')), ['error: vg0/thin_off is not active']);
+});

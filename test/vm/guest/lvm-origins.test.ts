@@ -6,8 +6,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync, linkSync, chmodSync, chownSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { createVolumeGroup, removeVolumeGroup } from './vm-guest.js';
-import { makeThinVolume, makeVolume, mountsUnder, snapctlSnapshots, sync, writeRandom, type FsType } from './helpers/lvm-world.js';
+import { createVolumeGroup, must, removeVolumeGroup } from './vm-guest.js';
+import { makeThinVolume, makeVolume, mountsUnder, snapctlSnapshots, sync, unmountQuietly, writeRandom, type FsType } from './helpers/lvm-world.js';
 import { archiveMembers, checkSidecar, describe, describeTree, extractArchive, HOST, scenario, snapctl, timed, type Scenario } from './helpers/scenario.js';
 
 const VG = 'vg_origins';
@@ -174,5 +174,31 @@ test('an LV whose file system holds nothing fails its volume: no archive, no sna
     const archived = snapctl(world.applyArgv('2026-03-05T03:00:00Z', false));
     assert.equal(archived.code, 0, describe(archived));
     assert.equal(world.files().filter((f) => f.includes('_blank.') && f.endsWith('.tar.zst')).length, 1);
+  });
+});
+
+test('an origin LV that is not active: plan shows an Error, apply refuses before lvcreate, so no snapshot is made and nothing is mounted', async () => {
+  await timed('origins: inactive origin', () => {
+    const mnt = `/mnt/${VG}/inactive`;
+    makeVolume(VG, 'lv_inactive', '32M', 'ext4', mnt);
+    writeFileSync(join(mnt, 'f'), 'data\n');
+    sync();
+    unmountQuietly(mnt);
+    must('lvchange', ['-an', `${VG}/lv_inactive`]);
+    try {
+      const doc = { version: 1, timezone: 'UTC', hosts: { [HOST]: { backupDir: world.backupRoot, mountRoot: world.mountRoot, volumes: { off: { lvm: `${VG}/lv_inactive` } } } } };
+      writeFileSync(world.policyFile, `${JSON.stringify(doc, null, 2)}\n`);
+      const plan = snapctl(['plan', '--policy', world.policyFile, '--host', HOST, '--now', '2026-03-06T03:00:00Z']);
+      assert.equal(plan.code, 0, describe(plan));
+      assert.match(plan.stdout, new RegExp(`^Error: off: ${VG}/lv_inactive is not active \\(lv_attr -wi-------\\): its snapshot would have no device to mount; activate it \\(lvchange -ay ${VG}/lv_inactive\\); apply will fail for this volume$`, 'm'));
+      const applied = snapctl(world.applyArgv('2026-03-06T03:00:00Z', false));
+      assert.equal(applied.code, 1, describe(applied));
+      assert.match(applied.stdout, new RegExp(`${VG}/lv_inactive is not active`));
+      assert.deepEqual(snapctlSnapshots(VG), [], 'no snapshot was made');
+      assert.deepEqual(mountsUnder(world.mountRoot), []);
+      assert.deepEqual(world.files().filter((f) => f.includes('_off.')), []);
+    } finally {
+      must('lvchange', ['-ay', `${VG}/lv_inactive`]);
+    }
   });
 });
