@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync, linkSync, chmodSync, chownSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createVolumeGroup, must, removeVolumeGroup } from './vm-guest.js';
-import { makeThinVolume, makeVolume, mountsUnder, snapctlSnapshots, sync, unmountQuietly, writeRandom, type FsType } from './helpers/lvm-world.js';
+import { makeThinVolume, makeVolume, mkfs, mountsUnder, snapctlSnapshots, sync, writeRandom, type FsType } from './helpers/lvm-world.js';
 import { archiveMembers, checkSidecar, describe, describeTree, extractArchive, HOST, scenario, snapctl, timed, type Scenario } from './helpers/scenario.js';
 
 const VG = 'vg_origins';
@@ -179,11 +179,9 @@ test('an LV whose file system holds nothing fails its volume: no archive, no sna
 
 test('an origin LV that is not active: plan shows an Error, apply refuses before lvcreate, so no snapshot is made and nothing is mounted', async () => {
   await timed('origins: inactive origin', () => {
-    const mnt = `/mnt/${VG}/inactive`;
-    makeVolume(VG, 'lv_inactive', '32M', 'ext4', mnt);
-    writeFileSync(join(mnt, 'f'), 'data\n');
-    sync();
-    unmountQuietly(mnt);
+    // An LV with a file system, never mounted, then deactivated.
+    must('lvcreate', ['-qq', '-y', '-L', '32M', '-n', 'lv_inactive', VG]);
+    mkfs(`/dev/${VG}/lv_inactive`, 'ext4');
     must('lvchange', ['-an', `${VG}/lv_inactive`]);
     try {
       const doc = { version: 1, timezone: 'UTC', hosts: { [HOST]: { backupDir: world.backupRoot, mountRoot: world.mountRoot, volumes: { off: { lvm: `${VG}/lv_inactive` } } } } };
