@@ -17,6 +17,16 @@ import { udevSettle } from './run-tool.js';
 export { SNAPSHOT_TAG, isSnapctlSnapshot, findLeftovers, findLegacyLeftovers, snapshotName, snapshotTags } from '../core/lvm-leftovers.js';
 export type { Leftover, LegacyLeftover } from '../core/lvm-leftovers.js';
 
+/** What blkid names on an LV that holds something other than a file system to mount. */
+const NOT_A_FILE_SYSTEM: Readonly<Record<string, string>> = {
+  swap: 'a swap area',
+  crypto_LUKS: 'an encrypted LUKS container (its file system is inside it, on the opened device)',
+  LVM2_member: 'an LVM physical volume',
+  linux_raid_member: 'a member of a software RAID array',
+  zfs_member: 'a member of a ZFS pool',
+  bcache: 'a bcache backing device',
+};
+
 export const OVERFLOW_REASON =
   'snapshot overflowed (100% full, invalid): the archive is inconsistent and was discarded; give the snapshot more space (snapshot.size)';
 
@@ -165,7 +175,11 @@ export function createLvmSource(deps: LvmSourceDeps = {}): SourceDriver {
         checkAbort();
         const device = snap.path || snap.dmPath;
         const fstype = await detectFs(device);
-        if (!fstype) throw new SnapctlError('operation', `no filesystem found on snapshot ${device}`, `blkid recognised nothing on ${ref}`);
+        if (!fstype) throw new SnapctlError('operation', `no filesystem found on snapshot ${device}`, `blkid recognised nothing on ${ref}: ${volume.source.kind === 'lvm' ? `${volume.source.vg}/${volume.source.lv}` : 'the origin'} holds no file system to archive`);
+        const notMountable = NOT_A_FILE_SYSTEM[fstype];
+        if (notMountable !== undefined) {
+          throw new SnapctlError('operation', `${volume.source.kind === 'lvm' ? `${volume.source.vg}/${volume.source.lv}` : device} holds ${notMountable} (blkid: ${fstype}), not a file system: snapctl archives the files of a mounted file system`, 'point the volume at the LV that holds the file system');
+        }
         await ensurePrivateDir(ctx.mountRoot);
         const target = join(ctx.mountRoot, volume.name);
         undo.push({ what: `remove mount point ${target}`, run: () => removeMountPoint(target) });

@@ -200,3 +200,19 @@ test('an origin LV that is not active: plan shows an Error, apply refuses before
     }
   });
 });
+
+test('an LV holding swap or nothing recognisable fails its volume with what it holds; its snapshot is removed and nothing stays mounted', async () => {
+  await timed('origins: swap and raw LVs', () => {
+    must('lvcreate', ['-qq', '-y', '-L', '16M', '-n', 'lv_swap', VG]);
+    must('mkswap', ['-q', `/dev/${VG}/lv_swap`]);
+    must('lvcreate', ['-qq', '-y', '-L', '16M', '-n', 'lv_raw', VG]);
+    const doc = { version: 1, timezone: 'UTC', hosts: { [HOST]: { backupDir: world.backupRoot, mountRoot: world.mountRoot, volumes: { swap: { lvm: `${VG}/lv_swap` }, raw: { lvm: `${VG}/lv_raw` } } } } };
+    writeFileSync(world.policyFile, `${JSON.stringify(doc, null, 2)}\n`);
+    const applied = snapctl(world.applyArgv('2026-03-07T03:00:00Z', false));
+    assert.equal(applied.code, 1, describe(applied));
+    assert.match(applied.stdout, new RegExp(`^ +error: ${VG}/lv_swap holds a swap area \\(blkid: swap\\), not a file system: snapctl archives the files of a mounted file system \\(point the volume at the LV that holds the file system\\)$`, 'm'));
+    assert.match(applied.stdout, new RegExp(`^ +error: no filesystem found on snapshot \\S+snapctl_raw_\\S+ \\(blkid recognised nothing on \\S+: ${VG}/lv_raw holds no file system to archive\\)$`, 'm'));
+    assert.deepEqual(snapctlSnapshots(VG), [], 'both snapshots are removed');
+    assert.deepEqual(mountsUnder(world.mountRoot), []);
+  });
+});
