@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { PreparedSource, SourceDriver, StepLog, TakeContext } from '../apply/source.js';
 import { SnapctlError } from '../core/errors.js';
 import type { CleanupTarget, LogicalVolume, Volume, VolumeGroup } from '../core/model.js';
-import { isInactive } from '../core/lvm-preflight.js';
+import { isInactive, NOT_A_FILE_SYSTEM } from '../core/lvm-preflight.js';
 import { MAX_LV_NAME, isSnapctlSnapshot, snapshotName, snapshotTags } from '../core/lvm-leftovers.js';
 import { checkFreeSpace, formatBytes, parseSnapshotSize, snapshotBytes } from '../core/snapshot-size.js';
 import { createLvmAdapter } from './lvm-adapter.js';
@@ -16,16 +16,6 @@ import { udevSettle } from './run-tool.js';
 
 export { SNAPSHOT_TAG, isSnapctlSnapshot, findLeftovers, findLegacyLeftovers, snapshotName, snapshotTags } from '../core/lvm-leftovers.js';
 export type { Leftover, LegacyLeftover } from '../core/lvm-leftovers.js';
-
-/** What blkid names on an LV that holds something other than a file system to mount. */
-const NOT_A_FILE_SYSTEM: Readonly<Record<string, string>> = {
-  swap: 'a swap area',
-  crypto_LUKS: 'an encrypted LUKS container (its file system is inside it, on the opened device)',
-  LVM2_member: 'an LVM physical volume',
-  linux_raid_member: 'a member of a software RAID array',
-  zfs_member: 'a member of a ZFS pool',
-  bcache: 'a bcache backing device',
-};
 
 export const OVERFLOW_REASON =
   'snapshot overflowed (100% full, invalid): the archive is inconsistent and was discarded; give the snapshot more space (snapshot.size)';

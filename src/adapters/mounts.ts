@@ -31,6 +31,15 @@ export async function detectFs(device: string): Promise<string | undefined> {
   return r.stdout.trim().split('\n')[0]?.trim() || undefined;
 }
 
+/** What blkid finds on `device`: its type, null for nothing recognised, undefined when it cannot tell (not root, no blkid). */
+export async function deviceContent(device: string): Promise<string | null | undefined> {
+  const r = await runTool('blkid', ['-p', '-o', 'value', '-s', 'TYPE', device]);
+  // Exit 2 is "nothing recognised", and also "Permission denied" (said on stderr) for a user who may not read the device.
+  if (r.exitCode === 2) return r.stderr.trim() === '' ? null : undefined;
+  if (r.exitCode !== 0) return undefined;
+  return r.stdout.trim().split('\n')[0]?.trim() || null;
+}
+
 /**
  * Mount options for a snapshot: always read-only, and never replay a
  * journal. LVM freezes the filesystem while it takes the snapshot, so the

@@ -2,6 +2,7 @@
 // ports so tests can observe fixture directories and captured LVM output.
 import { COMPRESSOR_PROGRAM, type Archive, type HostPolicy, type LvmState, type Mount, type Observed, type Volume } from '../core/model.js';
 import { classifyBackupDir, hostDir, joinPath } from '../core/naming.js';
+import { isInactive } from '../core/lvm-preflight.js';
 import { listBackupDir } from './backup-dir.js';
 import type { DirectoryState } from './directory-state.js';
 
@@ -31,6 +32,8 @@ export interface ObservePorts {
   readonly danglingLink?: (dir: string) => Promise<{ readonly link: string; readonly target: string } | undefined>;
   /** Whether applies on this machine wrote archives into this host directory (their state file says so). */
   readonly wroteArchivesTo?: (hostDir: string) => Promise<boolean>;
+  /** What blkid finds on a block device: a type, null for nothing it recognises, undefined when it cannot look. */
+  readonly deviceContent?: (device: string) => Promise<string | null | undefined>;
   /** Data file systems mounted below a directory on other devices (what tar --one-file-system leaves out). */
   readonly dataMountsInside?: (dir: string) => Promise<Mount[]>;
   /** Whether an apply holds the host lock (plan asks; apply, which holds it itself, does not). */
@@ -68,8 +71,9 @@ export async function observe(policy: HostPolicy, ports: ObservePorts): Promise<
   // A missing host directory is a first run, unless applies here wrote into it before.
   const vanished = !listing.exists && (await ports.wroteArchivesTo?.(hostDir(policy))) === true;
   const dangling = listing.exists ? undefined : await ports.danglingLink?.(hostDir(policy));
+  const lvContents = await originContents(policy, lvm, ports);
   return {
-    observed: { archives, others, backupDirExists: listing.exists, lvm, mounts: relevantMounts(policy, mounts), btrfsLeftovers, missingSources, ...(nonDirectorySources.length > 0 ? { nonDirectorySources } : {}), emptySources, ...(vanished ? { backupDirVanished: true } : {}), ...(dangling ? { backupDirDanglingLink: dangling } : {}), ...(notSubvolumes ? { notSubvolumes } : {}), ...(mountsInside ? { mountsInside } : {}), ...(nestedSubvolumes ? { nestedSubvolumes } : {}), ...(backupDirInside ? { backupDirInside } : {}), ...(readOnly === true ? { backupDirReadOnly: true } : {}), ...(free !== undefined ? { backupFreeBytes: free } : {}), ...(newestArchiveBytes ? { newestArchiveBytes } : {}), ...(applyRunning ? { applyRunning } : {}), ...(missingPrograms ? { missingPrograms } : {}) },
+    observed: { archives, others, backupDirExists: listing.exists, lvm, mounts: relevantMounts(policy, mounts), btrfsLeftovers, missingSources, ...(nonDirectorySources.length > 0 ? { nonDirectorySources } : {}), emptySources, ...(vanished ? { backupDirVanished: true } : {}), ...(dangling ? { backupDirDanglingLink: dangling } : {}), ...(notSubvolumes ? { notSubvolumes } : {}), ...(mountsInside ? { mountsInside } : {}), ...(lvContents ? { lvContents } : {}), ...(nestedSubvolumes ? { nestedSubvolumes } : {}), ...(backupDirInside ? { backupDirInside } : {}), ...(readOnly === true ? { backupDirReadOnly: true } : {}), ...(free !== undefined ? { backupFreeBytes: free } : {}), ...(newestArchiveBytes ? { newestArchiveBytes } : {}), ...(applyRunning ? { applyRunning } : {}), ...(missingPrograms ? { missingPrograms } : {}) },
     files: listing.files,
   };
 }
@@ -88,6 +92,24 @@ async function notBtrfsSubvolumes(volumes: readonly { volume: string; subvolume:
   if (check === undefined) return undefined;
   const answers = await Promise.all(volumes.map((v) => check(v.subvolume)));
   return volumes.filter((_, i) => !answers[i]).map((v) => v.volume);
+}
+
+/** Per LVM volume whose origin LV is there and active, what blkid finds on it; undefined when not looked. */
+async function originContents(policy: HostPolicy, lvm: LvmState, ports: ObservePorts): Promise<Record<string, string | null> | undefined> {
+  const look = ports.deviceContent;
+  if (look === undefined || !lvm.available) return undefined;
+  const out: Record<string, string | null> = {};
+  await Promise.all(
+    policy.volumes.map(async (v) => {
+      if (v.source.kind !== 'lvm') return;
+      const { vg, lv } = v.source;
+      const origin = lvm.lvs.find((l) => l.vg === vg && l.name === lv);
+      if (origin === undefined || isInactive(origin) || origin.path === '') return;
+      const content = await look(origin.path);
+      if (content !== undefined) out[v.name] = content;
+    }),
+  );
+  return out;
 }
 
 /**

@@ -4,7 +4,21 @@
 import type { Diagnostic, LogicalVolume, LvmState, Volume } from './model.js';
 import { checkFreeSpace, parseSnapshotSize, snapshotBytes } from './snapshot-size.js';
 
-export function lvmPreflight(volume: Volume, lvm: LvmState): Diagnostic[] {
+/** What blkid names on an LV that holds something other than a file system to mount. */
+export const NOT_A_FILE_SYSTEM: Readonly<Record<string, string>> = {
+  swap: 'a swap area',
+  crypto_LUKS: 'an encrypted LUKS container (its file system is inside it, on the opened device)',
+  LVM2_member: 'an LVM physical volume',
+  linux_raid_member: 'a member of a software RAID array',
+  zfs_member: 'a member of a ZFS pool',
+  bcache: 'a bcache backing device',
+};
+
+/**
+ * `content` is what blkid found on the origin LV: a type, null for nothing
+ * it recognises, undefined when not looked (not root, LV not active).
+ */
+export function lvmPreflight(volume: Volume, lvm: LvmState, content?: string | null): Diagnostic[] {
   if (volume.source.kind !== 'lvm' || !lvm.available) return [];
   const { vg, lv } = volume.source;
   const error = (message: string): Diagnostic[] => [{ severity: 'error', volume: volume.name, message }];
@@ -14,6 +28,9 @@ export function lvmPreflight(volume: Volume, lvm: LvmState): Diagnostic[] {
   if (!origin) return error(`logical volume ${vg}/${lv} not found: apply will fail for this volume`);
   if (/^[sS]/.test(origin.attr)) return error(`${vg}/${lv} is itself a snapshot: name its origin instead; apply will fail for this volume`);
   if (isInactive(origin)) return error(`${vg}/${lv} is not active (lv_attr ${origin.attr}): its snapshot would have no device to mount; activate it (lvchange -ay ${vg}/${lv}); apply will fail for this volume`);
+  if (content === null) return error(`${vg}/${lv} holds no file system that blkid recognises: apply will fail for this volume`);
+  const notMountable = content === undefined ? undefined : NOT_A_FILE_SYSTEM[content];
+  if (notMountable !== undefined) return error(`${vg}/${lv} holds ${notMountable} (blkid: ${content}), not a file system: apply will fail for this volume`);
   // Thin snapshots take no space up front, but fill their pool as the origin changes.
   if (origin.attr.startsWith('V') && origin.pool !== '') return thinPoolFill(volume.name, lvm.lvs.find((l) => l.vg === vg && l.name === origin.pool));
   const size = parseSnapshotSize(volume.snapshotSize);

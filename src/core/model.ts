@@ -203,6 +203,8 @@ export interface Observed {
   readonly backupDirInside?: Readonly<Record<string, string>>;
   /** btrfs volumes whose `subvolume` is a directory but not a btrfs subvolume; absent = not checked. */
   readonly notSubvolumes?: readonly string[];
+  /** Per LVM volume, what blkid finds on its origin LV: a type, or null for nothing; absent = not looked (not root, not active). */
+  readonly lvContents?: Readonly<Record<string, string | null>>;
   /** Per volume, the data file systems mounted inside its directory, which its archives leave out (tar --one-file-system); absent = not checked. */
   readonly mountsInside?: Readonly<Record<string, readonly Mount[]>>;
   /** Per btrfs volume, the subvolumes nested in it (relative paths) that its snapshots leave out; absent = not checked. */

@@ -120,7 +120,7 @@ function planVolume(policy: HostPolicy, volume: Volume, archives: readonly Archi
         message: `${describeSource(volume.source)} is archived as it is, not from a snapshot: files changing during the backup may be inconsistent`,
       });
     }
-    if (volume.source.kind === 'lvm') diagnostics.push(...lvmPreflight(volume, observed.lvm));
+    if (volume.source.kind === 'lvm') diagnostics.push(...lvmPreflight(volume, observed.lvm, observed.lvContents?.[volume.name]));
     for (const program of ['tar', COMPRESSOR_PROGRAM[volume.compression]]) {
       if (program !== undefined && observed.missingPrograms?.includes(program) === true) {
         diagnostics.push({ severity: 'error', volume: volume.name, message: `${program} is not installed (not found on PATH): apply will fail for this volume` });

@@ -8,6 +8,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathWithinDevice } from '../../src/adapters/mountinfo.js';
+import { deviceContent } from '../../src/adapters/mounts.js';
 
 test('pathWithinDevice on a real loop device: a directory on its file system is found relative to its root, through a bind mount too; others are not', async () => {
   const base = await mkdtemp(join(tmpdir(), 'snapctl-devpath-'));
@@ -36,6 +37,32 @@ test('pathWithinDevice on a real loop device: a directory on its file system is 
     }
   } finally {
     execFileSync('losetup', ['-d', loop]);
+    await rm(base, { recursive: true, force: true });
+  }
+});
+
+test('deviceContent on real loop devices: the file system type, null for a blank device, undefined for a user who may not read it', async () => {
+  const base = await mkdtemp(join(tmpdir(), 'snapctl-content-'));
+  const loops: string[] = [];
+  try {
+    const attach = (name: string, mkfs: boolean): string => {
+      const image = join(base, name);
+      execFileSync('truncate', ['-s', '16M', image]);
+      if (mkfs) execFileSync('mkfs.ext4', ['-q', '-F', image]);
+      const loop = execFileSync('losetup', ['--find', '--show', image], { encoding: 'utf8' }).trim();
+      loops.push(loop);
+      return loop;
+    };
+    const ext4 = attach('fs.img', true);
+    const blank = attach('blank.img', false);
+    assert.equal(await deviceContent(ext4), 'ext4');
+    assert.equal(await deviceContent(blank), null);
+    const module = new URL('../../src/adapters/mounts.js', import.meta.url).href;
+    const script = `const { deviceContent } = await import(${JSON.stringify(module)}); process.stdout.write(String(await deviceContent(${JSON.stringify(ext4)})));`;
+    const asNobody = execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--input-type=module', '-e', script], { encoding: 'utf8' });
+    assert.equal(asNobody, 'undefined', 'blkid says Permission denied with the same exit code as for a blank device');
+  } finally {
+    for (const loop of loops) execFileSync('losetup', ['-d', loop]);
     await rm(base, { recursive: true, force: true });
   }
 });

@@ -47,3 +47,13 @@ test('an origin that is not active (lv_attr "-wi-------", as lvs showed after lv
   assert.deepEqual(messages(s, testVolume('v', { kind: 'lvm', vg: 'vg0', lv: 'on' })), []);
   assert.deepEqual(messages(s, testVolume('v', { kind: 'lvm', vg: 'vg0', lv: 'thin_off' })).map((m) => m.replace(/ \(lv_attr.*/, '')), ['error: vg0/thin_off is not active']);
 });
+
+test('what blkid found on the origin: swap or a LUKS container is an error naming it, nothing recognised is an error, a file system or not looked is none', () => {
+  const v = testVolume('v', { kind: 'lvm', vg: 'vg0', lv: 'thin_lv' });
+  const withContent = (content: string | null | undefined): string[] => lvmPreflight(v, state({}), content).map((d) => `${d.severity}: ${d.message}`);
+  assert.deepEqual(withContent('swap'), ['error: vg0/thin_lv holds a swap area (blkid: swap), not a file system: apply will fail for this volume']);
+  assert.match(withContent('crypto_LUKS')[0] ?? '', /^error: vg0\/thin_lv holds an encrypted LUKS container/);
+  assert.deepEqual(withContent(null), ['error: vg0/thin_lv holds no file system that blkid recognises: apply will fail for this volume']);
+  assert.deepEqual(withContent('ext4'), []);
+  assert.deepEqual(withContent(undefined), []);
+});

@@ -201,13 +201,19 @@ test('an origin LV that is not active: plan shows an Error, apply refuses before
   });
 });
 
-test('an LV holding swap or nothing recognisable fails its volume with what it holds; its snapshot is removed and nothing stays mounted', async () => {
+test('an LV holding swap or nothing recognisable is a plan Error and fails its volume with what it holds; its snapshot is removed and nothing stays mounted', async () => {
   await timed('origins: swap and raw LVs', () => {
     must('lvcreate', ['-qq', '-y', '-L', '16M', '-n', 'lv_swap', VG]);
     must('mkswap', ['-q', `/dev/${VG}/lv_swap`]);
     must('lvcreate', ['-qq', '-y', '-L', '16M', '-n', 'lv_raw', VG]);
     const doc = { version: 1, timezone: 'UTC', hosts: { [HOST]: { backupDir: world.backupRoot, mountRoot: world.mountRoot, volumes: { swap: { lvm: `${VG}/lv_swap` }, raw: { lvm: `${VG}/lv_raw` } } } } };
     writeFileSync(world.policyFile, `${JSON.stringify(doc, null, 2)}\n`);
+    const plan = snapctl(['plan', '--policy', world.policyFile, '--host', HOST, '--now', '2026-03-07T03:00:00Z']);
+    assert.equal(plan.code, 0, describe(plan));
+    assert.deepEqual(plan.stdout.split('\n').filter((l) => l.startsWith('Error: ')), [
+      `Error: swap: ${VG}/lv_swap holds a swap area (blkid: swap), not a file system: apply will fail for this volume`,
+      `Error: raw: ${VG}/lv_raw holds no file system that blkid recognises: apply will fail for this volume`,
+    ]);
     const applied = snapctl(world.applyArgv('2026-03-07T03:00:00Z', false));
     assert.equal(applied.code, 1, describe(applied));
     assert.match(applied.stdout, new RegExp(`^ +error: ${VG}/lv_swap holds a swap area \\(blkid: swap\\), not a file system: snapctl archives the files of a mounted file system \\(point the volume at the LV that holds the file system\\)$`, 'm'));
