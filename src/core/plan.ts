@@ -257,12 +257,12 @@ export function plan(policy: HostPolicy, observed: Observed, now: number): Plan 
   };
 }
 
-/** Why apply refuses to run when the host directory it wrote archives into is gone. */
 /** Why apply refuses when a symbolic link leaves the host directory dangling: it would fail, or write beside the real place. */
 export function danglingBackupDir(dir: string, dangling: { readonly link: string; readonly target: string }): string {
   return `${dir} is missing: ${dangling.link} is a symbolic link to ${dangling.target}, which does not exist (is its file system mounted?); apply refuses to run until it resolves`;
 }
 
+/** Why apply refuses to run when the host directory it wrote archives into is gone. */
 export function vanishedBackupDir(dir: string): string {
   return `${dir} is missing, but earlier applies on this machine wrote archives there: is its file system mounted? apply refuses to run until it is back (to start afresh there, create it: mkdir -m 700 ${dir})`;
 }

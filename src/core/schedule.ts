@@ -1,7 +1,7 @@
 // Whether a volume is due: one archive per period, periods being calendar
 // periods (or `every` buckets) of the wall clock in the policy's time zone.
 import type { Schedule } from './model.js';
-import { DAY_MS, epochDay, formatDuration, isoWeek, isUtcZone, localParts } from './time.js';
+import { DAY_MS, epochDay, formatDuration, HOUR_MS, isoWeek, isUtcZone, localParts, MINUTE_MS } from './time.js';
 
 /** Multi-day `every` buckets count from this local Monday, so `every: 1w` is the ISO week. */
 const EVERY_EPOCH_DAY = epochDay(1970, 1, 5);
@@ -52,7 +52,7 @@ export function periodKey(schedule: Schedule, ms: number, timeZone: string): str
         ? day * DAY_MS + Math.floor(timeOfDay / size) * size
         : EVERY_EPOCH_DAY * DAY_MS + Math.floor(((day - EVERY_EPOCH_DAY) * DAY_MS + timeOfDay) / size) * size;
       const startDay = Math.floor(start / DAY_MS);
-      const startTime = (start - startDay * DAY_MS) / 60_000;
+      const startTime = (start - startDay * DAY_MS) / MINUTE_MS;
       return `${dateOfEpochDay(startDay)} ${pad(Math.floor(startTime / 60))}:${pad(startTime % 60)}`;
     }
   }
@@ -87,7 +87,6 @@ export function dueness(
   return last === undefined ? { due: !covered, reason, period } : { due: !covered, reason, period, last };
 }
 
-const HOUR_MS = 3_600_000;
 
 function gcd(a: number, b: number): number {
   return b === 0 ? a : gcd(b, a % b);
@@ -105,7 +104,7 @@ export function runCadenceMinutes(schedules: readonly Schedule[]): number {
   let cadence = 60;
   for (const s of schedules) {
     if (s.kind !== 'every' || s.ms % HOUR_MS === 0) continue;
-    cadence = s.ms % 60_000 === 0 ? gcd(cadence, s.ms / 60_000) : 1;
+    cadence = s.ms % MINUTE_MS === 0 ? gcd(cadence, s.ms / MINUTE_MS) : 1;
   }
   return cadence;
 }
@@ -117,6 +116,6 @@ export function runCadenceMinutes(schedules: readonly Schedule[]): number {
 export function longestRunGapMinutes(schedules: readonly Schedule[]): number {
   const minutes = { hourly: 60, daily: 1440, weekly: 7 * 1440, monthly: 28 * 1440 } as const;
   let gap = Infinity;
-  for (const s of schedules) gap = Math.min(gap, s.kind === 'every' ? Math.max(1, Math.floor(s.ms / 60_000)) : minutes[s.kind]);
+  for (const s of schedules) gap = Math.min(gap, s.kind === 'every' ? Math.max(1, Math.floor(s.ms / MINUTE_MS)) : minutes[s.kind]);
   return gap;
 }
