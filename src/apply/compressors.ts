@@ -10,6 +10,7 @@ export interface CompressorSpec {
   readonly extension: string;
   /** Level used when the policy sets none. */
   readonly defaultLevel: number | undefined;
+  /** The levels a policy may set (validate refuses others); undefined: the compressor takes no level. */
   readonly minLevel: number | undefined;
   readonly maxLevel: number | undefined;
   /** Whether the tool we run uses every core. */
@@ -19,7 +20,7 @@ export interface CompressorSpec {
 export const COMPRESSORS: Readonly<Record<Compression, CompressorSpec>> = {
   zstd: { extension: '.zst', defaultLevel: 3, minLevel: 1, maxLevel: 19, multithreaded: true },
   gzip: { extension: '.gz', defaultLevel: 6, minLevel: 1, maxLevel: 9, multithreaded: true },
-  xz: { extension: '.xz', defaultLevel: 6, minLevel: 0, maxLevel: 9, multithreaded: true },
+  xz: { extension: '.xz', defaultLevel: 6, minLevel: 1, maxLevel: 9, multithreaded: true },
   none: { extension: '', defaultLevel: undefined, minLevel: undefined, maxLevel: undefined, multithreaded: false },
 };
 

@@ -8,7 +8,9 @@ import { basename, join, resolve } from 'node:path';
 import { SnapctlError } from '../core/errors.js';
 import type { PolicySource } from '../core/model.js';
 import { gitInfo } from '../adapters/git.js';
-import type { Compression, PolicyDocument, VolumeDefaults } from './policy-document.generated.js';
+import type { PolicyDocument, VolumeDefaults } from './policy-document.generated.js';
+import { COMPRESSORS } from '../apply/compressors.js';
+import { DEFAULTS } from './resolve.js';
 import { parseYamlDocument } from './yaml-document.js';
 import type { YamlDocument } from './yaml-document.js';
 import { checkSchema } from './schema-errors.js';
@@ -159,9 +161,6 @@ async function checkFile(file: string): Promise<{ policy: PolicyFile; bytes: Buf
   return { policy: { file, path: resolve(file), document: schema.document, yaml }, bytes };
 }
 
-/** The levels each compressor takes; `none` takes none. */
-const LEVEL_RANGE: Readonly<Record<Compression, readonly [number, number] | undefined>> = { zstd: [1, 19], gzip: [1, 9], xz: [1, 9], none: undefined };
-
 /**
  * A compressionLevel the volume's compressor does not take (gzip 12), once
  * defaults are merged under the volume: the combination may span two keys,
@@ -173,16 +172,16 @@ function compressionLevelProblems(documents: readonly PolicyFile[]): Problem[] {
   const defaults = documents.find((d) => d.document.defaults !== undefined)?.document.defaults ?? {};
   const problems: Problem[] = [];
   const check = (policy: PolicyFile, path: PathSegment[], own: VolumeDefaults, inherited: VolumeDefaults): void => {
-    const compression = own.compression ?? inherited.compression ?? 'zstd';
+    const compression = own.compression ?? inherited.compression ?? DEFAULTS.compression;
     const level = own.compressionLevel ?? inherited.compressionLevel;
     if (level === undefined) return;
-    const range = LEVEL_RANGE[compression];
+    const { minLevel, maxLevel } = COMPRESSORS[compression];
     const from = own.compressionLevel !== undefined ? '' : ' (compressionLevel from defaults)';
     let summary: string | undefined;
-    if (range === undefined) {
+    if (minLevel === undefined || maxLevel === undefined) {
       if (own.compressionLevel !== undefined) summary = `compression none takes no level, found compressionLevel ${level}`;
-    } else if (level < range[0] || level > range[1]) {
-      summary = `${compression} takes levels ${range[0]} to ${range[1]}, found ${level}${from}`;
+    } else if (level < minLevel || level > maxLevel) {
+      summary = `${compression} takes levels ${minLevel} to ${maxLevel}, found ${level}${from}`;
     }
     if (summary === undefined) return;
     const at = own.compressionLevel !== undefined ? [...path, 'compressionLevel'] : own.compression !== undefined ? [...path, 'compression'] : path;
