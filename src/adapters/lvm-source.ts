@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { PreparedSource, SourceDriver, StepLog, TakeContext } from '../apply/source.js';
 import { SnapctlError } from '../core/errors.js';
 import type { CleanupTarget, LogicalVolume, Volume, VolumeGroup } from '../core/model.js';
-import { isInactive, NOT_A_FILE_SYSTEM } from '../core/lvm-preflight.js';
+import { isInactive, isSnapshotLv, isThinLv, NOT_A_FILE_SYSTEM } from '../core/lvm-preflight.js';
 import { MAX_LV_NAME, isSnapctlSnapshot, snapshotName, snapshotTags } from '../core/lvm-leftovers.js';
 import { checkFreeSpace, formatBytes, parseSnapshotSize, snapshotBytes } from '../core/snapshot-size.js';
 import { createLvmAdapter } from './lvm-adapter.js';
@@ -62,7 +62,7 @@ export function createLvmSource(deps: LvmSourceDeps = {}): SourceDriver {
       const names = lvs.filter((l) => l.vg === vg).map((l) => l.name);
       throw new SnapctlError('preflight', `logical volume ${vg}/${lv} not found (volume ${volume.name})`, `logical volumes in ${vg}: ${names.join(', ') || 'none'}`);
     }
-    if (/^[sS]/.test(origin.attr)) throw new SnapctlError('preflight', `${vg}/${lv} is itself a snapshot: snapshot its origin instead (volume ${volume.name})`);
+    if (isSnapshotLv(origin)) throw new SnapctlError('preflight', `${vg}/${lv} is itself a snapshot: snapshot its origin instead (volume ${volume.name})`);
     if (isInactive(origin)) {
       throw new SnapctlError('preflight', `${vg}/${lv} is not active (lv_attr ${origin.attr}, volume ${volume.name})`, `activate it: lvchange -ay ${vg}/${lv} (a snapshot of an inactive LV is inactive too, with no device to mount); nothing was created`);
     }
@@ -72,7 +72,7 @@ export function createLvmSource(deps: LvmSourceDeps = {}): SourceDriver {
       throw new SnapctlError('preflight', `a logical volume ${vg}/${name} already exists`, 'a leftover of a run in the same second? run snapctl plan to see the cleanup');
     }
     // Thin LVs (attr "V" in a pool) get thin snapshots: no COW area to size.
-    if (origin.attr.startsWith('V') && origin.pool !== '') return { vg, origin, group, thin: true, name };
+    if (isThinLv(origin)) return { vg, origin, group, thin: true, name };
     const parsed = parseSnapshotSize(volume.snapshotSize);
     if (!parsed.ok) throw new SnapctlError('input', parsed.error, undefined, undefined, `volumes.${volume.name}.snapshot.size`);
     const size = snapshotBytes(parsed.value, {
@@ -165,10 +165,11 @@ export function createLvmSource(deps: LvmSourceDeps = {}): SourceDriver {
         checkAbort();
         const device = snap.path || snap.dmPath;
         const fstype = await detectFs(device);
-        if (!fstype) throw new SnapctlError('operation', `no filesystem found on snapshot ${device}`, `blkid recognised nothing on ${ref}: ${volume.source.kind === 'lvm' ? `${volume.source.vg}/${volume.source.lv}` : 'the origin'} holds no file system to archive`);
+        const origin = `${d.vg}/${d.origin.name}`;
+        if (!fstype) throw new SnapctlError('operation', `no filesystem found on snapshot ${device}`, `blkid recognised nothing on ${ref}: ${origin} holds no file system to archive`);
         const notMountable = NOT_A_FILE_SYSTEM[fstype];
         if (notMountable !== undefined) {
-          throw new SnapctlError('operation', `${volume.source.kind === 'lvm' ? `${volume.source.vg}/${volume.source.lv}` : device} holds ${notMountable} (blkid: ${fstype}), not a file system: snapctl archives the files of a mounted file system`, 'point the volume at the LV that holds the file system');
+          throw new SnapctlError('operation', `${origin} holds ${notMountable} (blkid: ${fstype}), not a file system: snapctl archives the files of a mounted file system`, 'point the volume at the LV that holds the file system');
         }
         await ensurePrivateDir(ctx.mountRoot);
         const target = join(ctx.mountRoot, volume.name);

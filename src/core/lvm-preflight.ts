@@ -26,13 +26,13 @@ export function lvmPreflight(volume: Volume, lvm: LvmState, content?: string | n
   if (!group) return error(`volume group ${vg} not found: apply will fail for this volume`);
   const origin = lvm.lvs.find((l) => l.vg === vg && l.name === lv);
   if (!origin) return error(`logical volume ${vg}/${lv} not found: apply will fail for this volume`);
-  if (/^[sS]/.test(origin.attr)) return error(`${vg}/${lv} is itself a snapshot: name its origin instead; apply will fail for this volume`);
+  if (isSnapshotLv(origin)) return error(`${vg}/${lv} is itself a snapshot: name its origin instead; apply will fail for this volume`);
   if (isInactive(origin)) return error(`${vg}/${lv} is not active (lv_attr ${origin.attr}): its snapshot would have no device to mount; activate it (lvchange -ay ${vg}/${lv}); apply will fail for this volume`);
   if (content === null) return error(`${vg}/${lv} holds no file system that blkid recognises: apply will fail for this volume`);
   const notMountable = content === undefined ? undefined : NOT_A_FILE_SYSTEM[content];
   if (notMountable !== undefined) return error(`${vg}/${lv} holds ${notMountable} (blkid: ${content}), not a file system: apply will fail for this volume`);
   // Thin snapshots take no space up front, but fill their pool as the origin changes.
-  if (origin.attr.startsWith('V') && origin.pool !== '') return thinPoolFill(volume.name, lvm.lvs.find((l) => l.vg === vg && l.name === origin.pool));
+  if (isThinLv(origin)) return thinPoolFill(volume.name, lvm.lvs.find((l) => l.vg === vg && l.name === origin.pool));
   const size = parseSnapshotSize(volume.snapshotSize);
   if (!size.ok) return error(size.error);
   const bytes = snapshotBytes(size.value, {
@@ -44,6 +44,16 @@ export function lvmPreflight(volume: Volume, lvm: LvmState, content?: string | n
   if (!bytes.ok) return error(bytes.error);
   const short = checkFreeSpace({ vg, origin: `${vg}/${lv}`, needBytes: bytes.value, freeBytes: group.freeBytes, extentBytes: group.extentBytes });
   return short ? error(`not enough space for the snapshot: ${short}; apply will fail for this volume`) : [];
+}
+
+/** A classic snapshot LV, valid or invalid (lv_attr "s…" or "S…"): not an origin to snapshot. */
+export function isSnapshotLv(lv: LogicalVolume): boolean {
+  return /^[sS]/.test(lv.attr);
+}
+
+/** A thin LV in a pool (lv_attr "V…"): its snapshot is thin, with no COW area to size. */
+export function isThinLv(lv: LogicalVolume): boolean {
+  return lv.attr.startsWith('V') && lv.pool !== '';
 }
 
 /**
