@@ -2,7 +2,7 @@
 import { chmod, readFile, rmdir } from 'node:fs/promises';
 import { SnapctlError } from '../core/errors.js';
 import type { Mount } from '../core/model.js';
-import { runTool, sleep } from './run-tool.js';
+import { runTool, sleep, type ToolResult } from './run-tool.js';
 import { makeDirs } from './make-dirs.js';
 import { unescapeMountField } from './mountinfo.js';
 
@@ -21,23 +21,28 @@ export async function readMounts(file = '/proc/self/mounts'): Promise<Mount[]> {
   return parseMounts(await readFile(file, 'utf8'));
 }
 
+/** `blkid -p` on `device` (probing the device itself: the blkid cache knows nothing of a snapshot created a moment ago), and the type it printed. */
+async function probeType(device: string): Promise<{ readonly run: ToolResult; readonly type: string | undefined }> {
+  const run = await runTool('blkid', ['-p', '-o', 'value', '-s', 'TYPE', device]);
+  return { run, type: run.exitCode === 0 ? run.stdout.trim().split('\n')[0]?.trim() || undefined : undefined };
+}
+
 /** The filesystem type on a device (`blkid -p`), undefined when none is recognised. */
 export async function detectFs(device: string): Promise<string | undefined> {
-  // -p probes the device itself: the blkid cache knows nothing of a snapshot created a moment ago.
-  const r = await runTool('blkid', ['-p', '-o', 'value', '-s', 'TYPE', device]);
-  if (r.missing) throw new SnapctlError('preflight', 'blkid not found', 'install util-linux (blkid) to detect snapshot filesystems');
-  if (r.exitCode === 2) return undefined;
-  if (r.exitCode !== 0) throw new SnapctlError('operation', `detecting the filesystem on ${device} failed`, r.stderr.trim());
-  return r.stdout.trim().split('\n')[0]?.trim() || undefined;
+  const { run, type } = await probeType(device);
+  if (run.missing) throw new SnapctlError('preflight', 'blkid not found', 'install util-linux (blkid) to detect snapshot filesystems');
+  if (run.exitCode === 2) return undefined;
+  if (run.exitCode !== 0) throw new SnapctlError('operation', `detecting the filesystem on ${device} failed`, run.stderr.trim());
+  return type;
 }
 
 /** What blkid finds on `device`: its type, null for nothing recognised, undefined when it cannot tell (not root, no blkid). */
 export async function deviceContent(device: string): Promise<string | null | undefined> {
-  const r = await runTool('blkid', ['-p', '-o', 'value', '-s', 'TYPE', device]);
+  const { run, type } = await probeType(device);
   // Exit 2 is "nothing recognised", and also "Permission denied" (said on stderr) for a user who may not read the device.
-  if (r.exitCode === 2) return r.stderr.trim() === '' ? null : undefined;
-  if (r.exitCode !== 0) return undefined;
-  return r.stdout.trim().split('\n')[0]?.trim() || null;
+  if (run.exitCode === 2) return run.stderr.trim() === '' ? null : undefined;
+  if (run.exitCode !== 0) return undefined;
+  return type ?? null;
 }
 
 /**
