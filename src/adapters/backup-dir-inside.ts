@@ -3,7 +3,7 @@
 // and for LVM by device number (a root LV holding /backup, with or without
 // `mount`). Plan's note and apply's tar exclusion both come from here.
 import type { Volume } from '../core/model.js';
-import { pathInside } from '../core/self-exclusion.js';
+import { pathInside, volumeRoot } from '../core/self-exclusion.js';
 import { pathWithinDevice, resolvedPath } from './mountinfo.js';
 
 /**
@@ -11,16 +11,10 @@ import { pathWithinDevice, resolvedPath } from './mountinfo.js';
  * leave out of its archives), or undefined when it does not lie inside.
  */
 export async function locateBackupDir(volume: Volume, backupDir: string): Promise<string | undefined> {
-  const inside = async (root: string): Promise<string | undefined> => pathInside(await resolvedPath(root), await resolvedPath(backupDir));
-  switch (volume.source.kind) {
-    case 'path':
-      return inside(volume.source.path);
-    case 'btrfs':
-      return inside(volume.source.subvolume);
-    case 'lvm': {
-      const onDevice = await pathWithinDevice(`/dev/${volume.source.vg}/${volume.source.lv}`, backupDir);
-      if (onDevice !== undefined) return onDevice;
-      return volume.mount !== undefined ? inside(volume.mount) : undefined;
-    }
+  if (volume.source.kind === 'lvm') {
+    const onDevice = await pathWithinDevice(`/dev/${volume.source.vg}/${volume.source.lv}`, backupDir);
+    if (onDevice !== undefined) return onDevice;
   }
+  const root = volumeRoot(volume);
+  return root === undefined ? undefined : pathInside(await resolvedPath(root), await resolvedPath(backupDir));
 }

@@ -3,6 +3,7 @@
 import { COMPRESSOR_PROGRAM, type Archive, type HostPolicy, type LvmState, type Mount, type Observed, type Volume } from '../core/model.js';
 import { classifyBackupDir, hostDir, joinPath } from '../core/naming.js';
 import { isInactive } from '../core/lvm-preflight.js';
+import { volumeRoot } from '../core/self-exclusion.js';
 import { listBackupDir } from './backup-dir.js';
 import type { DirectoryState } from './directory-state.js';
 
@@ -122,14 +123,13 @@ async function originContents(policy: HostPolicy, lvm: LvmState, ports: ObserveP
 async function mountsLeftOut(policy: HostPolicy, ports: ObservePorts): Promise<Record<string, Mount[]> | undefined> {
   const below = ports.dataMountsInside;
   if (below === undefined) return undefined;
-  const dirOf = (v: Volume): string | undefined => (v.source.kind === 'path' ? v.source.path : v.source.kind === 'btrfs' ? v.source.subvolume : v.mount);
   const under = (path: string, dir: string): boolean => path === dir || path.startsWith(`${dir.replace(/\/+$/, '')}/`);
   // A mount that is another volume of the policy is archived on its own.
-  const volumeDirs = new Set(policy.volumes.flatMap((v) => dirOf(v) ?? []).map((d) => d.replace(/(?<=.)\/+$/, '')));
+  const volumeDirs = new Set(policy.volumes.flatMap((v) => volumeRoot(v) ?? []).map((d) => d.replace(/(?<=.)\/+$/, '')));
   const out: Record<string, Mount[]> = {};
   await Promise.all(
     policy.volumes.map(async (v) => {
-      const dir = dirOf(v);
+      const dir = volumeRoot(v);
       if (dir === undefined) return;
       const mounts = (await below(dir)).filter((m) => !under(policy.backupDir, m.target) && !under(m.target, policy.mountRoot) && !volumeDirs.has(m.target));
       if (mounts.length > 0) out[v.name] = mounts;
