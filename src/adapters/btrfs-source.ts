@@ -8,7 +8,7 @@ import { SnapctlError } from '../core/errors.js';
 import type { Volume } from '../core/model.js';
 import type { PreparedSource, SourceDriver, TakeContext } from '../apply/source.js';
 import { commandLine, runTool } from './run-tool.js';
-import { unescapeMountField } from './mountinfo.js';
+import { parseMountinfo } from './mountinfo.js';
 
 /** A btrfs subvolume's root directory always has inode 256. */
 const SUBVOLUME_ROOT_INODE = 256;
@@ -30,15 +30,10 @@ function isSnapshotName(name: string, volume: string): boolean {
   return new RegExp(`^\\.snapctl-${escaped}-${STAMP}$`).test(name);
 }
 
-/** Mount points from /proc/self/mountinfo (field 5, octal escapes decoded). */
+/** Mount points from /proc/self/mountinfo. */
 async function mountPoints(): Promise<Set<string>> {
   const text = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
-  const points = new Set<string>();
-  for (const line of text.split('\n')) {
-    const field = line.split(' ')[4];
-    if (field !== undefined) points.add(unescapeMountField(field));
-  }
-  return points;
+  return new Set(parseMountinfo(text).map((e) => e.point));
 }
 
 /**

@@ -18,39 +18,57 @@ export function unescapeMountField(field: string): string {
  * bind mounts right. '' is the file system's root; undefined: not on it.
  */
 export function locateOnDevice(mountinfo: string, majorMinor: string, path: string): string | undefined {
-  const best = holdingMount(mountinfo, path);
+  const best = holdingMount(parseMountinfo(mountinfo), path);
   if (best === undefined || best.device !== majorMinor) return undefined;
   return posix.join(best.root, posix.relative(best.point, path)).replace(/^\/+/, '');
 }
 
 interface MountinfoEntry {
+  /** "major:minor" of the file system's device. */
   readonly device: string;
+  /** The directory of the file system mounted here (not "/" for a bind mount of a subdirectory). */
   readonly root: string;
   readonly point: string;
   /** Whether the mount or its file system is read-only. */
   readonly readOnly: boolean;
+  readonly fstype: string;
+  readonly source: string;
+}
+
+/** The lines of /proc/self/mountinfo, fields unescaped; malformed lines are skipped. */
+export function parseMountinfo(mountinfo: string): MountinfoEntry[] {
+  const entries: MountinfoEntry[] = [];
+  for (const line of mountinfo.split('\n')) {
+    const f = line.split(' ');
+    const sep = f.indexOf('-');
+    const [device, rootField, pointField, options] = [f[2], f[3], f[4], f[5]];
+    if (sep < 0 || device === undefined || rootField === undefined || pointField === undefined || options === undefined) continue;
+    const superOptions = f[sep + 3] ?? '';
+    entries.push({
+      device,
+      root: unescapeMountField(rootField),
+      point: unescapeMountField(pointField),
+      readOnly: options.split(',').includes('ro') || superOptions.split(',').includes('ro'),
+      fstype: f[sep + 1] ?? '',
+      source: unescapeMountField(f[sep + 2] ?? ''),
+    });
+  }
+  return entries;
 }
 
 /** The mount that holds the absolute `path`: the longest mount point above it, the last of stacked ones. */
-function holdingMount(mountinfo: string, path: string): MountinfoEntry | undefined {
+function holdingMount(entries: readonly MountinfoEntry[], path: string): MountinfoEntry | undefined {
   let best: MountinfoEntry | undefined;
-  for (const line of mountinfo.split('\n')) {
-    const f = line.split(' ');
-    const [device, rootField, pointField, options] = [f[2], f[3], f[4], f[5]];
-    if (device === undefined || rootField === undefined || pointField === undefined || options === undefined) continue;
-    const point = unescapeMountField(pointField);
-    const holds = point === '/' || path === point || path.startsWith(`${point}/`);
-    if (!holds || (best !== undefined && point.length < best.point.length)) continue;
-    const superOptions = f[f.indexOf('-') + 3] ?? '';
-    const readOnly = options.split(',').includes('ro') || superOptions.split(',').includes('ro');
-    best = { device, root: unescapeMountField(rootField), point, readOnly };
+  for (const e of entries) {
+    const holds = e.point === '/' || path === e.point || path.startsWith(`${e.point}/`);
+    if (holds && (best === undefined || e.point.length >= best.point.length)) best = e;
   }
   return best;
 }
 
 /** Whether the absolute, symlink-free `path` lies on a read-only mount (or file system), per mountinfo text. */
 export function onReadOnlyMount(mountinfo: string, path: string): boolean {
-  return holdingMount(mountinfo, path)?.readOnly === true;
+  return holdingMount(parseMountinfo(mountinfo), path)?.readOnly === true;
 }
 
 /** File systems that hold no data of their own to back up. */
@@ -64,19 +82,10 @@ const PSEUDO_FS = new Set(['proc', 'sysfs', 'devtmpfs', 'devpts', 'tmpfs', 'ramf
  * systems (proc, tmpfs, …). In mount order.
  */
 export function dataMountsBelow(mountinfo: string, dir: string): Mount[] {
-  const own = holdingMount(mountinfo, dir)?.device;
+  const entries = parseMountinfo(mountinfo);
+  const own = holdingMount(entries, dir)?.device;
   const prefix = dir === '/' ? '/' : `${dir}/`;
-  const found: Mount[] = [];
-  for (const line of mountinfo.split('\n')) {
-    const f = line.split(' ');
-    const sep = f.indexOf('-');
-    const [device, pointField, fstype, source] = [f[2], f[4], f[sep + 1], f[sep + 2]];
-    if (sep < 0 || device === undefined || pointField === undefined || fstype === undefined || source === undefined) continue;
-    const point = unescapeMountField(pointField);
-    if (!point.startsWith(prefix) || device === own || PSEUDO_FS.has(fstype)) continue;
-    found.push({ target: point, fstype, source: unescapeMountField(source) });
-  }
-  return found;
+  return entries.filter((e) => e.point.startsWith(prefix) && e.device !== own && !PSEUDO_FS.has(e.fstype)).map((e) => ({ target: e.point, fstype: e.fstype, source: e.source }));
 }
 
 /** dataMountsBelow for a directory as spelt (symlinks resolved); [] when it cannot be told. */
