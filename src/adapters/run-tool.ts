@@ -42,3 +42,16 @@ export async function udevSettle(): Promise<void> {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** How a child process ended (code 127: it could not be started). */
+export interface ChildExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+/** "zstd failed (exit 1): <last stderr lines>". */
+export function describeExit(name: string, exit: ChildExit, tail: readonly string[]): string {
+  const how = exit.code === 127 ? 'was not found' : exit.signal ? `was killed by ${exit.signal}` : `failed (exit ${exit.code})`;
+  const last = tail.slice(-3).join('; ');
+  return `${name} ${how}${last ? `: ${last}` : ''}`;
+}

@@ -18,6 +18,7 @@ import type * as Fs from 'node:fs';
 import type * as Crypto from 'node:crypto';
 import type * as Os from 'node:os';
 import type { Compression } from '../core/model.js';
+import { describeExit, type ChildExit } from '../adapters/run-tool.js';
 import { counted } from '../core/describe.js';
 import { SnapctlError } from '../core/errors.js';
 import { compressArgv, detectCompressorTools } from './compressors.js';
@@ -77,11 +78,6 @@ export interface ArchiveResult {
   readonly warnings: readonly string[];
 }
 
-interface Exit {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-}
-
 /** Keeps the last bytes a child wrote to stderr, for error summaries. */
 class StderrTail {
   private text = '';
@@ -103,7 +99,7 @@ class StderrTail {
   }
 }
 
-function watch(child: ChildProcess, tail: StderrTail): Promise<Exit> {
+function watch(child: ChildProcess, tail: StderrTail): Promise<ChildExit> {
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => tail.push(chunk));
   return new Promise((resolve) => {
     // 'error' without 'close' happens when the program cannot be started at all.
@@ -114,6 +110,7 @@ function watch(child: ChildProcess, tail: StderrTail): Promise<Exit> {
 
 /** GNU tar's closing line after errors it already printed: it says nothing of its own. */
 const TAR_EPILOGUE = /^tar: Exiting with failure status due to previous errors$/;
+/** The stderr lines describeExit puts in the summary. */
 const SUMMARY_LINES = 3;
 
 /**
@@ -121,12 +118,10 @@ const SUMMARY_LINES = 3;
  * the summary; the whole stderr tail as the detail only when the summary
  * leaves some of it out.
  */
-function exitError(finalPath: string, name: string, exit: Exit, tail: readonly string[]): SnapctlError {
-  const how = exit.code === 127 ? 'was not found' : exit.signal ? `was killed by ${exit.signal}` : `failed (exit ${exit.code})`;
+function exitError(finalPath: string, name: string, exit: ChildExit, tail: readonly string[]): SnapctlError {
   const lines = tail.filter((l) => !TAR_EPILOGUE.test(l));
-  const last = lines.slice(-SUMMARY_LINES);
-  const more = lines.length > last.length ? `${counted(lines.length - last.length, 'earlier line')} of ${name}'s errors:\n${lines.slice(0, -SUMMARY_LINES).join('\n')}` : undefined;
-  return new SnapctlError('operation', `archive ${finalPath}: ${name} ${how}${last.length > 0 ? `: ${last.join('; ')}` : ''}`, more);
+  const more = lines.length > SUMMARY_LINES ? `${counted(lines.length - SUMMARY_LINES, 'earlier line')} of ${name}'s errors:\n${lines.slice(0, -SUMMARY_LINES).join('\n')}` : undefined;
+  return new SnapctlError('operation', `archive ${finalPath}: ${describeExit(name, exit, lines)}`, more);
 }
 
 function kill(child: ChildProcess | undefined): void {
@@ -170,7 +165,7 @@ export async function writeArchive(opts: ArchiveOptions): Promise<ArchiveResult>
     // LC_ALL=C: tar's messages are parsed (progress) and quoted in English in logs.
     tar = spawn('tar', tarArgs, { stdio: ['ignore', compressor === undefined ? file.fd : 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
     const tarExit = watch(tar, tarTail);
-    let compExit: Promise<Exit> | undefined;
+    let compExit: Promise<ChildExit> | undefined;
     if (compressor !== undefined && tar.stdout) {
       comp = spawn(compressor[0], compressor.slice(1), { stdio: [tar.stdout, file.fd, 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
       compExit = watch(comp, compTail);
@@ -188,7 +183,7 @@ export async function writeArchive(opts: ArchiveOptions): Promise<ArchiveResult>
     // whichever descriptor asks). Nothing is committed before both are done.
     // Not after an abort or a failed writer: the partial is about to be removed.
     const handle = file;
-    const complete = (exit: Exit): boolean => !opts.signal.aborted && exit.signal === null && (exit.code === 0 || exit.code === 1);
+    const complete = (exit: ChildExit): boolean => !opts.signal.aborted && exit.signal === null && (exit.code === 0 || exit.code === 1);
     synced = writerExit.then((exit) => (complete(exit) ? handle.sync() : undefined)).then(
       () => undefined,
       (err: unknown) => err as Error,
@@ -289,7 +284,7 @@ function hashBehindWorker(require: NodeJS.Require): void {
 const HASH_WORKER_SOURCE = `(${hashBehindWorker.toString()})(require);`;
 
 /** The sha256 of the file behind `fd` as the writer fills it; `stop` ends the worker early (abort). */
-function hashBehind(fd: number, writerExit: Promise<Exit>, backlog: number): { result: Promise<{ sha256: string; bytes: number }>; stop: () => Promise<void> } {
+function hashBehind(fd: number, writerExit: Promise<ChildExit>, backlog: number): { result: Promise<{ sha256: string; bytes: number }>; stop: () => Promise<void> } {
   const control = new SharedArrayBuffer(4);
   const writerDone = new Int32Array(control);
   const worker = new Worker(HASH_WORKER_SOURCE, { eval: true, workerData: { fd, control, backlog } });

@@ -1,11 +1,7 @@
 // Waiting for a child process and keeping the tail of its stderr, so a
 // failure can say what the tool said.
 import type { ChildProcess } from 'node:child_process';
-
-export interface ChildExit {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-}
+import type { ChildExit } from '../adapters/run-tool.js';
 
 /** Resolves when the child exits (127 when it could not be started); stderr() returns its last lines. */
 export function watchChild(child: ChildProcess): { exit: Promise<ChildExit>; stderr: () => string[] } {
@@ -18,11 +14,4 @@ export function watchChild(child: ChildProcess): { exit: Promise<ChildExit>; std
     child.once('close', (code, signal) => resolve({ code, signal }));
   });
   return { exit, stderr: () => text.split('\n').filter((l) => l !== '') };
-}
-
-/** "zstd failed (exit 1): <last stderr lines>". */
-export function describeExit(name: string, exit: ChildExit, tail: readonly string[]): string {
-  const how = exit.code === 127 ? 'was not found' : exit.signal ? `was killed by ${exit.signal}` : `failed (exit ${exit.code})`;
-  const last = tail.slice(-3).join('; ');
-  return `${name} ${how}${last ? `: ${last}` : ''}`;
 }
