@@ -63,7 +63,7 @@ export function parseYamlDocument(text: string, file: string): ParseResult {
     value = load(text, { filename: file, schema: DEFAULT_SCHEMA, listener });
   } catch (err) {
     if (!(err instanceof YAMLException)) throw err;
-    return { ok: false, problem: yamlProblem(err, file, stack) };
+    return { ok: false, problem: yamlProblem(err, file, stack, text) };
   }
 
   const index = buildIndex(stack[0]?.children ?? []);
@@ -82,8 +82,20 @@ export function parseYamlDocument(text: string, file: string): ParseResult {
 }
 
 // Turns a js-yaml exception into a problem; duplicate keys name the key and its first line.
-function yamlProblem(err: YAMLException, file: string, stack: readonly Frame[]): Problem {
-  const position = { line: err.mark.line + 1, column: err.mark.column + 1 };
+function yamlProblem(err: YAMLException, file: string, stack: readonly Frame[], text: string): Problem {
+  // js-yaml gives no mark when a second document follows the first.
+  const mark = err.mark as YAMLException['mark'] | undefined;
+  if (!mark) {
+    const line = secondDocumentLine(text);
+    return {
+      file,
+      path: [],
+      position: { line: line ?? 1, column: 1 },
+      summary: `the file holds more than one YAML document${line === undefined ? '' : ` (the second starts on line ${line})`}`,
+      detail: 'A policy file is one document; to split a policy, put each part in its own *.yaml file of a policy directory.',
+    };
+  }
+  const position = { line: mark.line + 1, column: mark.column + 1 };
   const path = stackPath(stack);
   if (err.reason === 'duplicated mapping key') {
     const top = stack[stack.length - 1];
@@ -101,6 +113,27 @@ function yamlProblem(err: YAMLException, file: string, stack: readonly Frame[]):
     }
   }
   return { file, path, position, summary: `YAML syntax error: ${err.reason}` };
+}
+
+// The line where the second document of a stream starts: a `---` after content or
+// after the first `---`, or whatever follows a `...` end marker.
+function secondDocumentLine(text: string): number | undefined {
+  const lines = text.split('\n');
+  let started = false;
+  let ended = false;
+  for (let i = 0; i < lines.length; i++) {
+    const line = (lines[i] ?? '').replace(/\r$/, '');
+    if (/^---(?:[ \t]|$)/.test(line)) {
+      if (started || ended) return i + 1;
+      started = true;
+    } else if (/^\.\.\.(?:[ \t]|$)/.test(line)) {
+      ended = true;
+    } else if (!/^\s*(?:#.*)?$/.test(line) && !line.startsWith('%')) {
+      if (ended) return i + 1;
+      started = true;
+    }
+  }
+  return undefined;
 }
 
 // The key path of the innermost node being composed, rebuilt from the open frames.

@@ -65,6 +65,22 @@ test('a duplicate key names the key and the line of its first definition', () =>
   assert.equal(result.problem.summary, 'duplicate key "a" (first defined on line 2)');
 });
 
+test('a second YAML document is refused with the line it starts on', () => {
+  const cases: [string, number][] = [
+    ['version: 1\n---\nversion: 1\n', 2],
+    ['# head\n---\nversion: 1\n---\nhosts: {}\n', 4],
+    ['version: 1\n...\n# tail\nhosts: {}\n', 4],
+    ['version: 1\r\n--- \r\n', 2],
+  ];
+  for (const [text, line] of cases) {
+    const result = parseYamlDocument(text, 't.yaml');
+    assert.ok(!result.ok, JSON.stringify(text));
+    assert.equal(result.problem.summary, `the file holds more than one YAML document (the second starts on line ${line})`);
+    assert.deepEqual(result.problem.position, { line, column: 1 });
+  }
+  assert.ok(parseYamlDocument('---\nversion: 1\n...\n', 't.yaml').ok);
+});
+
 test('aliases within the node budget are accepted; a self-referencing alias is refused', () => {
   assert.ok(parseYamlDocument('a: &x [1, 2]\nb: *x\nc: *x\n', 't.yaml').ok);
   const cycle = parseYamlDocument('a: &x\n  b: *x\n', 't.yaml');
