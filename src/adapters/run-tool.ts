@@ -3,6 +3,7 @@
 // node:child_process rather than execa: plan runs only lvs and reads mounts, and
 // loading execa's ~150 modules cost plan more start-up time than everything else.
 import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 
 export interface ToolResult {
   readonly exitCode: number;
@@ -54,4 +55,38 @@ export function describeExit(name: string, exit: ChildExit, tail: readonly strin
   const how = exit.code === 127 ? 'was not found' : exit.signal ? `was killed by ${exit.signal}` : `failed (exit ${exit.code})`;
   const last = tail.slice(-3).join('; ');
   return `${name} ${how}${last ? `: ${last}` : ''}`;
+}
+
+/** A child being waited for, with the tail of its stderr. */
+export interface WatchedChild {
+  /** Resolves when the child exits (code 127: it could not be started, 126: it could not be run). */
+  readonly exit: Promise<ChildExit>;
+  /** Its last ~4,000 bytes of stderr as whole lines, without empty lines and those `consume` took. */
+  stderr(): string[];
+}
+
+/** Waits for `child` and keeps the tail of its stderr; `consume` sees each line first and returns true to drop it (progress lines). */
+export function watchChild(child: ChildProcess, consume?: (line: string) => boolean): WatchedChild {
+  let kept = '';
+  let pending = '';
+  const keep = (line: string): void => {
+    if (line === '' || consume?.(line) === true) return;
+    kept = (kept + line + '\n').slice(-4000);
+  };
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    const lines = (pending + chunk).split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) keep(line);
+  });
+  const exit = new Promise<ChildExit>((resolve) => {
+    // 'error' without 'close' happens when the program cannot be started at all.
+    child.once('error', (err) => resolve({ code: (err as NodeJS.ErrnoException).code === 'ENOENT' ? 127 : 126, signal: null }));
+    child.once('close', (code, signal) => resolve({ code, signal }));
+  });
+  const stderr = (): string[] => {
+    keep(pending);
+    pending = '';
+    return kept.split('\n').filter((l) => l !== '');
+  };
+  return { exit, stderr };
 }

@@ -18,7 +18,7 @@ import type * as Fs from 'node:fs';
 import type * as Crypto from 'node:crypto';
 import type * as Os from 'node:os';
 import type { Compression } from '../core/model.js';
-import { describeExit, type ChildExit } from '../adapters/run-tool.js';
+import { describeExit, watchChild, type ChildExit } from '../adapters/run-tool.js';
 import { counted } from '../core/describe.js';
 import { SnapctlError } from '../core/errors.js';
 import { compressArgv, detectCompressorTools } from './compressors.js';
@@ -78,36 +78,6 @@ export interface ArchiveResult {
   readonly warnings: readonly string[];
 }
 
-/** Keeps the last bytes a child wrote to stderr, for error summaries. */
-class StderrTail {
-  private text = '';
-  constructor(private readonly onLine?: (line: string) => boolean) {}
-  private pending = '';
-  push(chunk: string): void {
-    const lines = (this.pending + chunk).split('\n');
-    this.pending = lines.pop() ?? '';
-    for (const line of lines) this.keep(line);
-  }
-  private keep(line: string): void {
-    if (line === '' || this.onLine?.(line) === true) return;
-    this.text = (this.text + line + '\n').slice(-4000);
-  }
-  lines(): string[] {
-    if (this.pending !== '') this.keep(this.pending);
-    this.pending = '';
-    return this.text.split('\n').filter((l) => l !== '');
-  }
-}
-
-function watch(child: ChildProcess, tail: StderrTail): Promise<ChildExit> {
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => tail.push(chunk));
-  return new Promise((resolve) => {
-    // 'error' without 'close' happens when the program cannot be started at all.
-    child.once('error', (err) => resolve({ code: (err as NodeJS.ErrnoException).code === 'ENOENT' ? 127 : 126, signal: null }));
-    child.once('close', (code, signal) => resolve({ code, signal }));
-  });
-}
-
 /** GNU tar's closing line after errors it already printed: it says nothing of its own. */
 const TAR_EPILOGUE = /^tar: Exiting with failure status due to previous errors$/;
 /** The stderr lines describeExit puts in the summary. */
@@ -152,23 +122,24 @@ export async function writeArchive(opts: ArchiveOptions): Promise<ArchiveResult>
   };
   opts.signal.addEventListener('abort', onAbort, { once: true });
   try {
-    const tarTail = new StderrTail((line) => {
-      const m = /^tar: W: (\d+) /.exec(line);
-      if (m) opts.onProgress?.(Number(m[1]));
-      return m !== null;
-    });
-    const compTail = new StderrTail();
     // w+: the children write through their copy of the descriptor, we read it back with pread.
     file = await open(partialPath, 'w+', 0o600).catch((err: unknown) => {
       throw writeFailure(err, partialPath);
     });
     // LC_ALL=C: tar's messages are parsed (progress) and quoted in English in logs.
     tar = spawn('tar', tarArgs, { stdio: ['ignore', compressor === undefined ? file.fd : 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
-    const tarExit = watch(tar, tarTail);
+    const tarWatch = watchChild(tar, (line) => {
+      const m = /^tar: W: (\d+) /.exec(line);
+      if (m) opts.onProgress?.(Number(m[1]));
+      return m !== null;
+    });
+    const tarExit = tarWatch.exit;
+    let compWatch: ReturnType<typeof watchChild> | undefined;
     let compExit: Promise<ChildExit> | undefined;
     if (compressor !== undefined && tar.stdout) {
       comp = spawn(compressor[0], compressor.slice(1), { stdio: [tar.stdout, file.fd, 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
-      compExit = watch(comp, compTail);
+      compWatch = watchChild(comp);
+      compExit = compWatch.exit;
       // The compressor holds its own copy of the pipe; ours must not read (and steal) any bytes.
       tar.stdout.destroy();
     }
@@ -193,16 +164,16 @@ export async function writeArchive(opts: ArchiveOptions): Promise<ArchiveResult>
 
     if (opts.signal.aborted) throw new SnapctlError('operation', `archive ${finalPath} interrupted`);
     // The writer's own report of a full disk, in the same words as a failed write of ours.
-    const writerTail = (compExit !== undefined ? compTail : tarTail).lines().join('\n');
+    const writerTail = (compWatch ?? tarWatch).stderr().join('\n');
     const full = /No space left on device|Disk quota exceeded/.exec(writerTail);
     if (full) throw writeFailure({ code: full[0].startsWith('No space') ? 'ENOSPC' : 'EDQUOT' }, partialPath);
     const compName = compressor?.[0] ?? '';
     if (ce !== undefined && (ce.code !== 0 || ce.signal !== null)) {
-      throw exitError(finalPath, compName, ce, compTail.lines());
+      throw exitError(finalPath, compName, ce, compWatch?.stderr() ?? []);
     }
     // GNU tar: 1 = some files changed while being read (a live directory); 2 = fatal.
     if (te.code !== 0 && te.code !== 1) {
-      throw exitError(finalPath, 'tar', te, tarTail.lines());
+      throw exitError(finalPath, 'tar', te, tarWatch.stderr());
     }
     if (h instanceof Error) throw writeFailure(h, partialPath);
     if (s instanceof Error) throw writeFailure(s, partialPath);
@@ -216,7 +187,7 @@ export async function writeArchive(opts: ArchiveOptions): Promise<ArchiveResult>
     });
     await rename(partialPath, finalPath);
     await fsyncDir(opts.destDir);
-    return { path: finalPath, bytes, sha256, durationMs: performance.now() - started, warnings: tarTail.lines() };
+    return { path: finalPath, bytes, sha256, durationMs: performance.now() - started, warnings: tarWatch.stderr() };
   } catch (err) {
     onAbort();
     // The hashing thread reads the descriptor: stop it before the descriptor is closed (and its number reused).

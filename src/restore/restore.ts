@@ -11,8 +11,7 @@ import { archiveLayout, lockFileMembers, unsafeMembers } from '../core/restore-c
 import type { TarMember } from '../core/tar-listing.js';
 import { decompressArgv } from '../apply/compressors.js';
 import { probeTar, type TarCapabilities } from '../apply/tar-command.js';
-import { watchChild } from './child.js';
-import { describeExit } from '../adapters/run-tool.js';
+import { describeExit, watchChild } from '../adapters/run-tool.js';
 import { scanArchive } from './scan.js';
 import { checksumVerdict, readSidecar, type Sidecar } from './sidecar.js';
 import { makeDirs } from '../adapters/make-dirs.js';

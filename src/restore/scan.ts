@@ -12,8 +12,7 @@ import type { Compression } from '../core/model.js';
 import { SnapctlError } from '../core/errors.js';
 import { parseListingLine, type TarMember } from '../core/tar-listing.js';
 import { decompressArgv } from '../apply/compressors.js';
-import { watchChild } from './child.js';
-import { describeExit, type ChildExit } from '../adapters/run-tool.js';
+import { describeExit, watchChild, type ChildExit } from '../adapters/run-tool.js';
 
 export interface ScanOptions {
   /** Compute the sha256 of the file. */
