@@ -168,6 +168,32 @@ test('restore refuses a checksum mismatch before writing anything', async () => 
   await assert.rejects(readdir(out), /ENOENT/);
 });
 
+test('restore --volume refusing a damaged newest archive names the next older one and the --at that restores it', async () => {
+  const f = await fixture();
+  for (const [day, text] of [['20', 'one'], ['21', 'two'], ['22', 'three']] as const) {
+    await writeFile(join(f.src, 'version'), text);
+    assert.equal(f.apply(`2026-11-${day}T03:00:00Z`).status, 0);
+  }
+  const newest = join(f.hostDir, 'h1_data.20261122T030000Z.tar.zst');
+  const bytes = await readFile(newest);
+  await writeFile(newest, bytes.subarray(0, Math.floor(bytes.length / 2)));
+  const r = snapctl('restore', '--volume', 'data', ...f.flags, '--to', join(await tempDir(), 'r'));
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /h1_data\.20261122T030000Z\.tar\.zst does not match its checksum/);
+  const hint = /The next older archive of volume "data" is h1_data\.20261121T030000Z\.tar\.zst: restore it with --at (\S+)$/m.exec(r.stderr);
+  assert.ok(hint, r.stderr);
+  const out = join(await tempDir(), 'r');
+  const older = snapctl('restore', '--volume', 'data', ...f.flags, '--at', hint[1]!, '--to', out);
+  assert.equal(older.status, 0, older.stderr);
+  assert.equal(await readFile(join(out, 'version'), 'utf8'), 'two');
+  // The oldest archive has nothing older to point to; ARCHIVE given by path gets no hint either.
+  await writeFile(join(f.hostDir, 'h1_data.20261120T030000Z.tar.zst'), 'garbage');
+  const oldest = snapctl('restore', '--volume', 'data', ...f.flags, '--at', '2026-11-20T03:00:00Z', '--to', join(await tempDir(), 'r'));
+  assert.equal(oldest.status, 1);
+  assert.doesNotMatch(oldest.stderr, /next older archive/);
+  assert.doesNotMatch(snapctl('restore', newest, '--to', join(await tempDir(), 'r')).stderr, /next older archive/);
+});
+
 /** An archive made by hand with the members a hostile or broken archive could hold. */
 function maliciousArchive(path: string, outside: string): void {
   const script = `import io, sys, tarfile

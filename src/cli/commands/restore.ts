@@ -27,7 +27,8 @@ DESCRIPTION
     Restores one archive, snapctl's own or one py_snap left behind. The
     archive is ARCHIVE (a path to the file), or with --volume the newest
     archive of that volume in <backupDir>/<host>/ (with --at TIME: the newest
-    one taken at or before TIME).
+    one taken at or before TIME). When that archive is damaged, the error
+    names the next older one and the --at that restores it.
 
     Before writing anything, restore reads the archive once and
       - checks its sha256 against the <archive>.sha256 sidecar and refuses a
@@ -136,6 +137,8 @@ export async function run(argv: string[]): Promise<number> {
   const ctx = values.policy === undefined ? undefined : await loadContext({ policy: values.policy, host: values.host, backupDir: values['backup-dir'], now: undefined });
 
   let chosen: Chosen;
+  /** With --volume: how to restore the archive before the chosen one, should the chosen one be unusable. */
+  let fallback: string | undefined;
   if (file !== undefined) {
     const compression = compressionOfFile(file);
     if (compression === undefined) throw new SnapctlError('input', `${file}: not an archive name (.tar, .tar.zst, .tar.gz, .tgz, .tar.xz)`);
@@ -155,6 +158,15 @@ export async function run(argv: string[]): Promise<number> {
       throw new SnapctlError('input', `no archive of volume "${volume}"${when} in ${inv.dir}`);
     }
     chosen = { path: resolve(inv.dir, archive.file), compression: archive.compression, volume };
+    const older = pickArchive(
+      inv.archives.filter((a) => a !== archive),
+      volume,
+      archive.time,
+    );
+    if (older !== undefined) {
+      const at = new Date(older.time).toISOString().replace('.000Z', 'Z');
+      fallback = `The next older archive of volume "${volume}" is ${older.file}: restore it with --at ${at}`;
+    }
   }
 
   let lockFiles: readonly string[] = [];
@@ -165,9 +177,15 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   const target = values.to === undefined ? '' : resolve(values.to);
-  const outcome = await withInterrupts((signal) => restoreArchive({ archive: chosen.path, compression: chosen.compression, target, force: values.force, listOnly: values.list, lockFiles, signal }), {
-    stopping: 'stopping tar and the decompressor',
-  });
+  const outcome = await withInterrupts(
+    (signal) =>
+      restoreArchive({ archive: chosen.path, compression: chosen.compression, target, force: values.force, listOnly: values.list, lockFiles, signal }).catch((err: unknown) => {
+        // The archive itself is unusable (corrupt, truncated, unsafe): say which one to try next.
+        if (fallback === undefined || !(err instanceof SnapctlError) || err.kind !== 'preflight') throw err;
+        throw new SnapctlError(err.kind, err.summary, err.detail === undefined ? fallback : `${err.detail}\n${fallback}`);
+      }),
+    { stopping: 'stopping tar and the decompressor' },
+  );
   if (outcome.interrupted !== undefined) {
     const written = !values.list && (await readdir(target).then((e) => e.length > 0, () => false));
     process.stderr.write(
