@@ -38,7 +38,13 @@ export async function listBackupDir(dir: string): Promise<DirListing> {
       throw new SnapctlError('input', `backup directory ${dir} is not a directory`, 'archives live in <backupDir>/<host>/; check backupDir in the policy or --backup-dir');
     }
     if (code === 'EACCES' || code === 'EPERM') {
-      throw new SnapctlError('input', `cannot read backup directory ${dir}: permission denied`, 'run as a user that can read it (apply runs as root)');
+      throw new SnapctlError(
+        'input',
+        `cannot read backup directory ${dir}: permission denied`,
+        'run as a user that can read it. apply creates it (and missing parents) mode 0700; to let a monitoring user list it ' +
+          `(status, list, plan), give it that user's group and mode 0750, with its parents searchable (x): chgrp nagios ${dir} && chmod 0750 ${dir}. ` +
+          'apply keeps the mode of an existing directory; archives stay 0600',
+      );
     }
     throw err;
   }

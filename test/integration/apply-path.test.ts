@@ -6,13 +6,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { lstat, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeTree } from '../helpers/tree.js';
 import { makeSampleTree } from '../helpers/sample-tree.js';
 import {
   describeRun,
+  ROOT,
   listDir,
   parseJson,
   policyDoc,
@@ -476,5 +477,41 @@ test('the backup directory is placed through symlinks: one reached by a link fro
     assert.ok(archive);
     const members = execFileSync('bash', ['-o', 'pipefail', '-c', 'zstd -dc "$1" | tar -t', 'list', join(elsewhere, ws.host, archive)], { encoding: 'utf8' });
     assert.deepEqual(members.split('\n').filter((l) => l !== '').sort(), ['./', './backup', './data.txt']);
+  });
+});
+
+test('the host directory apply creates is private (0700, archives 0600); a monitoring user it was opened to with a group and 0750 can run status, and apply keeps that mode', async () => {
+  await withWorkspace(async (ws) => {
+    await docsSource(ws);
+    const first = await snapctl(...ws.applyArgs('2026-03-01T03:00:00Z'));
+    assert.equal(first.code, 0, describeRun(first));
+    const mode = async (path: string): Promise<number> => (await stat(path)).mode & 0o7777;
+    assert.equal(await mode(ws.backupRoot), 0o700);
+    assert.equal(await mode(ws.hostDir), 0o700);
+    assert.equal(await mode(join(ws.hostDir, 'h1_docs.20260301T030000Z.tar.zst')), 0o600);
+
+    // nobody:nogroup (65534), as a Nagios check would run.
+    await chmod(ws.dir, 0o755);
+    const status = (): ReturnType<typeof spawnSync> =>
+      spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, 'bin/snapctl.js', 'status', ...ws.common('2026-03-01T04:00:00Z'), '--state-dir', ws.stateDir], {
+        cwd: ROOT,
+        encoding: 'utf8',
+      });
+    const refused = status();
+    assert.equal(refused.status, 3, String(refused.stdout));
+    assert.match(String(refused.stdout), /^SNAPCTL UNKNOWN - cannot read backup directory .*: permission denied/);
+    assert.match(String(refused.stderr), /chgrp nagios \S+ && chmod 0750 /);
+
+    await chmod(ws.backupRoot, 0o711);
+    await chown(ws.hostDir, 0, 65534);
+    await chmod(ws.hostDir, 0o750);
+    const second = await snapctl(...ws.applyArgs('2026-03-02T03:00:00Z'));
+    assert.equal(second.code, 0, describeRun(second));
+    assert.equal(await mode(ws.hostDir), 0o750, 'apply keeps the mode the operator gave');
+    assert.equal((await stat(ws.hostDir)).gid, 65534);
+    assert.equal(await mode(join(ws.hostDir, 'h1_docs.20260302T030000Z.tar.zst')), 0o600);
+    const ok = status();
+    assert.equal(ok.status, 0, `${String(ok.stdout)}${String(ok.stderr)}`);
+    assert.match(String(ok.stdout), /^SNAPCTL OK - 1 volume ok/);
   });
 });
