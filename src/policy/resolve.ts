@@ -6,6 +6,7 @@ import { resolve as resolvePath } from 'node:path';
 import { SnapctlError } from '../core/errors.js';
 import { checkHostName } from '../core/naming.js';
 import type { Compression, HostPolicy, LegacyLeftovers, Retention, Schedule, Source, Volume } from '../core/model.js';
+import { isUtcZone } from '../core/time.js';
 import type { EverySchedule, HostDocument, PolicyDocument, Retention as RetentionDocument, VolumeDefaults, VolumeDocument } from './policy-document.generated.js';
 import { parseDuration } from './duration.js';
 import { isGlob, matchHost } from './host-glob.js';
@@ -73,6 +74,8 @@ function nearHostKey(keys: readonly string[], hostname: string): string | undefi
 
 /** The zone as the time zone database spells it ("utc" → "UTC", "europe/berlin" → "Europe/Berlin"); load() checked that it exists. */
 function canonicalZone(zone: string): string {
+  // Intl's first use loads ICU's zone data (~15 ms, ~7 MB of every run): not for UTC, which needs none.
+  if (isUtcZone(zone)) return 'UTC';
   return new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
 }
 
