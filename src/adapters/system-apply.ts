@@ -22,7 +22,8 @@ async function removeFile(path: string): Promise<void> {
   await fsyncDir(dirname(path));
 }
 
-export function systemApplyPorts(policy: HostPolicy): ApplyPorts {
+/** `simulatedNow`: the fixed --now of a simulation, which then also names new archives (else the real clock does). */
+export function systemApplyPorts(policy: HostPolicy, simulatedNow?: number): ApplyPorts {
   let removals = 0;
   return {
     drivers: { path: pathSource, btrfs: btrfsSource, lvm: createLvmSource() },
@@ -63,6 +64,7 @@ export function systemApplyPorts(policy: HostPolicy): ApplyPorts {
         },
       }),
     clock: () => Date.now(),
+    snapshotClock: simulatedNow !== undefined ? () => simulatedNow : () => Date.now(),
   };
 }
 

@@ -3,7 +3,7 @@
 // Every snapshot is released in a `finally`, also on failure and interrupt.
 import type { Action, CleanupAction, HostPolicy, Plan, Source, Volume } from '../core/model.js';
 import { SnapctlError } from '../core/errors.js';
-import { classifyBackupDir, SIDECAR_SUFFIX } from '../core/naming.js';
+import { archiveName, classifyBackupDir, SIDECAR_SUFFIX } from '../core/naming.js';
 import { formatCompactUtc } from '../core/time.js';
 import { describeSource } from '../core/describe.js';
 import type { ArchiveOptions, ArchiveResult } from './archive-writer.js';
@@ -36,6 +36,13 @@ export interface ApplyPorts {
   /** Runs pre hooks → take → post hooks (post always, once pre ran). */
   readonly withSnapshotHooks: <T>(volume: Volume, take: () => Promise<T>, log: StepLog, signal: AbortSignal) => Promise<T>;
   readonly clock: () => number;
+  /**
+   * The instant a new archive is named after, read just before its snapshot
+   * is taken (ms): the real clock, or the fixed --now of a simulation. Not the
+   * plan's time: a run's later volumes, and a saved plan applied hours after
+   * it was made, are taken later than that.
+   */
+  readonly snapshotClock: () => number;
 }
 
 /**
@@ -120,7 +127,7 @@ async function createArchive(
   signal: AbortSignal,
   hooks: ApplyHooks,
   usage: { percent?: number },
-): Promise<{ result: ArchiveResult; errors: string[] }> {
+): Promise<{ result: ArchiveResult; name: string; errors: string[] }> {
   const driver = ports.drivers[volume.source.kind];
   const ctx: TakeContext = {
     host: policy.host,
@@ -136,22 +143,31 @@ async function createArchive(
   });
   await driver.preflight(volume, ctx);
   let prepared: PreparedSource | undefined;
+  let finalName = action.archive;
   const errors: string[] = [];
   try {
-    prepared = await ports.withSnapshotHooks(volume, () => driver.take(volume, ctx), log, signal);
+    prepared = await ports.withSnapshotHooks(
+      volume,
+      () => {
+        finalName = archiveName(policy.host, volume.name, ports.snapshotClock(), volume.compression);
+        return driver.take(volume, ctx);
+      },
+      log,
+      signal,
+    );
     const source = prepared;
     if (volume.allowEmpty !== true && (await ports.directoryState(source.dir)) === 'empty') {
       const why = volume.source.kind === 'lvm' ? 'its snapshot holds no file' : 'a file system not mounted?';
       throw new SnapctlError('operation', `${describeSource(volume.source)} is empty (${why}): no archive written`, 'set allowEmpty: true on the volume to archive an empty source');
     }
-    log.info(`archiving ${source.dir} into ${action.archive}`);
+    log.info(`archiving ${source.dir} into ${finalName}`);
     const inside = await ports.locateBackupDir(volume, policy.backupDir);
     if (inside !== undefined) log.info(`leaving out ./${inside}: the backup directory ${policy.backupDir} lies inside this volume`);
     observe(log, () => hooks.archiveStart?.(volume.name, source.dir));
     const result = await ports.writeArchive({
       sourceDir: source.dir,
       destDir: plan.backupDir,
-      finalName: action.archive,
+      finalName,
       compression: volume.compression,
       ...(volume.compressionLevel !== undefined ? { level: volume.compressionLevel } : {}),
       exclude: volume.exclude,
@@ -166,8 +182,8 @@ async function createArchive(
       },
     }).finally(() => observe(log, () => hooks.archiveEnd?.(volume.name)));
     for (const w of result.warnings) log.warn(w);
-    log.info(`wrote ${action.archive} (${result.bytes} bytes, sha256 ${result.sha256.slice(0, 16)}…) in ${(result.durationMs / 1000).toFixed(1)} s`);
-    return { result, errors };
+    log.info(`wrote ${finalName} (${result.bytes} bytes, sha256 ${result.sha256.slice(0, 16)}…) in ${(result.durationMs / 1000).toFixed(1)} s`);
+    return { result, name: finalName, errors };
   } finally {
     const percent = prepared?.usagePercent?.();
     if (percent !== undefined) usage.percent = percent;
@@ -206,14 +222,14 @@ async function runVolume(policy: HostPolicy, plan: Plan, volume: Volume, ports: 
   const create = mine.find((a) => a.type === 'create');
   const deletes = mine.filter((a) => a.type === 'delete');
   const errors: string[] = [];
-  let created: ArchiveResult | undefined;
+  let created: (ArchiveResult & { readonly name: string }) | undefined;
   const usage: { percent?: number } = {};
   const usageField = (): { snapshotPercent?: number } => (usage.percent !== undefined ? { snapshotPercent: usage.percent } : {});
   if (create) {
     const started = ports.clock();
     try {
       const out = await createArchive(policy, plan, volume, create, ports, log, signal, hooks, usage);
-      created = out.result;
+      created = { ...out.result, name: out.name };
       errors.push(...out.errors);
     } catch (err) {
       if (signal.aborted) return { volume: volume.name, status: 'interrupted', deleted: [], errors: [message(err)] };
@@ -260,7 +276,7 @@ async function runVolume(policy: HostPolicy, plan: Plan, volume: Volume, ports: 
   return {
     ...base,
     status: 'created',
-    archive: create?.archive ?? '',
+    archive: created.name,
     bytes: created.bytes,
     sha256: created.sha256,
     durationMs: created.durationMs,

@@ -14,6 +14,8 @@ export interface SavedPlan {
     readonly policy: string;
     readonly host: string;
     readonly backupDir?: string;
+    /** The --now the plan was made with: applying it is then a simulation at that time too. */
+    readonly now?: string;
   };
   readonly policyHash: string;
   readonly git?: { readonly commit: string; readonly dirty: boolean };

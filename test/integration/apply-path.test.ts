@@ -22,6 +22,7 @@ import {
   snapshotDir,
   workspace,
   type ApplyJson,
+  type CliResult,
   type PlanJson,
   type Workspace,
 } from '../helpers/snapctl-cli.js';
@@ -513,5 +514,49 @@ test('the host directory apply creates is private (0700, archives 0600); a monit
     const ok = status();
     assert.equal(ok.status, 0, `${String(ok.stdout)}${String(ok.stderr)}`);
     assert.match(String(ok.stdout), /^SNAPCTL OK - 1 volume ok/);
+  });
+});
+
+test('a new archive is named after the time its snapshot is taken: after a slow preSnapshot hook, and when a saved plan is applied later; a simulation (--now) keeps its fixed time', async () => {
+  await withWorkspace(async (ws) => {
+    const src = await docsSource(ws, false);
+    await ws.writePolicy(policyDoc(ws, { docs: { path: src, schedule: 'hourly', hooks: { preSnapshot: [['sleep', '1.2']] } } }));
+    const stampOf = (name: string | undefined): number => {
+      const m = /\.(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z\.tar\.zst$/.exec(name ?? '');
+      assert.ok(m, `an archive name: ${String(name)}`);
+      const [, y, mo, d, h, mi, s] = m.map(Number) as [number, number, number, number, number, number, number];
+      return Date.UTC(y, mo - 1, d, h, mi, s);
+    };
+    // Names have whole seconds: a snapshot taken at least 1.2 s after t is named no earlier than t + 1.2 s rounded down.
+    const secondOf = (ms: number): number => Math.floor(ms / 1000) * 1000;
+    const createdBy = (r: CliResult): string | undefined => parseJson<ApplyJson>(r, 'apply --json').volumes[0]?.archive;
+
+    // A real run: the run starts (and plans) at t0, the snapshot follows the 1.2 s hook.
+    const t0 = Date.now();
+    const run = await snapctl(...ws.applyArgs(), '--json');
+    const t1 = Date.now();
+    assert.equal(run.code, 0, describeRun(run));
+    const taken = stampOf(createdBy(run));
+    assert.ok(taken >= secondOf(t0 + 1200) && taken <= t1, `named ${new Date(taken).toISOString()}, run from ${new Date(t0).toISOString()} to ${new Date(t1).toISOString()}`);
+    assert.ok(taken > Date.parse(parseJson<{ now: string }>(run, 'apply --json').now), 'later than the plan the run made at its start');
+
+    // A saved plan applied later: named when applied, not when planned.
+    await rm(ws.hostDir, { recursive: true });
+    await mkdir(ws.hostDir);
+    const planFile = join(ws.dir, 'saved.plan');
+    assert.equal((await snapctl('plan', ...ws.common(), '--out', planFile)).code, 0);
+    const planned = (JSON.parse(await readFile(planFile, 'utf8')) as { plan: PlanJson }).plan.actions.find((a) => a.type === 'create')?.archive;
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const t2 = Date.now();
+    const applied = await snapctl('apply', planFile, '--log-dir', ws.logDir, '--state-dir', ws.stateDir, '--lock-file', ws.lockFile, '--json');
+    assert.equal(applied.code, 0, describeRun(applied));
+    assert.ok(stampOf(createdBy(applied)) >= secondOf(t2 + 1200), `${String(createdBy(applied))} against the planned ${String(planned)}`);
+    assert.ok(stampOf(createdBy(applied)) > stampOf(planned));
+    assert.deepEqual(await listDir(ws.hostDir), [createdBy(applied), `${createdBy(applied)}.sha256`]);
+
+    // A simulation keeps the time it was given, hook or not.
+    const simulated = await snapctl(...ws.applyArgs('2030-01-01T05:00:00Z'), '--json');
+    assert.equal(simulated.code, 0, describeRun(simulated));
+    assert.equal(createdBy(simulated), 'h1_docs.20300101T050000Z.tar.zst');
   });
 });

@@ -77,7 +77,11 @@ OPTIONS
     --now TIME
         Act as if it were TIME (for tests and simulations): ISO-8601 with a
         zone, or without one in the policy's timezone (a date alone: the
-        start of that day). Default: with PLANFILE the plan's time, else now.
+        start of that day); new archives are then named at TIME. Default:
+        with PLANFILE made with --now, that time; else the real clock, and
+        each new archive is named at the time its snapshot is taken (after
+        its preSnapshot hooks), which is later than the name plan showed
+        for a volume archived after others or a plan applied later.
     --json
         Print the result as one JSON document (with its exit code) instead
         of the summary; log lines then go to stderr only. Each volume has
@@ -225,7 +229,10 @@ export async function run(argv: string[]): Promise<number> {
       log.info(`apply for ${ctx.policy.host} started (plan at ${thePlan.now}: ${thePlan.actions.length} actions)`);
       // The progress line only for a person watching: never in cron, never into JSON.
       const hooks = { ...volumeHealthchecks(ctx.policy, log), ...(process.stdout.isTTY && !values.json ? ttyProgress(process.stdout) : {}) };
-      const outcome = await withInterrupts((signal) => executePlan(thePlan, ctx.policy, systemApplyPorts(ctx.policy), log, signal, hooks), {
+      // A simulation (--now, or a plan saved with one) names new archives at that time; a real run at the time each snapshot is taken.
+      const simulated = values.now !== undefined || saved?.request.now !== undefined;
+      const ports = systemApplyPorts(ctx.policy, simulated ? ctx.now : undefined);
+      const outcome = await withInterrupts((signal) => executePlan(thePlan, ctx.policy, ports, log, signal, hooks), {
         notify: (m) => log.warn(m),
       });
       const result = outcome.result ?? { host: thePlan.host, now: thePlan.now, backupDir: thePlan.backupDir, cleanups: [], volumes: [], interrupted: true, changed: false, failed: true };

@@ -141,6 +141,7 @@ export async function run(argv: string[]): Promise<number> {
         policy: values.policy === undefined ? '' : resolve(values.policy),
         host: ctx.policy.host,
         ...(values['backup-dir'] !== undefined ? { backupDir: resolve(values['backup-dir']) } : {}),
+        ...(values.now !== undefined ? { now: result.now } : {}),
       },
       policyHash: ctx.source.hash,
       ...(source.git ? { git: source.git } : {}),
