@@ -217,27 +217,24 @@ async function observeAsync(log: RunLog, fn: () => Promise<void> | undefined): P
   }
 }
 
-async function runVolume(policy: HostPolicy, plan: Plan, volume: Volume, ports: ApplyPorts, log: RunLog, signal: AbortSignal, hooks: ApplyHooks): Promise<VolumeOutcome> {
-  const mine = plan.actions.filter((a) => a.volume === volume.name);
-  const create = mine.find((a) => a.type === 'create');
-  const deletes = mine.filter((a) => a.type === 'delete');
-  const errors: string[] = [];
-  let created: (ArchiveResult & { readonly name: string }) | undefined;
-  const usage: { percent?: number } = {};
-  const usageField = (): { snapshotPercent?: number } => (usage.percent !== undefined ? { snapshotPercent: usage.percent } : {});
-  if (create) {
-    const started = ports.clock();
-    try {
-      const out = await createArchive(policy, plan, volume, create, ports, log, signal, hooks, usage);
-      created = { ...out.result, name: out.name };
-      errors.push(...out.errors);
-    } catch (err) {
-      if (signal.aborted) return { volume: volume.name, status: 'interrupted', deleted: [], errors: [message(err)] };
-      log.error(`create failed, nothing deleted for this volume: ${message(err)}`);
-      return { volume: volume.name, status: 'failed', deleted: [], errors: [message(err)], durationMs: ports.clock() - started, ...usageField() };
-    }
-  }
-  const deleted: string[] = [];
+/**
+ * Deletes expired archives (and their sidecars) in order, adding to `deleted`
+ * and `errors`; then flushes the directory once, not once per archive (a long
+ * history expiring at once would cost a journal commit per file). A deletion
+ * a crash undoes leaves a whole archive the next plan deletes again.
+ */
+async function deleteExpired(
+  deletes: readonly Action[],
+  policy: HostPolicy,
+  plan: Plan,
+  volume: Volume,
+  ports: ApplyPorts,
+  log: RunLog,
+  signal: AbortSignal,
+  deleted: string[],
+  errors: string[],
+): Promise<void> {
+  const before = deleted.length;
   let failedInARow = 0;
   for (const [i, action] of deletes.entries()) {
     if (signal.aborted) break;
@@ -260,17 +257,45 @@ async function runVolume(policy: HostPolicy, plan: Plan, volume: Volume, ports: 
       failedInARow++;
     }
   }
-  // One flush of the directory for all of a volume's deletions, not one per
-  // archive (a long history expiring at once would cost a journal commit per
-  // file). A deletion a crash undoes leaves a whole archive the next plan deletes again.
-  if (deleted.length > 0) {
+  const count = deleted.length - before;
+  if (count > 0) {
     try {
       await ports.syncDir(plan.backupDir);
     } catch (err) {
-      log.error(`could not flush ${plan.backupDir} after deleting ${deleted.length} archives: ${message(err)}`);
+      log.error(`could not flush ${plan.backupDir} after deleting ${count} archives: ${message(err)}`);
       errors.push(`flush ${plan.backupDir}: ${message(err)}`);
     }
   }
+}
+
+async function runVolume(policy: HostPolicy, plan: Plan, volume: Volume, ports: ApplyPorts, log: RunLog, signal: AbortSignal, hooks: ApplyHooks): Promise<VolumeOutcome> {
+  const mine = plan.actions.filter((a) => a.volume === volume.name);
+  const create = mine.find((a) => a.type === 'create');
+  // Archives the rules drop even without the new one go first: their deletion
+  // does not depend on it, and it frees the room it needs. The rest only once it is written.
+  const early: Action[] = [];
+  const late: Action[] = [];
+  for (const a of mine) if (a.type === 'delete') (create !== undefined && a.beforeCreate === true ? early : late).push(a);
+  const errors: string[] = [];
+  const deleted: string[] = [];
+  let created: (ArchiveResult & { readonly name: string }) | undefined;
+  const usage: { percent?: number } = {};
+  const usageField = (): { snapshotPercent?: number } => (usage.percent !== undefined ? { snapshotPercent: usage.percent } : {});
+  await deleteExpired(early, policy, plan, volume, ports, log, signal, deleted, errors);
+  if (create) {
+    const started = ports.clock();
+    try {
+      const out = await createArchive(policy, plan, volume, create, ports, log, signal, hooks, usage);
+      created = { ...out.result, name: out.name };
+      errors.push(...out.errors);
+    } catch (err) {
+      if (signal.aborted) return { volume: volume.name, status: 'interrupted', deleted, errors: [...errors, message(err)] };
+      const what = deleted.length > 0 ? `only the ${deleted.length} archives expired without it were deleted (before it)` : 'nothing deleted for this volume';
+      log.error(`create failed, ${what}: ${message(err)}`);
+      return { volume: volume.name, status: 'failed', deleted, errors: [...errors, message(err)], durationMs: ports.clock() - started, ...usageField() };
+    }
+  }
+  await deleteExpired(late, policy, plan, volume, ports, log, signal, deleted, errors);
   const base = { volume: volume.name, deleted, errors };
   if (!created) return { ...base, status: signal.aborted ? 'interrupted' : 'up-to-date' };
   return {

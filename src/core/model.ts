@@ -243,6 +243,12 @@ export interface DeleteAction {
   /** Also delete this sidecar (absolute path) when present. */
   readonly sidecar?: string;
   readonly reason: string;
+  /**
+   * Set when the volume's new archive is planned and the rules drop this one
+   * even without it: apply deletes it before writing the new archive, and
+   * whether that succeeds. Unset: only after the new archive is written.
+   */
+  readonly beforeCreate?: true;
 }
 
 export interface CleanupAction {

@@ -18,7 +18,7 @@ import type {
 import { archiveName, hostDir, joinPath as join, SIDECAR_SUFFIX } from './naming.js';
 import { applyRetention } from './retention.js';
 import { dueness } from './schedule.js';
-import { describeSource, mountsInsideMessage, nestedSubvolumesMessage } from './describe.js';
+import { counted, describeSource, mountsInsideMessage, nestedSubvolumesMessage } from './describe.js';
 import { backupDirInside } from './self-exclusion.js';
 import { formatDuration } from './time.js';
 import { formatBytes } from './snapshot-size.js';
@@ -140,7 +140,7 @@ function planVolume(policy: HostPolicy, volume: Volume, archives: readonly Archi
     const nested = observed.nestedSubvolumes?.[volume.name];
     if (nested !== undefined) diagnostics.push({ severity: 'warning', volume: volume.name, message: nestedSubvolumesMessage(nested) });
     if (volume.allowEmpty !== true && observed.emptySources?.includes(volume.name) === true) {
-      diagnostics.push({ severity: 'error', volume: volume.name, message: `${describeSource(volume.source)} is an empty directory (a file system not mounted?): apply will fail for this volume and delete none of its archives; allowEmpty: true archives it anyway` });
+      diagnostics.push({ severity: 'error', volume: volume.name, message: `${describeSource(volume.source)} is an empty directory (a file system not mounted?): apply will fail for this volume and keep the archives a new one would expire; allowEmpty: true archives it anyway` });
     }
     const inside = observed.backupDirInside !== undefined ? observed.backupDirInside[volume.name] : backupDirInside(volume, policy.backupDir);
     if (inside !== undefined) {
@@ -161,34 +161,59 @@ function planVolume(policy: HostPolicy, volume: Volume, archives: readonly Archi
       message: `${some} dated after now (newest ${newest.file}): was the clock set back, or is --now before them? No archive of this volume is deleted until now passes them (remove them by hand if their dates are wrong)`,
     });
   }
-  const items: readonly (Archive | PlannedItem)[] = planned === undefined ? archives : [...archives, planned];
-
-  const { keep, remove } = applyRetention(items, withinFromNewestComplete(volume.retention, newest, now, due.due), policy.timezone);
+  // Two passes. First what the rules keep of the archives there are: the
+  // rest expires even if the new archive is never written (rules count
+  // archives, not days, so a volume that keeps failing loses nothing more),
+  // and apply deletes it before writing, which also frees the room a full
+  // backup disk needs. Then the planned archive among what the first pass
+  // kept: what it pushes out (the nth newest, a bucket's oldest archive) is
+  // deleted only once it is written. Dropping the archives that expire
+  // anyway leaves the second pass's verdicts unchanged: no rule counts them.
+  const first = applyRetention(archives, volume.retention, policy.timezone);
+  let keep: readonly { item: Archive | PlannedItem; reasons: string[] }[] = first.keep;
+  let pushedOut: readonly Archive[] = [];
+  if (planned !== undefined) {
+    const second = applyRetention<Archive | PlannedItem>([...first.keep.map((k) => k.item), planned], withinFromNewestComplete(volume.retention, newest, now, true), policy.timezone);
+    keep = second.keep;
+    pushedOut = second.remove.filter((item): item is Archive => item !== planned);
+  }
   const kept: Kept[] = [];
   for (const k of keep) if (k.item !== planned) kept.push({ volume: volume.name, archive: k.item.file, reasons: k.reasons });
-  // The planned archive does not exist yet: the newest complete one is never deleted.
   const expired = 'expired: no retention rule keeps it';
+  const expiresOnCreate = 'expired once the new archive is written: deleted after it';
   const inDir = join(dir, ''); // one shared prefix string for the paths below
-  for (const item of remove) {
-    if (item === planned) continue; // nothing to delete yet (only archives dated after now can outrank it)
-    const archive = item as Archive;
+  const remove = (archive: Archive, afterCreate: boolean): void => {
+    // The planned archive does not exist yet: the newest complete one is never deleted.
     if (archive === newest) {
       kept.unshift({ volume: volume.name, archive: archive.file, reasons: ['newest complete archive'] });
-      continue;
+      return;
     }
     if (held) {
       kept.push({ volume: volume.name, archive: archive.file, reasons: [HELD] });
-      continue;
+      return;
     }
     const path = inDir + archive.file;
-    const reason = archive.format === 'legacy' ? `${expired}; a py_snap archive` : expired;
-    // Two literal shapes rather than a conditional spread: this runs once per expiring archive.
+    const why = afterCreate ? expiresOnCreate : expired;
+    const reason = archive.format === 'legacy' ? `${why}; a py_snap archive` : why;
+    const beforeCreate = planned !== undefined && !afterCreate;
+    // Literal shapes rather than conditional spreads: this runs once per expiring archive.
     actions.push(
       archive.hasSidecar
-        ? { type: 'delete', volume: volume.name, archive: archive.file, path, sidecar: `${path}${SIDECAR_SUFFIX}`, reason }
-        : { type: 'delete', volume: volume.name, archive: archive.file, path, reason },
+        ? beforeCreate
+          ? { type: 'delete', volume: volume.name, archive: archive.file, path, sidecar: `${path}${SIDECAR_SUFFIX}`, reason, beforeCreate }
+          : { type: 'delete', volume: volume.name, archive: archive.file, path, sidecar: `${path}${SIDECAR_SUFFIX}`, reason }
+        : beforeCreate
+          ? { type: 'delete', volume: volume.name, archive: archive.file, path, reason, beforeCreate }
+          : { type: 'delete', volume: volume.name, archive: archive.file, path, reason },
     );
+  };
+  // Both lists are newest first; merged, the deletions stay newest first (the renderer relies on it).
+  let p = 0;
+  for (const archive of first.remove) {
+    while (p < pushedOut.length && (pushedOut[p] as Archive).time >= archive.time) remove(pushedOut[p++] as Archive, true);
+    remove(archive, false);
   }
+  while (p < pushedOut.length) remove(pushedOut[p++] as Archive, true);
   return { actions, kept, diagnostics };
 }
 
@@ -269,18 +294,24 @@ export function vanishedBackupDir(dir: string): string {
 
 /**
  * A warning when the backup file system has less room than the new archives
- * need, each estimated by its volume's newest archive: expired archives are
- * deleted only after the new ones are written, so they free nothing first.
+ * need, each estimated by its volume's newest archive. Only the archives the
+ * rules drop even without the new ones are deleted before them (their sizes
+ * are not read: a long history would cost a stat each).
  */
 function spaceWarning(actions: readonly Action[], observed: Observed, dir: string): Diagnostic | undefined {
   const free = observed.backupFreeBytes;
   const sizes = observed.newestArchiveBytes;
   if (free === undefined || sizes === undefined) return undefined;
   let need = 0;
-  for (const a of actions) if (a.type === 'create') need += sizes[a.volume] ?? 0;
+  let first = 0;
+  for (const a of actions) {
+    if (a.type === 'create') need += sizes[a.volume] ?? 0;
+    else if (a.type === 'delete' && a.beforeCreate === true) first++;
+  }
   if (need <= free) return undefined;
+  const unless = first > 0 ? ` unless the ${counted(first, 'expired archive')} it deletes first free enough` : '';
   return {
     severity: 'warning',
-    message: `${dir} has ${formatBytes(free)} free, but the new archives will take about ${formatBytes(need)} (the size of each volume's newest archive): apply may run out of space; expired archives are deleted only after the new ones are written`,
+    message: `${dir} has ${formatBytes(free)} free, but the new archives will take about ${formatBytes(need)} (the size of each volume's newest archive): apply may run out of space${unless}; archives that only the new ones expire are deleted after them`,
   };
 }

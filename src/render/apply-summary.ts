@@ -24,10 +24,11 @@ export function renderApplySummary(result: ApplyResult, interrupted?: string): s
         lines.push(`  ${name}  up to date${gone}`);
         break;
       case 'failed':
-        lines.push(`  ${name}  FAILED, nothing deleted`);
+        // Only archives the rules drop even without a new one can have gone (before it was written).
+        lines.push(`  ${name}  FAILED, ${v.deleted.length > 0 ? `deleted only the ${v.deleted.length} expired without a new archive` : 'nothing deleted'}`);
         break;
       case 'interrupted':
-        lines.push(`  ${name}  interrupted, cleaned up`);
+        lines.push(`  ${name}  interrupted, cleaned up${gone}`);
         break;
       case 'not-run':
         lines.push(`  ${name}  not run (interrupted before it)`);

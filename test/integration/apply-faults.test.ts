@@ -19,6 +19,7 @@ import {
   snapshotDir,
   startSnapctl,
   workspace,
+  type ApplyJson,
   type PlanJson,
   type RunningCli,
   type Workspace,
@@ -176,7 +177,7 @@ for (const [sig, exit] of [['SIGTERM', 143], ['SIGHUP', 129]] as const) {
   });
 }
 
-test('when the backup directory fills up (ENOSPC on a 1 MiB tmpfs) the volume fails, no .partial stays, and every older archive and sidecar keeps its bytes', async () => {
+test('when the backup directory fills up (ENOSPC on a 1 MiB tmpfs) the volume fails, no .partial stays, and the archive the rules keep keeps its bytes; only the one they drop even without a new archive is gone', async () => {
   await withTmpfs('1m', async (tmpfs) => {
     await withWorkspace(async (ws) => {
       const src = join(ws.dir, 'src');
@@ -192,19 +193,43 @@ test('when the backup directory fills up (ENOSPC on a 1 MiB tmpfs) the volume fa
       // 4 MiB that zstd cannot shrink: cannot fit in what is left of 1 MiB.
       randomFile(join(src, 'random.bin'), '4M');
 
-      // Pinned first: the plan would delete 03-01 once 03-03 is written.
+      // Pinned first: keepLast 1 drops 03-01 whether or not 03-03 is written, so it goes before.
       const plan = parseJson<PlanJson>(await snapctl('plan', ...ws.common('2026-03-03T03:00:00Z'), '--json'), 'plan --json');
       assert.deepEqual(
-        plan.actions.map((a) => [a.type, a.archive]),
+        plan.actions.map((a) => [a.type, a.archive, a.beforeCreate ?? false]),
         [
-          ['create', 'h1_docs.20260303T030000Z.tar.zst'],
-          ['delete', 'h1_docs.20260301T030000Z.tar.zst'],
+          ['create', 'h1_docs.20260303T030000Z.tar.zst', false],
+          ['delete', 'h1_docs.20260301T030000Z.tar.zst', true],
         ],
       );
       const r = await snapctl(...ws.applyArgs('2026-03-03T03:00:00Z'));
-      assert.ok(r.code === 1 || r.code === 3, describeRun(r));
+      assert.equal(r.code, 3, describeRun(r));
       assert.match(r.stdout + r.stderr, /ENOSPC/);
-      assert.deepEqual(await snapshotDir(ws.hostDir), old, 'nothing deleted, nothing changed, no .partial');
+      assert.match(r.stdout, /docs +FAILED, deleted only the 1 expired without a new archive/);
+      const kept = Object.fromEntries(Object.entries(old).filter(([name]) => name.startsWith('h1_docs.20260302T030000Z')));
+      assert.equal(Object.keys(kept).length, 2);
+      assert.deepEqual(await snapshotDir(ws.hostDir), kept, 'the kept archive and sidecar unchanged, no .partial');
+    }, tmpfs);
+  });
+});
+
+test('a full backup disk is not a dead end: what the rules drop even without the new archive is deleted before it is written, so it fits', async () => {
+  // Room for two archives of 1.3 MB, not three. Deleting only after writing (as before) failed with ENOSPC every day from the third on.
+  await withTmpfs('3m', async (tmpfs) => {
+    await withWorkspace(async (ws) => {
+      const src = join(ws.dir, 'src');
+      await mkdir(src);
+      randomFile(join(src, 'random.bin'), '1300K');
+      await ws.writePolicy(policyDoc(ws, { docs: { path: src, schedule: 'daily', compression: 'zstd', retention: { keepLast: 1 } } }));
+      for (const day of ['01', '02', '03', '04']) {
+        const r = await snapctl(...ws.applyArgs(`2026-03-${day}T03:00:00Z`), '--json');
+        assert.equal(r.code, 0, describeRun(r));
+        const docs = parseJson<ApplyJson>(r, 'apply --json').volumes[0];
+        assert.equal(docs?.status, 'created', `03-${day}`);
+      }
+      // keepLast 1, and the newest complete archive outlives the run that writes the next one.
+      assert.deepEqual(await listDir(ws.hostDir), ['03', '04'].flatMap((d) => [`h1_docs.202603${d}T030000Z.tar.zst`, `h1_docs.202603${d}T030000Z.tar.zst.sha256`]));
+      execFileSync('sha256sum', ['-c', '--quiet', 'h1_docs.20260304T030000Z.tar.zst.sha256'], { cwd: ws.hostDir });
     }, tmpfs);
   });
 });
@@ -257,7 +282,8 @@ test('a failing preSnapshot hook creates no archive, deletes nothing of that vol
     const src = join(ws.dir, 'src');
     await mkdir(src);
     await writeFile(join(src, 'f'), 'data\n');
-    const volume = { path: src, schedule: 'daily', compression: 'zstd', retention: { keepLast: 1 } };
+    // keepLast 2: 03-01 expires only once 03-03 is written, so it must outlive the failure.
+    const volume = { path: src, schedule: 'daily', compression: 'zstd', retention: { keepLast: 2 } };
     await ws.writePolicy(policyDoc(ws, { docs: volume }));
     for (const now of ['2026-03-01T03:00:00Z', '2026-03-02T03:00:00Z']) assert.equal((await snapctl(...ws.applyArgs(now))).code, 0);
     const old = await snapshotDir(ws.hostDir);
@@ -280,7 +306,8 @@ test('with two volumes, one whose source is missing fails while the other is arc
       await mkdir(dir);
       await writeFile(join(dir, 'f'), `${dir}\n`);
     }
-    const retention = { keepLast: 1 };
+    // keepLast 2: each volume's 03-01 expires only once its 03-03 is written.
+    const retention = { keepLast: 2 };
     await ws.writePolicy(
       policyDoc(ws, {
         good: { path: good, schedule: 'daily', compression: 'zstd', retention },

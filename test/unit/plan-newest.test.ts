@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { plan } from '../../src/core/plan.js';
 import { archiveName, classifyBackupDir } from '../../src/core/naming.js';
+import { applyRetention } from '../../src/core/retention.js';
 import type { HostPolicy, Observed, Retention } from '../../src/core/model.js';
 
 const DAY = 86_400_000;
@@ -79,10 +80,58 @@ test('a warning when the backup file system has less room than the due volumes\'
       .map((d) => `${d.severity}: ${d.message}`);
   const gib = 1024 ** 3;
   assert.deepEqual(warning(2 * gib, { data: 3 * gib }), [
-    'warning: /backup/db01 has 2.0 GiB free, but the new archives will take about 3.0 GiB (the size of each volume\'s newest archive): apply may run out of space; expired archives are deleted only after the new ones are written',
+    'warning: /backup/db01 has 2.0 GiB free, but the new archives will take about 3.0 GiB (the size of each volume\'s newest archive): apply may run out of space unless the 7 expired archives it deletes first free enough; archives that only the new ones expire are deleted after them',
   ]);
   assert.deepEqual(warning(4 * gib, { data: 3 * gib }), [], 'room enough');
   assert.deepEqual(warning(2 * gib, { data: 3 * gib }, NOW - DAY + 3600_000), [], 'not due: nothing to write');
   assert.deepEqual(warning(undefined, { data: 3 * gib }), [], 'free space unknown');
   assert.deepEqual(warning(2 * gib, {}), [], 'no archive to estimate from');
+});
+
+test('deletions the rules make even without the new archive are marked beforeCreate; what only the new archive pushes out is not', () => {
+  // keepLast 3 over ten daily archives: seven expire anyway, the third newest only once the new one exists.
+  const { policy, observed } = setup({ last: 3 }, NOW - DAY);
+  const result = plan(policy, observed, NOW);
+  const deletes = result.actions.filter((a) => a.type === 'delete');
+  const third = archiveName('db01', 'data', NOW - 3 * DAY, 'zstd');
+  assert.deepEqual(deletes.filter((a) => a.beforeCreate !== true).map((a) => [a.archive, a.reason]), [[third, 'expired once the new archive is written: deleted after it']]);
+  assert.equal(deletes.filter((a) => a.beforeCreate === true).length, 7);
+  // Newest first, as the renderer expects.
+  assert.deepEqual(deletes.map((a) => a.archive), [...deletes.map((a) => a.archive)].sort().reverse());
+  // Not due: nothing is created, so nothing is marked.
+  const idle = plan(policy, observed, NOW - DAY + 3_600_000);
+  assert.ok(idle.actions.every((a) => a.type !== 'create' && !(a.type === 'delete' && a.beforeCreate === true)));
+});
+
+test('the two retention passes delete exactly what one pass over the archives and the planned one would, on random histories and rules', () => {
+  let seed = 7;
+  const random = (n: number): number => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    return seed % n;
+  };
+  const HOUR = 3_600_000;
+  for (let round = 0; round < 300; round++) {
+    const rules: Retention = {};
+    const pick = (): number | undefined => (random(3) === 0 ? undefined : 1 + random(6));
+    const r = { last: pick(), hourly: pick(), daily: pick(), weekly: pick(), monthly: pick(), yearly: pick() };
+    for (const [k, v] of Object.entries(r)) if (v !== undefined) (rules as Record<string, number>)[k] = v;
+    if (random(3) === 0) Object.assign(rules, { withinMs: (1 + random(72)) * HOUR, withinText: 'w' });
+    const { policy } = setup(rules, NOW - DAY);
+    // Up to 60 archives spread over up to three years before now, some at equal times.
+    const times = Array.from({ length: random(60) }, () => NOW - HOUR - random(3 * 365 * 24) * HOUR);
+    const files = [...new Set(times.map((t) => archiveName('db01', 'data', t, 'zstd')))];
+    const { archives, others } = classifyBackupDir(files, 'db01', policy.volumes, 'UTC');
+    const observed: Observed = { archives, others, backupDirExists: true, lvm: { available: false, reason: 'no lvm volumes in the policy' }, mounts: [], btrfsLeftovers: [] };
+    const result = plan(policy, observed, NOW);
+    const due = result.actions.some((a) => a.type === 'create');
+    // The reference: one pass over the archives plus the planned one (keepWithin from the newest complete archive).
+    const newest = archives.reduce((m, a) => Math.max(m, a.time), -Infinity);
+    const widened = due && rules.withinMs !== undefined && archives.length > 0 ? { ...rules, withinMs: rules.withinMs + (NOW - newest) } : rules;
+    const items = due ? [...archives, { time: NOW, file: 'planned' }] : archives;
+    const { remove } = applyRetention(items, widened, 'UTC');
+    const expected = remove.filter((i) => i.file !== 'planned' && i.time !== newest).map((i) => i.file).sort();
+    assert.deepEqual(deleted(result).sort(), expected, `round ${round}: ${JSON.stringify(rules)}, ${files.length} archives`);
+    const kept = new Set(result.kept.map((k) => k.archive));
+    assert.ok(archives.every((a) => kept.has(a.file) !== deleted(result).includes(a.file)), `round ${round}: every archive kept or deleted, once`);
+  }
 });
