@@ -1,5 +1,7 @@
 // Reads an archive's `.sha256` sidecar (`sha256sum` format: hash, two
-// spaces, file name) and compares it with a computed hash.
+// spaces, file name; or the BSD tag format `SHA256 (name) = hash` of
+// `sha256sum --tag` and the BSDs' sha256, which `sha256sum -c` reads too)
+// and compares it with a computed hash.
 import { readFile } from 'node:fs/promises';
 import { SIDECAR_SUFFIX } from '../core/naming.js';
 
@@ -18,8 +20,8 @@ export async function readSidecar(archivePath: string): Promise<Sidecar> {
     if (code === 'ENOENT') return { kind: 'absent' };
     return { kind: 'malformed', reason: `cannot read ${path}: ${code ?? String(err)}` };
   }
-  const m = /^([0-9a-fA-F]{64})[ \t]/.exec(text);
-  return m ? { kind: 'present', sha256: m[1]!.toLowerCase() } : { kind: 'malformed', reason: `${path} does not start with a sha256 hash` };
+  const hash = /^([0-9a-fA-F]{64})[ \t]/.exec(text)?.[1] ?? /^SHA256 \(.*\) = ([0-9a-fA-F]{64})\s*$/m.exec(text)?.[1];
+  return hash !== undefined ? { kind: 'present', sha256: hash.toLowerCase() } : { kind: 'malformed', reason: `${path} holds no sha256 hash (expected "<hash>  <name>" or "SHA256 (<name>) = <hash>")` };
 }
 
 /** The checksum verdict for verify-status.ts: undefined when there is no sidecar. */
