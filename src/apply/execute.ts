@@ -5,7 +5,7 @@ import type { Action, CleanupAction, HostPolicy, Plan, Source, Volume } from '..
 import { SnapctlError } from '../core/errors.js';
 import { archiveName, classifyBackupDir, SIDECAR_SUFFIX } from '../core/naming.js';
 import { formatCompactUtc } from '../core/time.js';
-import { describeSource } from '../core/describe.js';
+import { counted, describeSource } from '../core/describe.js';
 import type { ArchiveOptions, ArchiveResult } from './archive-writer.js';
 import type { DirectoryState } from '../adapters/directory-state.js';
 import type { PreparedSource, SourceDriver, StepLog, TakeContext } from './source.js';
@@ -290,7 +290,7 @@ async function runVolume(policy: HostPolicy, plan: Plan, volume: Volume, ports: 
       errors.push(...out.errors);
     } catch (err) {
       if (signal.aborted) return { volume: volume.name, status: 'interrupted', deleted, errors: [...errors, message(err)] };
-      const what = deleted.length > 0 ? `only the ${deleted.length} archives expired without it were deleted (before it)` : 'nothing deleted for this volume';
+      const what = deleted.length > 0 ? `deleted before it only what expires without it (${counted(deleted.length, 'archive')})` : 'nothing deleted for this volume';
       log.error(`create failed, ${what}: ${message(err)}`);
       return { volume: volume.name, status: 'failed', deleted, errors: [...errors, message(err)], durationMs: ports.clock() - started, ...usageField() };
     }
