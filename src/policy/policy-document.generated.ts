@@ -26,7 +26,7 @@ export type Compression = 'zstd' | 'gzip' | 'xz' | 'none';
  */
 export type CompressionLevel = number;
 /**
- * GNU tar --exclude patterns, e.g. "*.tmp", "cache" (at any depth), "/var/tmp" (from the volume root); a trailing / is dropped.
+ * GNU tar --exclude patterns, e.g. "*.tmp", "cache" (at any depth), "/var/tmp" (from the volume root, not the host: for path /srv write /cache, not /srv/cache); a trailing / is dropped.
  */
 export type Exclude = string[];
 /**

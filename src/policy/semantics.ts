@@ -1,6 +1,7 @@
 // Checks the schema cannot express: time zones exist, durations are above
 // zero, schedules are whole minutes, host globs are well formed, excludes
-// leave something to archive. Runs on a document the schema accepted.
+// leave something to archive and are not host paths under the volume's own
+// directory. Runs on a document the schema accepted.
 import type { PolicyDocument, VolumeDefaults, VolumeDocument } from './policy-document.generated.js';
 import { excludesEverything } from '../core/exclude.js';
 import { isValidTimeZone, MINUTE_MS } from '../core/time.js';
@@ -21,7 +22,9 @@ export function checkSemantics(doc: PolicyDocument): SchemaIssue[] {
       issues.push({ path: ['hosts', hostKey], summary: `malformed host glob "${hostKey}"`, detail: 'A [ must be closed by ] and enclose at least one character.' });
     }
     for (const [name, volume] of Object.entries(host.volumes)) {
-      if (volume) issues.push(...durationIssues(['hosts', hostKey, 'volumes', name], volume), ...hookIssues(['hosts', hostKey, 'volumes', name], volume), ...excludeIssues(['hosts', hostKey, 'volumes', name], volume));
+      if (!volume) continue;
+      const base = ['hosts', hostKey, 'volumes', name];
+      issues.push(...durationIssues(base, volume), ...hookIssues(base, volume), ...excludeIssues(base, volume), ...hostPathExcludeIssues(base, name, volume, doc.defaults));
     }
   }
   return issues;
@@ -32,6 +35,30 @@ function excludeIssues(base: readonly PathSegment[], settings: VolumeDefaults | 
   return (settings.exclude ?? []).flatMap((pattern, i): SchemaIssue[] => {
     const why = excludesEverything(pattern);
     return why === undefined ? [] : [{ path: [...base, 'exclude', i], summary: `"${pattern}" would leave out the whole volume: ${why}` }];
+  });
+}
+
+/**
+ * An absolute exclude under the volume's own directory (`/var/lib/docker` for
+ * `path: /var/lib`), written as a path on the host: patterns start at the
+ * volume root, so tar would look for ./var/lib/docker and archive ./docker.
+ * `./var/lib/docker` still says "that path inside the volume".
+ */
+function hostPathExcludeIssues(base: readonly PathSegment[], name: string, volume: VolumeDocument, defaults: VolumeDefaults | undefined): SchemaIssue[] {
+  const root = (volume.path ?? volume.btrfs ?? volume.mount)?.replace(/\/+$/, '');
+  if (root === undefined || root === '') return [];
+  const own = volume.exclude !== undefined;
+  const where = own ? [...base, 'exclude'] : ['defaults', 'exclude'];
+  return (volume.exclude ?? defaults?.exclude ?? []).flatMap((pattern, i): SchemaIssue[] => {
+    if (!pattern.startsWith(`${root}/`)) return [];
+    const inside = pattern.slice(root.length);
+    return [
+      {
+        path: [...where, i],
+        summary: `"${pattern}" is a path under ${own ? "the volume's own directory" : `the directory of volume ${name}`}, ${root}, but exclude patterns start at the volume root: tar would look for .${pattern} and archive .${inside}`,
+        detail: `Write "${inside}" to leave out ${pattern}; or ".${pattern}" if it means ${pattern.slice(1)} inside the volume.`,
+      },
+    ];
   });
 }
 
