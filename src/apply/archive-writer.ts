@@ -20,7 +20,7 @@ import type * as Os from 'node:os';
 import type { Compression } from '../core/model.js';
 import { describeExit, watchChild, type ChildExit } from '../adapters/run-tool.js';
 import { counted } from '../core/describe.js';
-import { SnapctlError } from '../core/errors.js';
+import { OutOfSpaceError, SnapctlError } from '../core/errors.js';
 import { compressArgv, detectCompressorTools } from './compressors.js';
 import { fsyncDir, tempNameFor, writeFileAtomic } from './fs-durable.js';
 import { probeTar, tarCreateArgv } from './tar-command.js';
@@ -278,7 +278,7 @@ function hashBehind(fd: number, writerExit: Promise<ChildExit>, backlog: number)
 
 function writeFailure(err: unknown, path: string): SnapctlError {
   const e = err as NodeJS.ErrnoException;
-  if (e.code === 'ENOSPC') return new SnapctlError('operation', `no space left on device (ENOSPC) writing ${path}`);
-  if (e.code === 'EDQUOT') return new SnapctlError('operation', `disk quota exceeded (EDQUOT) writing ${path}`);
+  if (e.code === 'ENOSPC') return new OutOfSpaceError(`no space left on device (ENOSPC) writing ${path}`);
+  if (e.code === 'EDQUOT') return new OutOfSpaceError(`disk quota exceeded (EDQUOT) writing ${path}`);
   return new SnapctlError('operation', `writing ${path} failed: ${e.message}`);
 }

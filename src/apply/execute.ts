@@ -2,7 +2,7 @@
 // per volume create → verify → commit → only then that volume's deletes.
 // Every snapshot is released in a `finally`, also on failure and interrupt.
 import type { Action, CleanupAction, HostPolicy, Plan, Source, Volume } from '../core/model.js';
-import { SnapctlError } from '../core/errors.js';
+import { OutOfSpaceError, SnapctlError } from '../core/errors.js';
 import { archiveName, classifyBackupDir, SIDECAR_SUFFIX } from '../core/naming.js';
 import { formatCompactUtc } from '../core/time.js';
 import { counted, describeSource } from '../core/describe.js';
@@ -271,31 +271,43 @@ async function deleteExpired(
 async function runVolume(policy: HostPolicy, plan: Plan, volume: Volume, ports: ApplyPorts, log: RunLog, signal: AbortSignal, hooks: ApplyHooks): Promise<VolumeOutcome> {
   const mine = plan.actions.filter((a) => a.volume === volume.name);
   const create = mine.find((a) => a.type === 'create');
-  // Archives the rules drop even without the new one go first: their deletion
-  // does not depend on it, and it frees the room it needs. The rest only once it is written.
-  const early: Action[] = [];
-  const late: Action[] = [];
-  for (const a of mine) if (a.type === 'delete') (create !== undefined && a.beforeCreate === true ? early : late).push(a);
+  const deletes = mine.filter((a) => a.type === 'delete');
+  // What the rules drop even without the new archive: the room to make when the disk is full.
+  const anyway = create === undefined ? [] : deletes.filter((a) => a.type === 'delete' && a.expiresAnyway === true);
   const errors: string[] = [];
   const deleted: string[] = [];
+  let madeRoom = false;
   let created: (ArchiveResult & { readonly name: string }) | undefined;
   const usage: { percent?: number } = {};
   const usageField = (): { snapshotPercent?: number } => (usage.percent !== undefined ? { snapshotPercent: usage.percent } : {});
-  await deleteExpired(early, policy, plan, volume, ports, log, signal, deleted, errors);
   if (create) {
     const started = ports.clock();
-    try {
-      const out = await createArchive(policy, plan, volume, create, ports, log, signal, hooks, usage);
-      created = { ...out.result, name: out.name };
-      errors.push(...out.errors);
-    } catch (err) {
-      if (signal.aborted) return { volume: volume.name, status: 'interrupted', deleted, errors: [...errors, message(err)] };
-      const what = deleted.length > 0 ? `deleted before it only what expires without it (${counted(deleted.length, 'archive')})` : 'nothing deleted for this volume';
-      log.error(`create failed, ${what}: ${message(err)}`);
-      return { volume: volume.name, status: 'failed', deleted, errors: [...errors, message(err)], durationMs: ports.clock() - started, ...usageField() };
+    for (;;) {
+      try {
+        const out = await createArchive(policy, plan, volume, create, ports, log, signal, hooks, usage);
+        created = { ...out.result, name: out.name };
+        errors.push(...out.errors);
+        break;
+      } catch (err) {
+        if (signal.aborted) return { volume: volume.name, status: 'interrupted', deleted, errors: [...errors, message(err)] };
+        // A full backup disk: what the rules drop anyway makes room, once. Any
+        // other failure deletes nothing, so a broken volume keeps its history.
+        if (err instanceof OutOfSpaceError && !madeRoom && anyway.length > 0) {
+          madeRoom = true;
+          log.warn(`${message(err)}: deleting the ${counted(anyway.length, 'archive')} the rules drop even without a new one, then trying once more`);
+          const before = deleted.length;
+          await deleteExpired(anyway, policy, plan, volume, ports, log, signal, deleted, errors);
+          if (deleted.length > before && !signal.aborted) continue;
+        }
+        const what = deleted.length > 0 ? `deleted only what the rules drop even without it, to make room (${counted(deleted.length, 'archive')})` : 'nothing deleted for this volume';
+        log.error(`create failed, ${what}: ${message(err)}`);
+        return { volume: volume.name, status: 'failed', deleted, errors: [...errors, message(err)], durationMs: ports.clock() - started, ...usageField() };
+      }
     }
   }
-  await deleteExpired(late, policy, plan, volume, ports, log, signal, deleted, errors);
+  // Only after the new archive is written (or with none due); in the plan's order.
+  const gone = new Set(madeRoom ? anyway : []);
+  await deleteExpired(madeRoom ? deletes.filter((a) => !gone.has(a)) : deletes, policy, plan, volume, ports, log, signal, deleted, errors);
   const base = { volume: volume.name, deleted, errors };
   if (!created) return { ...base, status: signal.aborted ? 'interrupted' : 'up-to-date' };
   return {

@@ -36,6 +36,13 @@ export class SnapctlError extends Error {
   }
 }
 
+/** A write failed for lack of room (ENOSPC, EDQUOT): apply can make room with the archives the rules drop anyway and try once more. */
+export class OutOfSpaceError extends SnapctlError {
+  constructor(summary: string) {
+    super('operation', summary);
+  }
+}
+
 /** Render `file:line:col: key: summary` plus detail, the one format every bad-input error uses. */
 export function formatError(err: SnapctlError): string {
   const where = err.location

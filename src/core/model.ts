@@ -245,10 +245,11 @@ export interface DeleteAction {
   readonly reason: string;
   /**
    * Set when the volume's new archive is planned and the rules drop this one
-   * even without it: apply deletes it before writing the new archive, and
-   * whether that succeeds. Unset: only after the new archive is written.
+   * even without it. Like every deletion it waits for the new archive, but
+   * when the backup disk is full, apply deletes these to make room and tries
+   * once more. Unset: expired only by the new archive.
    */
-  readonly beforeCreate?: true;
+  readonly expiresAnyway?: true;
 }
 
 export interface CleanupAction {

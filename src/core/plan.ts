@@ -140,7 +140,7 @@ function planVolume(policy: HostPolicy, volume: Volume, archives: readonly Archi
     const nested = observed.nestedSubvolumes?.[volume.name];
     if (nested !== undefined) diagnostics.push({ severity: 'warning', volume: volume.name, message: nestedSubvolumesMessage(nested) });
     if (volume.allowEmpty !== true && observed.emptySources?.includes(volume.name) === true) {
-      diagnostics.push({ severity: 'error', volume: volume.name, message: `${describeSource(volume.source)} is an empty directory (a file system not mounted?): apply will fail for this volume and keep the archives a new one would expire; allowEmpty: true archives it anyway` });
+      diagnostics.push({ severity: 'error', volume: volume.name, message: `${describeSource(volume.source)} is an empty directory (a file system not mounted?): apply will fail for this volume and delete none of its archives; allowEmpty: true archives it anyway` });
     }
     const inside = observed.backupDirInside !== undefined ? observed.backupDirInside[volume.name] : backupDirInside(volume, policy.backupDir);
     if (inside !== undefined) {
@@ -162,13 +162,12 @@ function planVolume(policy: HostPolicy, volume: Volume, archives: readonly Archi
     });
   }
   // Two passes. First what the rules keep of the archives there are: the
-  // rest expires even if the new archive is never written (rules count
-  // archives, not days, so a volume that keeps failing loses nothing more),
-  // and apply deletes it before writing, which also frees the room a full
-  // backup disk needs. Then the planned archive among what the first pass
-  // kept: what it pushes out (the nth newest, a bucket's oldest archive) is
-  // deleted only once it is written. Dropping the archives that expire
-  // anyway leaves the second pass's verdicts unchanged: no rule counts them.
+  // rest expires even if the new archive is never written, and is the room
+  // apply may make when the backup disk is full. Then the planned archive
+  // among what the first pass kept: what it pushes out (the nth newest, a
+  // bucket's oldest archive) expires only once it is written. Dropping the
+  // archives that expire anyway leaves the second pass's verdicts
+  // unchanged: no rule counts them.
   const first = applyRetention(archives, volume.retention, policy.timezone);
   let keep: readonly { item: Archive | PlannedItem; reasons: string[] }[] = first.keep;
   let pushedOut: readonly Archive[] = [];
@@ -180,7 +179,7 @@ function planVolume(policy: HostPolicy, volume: Volume, archives: readonly Archi
   const kept: Kept[] = [];
   for (const k of keep) if (k.item !== planned) kept.push({ volume: volume.name, archive: k.item.file, reasons: k.reasons });
   const expired = 'expired: no retention rule keeps it';
-  const expiresOnCreate = 'expired once the new archive is written: deleted after it';
+  const expiresOnCreate = 'expired once the new archive is written';
   const inDir = join(dir, ''); // one shared prefix string for the paths below
   const remove = (archive: Archive, afterCreate: boolean): void => {
     // The planned archive does not exist yet: the newest complete one is never deleted.
@@ -195,15 +194,15 @@ function planVolume(policy: HostPolicy, volume: Volume, archives: readonly Archi
     const path = inDir + archive.file;
     const why = afterCreate ? expiresOnCreate : expired;
     const reason = archive.format === 'legacy' ? `${why}; a py_snap archive` : why;
-    const beforeCreate = planned !== undefined && !afterCreate;
+    const expiresAnyway = planned !== undefined && !afterCreate;
     // Literal shapes rather than conditional spreads: this runs once per expiring archive.
     actions.push(
       archive.hasSidecar
-        ? beforeCreate
-          ? { type: 'delete', volume: volume.name, archive: archive.file, path, sidecar: `${path}${SIDECAR_SUFFIX}`, reason, beforeCreate }
+        ? expiresAnyway
+          ? { type: 'delete', volume: volume.name, archive: archive.file, path, sidecar: `${path}${SIDECAR_SUFFIX}`, reason, expiresAnyway }
           : { type: 'delete', volume: volume.name, archive: archive.file, path, sidecar: `${path}${SIDECAR_SUFFIX}`, reason }
-        : beforeCreate
-          ? { type: 'delete', volume: volume.name, archive: archive.file, path, reason, beforeCreate }
+        : expiresAnyway
+          ? { type: 'delete', volume: volume.name, archive: archive.file, path, reason, expiresAnyway }
           : { type: 'delete', volume: volume.name, archive: archive.file, path, reason },
     );
   };
@@ -294,9 +293,10 @@ export function vanishedBackupDir(dir: string): string {
 
 /**
  * A warning when the backup file system has less room than the new archives
- * need, each estimated by its volume's newest archive. Only the archives the
- * rules drop even without the new ones are deleted before them (their sizes
- * are not read: a long history would cost a stat each).
+ * need, each estimated by its volume's newest archive. Expired archives are
+ * deleted after the new ones; only when the disk fills up does apply delete
+ * those the rules drop anyway and try once more (their sizes are not read:
+ * a long history would cost a stat each).
  */
 function spaceWarning(actions: readonly Action[], observed: Observed, dir: string): Diagnostic | undefined {
   const free = observed.backupFreeBytes;
@@ -306,12 +306,12 @@ function spaceWarning(actions: readonly Action[], observed: Observed, dir: strin
   let first = 0;
   for (const a of actions) {
     if (a.type === 'create') need += sizes[a.volume] ?? 0;
-    else if (a.type === 'delete' && a.beforeCreate === true) first++;
+    else if (a.type === 'delete' && a.expiresAnyway === true) first++;
   }
   if (need <= free) return undefined;
-  const unless = first > 0 ? ` unless the ${counted(first, 'expired archive')} it deletes first free enough` : '';
+  const room = first > 0 ? `; then it deletes the ${counted(first, 'archive')} the rules drop anyway and tries once more` : '; expired archives are deleted only after the new ones are written';
   return {
     severity: 'warning',
-    message: `${dir} has ${formatBytes(free)} free, but the new archives will take about ${formatBytes(need)} (the size of each volume's newest archive): apply may run out of space${unless}; archives that only the new ones expire are deleted after them`,
+    message: `${dir} has ${formatBytes(free)} free, but the new archives will take about ${formatBytes(need)} (the size of each volume's newest archive): apply may run out of space${room}`,
   };
 }

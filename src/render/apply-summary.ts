@@ -24,8 +24,8 @@ export function renderApplySummary(result: ApplyResult, interrupted?: string): s
         lines.push(`  ${name}  up to date${gone}`);
         break;
       case 'failed':
-        // Only archives the rules drop even without a new one can have gone (before it was written).
-        lines.push(`  ${name}  FAILED, ${v.deleted.length > 0 ? `deleted only the ${v.deleted.length} expired without a new archive` : 'nothing deleted'}`);
+        // Only on a full disk: the archives the rules drop even without a new one, to make room for it.
+        lines.push(`  ${name}  FAILED, ${v.deleted.length > 0 ? `deleted only the ${v.deleted.length} the rules drop anyway, to make room` : 'nothing deleted'}`);
         break;
       case 'interrupted':
         lines.push(`  ${name}  interrupted, cleaned up${gone}`);

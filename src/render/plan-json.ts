@@ -14,7 +14,7 @@ export function planJson(plan: Plan, source?: PolicySource): Record<string, unkn
       path: a.path,
       reason: a.reason,
       ...(a.type === 'delete' && a.sidecar !== undefined ? { sidecar: a.sidecar } : {}),
-      ...(a.type === 'delete' && a.beforeCreate === true ? { beforeCreate: true } : {}),
+      ...(a.type === 'delete' && a.expiresAnyway === true ? { expiresAnyway: true } : {}),
       ...(a.type === 'cleanup' ? { target: a.target, ...(a.legacy ? { legacy: true } : {}) } : {}),
     })),
     kept: plan.kept,

@@ -123,7 +123,7 @@ export interface PlanJsonAction {
   readonly path: string;
   readonly sidecar?: string;
   readonly reason: string;
-  readonly beforeCreate?: true;
+  readonly expiresAnyway?: true;
 }
 
 export interface PlanJson {

@@ -193,10 +193,10 @@ test('when the backup directory fills up (ENOSPC on a 1 MiB tmpfs) the volume fa
       // 4 MiB that zstd cannot shrink: cannot fit in what is left of 1 MiB.
       randomFile(join(src, 'random.bin'), '4M');
 
-      // Pinned first: keepLast 1 drops 03-01 whether or not 03-03 is written, so it goes before.
+      // Pinned first: keepLast 1 drops 03-01 whether or not 03-03 is written: the room apply may make.
       const plan = parseJson<PlanJson>(await snapctl('plan', ...ws.common('2026-03-03T03:00:00Z'), '--json'), 'plan --json');
       assert.deepEqual(
-        plan.actions.map((a) => [a.type, a.archive, a.beforeCreate ?? false]),
+        plan.actions.map((a) => [a.type, a.archive, a.expiresAnyway ?? false]),
         [
           ['create', 'h1_docs.20260303T030000Z.tar.zst', false],
           ['delete', 'h1_docs.20260301T030000Z.tar.zst', true],
@@ -205,7 +205,7 @@ test('when the backup directory fills up (ENOSPC on a 1 MiB tmpfs) the volume fa
       const r = await snapctl(...ws.applyArgs('2026-03-03T03:00:00Z'));
       assert.equal(r.code, 3, describeRun(r));
       assert.match(r.stdout + r.stderr, /ENOSPC/);
-      assert.match(r.stdout, /docs +FAILED, deleted only the 1 expired without a new archive/);
+      assert.match(r.stdout, /docs +FAILED, deleted only the 1 the rules drop anyway, to make room/);
       const kept = Object.fromEntries(Object.entries(old).filter(([name]) => name.startsWith('h1_docs.20260302T030000Z')));
       assert.equal(Object.keys(kept).length, 2);
       assert.deepEqual(await snapshotDir(ws.hostDir), kept, 'the kept archive and sidecar unchanged, no .partial');
@@ -213,8 +213,8 @@ test('when the backup directory fills up (ENOSPC on a 1 MiB tmpfs) the volume fa
   });
 });
 
-test('a full backup disk is not a dead end: what the rules drop even without the new archive is deleted before it is written, so it fits', async () => {
-  // Room for two archives of 1.3 MB, not three. Deleting only after writing (as before) failed with ENOSPC every day from the third on.
+test('a full backup disk is not a dead end: on ENOSPC apply deletes what the rules drop even without the new archive and writes it on a second try', async () => {
+  // Room for two archives of 1.3 MB, not three. Deleting only after a written archive (as before) failed with ENOSPC every day from the third on.
   await withTmpfs('3m', async (tmpfs) => {
     await withWorkspace(async (ws) => {
       const src = join(ws.dir, 'src');
@@ -226,6 +226,10 @@ test('a full backup disk is not a dead end: what the rules drop even without the
         assert.equal(r.code, 0, describeRun(r));
         const docs = parseJson<ApplyJson>(r, 'apply --json').volumes[0];
         assert.equal(docs?.status, 'created', `03-${day}`);
+        if (day >= '03') {
+          assert.deepEqual(docs?.deleted, [`h1_docs.202603${day === '03' ? '01' : '02'}T030000Z.tar.zst`]);
+          assert.match(r.stderr, /no space left on device \(ENOSPC\) writing .*: deleting the 1 archive the rules drop even without a new one, then trying once more/);
+        }
       }
       // keepLast 1, and the newest complete archive outlives the run that writes the next one.
       assert.deepEqual(await listDir(ws.hostDir), ['03', '04'].flatMap((d) => [`h1_docs.202603${d}T030000Z.tar.zst`, `h1_docs.202603${d}T030000Z.tar.zst.sha256`]));
@@ -282,8 +286,8 @@ test('a failing preSnapshot hook creates no archive, deletes nothing of that vol
     const src = join(ws.dir, 'src');
     await mkdir(src);
     await writeFile(join(src, 'f'), 'data\n');
-    // keepLast 2: 03-01 expires only once 03-03 is written, so it must outlive the failure.
-    const volume = { path: src, schedule: 'daily', compression: 'zstd', retention: { keepLast: 2 } };
+    // keepLast 1: 03-01 expires even without 03-03, yet a failure that is not a full disk deletes nothing.
+    const volume = { path: src, schedule: 'daily', compression: 'zstd', retention: { keepLast: 1 } };
     await ws.writePolicy(policyDoc(ws, { docs: volume }));
     for (const now of ['2026-03-01T03:00:00Z', '2026-03-02T03:00:00Z']) assert.equal((await snapctl(...ws.applyArgs(now))).code, 0);
     const old = await snapshotDir(ws.hostDir);
@@ -306,8 +310,7 @@ test('with two volumes, one whose source is missing fails while the other is arc
       await mkdir(dir);
       await writeFile(join(dir, 'f'), `${dir}\n`);
     }
-    // keepLast 2: each volume's 03-01 expires only once its 03-03 is written.
-    const retention = { keepLast: 2 };
+    const retention = { keepLast: 1 };
     await ws.writePolicy(
       policyDoc(ws, {
         good: { path: good, schedule: 'daily', compression: 'zstd', retention },

@@ -339,20 +339,21 @@ test('a source file system that is not mounted (an empty mount point) fails the 
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', src]);
     try {
       await writeFile(join(src, 'data.txt'), 'the only copy\n');
-      // keepLast 2: 03-01 expires only once a new archive is written, so a failing run must leave it.
-      await ws.writePolicy(policyDoc(ws, { docs: { path: src, schedule: 'daily', retention: { keepLast: 2 } } }));
+      await ws.writePolicy(policyDoc(ws, { docs: { path: src, schedule: 'daily', retention: { keepLast: 1 } } }));
       for (const now of ['2026-03-01T03:00:00Z', '2026-03-02T03:00:00Z']) {
         const r = await snapctl(...ws.applyArgs(now));
         assert.equal(r.code, 0, describeRun(r));
       }
       const kept = await listDir(ws.hostDir);
+      // keepLast 1 counts the archives found before a run: both days' archives and sidecars are here.
+      // 03-01 expires whether or not a new archive is written, yet a failing run deletes nothing.
       assert.equal(kept.length, 4, kept.join(' '));
 
       execFileSync('umount', [src]);
       assert.equal(mounted(), false);
       const plan = await snapctl('plan', ...ws.common('2026-03-03T03:00:00Z'), '--no-color');
       assert.equal(plan.code, 0, describeRun(plan));
-      assert.match(plan.stdout, /^Error: docs: path \S+ is an empty directory \(a file system not mounted\?\): apply will fail for this volume and keep the archives a new one would expire; allowEmpty: true archives it anyway$/m);
+      assert.match(plan.stdout, /^Error: docs: path \S+ is an empty directory \(a file system not mounted\?\): apply will fail for this volume and delete none of its archives; allowEmpty: true archives it anyway$/m);
       for (const now of ['2026-03-03T03:00:00Z', '2026-03-04T03:00:00Z']) {
         const r = await snapctl(...ws.applyArgs(now), '--json');
         assert.equal(r.code, 1, describeRun(r));
@@ -363,7 +364,7 @@ test('a source file system that is not mounted (an empty mount point) fails the 
         assert.deepEqual(await listDir(ws.hostDir), kept, `${now}: the archives of the mounted file system are untouched`);
       }
 
-      await ws.writePolicy(policyDoc(ws, { docs: { path: src, schedule: 'daily', retention: { keepLast: 2 }, allowEmpty: true } }));
+      await ws.writePolicy(policyDoc(ws, { docs: { path: src, schedule: 'daily', retention: { keepLast: 1 }, allowEmpty: true } }));
       const r = await snapctl(...ws.applyArgs('2026-03-04T03:00:00Z'));
       assert.equal(r.code, 0, describeRun(r));
       const after = await listDir(ws.hostDir);

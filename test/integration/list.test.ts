@@ -35,7 +35,7 @@ test('list --json: newest first with size, age, format, sidecar, kept-by reasons
   assert.equal(legacy!.sidecar, false);
   assert.equal(legacy!.deleteNext, true);
   assert.deepEqual(legacy!.keptBy, []);
-  assert.match(legacy!.deleteReason!, /^expired once the new archive is written: deleted after it; a py_snap archive$/);
+  assert.match(legacy!.deleteReason!, /^expired once the new archive is written; a py_snap archive$/);
 
   const plan = snapctl('plan', ...f.flags, '--json', '--now', '2026-11-21T09:00:00Z');
   assert.match(plan.stdout, new RegExp(`"archive": "${legacy!.file.replace(/\./g, '\\.')}"`));

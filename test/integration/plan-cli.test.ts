@@ -295,7 +295,7 @@ test('plan reports a path volume whose directory is missing, a file or empty (wi
     assert.deepEqual(errors, [
       `Error: gone: path ${join(dir, 'gone')} does not exist: apply will fail for this volume`,
       `Error: file: path ${join(dir, 'a-file')} is not a directory: apply will fail for this volume`,
-      `Error: empty: path ${join(dir, 'empty')} is an empty directory (a file system not mounted?): apply will fail for this volume and keep the archives a new one would expire; allowEmpty: true archives it anyway`,
+      `Error: empty: path ${join(dir, 'empty')} is an empty directory (a file system not mounted?): apply will fail for this volume and delete none of its archives; allowEmpty: true archives it anyway`,
     ]);
     assert.match(r.stdout, /^Plan: 5 to create, 0 to delete, 0 to clean up\.$/m);
   } finally {

@@ -80,7 +80,7 @@ test('a warning when the backup file system has less room than the due volumes\'
       .map((d) => `${d.severity}: ${d.message}`);
   const gib = 1024 ** 3;
   assert.deepEqual(warning(2 * gib, { data: 3 * gib }), [
-    'warning: /backup/db01 has 2.0 GiB free, but the new archives will take about 3.0 GiB (the size of each volume\'s newest archive): apply may run out of space unless the 7 expired archives it deletes first free enough; archives that only the new ones expire are deleted after them',
+    'warning: /backup/db01 has 2.0 GiB free, but the new archives will take about 3.0 GiB (the size of each volume\'s newest archive): apply may run out of space; then it deletes the 7 archives the rules drop anyway and tries once more',
   ]);
   assert.deepEqual(warning(4 * gib, { data: 3 * gib }), [], 'room enough');
   assert.deepEqual(warning(2 * gib, { data: 3 * gib }, NOW - DAY + 3600_000), [], 'not due: nothing to write');
@@ -88,19 +88,19 @@ test('a warning when the backup file system has less room than the due volumes\'
   assert.deepEqual(warning(2 * gib, {}), [], 'no archive to estimate from');
 });
 
-test('deletions the rules make even without the new archive are marked beforeCreate; what only the new archive pushes out is not', () => {
+test('deletions the rules make even without the new archive are marked expiresAnyway; what only the new archive pushes out is not', () => {
   // keepLast 3 over ten daily archives: seven expire anyway, the third newest only once the new one exists.
   const { policy, observed } = setup({ last: 3 }, NOW - DAY);
   const result = plan(policy, observed, NOW);
   const deletes = result.actions.filter((a) => a.type === 'delete');
   const third = archiveName('db01', 'data', NOW - 3 * DAY, 'zstd');
-  assert.deepEqual(deletes.filter((a) => a.beforeCreate !== true).map((a) => [a.archive, a.reason]), [[third, 'expired once the new archive is written: deleted after it']]);
-  assert.equal(deletes.filter((a) => a.beforeCreate === true).length, 7);
+  assert.deepEqual(deletes.filter((a) => a.expiresAnyway !== true).map((a) => [a.archive, a.reason]), [[third, 'expired once the new archive is written']]);
+  assert.equal(deletes.filter((a) => a.expiresAnyway === true).length, 7);
   // Newest first, as the renderer expects.
   assert.deepEqual(deletes.map((a) => a.archive), [...deletes.map((a) => a.archive)].sort().reverse());
   // Not due: nothing is created, so nothing is marked.
   const idle = plan(policy, observed, NOW - DAY + 3_600_000);
-  assert.ok(idle.actions.every((a) => a.type !== 'create' && !(a.type === 'delete' && a.beforeCreate === true)));
+  assert.ok(idle.actions.every((a) => a.type !== 'create' && !(a.type === 'delete' && a.expiresAnyway === true)));
 });
 
 test('the two retention passes delete exactly what one pass over the archives and the planned one would, on random histories and rules', () => {

@@ -34,13 +34,14 @@ SYNOPSIS
 
 DESCRIPTION
     Makes the backup directory match the policy. First removes leftovers
-    of interrupted runs; then, for each volume, deletes the archives its
-    rules drop even without a new one (freeing room first); if it is due,
-    takes a snapshot, mounts it read-only, archives it (tar + compressor,
-    sha256 sidecar, written as .partial and renamed only when complete and
+    of interrupted runs; then, for each volume that is due, takes a
+    snapshot, mounts it read-only, archives it (tar + compressor, sha256
+    sidecar, written as .partial and renamed only when complete and
     verified), unmounts and removes the snapshot, and only after that
-    deletes the archives the new one expires (a volume that fails keeps
-    those). A volume that fails does not stop the others.
+    deletes the volume's expired archives. When the backup disk is full
+    (ENOSPC, EDQUOT), it first deletes the archives the rules drop even
+    without the new one and tries once more; any other failure deletes
+    nothing. A volume that fails does not stop the others.
 
     Meant for a systemd timer or cron, as root (see \`snapctl schedule\`).
     One apply at a time per host: a second one exits 4 at once (or waits,
