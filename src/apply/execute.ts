@@ -297,7 +297,8 @@ async function runVolume(policy: HostPolicy, plan: Plan, volume: Volume, ports: 
           log.warn(`${message(err)}: deleting the ${counted(anyway.length, 'archive')} the rules drop even without a new one, then trying once more`);
           const before = deleted.length;
           await deleteExpired(anyway, policy, plan, volume, ports, log, signal, deleted, errors);
-          if (deleted.length > before && !signal.aborted) continue;
+          if (signal.aborted) return { volume: volume.name, status: 'interrupted', deleted, errors: [...errors, message(err)] };
+          if (deleted.length > before) continue;
         }
         const what = deleted.length > 0 ? `deleted only what the rules drop even without it, to make room (${counted(deleted.length, 'archive')})` : 'nothing deleted for this volume';
         log.error(`create failed, ${what}: ${message(err)}`);
