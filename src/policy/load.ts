@@ -14,7 +14,7 @@ import { DEFAULTS } from './resolve.js';
 import { parseYamlDocument } from './yaml-document.js';
 import type { YamlDocument } from './yaml-document.js';
 import { checkSchema } from './schema-errors.js';
-import { checkSemantics } from './semantics.js';
+import { checkSemantics, hostPathExclude } from './semantics.js';
 import { compareProblems, toError } from './problem.js';
 import type { PathSegment, Problem } from './problem.js';
 
@@ -88,7 +88,7 @@ export async function checkPolicy(fileOrDir: string): Promise<PolicyCheck> {
       bytes.set(result.policy.path, result.bytes);
     }
   }
-  problems.push(...crossFileProblems(documents), ...compressionLevelProblems(documents));
+  problems.push(...crossFileProblems(documents), ...compressionLevelProblems(documents), ...hostPathExcludeProblems(documents));
   problems.sort(compareProblems);
   return { files: listed.files, documents, problems, bytes };
 }
@@ -169,7 +169,7 @@ async function checkFile(file: string): Promise<{ policy: PolicyFile; bytes: Buf
  * the volumes without compression; one written on such a volume is refused.
  */
 function compressionLevelProblems(documents: readonly PolicyFile[]): Problem[] {
-  const defaults = documents.find((d) => d.document.defaults !== undefined)?.document.defaults ?? {};
+  const defaults = defaultsFile(documents)?.document.defaults ?? {};
   const problems: Problem[] = [];
   const check = (policy: PolicyFile, path: PathSegment[], own: VolumeDefaults, inherited: VolumeDefaults): void => {
     const compression = own.compression ?? inherited.compression ?? DEFAULTS.compression;
@@ -193,6 +193,39 @@ function compressionLevelProblems(documents: readonly PolicyFile[]): Problem[] {
       for (const [name, volume] of Object.entries(host?.volumes ?? {})) {
         // A volume that sets neither key has the defaults' pair, checked above.
         if (volume && (volume.compression !== undefined || volume.compressionLevel !== undefined)) check(policy, ['hosts', hostKey, 'volumes', name], volume, defaults);
+      }
+    }
+  }
+  return problems;
+}
+
+/** The file of a policy (directory) that holds `defaults`: crossFileProblems lets only one. */
+function defaultsFile(documents: readonly PolicyFile[]): PolicyFile | undefined {
+  return documents.find((d) => d.document.defaults !== undefined);
+}
+
+/**
+ * Excludes written as host paths under a volume's own directory (see
+ * hostPathExclude), its own or from defaults, which may sit in another file
+ * of a policy directory: the problem points at the pattern where it is written.
+ */
+function hostPathExcludeProblems(documents: readonly PolicyFile[]): Problem[] {
+  const withDefaults = defaultsFile(documents);
+  const problems: Problem[] = [];
+  for (const policy of documents) {
+    for (const [hostKey, host] of Object.entries(policy.document.hosts)) {
+      for (const [name, volume] of Object.entries(host?.volumes ?? {})) {
+        if (!volume) continue;
+        const root = volume.path ?? volume.btrfs ?? volume.mount;
+        if (root === undefined) continue;
+        const own = volume.exclude !== undefined;
+        const at = own ? policy : withDefaults;
+        (volume.exclude ?? withDefaults?.document.defaults?.exclude ?? []).forEach((pattern, i) => {
+          const why = hostPathExclude(pattern, root, own ? undefined : name);
+          if (why === undefined || at === undefined) return;
+          const path = own ? ['hosts', hostKey, 'volumes', name, 'exclude', i] : ['defaults', 'exclude', i];
+          problems.push({ file: at.file, path, position: at.yaml.positionOf(path), ...why });
+        });
       }
     }
   }

@@ -1,7 +1,6 @@
 // Checks the schema cannot express: time zones exist, durations are above
 // zero, schedules are whole minutes, host globs are well formed, excludes
-// leave something to archive and are not host paths under the volume's own
-// directory. Runs on a document the schema accepted.
+// leave something to archive. Runs on a document the schema accepted.
 import type { PolicyDocument, VolumeDefaults, VolumeDocument } from './policy-document.generated.js';
 import { excludesEverything } from '../core/exclude.js';
 import { isValidTimeZone, MINUTE_MS } from '../core/time.js';
@@ -24,7 +23,7 @@ export function checkSemantics(doc: PolicyDocument): SchemaIssue[] {
     for (const [name, volume] of Object.entries(host.volumes)) {
       if (!volume) continue;
       const base = ['hosts', hostKey, 'volumes', name];
-      issues.push(...durationIssues(base, volume), ...hookIssues(base, volume), ...excludeIssues(base, volume), ...hostPathExcludeIssues(base, name, volume, doc.defaults));
+      issues.push(...durationIssues(base, volume), ...hookIssues(base, volume), ...excludeIssues(base, volume));
     }
   }
   return issues;
@@ -39,27 +38,22 @@ function excludeIssues(base: readonly PathSegment[], settings: VolumeDefaults | 
 }
 
 /**
- * An absolute exclude under the volume's own directory (`/var/lib/docker` for
- * `path: /var/lib`), written as a path on the host: patterns start at the
- * volume root, so tar would look for ./var/lib/docker and archive ./docker.
- * `./var/lib/docker` still says "that path inside the volume".
+ * Why an absolute exclude under the volume's own directory `root`
+ * (`/var/lib/docker` for `path: /var/lib`) is refused: written as a path on
+ * the host, but patterns start at the volume root, so tar would look for
+ * ./var/lib/docker and archive ./docker. `./var/lib/docker` still says "that
+ * path inside the volume". `inherited`: the volume that takes the pattern
+ * from defaults. undefined when the pattern is fine. Checked in load.ts, where
+ * defaults from another file of a policy directory are merged in.
  */
-function hostPathExcludeIssues(base: readonly PathSegment[], name: string, volume: VolumeDocument, defaults: VolumeDefaults | undefined): SchemaIssue[] {
-  const root = (volume.path ?? volume.btrfs ?? volume.mount)?.replace(/\/+$/, '');
-  if (root === undefined || root === '') return [];
-  const own = volume.exclude !== undefined;
-  const where = own ? [...base, 'exclude'] : ['defaults', 'exclude'];
-  return (volume.exclude ?? defaults?.exclude ?? []).flatMap((pattern, i): SchemaIssue[] => {
-    if (!pattern.startsWith(`${root}/`)) return [];
-    const inside = pattern.slice(root.length);
-    return [
-      {
-        path: [...where, i],
-        summary: `"${pattern}" is a path under ${own ? "the volume's own directory" : `the directory of volume ${name}`}, ${root}, but exclude patterns start at the volume root: tar would look for .${pattern} and archive .${inside}`,
-        detail: `Write "${inside}" to leave out ${pattern}; or ".${pattern}" if it means ${pattern.slice(1)} inside the volume.`,
-      },
-    ];
-  });
+export function hostPathExclude(pattern: string, root: string, inherited?: string): { summary: string; detail: string } | undefined {
+  const dir = root.replace(/\/+$/, '');
+  if (dir === '' || !pattern.startsWith(`${dir}/`)) return undefined;
+  const inside = pattern.slice(dir.length);
+  return {
+    summary: `"${pattern}" is a path under ${inherited === undefined ? "the volume's own directory" : `the directory of volume ${inherited}`}, ${dir}, but exclude patterns start at the volume root: tar would look for .${pattern} and archive .${inside}`,
+    detail: `Write "${inside}" to leave out ${pattern}; or ".${pattern}" if it means ${pattern.slice(1)} inside the volume.`,
+  };
 }
 
 /** A hook whose program name is empty: the schema takes any list of strings. */

@@ -145,6 +145,17 @@ test('a host key defined in two files of a directory is an error naming both', a
   );
 });
 
+test('an exclude from defaults in another file of a directory is checked against each volume that takes it, and reported where it is written', async () => {
+  const check = await checkPolicy(join(FIXTURES, 'dir-exclude-host-path'));
+  assert.deepEqual(
+    check.problems.map((p) => [p.file.replaceAll(ROOT, ''), p.position?.line, formatKeyPath(p.path), p.summary.split(',')[0]]),
+    [
+      ['fixtures/policies/dir-exclude-host-path/00-defaults.yaml', 3, 'defaults.exclude[1]', '"/srv/www/cache" is a path under the directory of volume www'],
+      ['fixtures/policies/dir-exclude-host-path/10-web.yaml', 6, 'hosts.web01.volumes.logs.exclude[0]', '"/var/log/journal" is a path under the volume\'s own directory'],
+    ],
+  );
+});
+
 test('file-system mistakes: missing path, directory without policies, a directory named *.yaml, a file given as a directory', async () => {
   const summary = async (path: string): Promise<string | undefined> => (await checkPolicy(path)).problems[0]?.summary;
   assert.equal(await summary(join(FIXTURES, 'no-such.yaml')), 'no such file or directory');
