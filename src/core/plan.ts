@@ -281,9 +281,14 @@ export function plan(policy: HostPolicy, observed: Observed, now: number): Plan 
   };
 }
 
+/** "<dir> is missing: <link> is a symbolic link to <target>, which does not exist": plan's and apply's error, status's reason. */
+export function danglingDescription(dir: string, dangling: { readonly link: string; readonly target: string }): string {
+  return `${dir} is missing: ${dangling.link} is a symbolic link to ${dangling.target}, which does not exist`;
+}
+
 /** Why apply refuses when a symbolic link leaves the host directory dangling: it would fail, or write beside the real place. */
 export function danglingBackupDir(dir: string, dangling: { readonly link: string; readonly target: string }): string {
-  return `${dir} is missing: ${dangling.link} is a symbolic link to ${dangling.target}, which does not exist (is its file system mounted?); apply refuses to run until it resolves`;
+  return `${danglingDescription(dir, dangling)} (is its file system mounted?); apply refuses to run until it resolves`;
 }
 
 /** Why apply refuses to run when the host directory it wrote archives into is gone. */

@@ -4,6 +4,7 @@
 // CRITICAL, UNKNOWN) and never changes anything.
 import { SnapctlError, formatError } from '../../core/errors.js';
 import { classifyBackupDir, hostDir } from '../../core/naming.js';
+import { danglingDescription } from '../../core/plan.js';
 import { evaluateStatus, renderStatus, statusJson, STATUS_EXIT, unknownLine, type StatusOptions } from '../../core/status.js';
 import { danglingLink, listBackupDir } from '../../adapters/backup-dir.js';
 import { readState, DEFAULT_STATE_DIR } from '../../apply/state-file.js';
@@ -123,7 +124,7 @@ async function check(values: StatusFlags): Promise<number> {
   // Gone although archives were written there, or behind a link to nothing: every volume's history is out of reach.
   const dangling = listing.exists ? undefined : await danglingLink(dir);
   const gone = dangling !== undefined
-    ? `${dir} is missing: ${dangling.link} is a symbolic link to ${dangling.target}, which does not exist (not mounted?)`
+    ? `${danglingDescription(dir, dangling)} (not mounted?)`
     : !listing.exists && state.archiveDirs?.includes(dir) === true
       ? `${dir} is missing, though archives were written there (not mounted?)`
       : undefined;
