@@ -4,6 +4,7 @@ import { SnapctlError, formatError } from '../core/errors.js';
 import { EXIT } from './exit-codes.js';
 import type { CommandModule } from './command.js';
 import { withSystemDirs } from './system-path.js';
+import { unsupportedNode } from './node-version.js';
 
 const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   plan: () => import('./commands/plan.js'),
@@ -82,6 +83,11 @@ EXIT STATUS
 }
 
 async function main(argv: string[]): Promise<number> {
+  const tooOld = unsupportedNode(process.versions.node);
+  if (tooOld !== undefined) {
+    process.stderr.write(`error: ${tooOld} (${process.execPath})\n  run it with a newer node: /path/to/node ${process.argv[1] ?? 'snapctl'} ... (\`snapctl schedule\` run that way writes units that start snapctl with that node)\n`);
+    return EXIT.error;
+  }
   const [name, ...rest] = argv;
   onClosedOutput(name ?? '');
   process.env['PATH'] = withSystemDirs(process.env['PATH']);

@@ -1,10 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nodeToName, UNIT_PATH } from '../../src/cli/commands/schedule.js';
+import { unsupportedNode } from '../../src/cli/node-version.js';
+
+const UNIT_PATH_DIRS = UNIT_PATH.split(':');
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const BIN = join(ROOT, 'bin', 'snapctl.js');
@@ -200,5 +204,98 @@ test('systemd-analyze verify accepts the timer of a policy with every: 15m', { s
     if (next.status === 0) assert.match(next.stdout, /:15:00|:30:00|:45:00|:00:00/);
   } finally {
     await fake.cleanup();
+  }
+});
+
+const isRoot = process.getuid?.() === 0;
+const hasUnshare = spawnSync('unshare', ['--version'], { encoding: 'utf8' }).status === 0;
+
+test(
+  'with no node on the PATH cron gives, the cron line starts snapctl with the node that wrote it, and it runs',
+  { skip: (!isRoot || !hasUnshare) && 'needs root and unshare (a private mount namespace hides the system node)' },
+  async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'snapctl-schedule-node-'));
+    try {
+      // A node of its own (nvm and /opt tarballs put node where cron does not look); every node on the unit's PATH hidden.
+      const node = join(dir, 'node-20', 'bin', 'node');
+      await mkdir(join(dir, 'node-20', 'bin'), { recursive: true });
+      await copyFile(process.execPath, node);
+      await chmod(node, 0o755);
+      await mkdir(join(dir, 'src'));
+      await writeFile(join(dir, 'src', 'f.txt'), 'data\n');
+      const policy = join(dir, 'policy.yaml');
+      await writeFile(policy, `version: 1\nhosts:\n  "*":\n    backupDir: ${dir}/backup\n    volumes:\n      data: { path: ${dir}/src, schedule: daily, retention: { keepLast: 2 } }\n`);
+      await writeFile(join(dir, 'empty'), '');
+      const hide = UNIT_PATH_DIRS.map((d) => `[ -e ${d}/node ] && mount --bind ${dir}/empty ${d}/node;`).join(' ');
+      const inNamespace = (script: string): { status: number | null; stdout: string; stderr: string } => {
+        const r = spawnSync('unshare', ['-m', '--propagation', 'private', '/bin/sh', '-c', `${hide} ${script}`], { encoding: 'utf8' });
+        return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+      };
+      const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+      const schedule = inNamespace(`${quote(node)} ${quote(BIN)} schedule --cron --policy ${quote(policy)} 2>&1`);
+      assert.equal(schedule.status, 0, schedule.stdout + schedule.stderr);
+      assert.match(schedule.stdout, /note: the cron line runs .*: its "#!\/usr\/bin\/env node" line finds no node on the unit's PATH/);
+      const job = schedule.stdout.split('\n').find((l) => / root /.test(l) && !l.startsWith('#'));
+      assert.ok(job, schedule.stdout);
+      assert.ok(job.includes(` root ${node} ${BIN} apply --policy ${policy} `), job);
+      assert.match(schedule.stdout, /^# node is named before snapctl: /m);
+      const command = job.split(' ').slice(6).join(' ').replace(/ >\/dev\/null$/, '');
+      const cronEnv = `env -i SHELL=/bin/sh PATH=${UNIT_PATH_DIRS.join(':')} /bin/sh -c`;
+      // What the line was before: snapctl alone, whose #! line finds no node there.
+      const bare = inNamespace(`${cronEnv} ${quote(`${BIN} apply --policy ${policy}`)}`);
+      assert.ok(bare.status === 126 || bare.status === 127, `without node named: exit ${bare.status} ${bare.stderr}`);
+      const ran = inNamespace(`${cronEnv} ${quote(command)}`);
+      assert.equal(ran.status, 0, ran.stdout + ran.stderr);
+      const host = (await readdir(join(dir, 'backup')))[0] as string;
+      assert.equal((await readdir(join(dir, 'backup', host))).filter((f) => f.endsWith('.tar.zst')).length, 1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+);
+
+test('the service names node only when the #! line would not find one fit to run snapctl', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'snapctl-node-to-name-'));
+  try {
+    const script = async (name: string, text: string, mode: number): Promise<string> => {
+      const path = join(dir, name);
+      await writeFile(path, text);
+      await chmod(path, mode);
+      return path;
+    };
+    const bin = await script('snapctl', '#!/usr/bin/env node\n', 0o755);
+    const nodeDir = join(dir, 'nodes');
+    await mkdir(join(nodeDir, 'old'), { recursive: true });
+    await mkdir(join(nodeDir, 'new'));
+    await script('nodes/old/node', '#!/bin/sh\necho v18.19.0\n', 0o755);
+    await script('nodes/new/node', '#!/bin/sh\necho v22.1.0\n', 0o755);
+    const here = dirname(process.execPath);
+    assert.equal(nodeToName(bin, process.execPath, here), undefined, 'the #! line finds the node running now');
+    assert.equal(nodeToName(bin, process.execPath, join(nodeDir, 'new')), undefined, 'another node, recent enough');
+    assert.match(nodeToName(bin, process.execPath, `${dir}/none:${join(nodeDir, 'old')}:${join(nodeDir, 'new')}`) ?? '', /would run .*\/old\/node \(v18\.19\.0\), and snapctl needs node 20 or later/);
+    assert.match(nodeToName(bin, process.execPath, `${dir}/none`) ?? '', /finds no node on the unit's PATH \(.*\/none\)/);
+    assert.match(nodeToName(await script('plain', '#!/usr/bin/env node\n', 0o644), process.execPath, here) ?? '', /plain is not executable/);
+    assert.equal(nodeToName(await script('wrapper', '#!/bin/sh\nexec node "$0.js" "$@"\n', 0o755), process.execPath, `${dir}/none`), undefined, 'a wrapper of its own');
+    assert.equal(nodeToName(join(dir, 'not-installed-yet'), process.execPath, `${dir}/none`), undefined);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('an older node gets one line saying which node runs snapctl and what it needs, exit 1', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'snapctl-old-node-'));
+  try {
+    // Only the version node reports is changed: what snapctl checks before anything else.
+    const preload = join(dir, 'node18.cjs');
+    await writeFile(preload, "Object.defineProperty(process.versions, 'node', { value: '18.19.0' });\n");
+    const r = spawnSync(process.execPath, ['--require', preload, BIN, 'plan', '--policy', join(ROOT, 'policies/example.yaml')], { encoding: 'utf8' });
+    assert.equal(r.status, 1);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /^error: snapctl needs node 20 or later; this is node v18\.19\.0 \(.*\)\n {2}run it with a newer node: /);
+    assert.equal(unsupportedNode('v20.0.0'), undefined);
+    assert.equal(unsupportedNode('22.11.0'), undefined);
+    assert.match(unsupportedNode('v12.22.12') ?? '', /this is node v12\.22\.12/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });

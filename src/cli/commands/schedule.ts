@@ -1,12 +1,14 @@
 // snapctl schedule: print the systemd service + timer or the cron.d line that
 // runs `snapctl apply` (the files in contrib/ are this output with defaults).
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { accessSync, closeSync, constants, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { SnapctlError } from '../../core/errors.js';
 import type { Schedule } from '../../core/model.js';
 import { longestRunGapMinutes, runCadenceMinutes } from '../../core/schedule.js';
 import { formatDuration } from '../../core/time.js';
 import { EXIT } from '../exit-codes.js';
+import { MIN_NODE_MAJOR, unsupportedNode } from '../node-version.js';
 import { COMMON_OPTIONS, parseCommandLine, type OptionTable } from '../options.js';
 
 export const DEFAULT_POLICY = '/etc/snapctl/policy.yaml';
@@ -64,6 +66,13 @@ OPTIONS
         The snapctl executable to run (default: the one running now). An
         absolute path; for --systemd without quotes or backslashes (systemd
         refuses those in executable names).
+        snapctl starts with "#!/usr/bin/env node", which runs the first node
+        on the PATH cron and systemd give a job (/usr/local/sbin:/usr/local/bin:
+        /usr/sbin:/usr/bin:/sbin:/bin). When that finds no node (node from nvm
+        or under /opt) or one older than 20 (a distribution's), or PATH is not
+        executable, the unit starts snapctl with the node running this command
+        (ExecStart=/opt/node/bin/node /usr/local/bin/snapctl apply ...), says
+        why in a comment, and a note on stderr says so too.
     -h, --help
         Show this help.
 
@@ -80,6 +89,8 @@ EXAMPLES
 export interface ScheduleOptions {
   /** Absolute path of the snapctl executable. */
   readonly bin: string;
+  /** The node that runs \`bin\`, when the unit must name it (see nodeToName), and why. */
+  readonly node?: { readonly path: string; readonly why: string };
   /** Absolute path of the policy file or directory. */
   readonly policy: string;
   /** A systemd OnCalendar= expression. */
@@ -112,6 +123,91 @@ function shWord(word: string): string {
   return quoted.replace(/%/g, '\\%');
 }
 
+/**
+ * The PATH a job of the cron file gets (the file sets it) and, give or take
+ * /sbin and /bin, the one systemd gives a system service by default.
+ */
+export const UNIT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** What the unit runs: \`bin apply --policy P\`, after the node that runs bin when it must be named. */
+function command(o: ScheduleOptions): string[] {
+  return [...(o.node ? [o.node.path] : []), o.bin, 'apply', '--policy', o.policy];
+}
+
+function nodeComment(o: ScheduleOptions): string {
+  return o.node ? `# node is named before snapctl: ${o.node.why}.\n` : '';
+}
+
+/** The first line of a file (at most 256 bytes), or undefined when it cannot be read. */
+function firstLine(path: string): string | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const buf = Buffer.alloc(256);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    return buf.subarray(0, n).toString('utf8').split('\n')[0];
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function isExecutableFile(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function sameFile(a: string, b: string): boolean {
+  try {
+    const sa = statSync(a);
+    const sb = statSync(b);
+    return sa.dev === sb.dev && sa.ino === sb.ino;
+  } catch {
+    return false;
+  }
+}
+
+/** The version \`node --version\` prints (v18.19.0), or undefined when it does not answer. */
+function nodeVersion(node: string): string | undefined {
+  const r = spawnSync(node, ['--version'], { encoding: 'utf8', timeout: 10_000 });
+  const version = r.status === 0 ? r.stdout.trim() : '';
+  return /^v\d+\.\d+\.\d+$/.test(version) ? version : undefined;
+}
+
+/**
+ * Why the unit must run \`node bin\` rather than bin itself, or undefined when
+ * bin runs as it is. snapctl starts \`#!/usr/bin/env node\`, which runs the
+ * first node on the unit's PATH: there is none when node came from nvm or a
+ * tarball under /opt, and the distribution's may be too old for snapctl
+ * (Debian 12 ships node 18) while a newer one runs it by hand. The node that
+ * runs this command is then the one to name. A bin that is not a node script
+ * (a wrapper of the operator's), or that cannot be read here (not installed
+ * yet), is left as it is.
+ */
+export function nodeToName(bin: string, node: string, path: string = UNIT_PATH): string | undefined {
+  const shebang = /^#!\s*(\S+)(?:[ \t]+(\S+))?/.exec(firstLine(bin) ?? '');
+  if (!shebang) return undefined;
+  const interpreter = basename(shebang[1] as string);
+  const viaEnv = interpreter === 'env' && shebang[2] === 'node';
+  if (!viaEnv && interpreter !== 'node') return undefined;
+  if (!isExecutableFile(bin)) return `${bin} is not executable`;
+  if (!viaEnv) return undefined;
+  const found = path
+    .split(':')
+    .map((dir) => join(dir, 'node'))
+    .find(isExecutableFile);
+  if (found === undefined) return `its "#!/usr/bin/env node" line finds no node on the unit's PATH (${path})`;
+  if (sameFile(found, node)) return undefined;
+  const version = nodeVersion(found);
+  if (version !== undefined && unsupportedNode(version) === undefined) return undefined;
+  return `its "#!/usr/bin/env node" line would run ${found} (${version ?? 'which does not say its version'}), and snapctl needs node ${MIN_NODE_MAJOR} or later`;
+}
+
 export function systemdService(o: ScheduleOptions): string {
   return `# /etc/systemd/system/snapctl.service
 # Runs one \`snapctl apply\`; started by snapctl.timer.
@@ -123,7 +219,7 @@ After=local-fs.target remote-fs.target lvm2-monitor.service
 
 [Service]
 Type=oneshot
-ExecStart=${[o.bin, 'apply', '--policy', o.policy].map(unitWord).join(' ')}
+${nodeComment(o)}ExecStart=${command(o).map(unitWord).join(' ')}
 # Backups yield to the real work of the machine.
 Nice=10
 # idle: disk time only when nobody else wants it. On a disk that is never idle
@@ -205,8 +301,8 @@ export function cronFile(o: ScheduleOptions): string {
 # and exits 4 at once without touching anything; cron mails that one line and
 # the next run catches up. Waiting instead would only pile up runs.
 SHELL=/bin/sh
-PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-${fields} root ${[o.bin, 'apply', '--policy', o.policy].map(shWord).join(' ')} >/dev/null
+PATH=${UNIT_PATH}
+${nodeComment(o)}${fields} root ${command(o).map(shWord).join(' ')} >/dev/null
 `;
 }
 
@@ -264,14 +360,15 @@ export async function run(argv: string[]): Promise<number> {
       process.stderr.write(`warning: --on-calendar ${onCalendar} runs apply every ${formatDuration(gap * 60_000)}, but ${policy} has a schedule with periods of ${formatDuration(needed * 60_000)}: some of its periods would get no archive\n`);
     }
   }
-  const options: ScheduleOptions = {
-    bin: absolute('--bin', values.bin ?? resolve(process.argv[1] ?? 'snapctl')),
-    policy,
-    onCalendar,
-  };
-  if (values.systemd && /["'\\\p{Cc}]/u.test(options.bin)) {
-    throw new SnapctlError('input', `--bin "${options.bin}": systemd refuses executable paths containing quotes, backslashes or control characters`, 'use a symlink with a plain path');
+  const bin = absolute('--bin', values.bin ?? resolve(process.argv[1] ?? 'snapctl'));
+  const why = nodeToName(bin, process.execPath);
+  const options: ScheduleOptions = { bin, policy, onCalendar, ...(why !== undefined ? { node: { path: process.execPath, why } } : {}) };
+  for (const [what, path] of [['--bin', bin], ...(options.node ? [['node', options.node.path]] : [])] as const) {
+    if (values.systemd && /["'\\\p{Cc}]/u.test(path)) {
+      throw new SnapctlError('input', `${what} "${path}": systemd refuses executable paths containing quotes, backslashes or control characters`, 'use a symlink with a plain path');
+    }
   }
+  if (options.node) process.stderr.write(`note: the ${values.cron ? 'cron line' : 'service'} runs ${options.node.path} ${bin}: ${why}\n`);
   if (values.cron) process.stdout.write(cronFile(options));
   else if (values.unit === 'service') process.stdout.write(systemdService(options));
   else if (values.unit === 'timer') process.stdout.write(systemdTimer(options));
