@@ -5,7 +5,7 @@ import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } fro
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { nodeToName, UNIT_PATH } from '../../src/cli/commands/schedule.js';
+import { nodeToName, UNIT_PATH } from '../../src/cli/unit-node.js';
 import { unsupportedNode } from '../../src/cli/node-version.js';
 
 const UNIT_PATH_DIRS = UNIT_PATH.split(':');
