@@ -78,7 +78,7 @@ test('--systemd without --unit prints the service, then the timer', () => {
 test('the default binary is the snapctl that is running, the default policy /etc/snapctl/policy.yaml', () => {
   const r = snapctl('schedule', '--cron');
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, new RegExp(`^0 \\* \\* \\* \\* root ${BIN.replace(/[.]/g, '\\.')} apply --policy /etc/snapctl/policy\\.yaml >/dev/null$`, 'm'));
+  assert.match(r.stdout, new RegExp(`^0 \\* \\* \\* \\* root nice -n 10 ionice -c 3 ${BIN.replace(/[.]/g, '\\.')} apply --policy /etc/snapctl/policy\\.yaml >/dev/null$`, 'm'));
 });
 
 test('systemd-analyze verify accepts both units, with a binary path that needs quoting', { skip: !hasSystemdAnalyze && 'systemd-analyze is not installed' }, async () => {
@@ -165,7 +165,7 @@ test('a policy with every: 15m gets runs every 15 minutes by default, and an exp
     const cron = snapctl('schedule', '--cron', '--policy', policy, '--bin', '/b');
     assert.equal(cron.status, 0, cron.stderr);
     assert.equal(cron.stderr, '');
-    assert.match(cron.stdout, /^\*\/15 \* \* \* \* root \/b apply --policy \S+ >\/dev\/null$/m);
+    assert.match(cron.stdout, /^\*\/15 \* \* \* \* root nice -n 10 ionice -c 3 \/b apply --policy \S+ >\/dev\/null$/m);
     const timer = snapctl('schedule', '--systemd', '--unit', 'timer', '--policy', policy, '--bin', '/b');
     assert.equal(timer.status, 0, timer.stderr);
     const lines = timer.stdout.split('\n');
@@ -237,7 +237,7 @@ test(
       assert.match(schedule.stdout, /note: the cron line runs .*: its "#!\/usr\/bin\/env node" line finds no node on the unit's PATH/);
       const job = schedule.stdout.split('\n').find((l) => / root /.test(l) && !l.startsWith('#'));
       assert.ok(job, schedule.stdout);
-      assert.ok(job.includes(` root ${node} ${BIN} apply --policy ${policy} `), job);
+      assert.ok(job.includes(` root nice -n 10 ionice -c 3 ${node} ${BIN} apply --policy ${policy} `), job);
       assert.match(schedule.stdout, /^# node is named before snapctl: /m);
       const command = job.split(' ').slice(6).join(' ').replace(/ >\/dev\/null$/, '');
       const cronEnv = `env -i SHELL=/bin/sh PATH=${UNIT_PATH_DIRS.join(':')} /bin/sh -c`;
@@ -295,6 +295,26 @@ test('an older node gets one line saying which node runs snapctl and what it nee
     assert.equal(unsupportedNode('v20.0.0'), undefined);
     assert.equal(unsupportedNode('22.11.0'), undefined);
     assert.match(unsupportedNode('v12.22.12') ?? '', /this is node v12\.22\.12/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('the cron job runs at nice 10 in the idle I/O class, as the service does, and tar and the compressor inherit both', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'snapctl-schedule-prio-'));
+  try {
+    // A fake snapctl that reports its own priority and that of a child it starts.
+    const bin = join(dir, 'snapctl');
+    await writeFile(bin, '#!/bin/sh\necho "$(nice) $(ionice -p $$)"\nsh -c \'echo "$(nice) $(ionice -p $$)"\'\n');
+    await chmod(bin, 0o755);
+    const job = snapctl('schedule', '--cron', '--bin', bin).stdout.split('\n').find((l) => / root /.test(l) && !l.startsWith('#'));
+    assert.ok(job);
+    const command = job.split(' ').slice(6).join(' ').replace(/ >\/dev\/null$/, '');
+    const base = Number(spawnSync('nice', { encoding: 'utf8' }).stdout.trim());
+    const ran = spawnSync('/bin/sh', ['-c', command], { encoding: 'utf8' });
+    assert.equal(ran.status, 0, ran.stderr);
+    const expected = `${Math.min(base + 10, 19)} idle`;
+    assert.deepEqual(ran.stdout.trim().split('\n'), [expected, expected]);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

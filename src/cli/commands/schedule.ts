@@ -209,6 +209,9 @@ export function cronFields(onCalendar: string): string | undefined {
   return `${minute} ${hour} * * *`;
 }
 
+/** What the service's Nice= and IOSchedulingClass= do, for the cron job (util-linux's ionice; both inherited by tar and the compressor). */
+const CRON_PRIORITY = ['nice', '-n', '10', 'ionice', '-c', '3'];
+
 export function cronFile(o: ScheduleOptions): string {
   const fields = cronFields(o.onCalendar);
   if (fields === undefined) throw new SnapctlError('input', `--on-calendar "${o.onCalendar}" has no exact cron equivalent`, 'with --cron use minutely, hourly, daily, weekly, monthly, "*:0/N" (N dividing 60) or "*-*-* HH:MM"');
@@ -223,9 +226,14 @@ export function cronFile(o: ScheduleOptions): string {
 # archive, or an apply started by hand), the new one finds the host lock held
 # and exits 4 at once without touching anything; cron mails that one line and
 # the next run catches up. Waiting instead would only pile up runs.
+#
+# As the systemd service does, backups yield to the real work of the machine:
+# nice 10, and the idle I/O class (disk time only when nobody else wants it).
+# On a disk that is never idle this can make a run last long enough for the
+# snapshot to fill up; use "ionice -c 2 -n 7" there instead.
 SHELL=/bin/sh
 PATH=${UNIT_PATH}
-${nodeComment(o)}${fields} root ${command(o).map(shWord).join(' ')} >/dev/null
+${nodeComment(o)}${fields} root ${[...CRON_PRIORITY, ...command(o)].map(shWord).join(' ')} >/dev/null
 `;
 }
 
