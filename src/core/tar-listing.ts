@@ -6,10 +6,15 @@ export type MemberType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'other';
 
 export interface TarMember {
   readonly type: MemberType;
-  /** The name as stored (decoded), e.g. `./a/b`, `snap_backup/x`, `/abs`. */
+  /**
+   * The name as stored (decoded), e.g. `./a/b`, `snap_backup/x`, `/abs`.
+   * Bytes that are not UTF-8 (a Latin-1 name) decode to U+FFFD: see `shown`.
+   */
   readonly name: string;
   /** Symlink target or hard-link target name (decoded), else undefined. */
   readonly link?: string;
+  /** The name and the link quoted with their bytes, only where a name is not UTF-8 (else quoteName(name) shows it). */
+  readonly shown?: { readonly name: string; readonly link?: string };
   /** Bytes of file data (0 for anything but regular files). */
   readonly size: number;
   /** `-rw-r--r--` style mode as tar prints it. */
@@ -19,19 +24,21 @@ export interface TarMember {
 }
 
 const ENCODER = new TextEncoder();
-const DECODER = new TextDecoder();
+/** Throws on bytes that are not UTF-8: the rare name that needs its bytes shown (quoteBytes). */
+const STRICT = new TextDecoder('utf-8', { fatal: true });
+const LENIENT = new TextDecoder();
 
 const TYPES: Readonly<Record<string, MemberType>> = { '-': 'file', d: 'dir', l: 'symlink', h: 'hardlink' };
 
 /** Decodes one C-quoted string starting at `text[at] === '"'`; returns the value and the index after the closing quote. */
-function unquote(text: string, at: number): { value: string; end: number } | undefined {
+function unquote(text: string, at: number): { value: string; shown?: string; end: number } | undefined {
   if (text[at] !== '"') return undefined;
   const bytes: number[] = [];
   const simple: Readonly<Record<string, number>> = { n: 10, t: 9, r: 13, a: 7, b: 8, f: 12, v: 11, '\\': 92, '"': 34, '?': 63, "'": 39 };
   let i = at + 1;
   while (i < text.length) {
     const ch = String.fromCodePoint(text.codePointAt(i)!);
-    if (ch === '"') return { value: DECODER.decode(new Uint8Array(bytes)), end: i + 1 };
+    if (ch === '"') return decoded(new Uint8Array(bytes), i + 1);
     if (ch !== '\\') {
       bytes.push(...ENCODER.encode(ch));
       i += ch.length;
@@ -53,6 +60,75 @@ function unquote(text: string, at: number): { value: string; end: number } | und
   return undefined;
 }
 
+function decoded(bytes: Uint8Array, end: number): { value: string; shown?: string; end: number } {
+  try {
+    return { value: STRICT.decode(bytes), end };
+  } catch {
+    return { value: LENIENT.decode(bytes), shown: quoteBytes(bytes), end };
+  }
+}
+
+const ESCAPES: Readonly<Record<number, string>> = { 7: '\\a', 8: '\\b', 9: '\\t', 10: '\\n', 11: '\\v', 12: '\\f', 13: '\\r', 34: '\\"', 92: '\\\\' };
+
+function octal(byte: number): string {
+  return `\\${byte.toString(8).padStart(3, '0')}`;
+}
+
+/** One UTF-8 encoded character (its bytes) quoted: control characters (C0, DEL, C1) as escapes, the rest as it is. */
+function quoteChar(ch: string): string {
+  const code = ch.codePointAt(0) ?? 0;
+  if (code < 0x20 || code === 0x7f || (code >= 0x80 && code < 0xa0)) return ESCAPES[code] ?? [...ENCODER.encode(ch)].map(octal).join('');
+  return ESCAPES[code] ?? ch;
+}
+
+/**
+ * A name for people to read, C-quoted as GNU tar quotes it (`"a\nb"`,
+ * `"\"x\""`), but with UTF-8 characters shown as themselves. Control
+ * characters are escaped, so a name cannot move the cursor or recolour a
+ * terminal.
+ */
+export function quoteName(name: string): string {
+  let out = '"';
+  for (const ch of name) out += quoteChar(ch);
+  return `${out}"`;
+}
+
+/** Like quoteName, from the bytes of a name that is not all UTF-8: each byte of no UTF-8 character as an octal escape (`\351`), as tar shows it. */
+function quoteBytes(bytes: Uint8Array): string {
+  let out = '"';
+  for (let i = 0; i < bytes.length; ) {
+    const length = utf8Length(bytes, i);
+    if (length === 0) {
+      out += octal(bytes[i] as number);
+      i++;
+      continue;
+    }
+    out += quoteChar(LENIENT.decode(bytes.subarray(i, i + length)));
+    i += length;
+  }
+  return `${out}"`;
+}
+
+/** The length of the well-formed UTF-8 character at bytes[i] (RFC 3629: no overlong forms, surrogates or code points past U+10FFFF), or 0. */
+function utf8Length(bytes: Uint8Array, i: number): number {
+  const b0 = bytes[i] as number;
+  if (b0 < 0x80) return 1;
+  const within = (k: number, lo: number, hi: number): boolean => {
+    const b = bytes[i + k];
+    return b !== undefined && b >= lo && b <= hi;
+  };
+  if (b0 >= 0xc2 && b0 <= 0xdf) return within(1, 0x80, 0xbf) ? 2 : 0;
+  if (b0 >= 0xe0 && b0 <= 0xef) {
+    const [lo, hi] = b0 === 0xe0 ? [0xa0, 0xbf] : b0 === 0xed ? [0x80, 0x9f] : [0x80, 0xbf];
+    return within(1, lo, hi) && within(2, 0x80, 0xbf) ? 3 : 0;
+  }
+  if (b0 >= 0xf0 && b0 <= 0xf4) {
+    const [lo, hi] = b0 === 0xf0 ? [0x90, 0xbf] : b0 === 0xf4 ? [0x80, 0x8f] : [0x80, 0xbf];
+    return within(1, lo, hi) && within(2, 0x80, 0xbf) && within(3, 0x80, 0xbf) ? 4 : 0;
+  }
+  return 0;
+}
+
 /**
  * One line of `tar -tv --numeric-owner --quoting-style=c` as a member, or
  * undefined for a line that is not a member line. Mode, owner, size and date
@@ -71,7 +147,8 @@ export function parseListingLine(line: string): TarMember | undefined {
   const arrow = rest.startsWith(' -> ') ? 4 : rest.startsWith(' link to ') ? 9 : 0;
   const link = arrow > 0 ? unquote(rest, arrow) : undefined;
   const bytes = type === 'file' && /^\d+$/.test(size) ? Number(size) : 0;
-  return { type, name: name.value, ...(link ? { link: link.value } : {}), size: bytes, mode, owner };
+  const shown = name.shown !== undefined || link?.shown !== undefined ? { shown: { name: name.shown ?? quoteName(name.value), ...(link ? { link: link.shown ?? quoteName(link.value) } : {}) } } : {};
+  return { type, name: name.value, ...(link ? { link: link.value } : {}), size: bytes, mode, owner, ...shown };
 }
 
 /** Path components of a member name without empty and `.` parts: `./a//b/` → [a, b]. */

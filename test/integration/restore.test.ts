@@ -1,7 +1,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -333,4 +333,25 @@ test('checking a long archive leaves no listeners behind on the pipe into tar (e
   assert.equal(r.status, 0, r.stderr);
   assert.doesNotMatch(r.stderr, /MaxListenersExceededWarning/);
   assert.match(r.stdout, /"\.\/random\.bin"$/m);
+});
+
+test('--list shows names that are not UTF-8 by their bytes, as tar does, and escapes control characters', async () => {
+  const base = await tempDir();
+  const src = join(base, 'src');
+  await mkdir(src);
+  // Two Latin-1 names that differ in one byte, a UTF-8 one, one with a C0 and a C1 control sequence, a link to a Latin-1 name.
+  for (const name of [Buffer.from('caf\xe9', 'latin1'), Buffer.from('caf\xe8', 'latin1'), Buffer.from('café ü'), Buffer.from('esc\x1b[31mred\u009b')]) {
+    await writeFile(Buffer.concat([Buffer.from(`${src}/`), name]), 'x');
+  }
+  await symlink(Buffer.from('target\xff', 'latin1'), join(src, 'link'));
+  const archive = join(base, 'v.tar');
+  execFileSync('tar', ['-cf', archive, '-C', src, '.']);
+  const r = snapctl('restore', archive, '--list');
+  assert.equal(r.status, 0, r.stderr);
+  const names = r.stdout
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => l.slice(l.indexOf('"')))
+    .sort();
+  assert.deepEqual(names, ['"./"', '"./caf\\350"', '"./caf\\351"', '"./café ü"', '"./esc\\033[31mred\\302\\233"', '"./link" -> "target\\377"']);
 });

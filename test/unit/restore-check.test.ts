@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { archiveLayout, compressionOfFile, lockFileMembers, lockPattern, parseInstant, pickArchive, unsafeMembers } from '../../src/core/restore-check.js';
-import { parseListingLine, type TarMember } from '../../src/core/tar-listing.js';
+import { parseListingLine, quoteName, type TarMember } from '../../src/core/tar-listing.js';
 import { verifyOutcome, verifyStatus } from '../../src/core/verify-status.js';
 import type { Archive } from '../../src/core/model.js';
 
@@ -85,4 +85,16 @@ test('verifyStatus and verifyOutcome: damaged beats unverifiable beats ok', () =
   assert.equal(verifyOutcome([]), 'ok');
   assert.equal(verifyOutcome(['ok', 'unverifiable']), 'unverifiable');
   assert.equal(verifyOutcome(['unverifiable', 'truncated']), 'damaged');
+});
+
+test('parseListingLine keeps the bytes of a name that is not UTF-8 for display; quoteName escapes control characters only', () => {
+  const latin1 = parseListingLine('-rw-r--r-- 0/0 1 2026-11-26 23:58:00 "./caf\\351"');
+  assert.equal(latin1?.name, './caf\uFFFD');
+  assert.deepEqual(latin1?.shown, { name: '"./caf\\351"' });
+  const link = parseListingLine('lrwxrwxrwx 0/0 0 2026-11-26 23:58:00 "./l\\n" -> "t\\377\\303\\274"');
+  assert.deepEqual(link?.shown, { name: '"./l\\n"', link: '"t\\377ü"' });
+  // Overlong, surrogate and past-U+10FFFF forms are no UTF-8 either.
+  assert.equal(parseListingLine('-rw-r--r-- 0/0 1 2026-11-26 23:58:00 "\\300\\257\\355\\240\\200\\364\\220\\200\\200"')?.shown?.name, '"\\300\\257\\355\\240\\200\\364\\220\\200\\200"');
+  assert.equal(parseListingLine('-rw-r--r-- 0/0 1 2026-11-26 23:58:00 "./ü"')?.shown, undefined, 'UTF-8 names need nothing more');
+  assert.equal(quoteName('a "b"\\\tc\u007f\u009b€😀'), '"a \\"b\\"\\\\\\tc\\177\\302\\233€😀"');
 });

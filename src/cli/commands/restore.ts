@@ -7,6 +7,7 @@ import { SnapctlError } from '../../core/errors.js';
 import type { Compression, HostPolicy } from '../../core/model.js';
 import { classifyBackupDir } from '../../core/naming.js';
 import { compressionOfFile, parseInstant, pickArchive } from '../../core/restore-check.js';
+import { quoteName } from '../../core/tar-listing.js';
 import { formatBytes } from '../../core/snapshot-size.js';
 import { checkVolume, readInventory } from '../../restore/inventory.js';
 import { restoreArchive, type RestoreResult } from '../../restore/restore.js';
@@ -75,8 +76,11 @@ OPTIONS
         Whatever DIR already contains (including symlinks) is trusted.
     --list
         Verify and list the members (mode, owner, size, name) on stdout;
-        extract nothing. Which archive was listed, and whether its checksum
-        was verified, goes to stderr.
+        extract nothing. Names are quoted as \`tar -tv --quoting-style=c\`
+        quotes them ("a\\nb"; bytes that are no UTF-8, as in a Latin-1 name,
+        as octal: "caf\\351"), UTF-8 characters shown as they are. Which
+        archive was listed, and whether its checksum was verified, goes to
+        stderr.
     --policy FILE|DIR
         The policy (for --volume and --strip-locks).
     --host NAME
@@ -210,7 +214,12 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 function renderList(r: RestoreResult): string {
-  return r.members.map((m) => `${m.mode} ${m.owner} ${String(m.size).padStart(12)} ${JSON.stringify(m.name)}${m.link !== undefined ? ` ${m.type === 'symlink' ? '->' : 'link to'} ${JSON.stringify(m.link)}` : ''}\n`).join('');
+  return r.members
+    .map((m) => {
+      const link = m.link !== undefined ? ` ${m.type === 'symlink' ? '->' : 'link to'} ${m.shown?.link ?? quoteName(m.link)}` : '';
+      return `${m.mode} ${m.owner} ${String(m.size).padStart(12)} ${m.shown?.name ?? quoteName(m.name)}${link}\n`;
+    })
+    .join('');
 }
 
 function renderRestored(archive: string, target: string, r: RestoreResult, stripLocks: boolean): string {
