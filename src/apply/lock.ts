@@ -77,10 +77,13 @@ export async function acquireLock(path: string = DEFAULT_LOCK_PATH, opts: LockOp
 /** The lock file (or its directory) cannot be created or opened: nothing was done yet. */
 function lockFileError(path: string, err: unknown): SnapctlError {
   const e = err as NodeJS.ErrnoException;
-  const denied = e.code === 'EACCES' || e.code === 'EPERM' || e.code === 'EROFS';
+  const denied = e.code === 'EACCES' || e.code === 'EPERM';
+  if (e.code === 'EROFS') {
+    return new SnapctlError('preflight', `cannot create the host lock ${path}: read-only file system (EROFS)`, 'give --lock-file a path on a writable file system (the default, /run/snapctl/, is on the tmpfs /run)');
+  }
   return new SnapctlError(
     'preflight',
-    `cannot create the host lock ${path}: ${denied ? `${e.code === 'EROFS' ? 'read-only file system' : 'permission denied'} (${e.code})` : (e.code ?? e.message)}`,
+    `cannot create the host lock ${path}: ${denied ? `permission denied (${e.code})` : (e.code ?? e.message)}`,
     'apply runs as root; to try it as another user, give --lock-file (and --log-dir, --state-dir) paths that user can write',
   );
 }

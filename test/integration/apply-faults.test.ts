@@ -373,3 +373,18 @@ test('a lock file that cannot be created is a preflight error naming it and the 
     assert.deepEqual(await listDir(ws.backupRoot), [], 'nothing was done');
   });
 });
+
+test('a lock file on a read-only file system gets the way out for that, not the advice for another user', async () => {
+  await withTmpfs('1m', async (fs) => {
+    execFileSync('mount', ['-o', 'remount,ro', fs]);
+    await withWorkspace(async (ws) => {
+      await ws.writePolicy(policyDoc(ws, { docs: { path: ws.dir, schedule: 'daily' } }));
+      const lock = join(fs, 'snapctl', 'apply.lock');
+      const r = await snapctl(...ws.applyArgs('2026-03-01T03:00:00Z'), '--lock-file', lock);
+      assert.equal(r.code, 1, describeRun(r));
+      assert.match(r.stderr, new RegExp(`^error: cannot create the host lock ${lock.replace(/[/.]/g, '\\$&')}: read-only file system \\(EROFS\\)\\n {2}give --lock-file a path on a writable file system`, 'm'));
+      assert.doesNotMatch(r.stderr, /another user/);
+      assert.deepEqual(await listDir(ws.backupRoot), [], 'nothing was done');
+    });
+  });
+});
