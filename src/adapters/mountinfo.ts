@@ -118,7 +118,8 @@ export async function pathWithinDevice(device: string, dir: string, mountinfoFil
   try {
     const st = await stat(device, { bigint: true });
     if (!st.isBlockDevice()) return undefined;
-    const where = locateOnDevice(await readFile(mountinfoFile, 'utf8'), majorMinor(st.rdev), await realpath(dir));
+    // Not made yet (the first apply makes it): where it will be made.
+    const where = locateOnDevice(await readFile(mountinfoFile, 'utf8'), majorMinor(st.rdev), await resolvedPath(dir));
     return where === '' ? undefined : where;
   } catch {
     return undefined;
