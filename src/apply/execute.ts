@@ -178,7 +178,10 @@ async function createArchive(
       // overflowed snapshot never leaves a complete-looking archive behind.
       beforeCommit: async () => {
         const why = await source.verify();
-        if (why !== undefined) throw new SnapctlError('operation', why);
+        if (why === undefined) return;
+        // Written onto the origin, the archive itself filled the snapshot: say so, or a larger snapshot.size may never be enough.
+        const onOrigin = volume.source.kind === 'lvm' && inside !== undefined;
+        throw new SnapctlError('operation', why, onOrigin ? `the backup directory lies on this volume's LV (./${inside}): the snapshot also had to hold a copy of every block of the archive written there; put backupDir on another LV, or size the snapshot for the archive as well` : undefined);
       },
     }).finally(() => observe(log, () => hooks.archiveEnd?.(volume.name)));
     for (const w of result.warnings) log.warn(w);

@@ -1,8 +1,9 @@
 // What plan can tell in advance about an LVM snapshot from the observed
 // `lvs`/`vgs` state: a missing origin, an origin that is itself a snapshot
-// or not active, or too little free space in the VG.
+// or not active, too little free space in the VG, or a snapshot too small
+// for the archive that is written onto its origin.
 import type { Diagnostic, LogicalVolume, LvmState, Volume } from './model.js';
-import { checkFreeSpace, parseSnapshotSize, snapshotBytes } from './snapshot-size.js';
+import { checkFreeSpace, formatBytes, parseSnapshotSize, snapshotBytes } from './snapshot-size.js';
 
 /** What blkid names on an LV that holds something other than a file system to mount. */
 export const NOT_A_FILE_SYSTEM: Readonly<Record<string, string>> = {
@@ -14,11 +15,18 @@ export const NOT_A_FILE_SYSTEM: Readonly<Record<string, string>> = {
   bcache: 'a bcache backing device',
 };
 
+/** The backup directory on the origin LV itself: `inside` its file system, and the size the new archive is expected to have (its newest). */
+export interface ArchiveOnOrigin {
+  readonly inside: string;
+  readonly estimateBytes?: number;
+}
+
 /**
  * `content` is what blkid found on the origin LV: a type, null for nothing
  * it recognises, undefined when not looked (not root, LV not active).
+ * `onOrigin` when the archive is written onto the origin while its snapshot lives.
  */
-export function lvmPreflight(volume: Volume, lvm: LvmState, content?: string | null): Diagnostic[] {
+export function lvmPreflight(volume: Volume, lvm: LvmState, content?: string | null, onOrigin?: ArchiveOnOrigin): Diagnostic[] {
   if (volume.source.kind !== 'lvm' || !lvm.available) return [];
   const { vg, lv } = volume.source;
   const error = (message: string): Diagnostic[] => [{ severity: 'error', volume: volume.name, message }];
@@ -43,7 +51,29 @@ export function lvmPreflight(volume: Volume, lvm: LvmState, content?: string | n
   });
   if (!bytes.ok) return error(bytes.error);
   const short = checkFreeSpace({ vg, origin: `${vg}/${lv}`, needBytes: bytes.value, freeBytes: group.freeBytes, extentBytes: group.extentBytes });
-  return short ? error(`not enough space for the snapshot: ${short}; apply will fail for this volume`) : [];
+  if (short) return error(`not enough space for the snapshot: ${short}; apply will fail for this volume`);
+  return onOrigin === undefined ? [] : archiveFillsSnapshot(volume.name, onOrigin, bytes.value);
+}
+
+/** Half the snapshot for the archive alone leaves the origin's own writes little room. */
+const ARCHIVE_SHARE_WARN = 0.5;
+
+/**
+ * The archive is written onto the origin while the snapshot lives, and the
+ * snapshot keeps the old contents of every block written there (free blocks
+ * too: it works below the file system), so the archive's size comes out of
+ * the snapshot's COW area. An archive at least that large overflows it, and
+ * apply discards the archive.
+ */
+function archiveFillsSnapshot(volume: string, onOrigin: ArchiveOnOrigin, cowBytes: number): Diagnostic[] {
+  const estimate = onOrigin.estimateBytes;
+  if (estimate === undefined || estimate < cowBytes * ARCHIVE_SHARE_WARN) return [];
+  const way = 'put backupDir on another LV, or give snapshot.size more room';
+  const where = `the backup directory lies on this volume's LV (./${onOrigin.inside}), so the snapshot also holds a copy of every block of the archive written there`;
+  if (estimate >= cowBytes) {
+    return [{ severity: 'error', volume, message: `${where}: an archive the size of the newest (${formatBytes(estimate)}) overflows the ${formatBytes(cowBytes)} snapshot, and apply will discard it; ${way}` }];
+  }
+  return [{ severity: 'warning', volume, message: `${where}: an archive the size of the newest (${formatBytes(estimate)}) takes ${Math.round((estimate / cowBytes) * 100)}% of the ${formatBytes(cowBytes)} snapshot, leaving little for the origin's own changes before it overflows; ${way}` }];
 }
 
 /** A classic snapshot LV, valid or invalid (lv_attr "s…" or "S…"): not an origin to snapshot. */

@@ -120,7 +120,12 @@ function planVolume(policy: HostPolicy, volume: Volume, archives: readonly Archi
         message: `${describeSource(volume.source)} is archived as it is, not from a snapshot: files changing during the backup may be inconsistent`,
       });
     }
-    if (volume.source.kind === 'lvm') diagnostics.push(...lvmPreflight(volume, observed.lvm, observed.lvContents?.[volume.name]));
+    if (volume.source.kind === 'lvm') {
+      const inside = observed.backupDirInside?.[volume.name];
+      const estimate = observed.newestArchiveBytes?.[volume.name];
+      const onOrigin = inside === undefined ? undefined : { inside, ...(estimate !== undefined ? { estimateBytes: estimate } : {}) };
+      diagnostics.push(...lvmPreflight(volume, observed.lvm, observed.lvContents?.[volume.name], onOrigin));
+    }
     for (const program of ['tar', COMPRESSOR_PROGRAM[volume.compression]]) {
       if (program !== undefined && observed.missingPrograms?.includes(program) === true) {
         diagnostics.push({ severity: 'error', volume: volume.name, message: `${program} is not installed (not found on PATH): apply will fail for this volume` });

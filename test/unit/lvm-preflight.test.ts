@@ -57,3 +57,23 @@ test('what blkid found on the origin: swap or a LUKS container is an error namin
   assert.deepEqual(withContent('ext4'), []);
   assert.deepEqual(withContent(undefined), []);
 });
+
+test('an archive written onto the origin itself: an error when the newest archive alone would fill the snapshot, a warning from half of it, nothing without an estimate or for a thin origin', () => {
+  // lv_data: 1 GiB; 10%ORIGIN is 104 MiB in whole 4 MiB extents.
+  const base = state({});
+  const s: LvmState = base.available ? { ...base, lvs: [...base.lvs, lv('lv_data', '-wi-ao----')] } : base;
+  const v = { ...testVolume('data', { kind: 'lvm', vg: 'vg0', lv: 'lv_data' }), snapshotSize: '10%ORIGIN' };
+  const said = (estimateBytes?: number, volume = v): string[] =>
+    lvmPreflight(volume, s, 'ext4', { inside: 'backup', ...(estimateBytes !== undefined ? { estimateBytes } : {}) }).map((d) => `${d.severity}: ${d.message}`);
+  const MiB = 1 << 20;
+  assert.deepEqual(said(), [], 'no archive yet: no estimate');
+  assert.deepEqual(said(51 * MiB), [], 'under half of the snapshot');
+  assert.deepEqual(said(60 * MiB), [
+    "warning: the backup directory lies on this volume's LV (./backup), so the snapshot also holds a copy of every block of the archive written there: an archive the size of the newest (60.0 MiB) takes 58% of the 104.0 MiB snapshot, leaving little for the origin's own changes before it overflows; put backupDir on another LV, or give snapshot.size more room",
+  ]);
+  assert.deepEqual(said(104 * MiB), [
+    "error: the backup directory lies on this volume's LV (./backup), so the snapshot also holds a copy of every block of the archive written there: an archive the size of the newest (104.0 MiB) overflows the 104.0 MiB snapshot, and apply will discard it; put backupDir on another LV, or give snapshot.size more room",
+  ]);
+  assert.deepEqual(said(104 * MiB, { ...v, snapshotSize: '100%ORIGIN' }), [], 'room enough');
+  assert.deepEqual(said(10 << 30, { ...v, source: { kind: 'lvm', vg: 'vg0', lv: 'thin_lv' } }), [], 'a thin snapshot has no COW area of its own');
+});

@@ -5,7 +5,8 @@
 // left out (plan says so before the directory exists), and after a kill -9
 // during tar the next plan and apply find and remove the snapshot and its
 // mount. The snapshot is as large as the origin: the archive is written onto
-// the origin while the snapshot lives, and each of its blocks is copied.
+// the origin while the snapshot lives, and each of its blocks is copied; with
+// 10% of the origin, plan predicts the overflow and apply's error says why.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -41,10 +42,12 @@ test('hyphenated VG, LV and volume names: archived with the backup directory ins
     const mountRoot = join(DIR, 'mnt');
     const policyFile = join(DIR, 'policy.yaml');
     const hostDir = join(backupRoot, HOST);
-    writeFileSync(
-      policyFile,
-      JSON.stringify({ version: 1, timezone: 'UTC', hosts: { [HOST]: { backupDir: backupRoot, mountRoot, volumes: { 'my-data': { lvm: `${VG}/lv-data`, snapshot: { size: '100%ORIGIN' }, retention: { keepLast: 2 } } } } } }),
-    );
+    const writePolicy = (snapshotSize: string): void =>
+      writeFileSync(
+        policyFile,
+        JSON.stringify({ version: 1, timezone: 'UTC', hosts: { [HOST]: { backupDir: backupRoot, mountRoot, volumes: { 'my-data': { lvm: `${VG}/lv-data`, snapshot: { size: snapshotSize }, retention: { keepLast: 2 } } } } } }),
+      );
+    writePolicy('100%ORIGIN');
     const common = (now: string): string[] => ['--policy', policyFile, '--host', HOST, '--now', now];
     const applyArgv = (now: string): string[] => ['apply', ...common(now), '--log-dir', join(DIR, 'log'), '--state-dir', join(DIR, 'state'), '--lock-file', join(DIR, 'apply.lock'), '--json'];
     const files = (): string[] => readdirSync(hostDir).sort();
@@ -90,9 +93,23 @@ test('hyphenated VG, LV and volume names: archived with the backup directory ins
     assert.equal(recovered.code, 0, describe(recovered));
     assert.deepEqual(snapctlSnapshots(VG), [], 'no snapshot left');
     assert.deepEqual(mountsUnder(mountRoot), [], 'no mount left');
+    const kept = ['vmhost_my-data.20260301T030000Z.tar.zst', 'vmhost_my-data.20260302T030000Z.tar.zst'];
     assert.deepEqual(
       files().filter((f) => !f.endsWith('.sha256')),
-      ['vmhost_my-data.20260301T030000Z.tar.zst', 'vmhost_my-data.20260302T030000Z.tar.zst'],
+      kept,
     );
+
+    // A snapshot of 10% of the 256 MiB origin (28 MiB in whole 4 MiB extents) cannot hold a copy of a ~40 MiB archive written onto the origin.
+    writePolicy('10%ORIGIN');
+    const small = snapctl(['plan', ...common('2026-03-03T03:00:00Z'), '--json']);
+    assert.equal(small.code, 0, describe(small));
+    const predicted = (JSON.parse(small.stdout) as { diagnostics: { severity: string; message: string }[] }).diagnostics.filter((d) => d.severity === 'error').map((d) => d.message);
+    assert.equal(predicted.length, 1, describe(small));
+    assert.match(predicted[0] ?? '', /the backup directory lies on this volume's LV \(\.\/backups\), .*: an archive the size of the newest \(40\.\d MiB\) overflows the 28\.0 MiB snapshot, and apply will discard it/);
+    const overflowed = snapctl(applyArgv('2026-03-03T03:00:00Z'));
+    assert.equal(overflowed.code, 1, describe(overflowed));
+    assert.match(overflowed.stderr, /snapshot overflowed .*\(the backup directory lies on this volume's LV \(\.\/backups\): the snapshot also had to hold a copy of every block of the archive written there/, describe(overflowed));
+    assert.deepEqual(files().filter((f) => !f.endsWith('.sha256')), kept, 'nothing written, nothing deleted');
+    assert.deepEqual(snapctlSnapshots(VG), [], 'no snapshot left');
   });
 });
