@@ -15,8 +15,11 @@ export async function readHolder(path: string): Promise<number | undefined> {
   }
 }
 
-/** Whether someone holds the host lock, and the pid the holder wrote into it. */
-export type LockState = { readonly held: false } | { readonly held: true; readonly pid?: number };
+/**
+ * Whether someone holds the host lock, the pid the holder wrote into it, and
+ * when it did (the file's mtime: apply writes its pid right after taking the lock).
+ */
+export type LockState = { readonly held: false } | { readonly held: true; readonly pid?: number; readonly sinceMs?: number };
 
 /**
  * Whether an apply holds the lock at `path`, without taking it (plan must
@@ -29,7 +32,10 @@ export async function lockState(path: string = DEFAULT_LOCK_PATH): Promise<LockS
     const [st, locks] = await Promise.all([stat(path), readFile('/proc/locks', 'utf8')]);
     if (!flockHeld(locks, st.dev, st.ino)) return { held: false };
     const pid = await readHolder(path);
-    return pid === undefined ? { held: true } : { held: true, pid };
+    if (pid === undefined) return { held: true };
+    // Written after the listing above: stat again for the write's time.
+    const written = await stat(path).catch(() => undefined);
+    return written === undefined ? { held: true, pid } : { held: true, pid, sinceMs: written.mtimeMs };
   } catch {
     return { held: false };
   }

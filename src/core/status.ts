@@ -69,6 +69,8 @@ export interface StatusReport {
   readonly timezone: string;
   readonly level: Exclude<StatusLevel, 'UNKNOWN'>;
   readonly volumes: readonly VolumeHealth[];
+  /** An apply holds the host lock now: its pid and since when (ms), when it wrote them. */
+  readonly applyRunning?: { readonly pid?: number; readonly sinceMs?: number };
 }
 
 /** A schedule's nominal length: a month counts as 31 days, so thresholds never fire inside a long month. */
@@ -184,7 +186,19 @@ export function statusLine(report: StatusReport): string {
   const ok = report.volumes.length - bad.length;
   const okText = `${counted(ok, 'volume')} ok`;
   const text = bad.length === 0 ? okText : [...bad.map((v) => `${v.volume}: ${v.reason}`), ...(ok > 0 ? [okText] : [])].join('; ');
-  return `SNAPCTL ${report.level} - ${text} | ${perfdata(report.volumes)}`;
+  const running = report.applyRunning ? `; ${applyRunningText(report)}` : '';
+  return `SNAPCTL ${report.level} - ${text}${running} | ${perfdata(report.volumes)}`;
+}
+
+/**
+ * "apply running for 2h5m (pid 4711)": with an archive overdue, an apply that
+ * is still running (a slow archive, or one hung on a device) explains why.
+ */
+function applyRunningText(report: StatusReport): string {
+  const run = report.applyRunning;
+  const since = run?.sinceMs;
+  const age = since === undefined ? '' : ` for ${formatDuration(Math.max(0, Date.parse(report.now) - since))}`;
+  return `apply running${age}${run?.pid !== undefined ? ` (pid ${run.pid})` : ''}`;
 }
 
 /** The first line for a check that could not be made (policy unreadable, state file corrupt…). */
@@ -224,6 +238,9 @@ export function statusJson(report: StatusReport): Record<string, unknown> {
     level: report.level,
     exitCode: STATUS_EXIT[report.level],
     summary: statusLine(report),
+    applyRunning: report.applyRunning
+      ? { pid: report.applyRunning.pid ?? null, since: report.applyRunning.sinceMs !== undefined ? new Date(report.applyRunning.sinceMs).toISOString() : null }
+      : null,
     volumes: report.volumes.map((v) => ({
       volume: v.volume,
       level: v.level,

@@ -3,8 +3,10 @@
 // everything that keeps the check from being made.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -155,4 +157,38 @@ test('status --help reads like a man page and documents the thresholds and every
   assert.match(r.stdout, /1\.5 x/);
   assert.match(r.stdout, /2\.5 x/);
   for (const code of ['0   OK', '1   WARNING', '2   CRITICAL', '3   UNKNOWN']) assert.ok(r.stdout.includes(code), code);
+});
+
+test('while an apply holds the host lock, the summary ends with how long it has been running and its pid, and --json has them', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'snapctl-status-running-'));
+  try {
+    await mkdir(join(dir, 'src'));
+    await writeFile(join(dir, 'src', 'f'), 'f\n');
+    // A preSnapshot hook that does not return: an apply stuck before its snapshot.
+    const doc = { version: 1, timezone: 'UTC', hosts: { h1: { backupDir: join(dir, 'backup'), volumes: { data: { path: join(dir, 'src'), schedule: 'daily', hooks: { preSnapshot: [['sleep', '60']] } } } } } };
+    const policy = join(dir, 'policy.yaml');
+    await writeFile(policy, JSON.stringify(doc));
+    const lock = join(dir, 'apply.lock');
+    const common = ['--policy', policy, '--host', 'h1', '--state-dir', join(dir, 'state')];
+    const status = (): Run => snapctl('status', ...common, '--lock-file', lock);
+    assert.doesNotMatch(status().stdout, /apply running/, 'no apply yet');
+    const apply = spawn(process.execPath, ['bin/snapctl.js', 'apply', ...common, '--log-dir', join(dir, 'log'), '--lock-file', lock], { cwd: ROOT, stdio: 'ignore' });
+    try {
+      const holder = async (): Promise<string> => readFile(lock, 'utf8').catch(() => '');
+      for (let i = 0; i < 200 && (await holder()).trim() !== String(apply.pid); i++) await sleep(50);
+      await sleep(1100);
+      const r = status();
+      assert.equal(r.code, 2, show(r));
+      assert.match(r.stdout.split('\n')[0] ?? '', new RegExp(`^SNAPCTL CRITICAL - data: no archive; apply running for [1-9]\\d*s \\(pid ${apply.pid}\\) \\| `));
+      const json = JSON.parse(snapctl('status', ...common, '--lock-file', lock, '--json').stdout) as { applyRunning: { pid: number; since: string } | null };
+      assert.equal(json.applyRunning?.pid, apply.pid);
+      assert.ok(Math.abs(Date.parse(json.applyRunning?.since ?? '') - Date.now()) < 60_000, json.applyRunning?.since);
+    } finally {
+      apply.kill('SIGTERM');
+      await once(apply, 'exit');
+    }
+    assert.doesNotMatch(status().stdout, /apply running/, 'not once it has exited');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

@@ -8,6 +8,7 @@ import { danglingDescription } from '../../core/plan.js';
 import { evaluateStatus, renderStatus, statusJson, STATUS_EXIT, unknownLine, type StatusOptions } from '../../core/status.js';
 import { danglingLink, listBackupDir } from '../../adapters/backup-dir.js';
 import { readState, DEFAULT_STATE_DIR } from '../../apply/state-file.js';
+import { lockState, DEFAULT_LOCK_PATH } from '../../apply/lock-state.js';
 import { parseDuration } from '../../policy/duration.js';
 import { EXIT } from '../exit-codes.js';
 import { loadContext } from '../policy-context.js';
@@ -18,8 +19,8 @@ export const HELP = `NAME
 
 SYNOPSIS
     snapctl status --policy FILE|DIR [--host NAME] [--backup-dir DIR]
-                   [--state-dir DIR] [--warn DURATION] [--crit DURATION]
-                   [--now TIME] [--json]
+                   [--state-dir DIR] [--lock-file PATH] [--warn DURATION]
+                   [--crit DURATION] [--now TIME] [--json]
 
 DESCRIPTION
     For each volume of the host, finds the newest complete archive in
@@ -47,7 +48,10 @@ DESCRIPTION
         SNAPCTL OK - 2 volumes ok | data_age=3600s;129600;216000;0 data_archives=7;;;0 ...
     (<volume>_age is the newest archive's age in seconds, with the warning
     and critical thresholds; U when there is no archive), then a few lines
-    per volume: reason, thresholds, newest archive, last run.
+    per volume: reason, thresholds, newest archive, last run. While an
+    apply holds the host lock, the summary ends (before the "|") with
+    "; apply running for 14h2m (pid 4711)": a slow archive, or one hung on
+    a device. The level does not change.
 
 OPTIONS
     --policy FILE|DIR
@@ -59,6 +63,10 @@ OPTIONS
     --state-dir DIR
         Where apply keeps its run state, state.json (default
         ${DEFAULT_STATE_DIR}). A missing file means no run recorded yet.
+    --lock-file PATH
+        The host lock apply takes (default /run/snapctl/apply.lock), only
+        looked at in /proc/locks, never taken: whether an apply is running,
+        and since when.
     --warn DURATION
         WARNING when the newest archive is older than DURATION, for every
         volume, instead of 1.5 x its period (e.g. 30h, 2d, 1w2d).
@@ -90,6 +98,7 @@ interface StatusFlags {
   readonly host?: string | undefined;
   readonly 'backup-dir'?: string | undefined;
   readonly 'state-dir'?: string | undefined;
+  readonly 'lock-file'?: string | undefined;
   readonly warn?: string | undefined;
   readonly crit?: string | undefined;
   readonly now?: string | undefined;
@@ -118,9 +127,10 @@ async function check(values: StatusFlags): Promise<number> {
   const ctx = await loadContext({ policy: values.policy, host: values.host, backupDir: values['backup-dir'], now: values.now });
   if (ctx.policy.volumes.length === 0) throw new SnapctlError('input', `host ${ctx.policy.host} has no volumes in the policy`);
   const dir = hostDir(ctx.policy);
-  const [listing, state] = await Promise.all([listBackupDir(dir), readState(values['state-dir'] ?? DEFAULT_STATE_DIR)]);
+  const [listing, state, lock] = await Promise.all([listBackupDir(dir), readState(values['state-dir'] ?? DEFAULT_STATE_DIR), lockState(values['lock-file'] ?? DEFAULT_LOCK_PATH)]);
   const { archives } = classifyBackupDir(listing.files, ctx.policy.host, ctx.policy.volumes, ctx.policy.timezone);
-  const evaluated = evaluateStatus(ctx.policy, archives, state.volumes, ctx.now, opts);
+  const health = evaluateStatus(ctx.policy, archives, state.volumes, ctx.now, opts);
+  const evaluated = lock.held ? { ...health, applyRunning: { ...(lock.pid !== undefined ? { pid: lock.pid } : {}), ...(lock.sinceMs !== undefined ? { sinceMs: lock.sinceMs } : {}) } } : health;
   // Gone although archives were written there, or behind a link to nothing: every volume's history is out of reach.
   const dangling = listing.exists ? undefined : await danglingLink(dir);
   const gone = dangling !== undefined
@@ -137,6 +147,7 @@ async function check(values: StatusFlags): Promise<number> {
 export const OPTIONS = {
   ...TARGET_OPTIONS,
   'state-dir': { type: 'string' },
+  'lock-file': { type: 'string' },
   warn: { type: 'string' },
   crit: { type: 'string' },
   now: { type: 'string' },
