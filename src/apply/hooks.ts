@@ -24,6 +24,12 @@ export interface HookOptions {
 
 /** Output lines of a failed hook kept for the error detail. */
 const TAIL_LINES = 10;
+/**
+ * Lines of each stream of a hook written to the log; the rest are counted.
+ * A dump sent to stdout by mistake (`pg_dumpall` without `> file`) would
+ * otherwise copy itself into the log, line by line, until /var fills up.
+ */
+export const LOGGED_LINES = 200;
 const DEFAULT_KILL_GRACE_MS = 5000;
 /**
  * How long output is still read after the hook's process exited. A process
@@ -46,12 +52,20 @@ async function runHook(argv: readonly string[], n: number, opts: HookOptions): P
   if (opts.signal.aborted) throw new SnapctlError('operation', `${label} not started: interrupted`);
   opts.log.info(`${opts.phase} hook ${n}: running ${displayArgv(argv)}`);
   const tail: string[] = [];
+  const logged = { stdout: 0, stderr: 0 };
+  let unlogged = 0;
   const keep = (stream: 'stdout' | 'stderr') =>
     // Lines go to the log as they come and are not buffered (a chatty hook keeps memory flat).
     function* (line: unknown) {
       const text = String(line);
-      if (text.trim() !== '') opts.log.info(`${opts.phase} hook ${n}${stream === 'stderr' ? ' (stderr)' : ''}: ${text}`);
-      if (stream === 'stderr' && text.trim() !== '') {
+      if (text.trim() === '') return;
+      if (logged[stream] < LOGGED_LINES) {
+        logged[stream]++;
+        opts.log.info(`${opts.phase} hook ${n}${stream === 'stderr' ? ' (stderr)' : ''}: ${text}`);
+      } else {
+        unlogged++;
+      }
+      if (stream === 'stderr') {
         tail.push(text);
         if (tail.length > TAIL_LINES) tail.shift();
       }
@@ -97,6 +111,7 @@ async function runHook(argv: readonly string[], n: number, opts: HookOptions): P
   clearTimeout(forceTimer);
   clearTimeout(outputTimer);
   opts.signal.removeEventListener('abort', onAbort);
+  if (unlogged > 0) opts.log.warn(`${opts.phase} hook ${n}: ${unlogged.toLocaleString('en-US')} more lines of output not logged (only the first ${LOGGED_LINES} of stdout and of stderr are; send a dump to a file, not to stdout)`);
 
   const last = tail.length > 0 ? tail[tail.length - 1] : undefined;
   const detail = tail.length > 0 ? tail.join('\n') : undefined;

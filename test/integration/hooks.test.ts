@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { displayArgv, formatDuration, runHooks, withSnapshotHooks } from '../../src/apply/hooks.js';
+import { displayArgv, formatDuration, LOGGED_LINES, runHooks, withSnapshotHooks } from '../../src/apply/hooks.js';
 import type { HookOptions } from '../../src/apply/hooks.js';
 import type { Hooks } from '../../src/core/model.js';
 import { SnapctlError } from '../../src/core/errors.js';
@@ -242,4 +242,23 @@ test('nothing runs when the run was interrupted before the hooks started', () =>
 test('formats durations and argv for messages', () => {
   assert.deepEqual([300_000, 90_000, 1500, 250, 3_600_000, 60_000].map(formatDuration), ['5m', '1m30s', '1.5s', '250ms', '1h', '1m']);
   assert.equal(displayArgv(['mongo', '--eval', 'db.fsyncLock()']), "mongo --eval 'db.fsyncLock()'");
+});
+
+test('a hook pouring out output logs the first LOGGED_LINES lines of each stream and counts the rest; its last stderr lines still explain a failure', async () => {
+  const opts = options();
+  // 100,000 lines on stdout (a dump sent to stdout by mistake), 500 on stderr, then a failure.
+  const script = 'seq 1 100000; i=0; while [ $i -lt 500 ]; do i=$((i+1)); echo "err $i" >&2; done; exit 3';
+  await assert.rejects(runHooks([['sh', '-c', script]], opts), (err: unknown) => {
+    assert.ok(err instanceof SnapctlError);
+    assert.match(err.summary, /failed/);
+    assert.match(err.detail ?? '', /err 500$/, 'the last stderr line is in the detail');
+    return true;
+  });
+  const out = opts.log.lines.filter((l) => /^INFO preSnapshot hook 1: \d+$/.test(l));
+  const err = opts.log.lines.filter((l) => /^INFO preSnapshot hook 1 \(stderr\): err \d+$/.test(l));
+  assert.equal(out.length, LOGGED_LINES);
+  assert.equal(out[0], 'INFO preSnapshot hook 1: 1');
+  assert.equal(err.length, LOGGED_LINES);
+  assert.ok(opts.log.lines.includes(`WARN preSnapshot hook 1: ${(100_000 + 500 - 2 * LOGGED_LINES).toLocaleString('en-US')} more lines of output not logged (only the first ${LOGGED_LINES} of stdout and of stderr are; send a dump to a file, not to stdout)`), opts.log.lines.slice(-3).join('\n'));
+  assert.ok(opts.log.lines.length < 2 * LOGGED_LINES + 10, `${opts.log.lines.length} log lines`);
 });
