@@ -30,7 +30,8 @@ test('pathWithinDevice on a real loop device: a directory on its file system is 
       assert.equal(await pathWithinDevice(loop, mnt), undefined, 'the root itself');
       assert.equal(await pathWithinDevice(loop, base), undefined, 'a directory on another file system');
       assert.equal(await pathWithinDevice(image, join(mnt, 'srv')), undefined, 'not a block device');
-      assert.equal(await pathWithinDevice(loop, join(mnt, 'missing')), undefined, 'a missing directory');
+      assert.equal(await pathWithinDevice(loop, join(mnt, 'srv/missing/backup')), 'srv/missing/backup', 'a directory not made yet: where it will be made');
+      assert.equal(await pathWithinDevice(loop, join(base, 'missing/backup')), undefined, 'not made yet, elsewhere');
     } finally {
       execFileSync('umount', [bind]);
       execFileSync('umount', [mnt]);

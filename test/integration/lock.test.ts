@@ -123,9 +123,11 @@ test('lockState sees a held lock (and its pid) through /proc/locks without takin
     await assert.rejects(stat(path), /ENOENT/, 'looking does not create the lock file');
     const child = await holder(path);
     try {
-      assert.deepEqual(await lockState(path), { held: true, pid: child.pid });
+      const seen = await lockState(path);
+      assert.ok(seen.held && seen.sinceMs !== undefined && Math.abs(seen.sinceMs - Date.now()) < 60_000, `since when the holder wrote its pid: ${JSON.stringify(seen)}`);
+      assert.deepEqual(seen, { held: true, pid: child.pid, sinceMs: seen.sinceMs });
       // Looking never takes the lock, even for a moment: the holder is still the only one.
-      assert.deepEqual(await lockState(path), { held: true, pid: child.pid });
+      assert.deepEqual(await lockState(path), seen);
     } finally {
       child.kill('SIGKILL');
       await once(child, 'exit');
