@@ -31,6 +31,16 @@ async function fakeBin(dirName: string): Promise<{ dir: string; bin: string; cle
   return { dir, bin, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
+/** Runs `fn` in a new temporary directory, removed afterwards. */
+async function inTempDir(prefix: string, fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  try {
+    await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 test('contrib/ holds exactly what `snapctl schedule` prints for /usr/local/bin/snapctl', async () => {
   const args = ['--bin', '/usr/local/bin/snapctl'];
   assert.equal(snapctl('schedule', '--systemd', '--unit', 'service', ...args).stdout, await readFile(join(ROOT, 'contrib/snapctl.service'), 'utf8'));
@@ -214,8 +224,7 @@ test(
   'with no node on the PATH cron gives, the cron line starts snapctl with the node that wrote it, and it runs',
   { skip: (!isRoot || !hasUnshare) && 'needs root and unshare (a private mount namespace hides the system node)' },
   async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'snapctl-schedule-node-'));
-    try {
+    await inTempDir('snapctl-schedule-node-', async (dir) => {
       // A node of its own (nvm and /opt tarballs put node where cron does not look); every node on the unit's PATH hidden.
       const node = join(dir, 'node-20', 'bin', 'node');
       await mkdir(join(dir, 'node-20', 'bin'), { recursive: true });
@@ -248,15 +257,12 @@ test(
       assert.equal(ran.status, 0, ran.stdout + ran.stderr);
       const host = (await readdir(join(dir, 'backup')))[0] as string;
       assert.equal((await readdir(join(dir, 'backup', host))).filter((f) => f.endsWith('.tar.zst')).length, 1);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   },
 );
 
 test('the service names node only when the #! line would not find one fit to run snapctl', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'snapctl-node-to-name-'));
-  try {
+  await inTempDir('snapctl-node-to-name-', async (dir) => {
     const script = async (name: string, text: string, mode: number): Promise<string> => {
       const path = join(dir, name);
       await writeFile(path, text);
@@ -277,14 +283,11 @@ test('the service names node only when the #! line would not find one fit to run
     assert.match(nodeToName(await script('plain', '#!/usr/bin/env node\n', 0o644), process.execPath, here) ?? '', /plain is not executable/);
     assert.equal(nodeToName(await script('wrapper', '#!/bin/sh\nexec node "$0.js" "$@"\n', 0o755), process.execPath, `${dir}/none`), undefined, 'a wrapper of its own');
     assert.equal(nodeToName(join(dir, 'not-installed-yet'), process.execPath, `${dir}/none`), undefined);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('an older node gets one line saying which node runs snapctl and what it needs, exit 1', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'snapctl-old-node-'));
-  try {
+  await inTempDir('snapctl-old-node-', async (dir) => {
     // Only the version node reports is changed: what snapctl checks before anything else.
     const preload = join(dir, 'node18.cjs');
     await writeFile(preload, "Object.defineProperty(process.versions, 'node', { value: '18.19.0' });\n");
@@ -295,14 +298,11 @@ test('an older node gets one line saying which node runs snapctl and what it nee
     assert.equal(unsupportedNode('v20.0.0'), undefined);
     assert.equal(unsupportedNode('22.11.0'), undefined);
     assert.match(unsupportedNode('v12.22.12') ?? '', /this is node v12\.22\.12/);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('the cron job runs at nice 10 in the idle I/O class, as the service does, and tar and the compressor inherit both', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'snapctl-schedule-prio-'));
-  try {
+  await inTempDir('snapctl-schedule-prio-', async (dir) => {
     // A fake snapctl that reports its own priority and that of a child it starts.
     const bin = join(dir, 'snapctl');
     await writeFile(bin, '#!/bin/sh\necho "$(nice) $(ionice -p $$)"\nsh -c \'echo "$(nice) $(ionice -p $$)"\'\n');
@@ -315,7 +315,5 @@ test('the cron job runs at nice 10 in the idle I/O class, as the service does, a
     assert.equal(ran.status, 0, ran.stderr);
     const expected = `${Math.min(base + 10, 19)} idle`;
     assert.deepEqual(ran.stdout.trim().split('\n'), [expected, expected]);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 });
