@@ -83,12 +83,16 @@ EXIT STATUS
 }
 
 async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
   const tooOld = unsupportedNode(process.versions.node);
   if (tooOld !== undefined) {
     process.stderr.write(`error: ${tooOld} (${process.execPath})\n  run it with a newer node: /path/to/node ${process.argv[1] ?? 'snapctl'} ... (\`snapctl schedule\` run that way writes units that start snapctl with that node)\n`);
-    return EXIT.error;
+    if (name !== 'status') return EXIT.error;
+    // A monitoring system reads status's first line and exit code: the check could not be made.
+    const { STATUS_EXIT, unknownLine } = await import('../core/status.js');
+    process.stdout.write(`${unknownLine(tooOld)}\n`);
+    return STATUS_EXIT.UNKNOWN;
   }
-  const [name, ...rest] = argv;
   onClosedOutput(name ?? '');
   process.env['PATH'] = withSystemDirs(process.env['PATH']);
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {

@@ -88,7 +88,7 @@ test('--systemd without --unit prints the service, then the timer', () => {
 test('the default binary is the snapctl that is running, the default policy /etc/snapctl/policy.yaml', () => {
   const r = snapctl('schedule', '--cron');
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, new RegExp(`^0 \\* \\* \\* \\* root nice -n 10 ionice -c 3 ${BIN.replace(/[.]/g, '\\.')} apply --policy /etc/snapctl/policy\\.yaml >/dev/null$`, 'm'));
+  assert.match(r.stdout, new RegExp(`^0 \\* \\* \\* \\* root nice -n 10 ionice -c 3 -t ${BIN.replace(/[.]/g, '\\.')} apply --policy /etc/snapctl/policy\\.yaml >/dev/null$`, 'm'));
 });
 
 test('systemd-analyze verify accepts both units, with a binary path that needs quoting', { skip: !hasSystemdAnalyze && 'systemd-analyze is not installed' }, async () => {
@@ -175,7 +175,7 @@ test('a policy with every: 15m gets runs every 15 minutes by default, and an exp
     const cron = snapctl('schedule', '--cron', '--policy', policy, '--bin', '/b');
     assert.equal(cron.status, 0, cron.stderr);
     assert.equal(cron.stderr, '');
-    assert.match(cron.stdout, /^\*\/15 \* \* \* \* root nice -n 10 ionice -c 3 \/b apply --policy \S+ >\/dev\/null$/m);
+    assert.match(cron.stdout, /^\*\/15 \* \* \* \* root nice -n 10 ionice -c 3 -t \/b apply --policy \S+ >\/dev\/null$/m);
     const timer = snapctl('schedule', '--systemd', '--unit', 'timer', '--policy', policy, '--bin', '/b');
     assert.equal(timer.status, 0, timer.stderr);
     const lines = timer.stdout.split('\n');
@@ -246,7 +246,7 @@ test(
       assert.match(schedule.stdout, /note: the cron line runs .*: its "#!\/usr\/bin\/env node" line finds no node on the unit's PATH/);
       const job = schedule.stdout.split('\n').find((l) => / root /.test(l) && !l.startsWith('#'));
       assert.ok(job, schedule.stdout);
-      assert.ok(job.includes(` root nice -n 10 ionice -c 3 ${node} ${BIN} apply --policy ${policy} `), job);
+      assert.ok(job.includes(` root nice -n 10 ionice -c 3 -t ${node} ${BIN} apply --policy ${policy} `), job);
       assert.match(schedule.stdout, /^# node is named before snapctl: /m);
       const command = job.split(' ').slice(6).join(' ').replace(/ >\/dev\/null$/, '');
       const cronEnv = `env -i SHELL=/bin/sh PATH=${UNIT_PATH_DIRS.join(':')} /bin/sh -c`;
@@ -286,7 +286,7 @@ test('the service names node only when the #! line would not find one fit to run
   });
 });
 
-test('an older node gets one line saying which node runs snapctl and what it needs, exit 1', async () => {
+test('an older node gets one line saying which node runs snapctl and what it needs, exit 1 (status: UNKNOWN, 3)', async () => {
   await inTempDir('snapctl-old-node-', async (dir) => {
     // Only the version node reports is changed: what snapctl checks before anything else.
     const preload = join(dir, 'node18.cjs');
@@ -295,6 +295,10 @@ test('an older node gets one line saying which node runs snapctl and what it nee
     assert.equal(r.status, 1);
     assert.equal(r.stdout, '');
     assert.match(r.stderr, /^error: snapctl needs node 20 or later; this is node v18\.19\.0 \(.*\)\n {2}run it with a newer node: /);
+    // status is a Nagios plugin: UNKNOWN (3) with its one line, not 1 (WARNING to Nagios).
+    const check = spawnSync(process.execPath, ['--require', preload, BIN, 'status', '--policy', join(ROOT, 'policies/example.yaml')], { encoding: 'utf8' });
+    assert.equal(check.status, 3);
+    assert.equal(check.stdout, 'SNAPCTL UNKNOWN - snapctl needs node 20 or later; this is node v18.19.0\n');
     assert.equal(unsupportedNode('v20.0.0'), undefined);
     assert.equal(unsupportedNode('22.11.0'), undefined);
     assert.match(unsupportedNode('v12.22.12') ?? '', /this is node v12\.22\.12/);

@@ -209,8 +209,13 @@ export function cronFields(onCalendar: string): string | undefined {
   return `${minute} ${hour} * * *`;
 }
 
-/** What the service's Nice= and IOSchedulingClass= do, for the cron job (util-linux's ionice; both inherited by tar and the compressor). */
-const CRON_PRIORITY = ['nice', '-n', '10', 'ionice', '-c', '3'];
+/**
+ * What the service's Nice= and IOSchedulingClass= do, for the cron job
+ * (util-linux's ionice; both inherited by tar and the compressor). -t: where
+ * the I/O class cannot be set (a restricted container), ionice still runs
+ * apply instead of exiting; nice always does.
+ */
+const CRON_PRIORITY = ['nice', '-n', '10', 'ionice', '-c', '3', '-t'];
 
 export function cronFile(o: ScheduleOptions): string {
   const fields = cronFields(o.onCalendar);
@@ -230,7 +235,7 @@ export function cronFile(o: ScheduleOptions): string {
 # As the systemd service does, backups yield to the real work of the machine:
 # nice 10, and the idle I/O class (disk time only when nobody else wants it).
 # On a disk that is never idle this can make a run last long enough for the
-# snapshot to fill up; use "ionice -c 2 -n 7" there instead.
+# snapshot to fill up; use "ionice -c 2 -n 7 -t" there instead.
 SHELL=/bin/sh
 PATH=${UNIT_PATH}
 ${nodeComment(o)}${fields} root ${[...CRON_PRIORITY, ...command(o)].map(shWord).join(' ')} >/dev/null
