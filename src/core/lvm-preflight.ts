@@ -40,7 +40,13 @@ export function lvmPreflight(volume: Volume, lvm: LvmState, content?: string | n
   const notMountable = content === undefined ? undefined : NOT_A_FILE_SYSTEM[content];
   if (notMountable !== undefined) return error(`${vg}/${lv} holds ${notMountable} (blkid: ${content}), not a file system: apply will fail for this volume`);
   // Thin snapshots take no space up front, but fill their pool as the origin changes.
-  if (isThinLv(origin)) return thinPoolFill(volume.name, lvm.lvs.find((l) => l.vg === vg && l.name === origin.pool));
+  if (isThinLv(origin)) {
+    const pool = lvm.lvs.find((l) => l.vg === vg && l.name === origin.pool);
+    const fill = thinPoolFill(volume.name, pool);
+    const onPool = onOrigin === undefined || pool === undefined ? [] : archiveFillsPool(volume.name, onOrigin, pool);
+    // The archive's own prediction says more than the pool's present fill.
+    return onPool.some((d) => d.severity === 'error') ? onPool : [...fill, ...onPool];
+  }
   const size = parseSnapshotSize(volume.snapshotSize);
   if (!size.ok) return error(size.error);
   const bytes = snapshotBytes(size.value, {
@@ -53,6 +59,30 @@ export function lvmPreflight(volume: Volume, lvm: LvmState, content?: string | n
   const short = checkFreeSpace({ vg, origin: `${vg}/${lv}`, needBytes: bytes.value, freeBytes: group.freeBytes, extentBytes: group.extentBytes });
   if (short) return error(`not enough space for the snapshot: ${short}; apply will fail for this volume`);
   return onOrigin === undefined ? [] : archiveFillsSnapshot(volume.name, onOrigin, bytes.value);
+}
+
+/**
+ * An archive written onto a thin origin takes new blocks from its pool
+ * (while the snapshot keeps the old ones). One at least as large as what
+ * the pool has free fills it, and a full pool stops writes to every thin
+ * volume in it; short of that, a pool that the archive takes past the 80%
+ * mark gets the same warning as one already there.
+ */
+function archiveFillsPool(volume: string, onOrigin: ArchiveOnOrigin, pool: LogicalVolume): Diagnostic[] {
+  const estimate = onOrigin.estimateBytes;
+  if (estimate === undefined || pool.percent === undefined) return [];
+  const used = (pool.sizeBytes * pool.percent) / 100;
+  const free = pool.sizeBytes - used;
+  const where = `the backup directory lies on this thin volume (./${onOrigin.inside}), so each archive written there takes new blocks from thin pool ${pool.vg}/${pool.name}`;
+  const way = 'put backupDir on an LV outside the pool, or lvextend the pool';
+  if (estimate >= free) {
+    return [{ severity: 'error', volume, message: `${where}: an archive the size of the newest (${formatBytes(estimate)}) fills its ${formatBytes(free)} free, and a full pool stops writes to every thin volume in it; ${way}` }];
+  }
+  const after = Math.round(((used + estimate) / pool.sizeBytes) * 100);
+  if (pool.percent < THIN_POOL_WARN_PERCENT && after >= THIN_POOL_WARN_PERCENT) {
+    return [{ severity: 'warning', volume, message: `${where}: an archive the size of the newest (${formatBytes(estimate)}) takes it from ${pool.percent}% to about ${after}% full; ${way}` }];
+  }
+  return [];
 }
 
 /** Half the snapshot for the archive alone leaves the origin's own writes little room. */
