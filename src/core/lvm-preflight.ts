@@ -45,7 +45,7 @@ export function lvmPreflight(volume: Volume, lvm: LvmState, content?: string | n
     const fill = thinPoolFill(volume.name, pool);
     const onPool = onOrigin === undefined || pool === undefined ? [] : archiveFillsPool(volume.name, onOrigin, pool);
     // The archive's own prediction says more than the pool's present fill.
-    return onPool.some((d) => d.severity === 'error') ? onPool : [...fill, ...onPool];
+    return onPool.length > 0 ? onPool : fill;
   }
   const size = parseSnapshotSize(volume.snapshotSize);
   if (!size.ok) return error(size.error);
@@ -66,7 +66,7 @@ export function lvmPreflight(volume: Volume, lvm: LvmState, content?: string | n
  * (while the snapshot keeps the old ones). One at least as large as what
  * the pool has free fills it, and a full pool stops writes to every thin
  * volume in it; short of that, a pool that the archive takes past the 80%
- * mark gets the same warning as one already there.
+ * mark gets a warning too, as one already there does.
  */
 function archiveFillsPool(volume: string, onOrigin: ArchiveOnOrigin, pool: LogicalVolume): Diagnostic[] {
   const estimate = onOrigin.estimateBytes;
@@ -76,7 +76,8 @@ function archiveFillsPool(volume: string, onOrigin: ArchiveOnOrigin, pool: Logic
   const where = `the backup directory lies on this thin volume (./${onOrigin.inside}), so each archive written there takes new blocks from thin pool ${pool.vg}/${pool.name}`;
   const way = 'put backupDir on an LV outside the pool, or lvextend the pool';
   if (estimate >= free) {
-    return [{ severity: 'error', volume, message: `${where}: an archive the size of the newest (${formatBytes(estimate)}) fills its ${formatBytes(free)} free, and a full pool stops writes to every thin volume in it; ${way}` }];
+    // A warning, not an error: a pool that lvm.conf lets autoextend grows instead (plan does not read lvm.conf).
+    return [{ severity: 'warning', volume, message: `${where}: an archive the size of the newest (${formatBytes(estimate)}) fills its ${formatBytes(free)} free unless the pool autoextends (thin_pool_autoextend_threshold in lvm.conf), and a full pool stops writes to every thin volume in it; ${way}` }];
   }
   const after = Math.round(((used + estimate) / pool.sizeBytes) * 100);
   if (pool.percent < THIN_POOL_WARN_PERCENT && after >= THIN_POOL_WARN_PERCENT) {
