@@ -38,7 +38,7 @@ export interface ObservePorts {
   /** Data file systems mounted below a directory on other devices (what tar --one-file-system leaves out). */
   readonly dataMountsInside?: (dir: string) => Promise<Mount[]>;
   /** Whether an apply holds the host lock (plan asks; apply, which holds it itself, does not). */
-  readonly applyRunning?: () => Promise<{ readonly pid?: number } | undefined>;
+  readonly applyRunning?: () => Promise<{ readonly pid?: number; readonly sinceMs?: number } | undefined>;
 }
 
 export async function observe(policy: HostPolicy, ports: ObservePorts): Promise<{ observed: Observed; files: readonly string[] }> {

@@ -210,7 +210,7 @@ export interface Observed {
   /** Per btrfs volume, the subvolumes nested in it (relative paths) that its snapshots leave out; absent = not checked. */
   readonly nestedSubvolumes?: Readonly<Record<string, readonly string[]>>;
   /** An apply holding the host lock right now (plan only; absent = none, or not looked). */
-  readonly applyRunning?: { readonly pid?: number };
+  readonly applyRunning?: { readonly pid?: number; readonly sinceMs?: number };
   /** Programs apply runs (tar, the compressors of the policy) that are not on PATH; absent = not checked. */
   readonly missingPrograms?: readonly string[];
 }

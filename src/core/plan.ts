@@ -246,7 +246,11 @@ export function plan(policy: HostPolicy, observed: Observed, now: number): Plan 
   diagnostics.push(...cleanup.diagnostics);
   if (observed.applyRunning) {
     // Its partial archive and its snapshot look exactly like an interrupted run's: say so before anyone removes them by hand.
-    const who = `an apply is running now${observed.applyRunning.pid !== undefined ? ` (pid ${observed.applyRunning.pid})` : ''}`;
+    const { pid, sinceMs } = observed.applyRunning;
+    // How long, as status says it too; not when planning for another time (--now before it started).
+    const age = sinceMs !== undefined && now >= sinceMs ? `for ${formatDuration(now - sinceMs)}` : undefined;
+    const about = [...(pid !== undefined ? [`pid ${pid}`] : []), ...(age !== undefined ? [age] : [])];
+    const who = `an apply is running now${about.length > 0 ? ` (${about.join(', ')})` : ''}`;
     diagnostics.push(
       cleanup.actions.length > 0
         ? { severity: 'warning', message: `${who}: the leftovers to clean up may be its work in progress, not an interrupted run's; plan again once it has finished` }

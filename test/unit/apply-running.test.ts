@@ -44,3 +44,12 @@ test('plan warns that leftovers may be a running apply\'s work in progress, and 
   assert.deepEqual(clean.diagnostics.filter((d) => d.message.startsWith('an apply')), [{ severity: 'info', message: 'an apply is running now: this plan may be out of date once it has finished' }]);
   assert.ok(!plan(policy, observed({ others: [partial] }), now).diagnostics.some((d) => d.message.startsWith('an apply')));
 });
+
+test('plan says how long the running apply has been at it, unless planning for a time before it started', () => {
+  const policy = testHostPolicy('/t', [testVolume('data', { kind: 'path', path: '/data' })]);
+  const now = Date.parse('2026-11-26T03:00:00Z');
+  const said = (running: NonNullable<Observed['applyRunning']>): string[] => plan(policy, observed({ applyRunning: running }), now).diagnostics.filter((d) => d.message.startsWith('an apply')).map((d) => d.message.replace(/:.*/, ''));
+  assert.deepEqual(said({ pid: 4242, sinceMs: now - (14 * 3600 + 2 * 60) * 1000 }), ['an apply is running now (pid 4242, for 14h2m)']);
+  assert.deepEqual(said({ sinceMs: now - 5000 }), ['an apply is running now (for 5s)']);
+  assert.deepEqual(said({ pid: 4242, sinceMs: now + 60_000 }), ['an apply is running now (pid 4242)'], '--now before it started');
+});

@@ -164,9 +164,9 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 /** The apply holding the host lock, if one does. */
-async function applyRunning(lockFile: string | undefined): Promise<{ pid?: number } | undefined> {
+async function applyRunning(lockFile: string | undefined): Promise<{ pid?: number; sinceMs?: number } | undefined> {
   const { lockState, DEFAULT_LOCK_PATH } = await import('../../apply/lock-state.js');
   const state = await lockState(lockFile ?? DEFAULT_LOCK_PATH);
   if (!state.held) return undefined;
-  return state.pid === undefined ? {} : { pid: state.pid };
+  return { ...(state.pid !== undefined ? { pid: state.pid } : {}), ...(state.sinceMs !== undefined ? { sinceMs: state.sinceMs } : {}) };
 }
