@@ -1,6 +1,6 @@
 // Gathers everything plan needs to know about the system, through small
 // ports so tests can observe fixture directories and captured LVM output.
-import { COMPRESSOR_PROGRAM, type Archive, type HostPolicy, type LvmState, type Mount, type Observed, type Volume } from '../core/model.js';
+import { COMPRESSOR_PROGRAM, type Archive, type HostPolicy, type LvmState, type Mount, type Observed, type RunningApply, type Volume } from '../core/model.js';
 import { classifyBackupDir, hostDir, joinPath } from '../core/naming.js';
 import { isInactive } from '../core/lvm-preflight.js';
 import { volumeRoot } from '../core/self-exclusion.js';
@@ -38,7 +38,7 @@ export interface ObservePorts {
   /** Data file systems mounted below a directory on other devices (what tar --one-file-system leaves out). */
   readonly dataMountsInside?: (dir: string) => Promise<Mount[]>;
   /** Whether an apply holds the host lock (plan asks; apply, which holds it itself, does not). */
-  readonly applyRunning?: () => Promise<{ readonly pid?: number; readonly sinceMs?: number } | undefined>;
+  readonly applyRunning?: () => Promise<RunningApply | undefined>;
 }
 
 export async function observe(policy: HostPolicy, ports: ObservePorts): Promise<{ observed: Observed; files: readonly string[] }> {

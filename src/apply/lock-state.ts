@@ -2,6 +2,7 @@
 // running): no child process here, so plan never loads that machinery.
 import { readFile, stat } from 'node:fs/promises';
 import { deviceNumbers } from '../adapters/mountinfo.js';
+import type { RunningApply } from '../core/model.js';
 
 export const DEFAULT_LOCK_PATH = '/run/snapctl/apply.lock';
 
@@ -19,7 +20,7 @@ export async function readHolder(path: string): Promise<number | undefined> {
  * Whether someone holds the host lock, the pid the holder wrote into it, and
  * when it did (the file's mtime: apply writes its pid right after taking the lock).
  */
-export type LockState = { readonly held: false } | { readonly held: true; readonly pid?: number; readonly sinceMs?: number };
+export type LockState = { readonly held: false } | ({ readonly held: true } & RunningApply);
 
 /**
  * Whether an apply holds the lock at `path`, without taking it (plan must
@@ -39,6 +40,13 @@ export async function lockState(path: string = DEFAULT_LOCK_PATH): Promise<LockS
   } catch {
     return { held: false };
   }
+}
+
+/** The apply holding the lock at `path` (pid, since when), or undefined when none does: what plan and status show. */
+export async function runningApply(path: string = DEFAULT_LOCK_PATH): Promise<RunningApply | undefined> {
+  const state = await lockState(path);
+  if (!state.held) return undefined;
+  return { ...(state.pid !== undefined ? { pid: state.pid } : {}), ...(state.sinceMs !== undefined ? { sinceMs: state.sinceMs } : {}) };
 }
 
 /**

@@ -172,6 +172,12 @@ export interface Mount {
   readonly fstype: string;
 }
 
+/** An apply holding the host lock: the pid it wrote into the lock file, and when it did (ms), as far as it got. */
+export interface RunningApply {
+  readonly pid?: number;
+  readonly sinceMs?: number;
+}
+
 /** Everything `plan` needs to know about the system, gathered by adapters. */
 export interface Observed {
   readonly archives: readonly Archive[];
@@ -210,7 +216,7 @@ export interface Observed {
   /** Per btrfs volume, the subvolumes nested in it (relative paths) that its snapshots leave out; absent = not checked. */
   readonly nestedSubvolumes?: Readonly<Record<string, readonly string[]>>;
   /** An apply holding the host lock right now (plan only; absent = none, or not looked). */
-  readonly applyRunning?: { readonly pid?: number; readonly sinceMs?: number };
+  readonly applyRunning?: RunningApply;
   /** Programs apply runs (tar, the compressors of the policy) that are not on PATH; absent = not checked. */
   readonly missingPrograms?: readonly string[];
 }

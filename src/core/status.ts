@@ -3,7 +3,7 @@
 // file, and the Nagios plugin output (first line with perfdata). No clock:
 // `now` comes in, so thresholds are tested at exact instants.
 import { counted } from './describe.js';
-import type { Archive, HostPolicy, Schedule, Volume } from './model.js';
+import type { Archive, HostPolicy, RunningApply, Schedule, Volume } from './model.js';
 import { dueness, scheduleLabel } from './schedule.js';
 import { DAY_MS, formatDuration, HOUR_MS, isUtcZone } from './time.js';
 
@@ -70,7 +70,7 @@ export interface StatusReport {
   readonly level: Exclude<StatusLevel, 'UNKNOWN'>;
   readonly volumes: readonly VolumeHealth[];
   /** An apply holds the host lock now: its pid and since when (ms), when it wrote them. */
-  readonly applyRunning?: { readonly pid?: number; readonly sinceMs?: number };
+  readonly applyRunning?: RunningApply;
 }
 
 /** A schedule's nominal length: a month counts as 31 days, so thresholds never fire inside a long month. */

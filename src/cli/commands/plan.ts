@@ -10,6 +10,7 @@ import { stateDirPort, systemObservePorts } from '../../adapters/system.js';
 import { EXIT } from '../exit-codes.js';
 import { loadContext } from '../policy-context.js';
 import type { SavedPlan } from '../../core/saved-plan.js';
+import type { RunningApply } from '../../core/model.js';
 import { COMMON_OPTIONS, TARGET_OPTIONS, parseCommandLine, type OptionTable } from '../options.js';
 
 /** What plan needs past the policy and the observation: loaded while the system is observed. */
@@ -164,9 +165,7 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 /** The apply holding the host lock, if one does. */
-async function applyRunning(lockFile: string | undefined): Promise<{ pid?: number; sinceMs?: number } | undefined> {
-  const { lockState, DEFAULT_LOCK_PATH } = await import('../../apply/lock-state.js');
-  const state = await lockState(lockFile ?? DEFAULT_LOCK_PATH);
-  if (!state.held) return undefined;
-  return { ...(state.pid !== undefined ? { pid: state.pid } : {}), ...(state.sinceMs !== undefined ? { sinceMs: state.sinceMs } : {}) };
+async function applyRunning(lockFile: string | undefined): Promise<RunningApply | undefined> {
+  const { runningApply } = await import('../../apply/lock-state.js');
+  return runningApply(lockFile);
 }

@@ -8,7 +8,7 @@ import { danglingDescription } from '../../core/plan.js';
 import { evaluateStatus, renderStatus, statusJson, STATUS_EXIT, unknownLine, type StatusOptions } from '../../core/status.js';
 import { danglingLink, listBackupDir } from '../../adapters/backup-dir.js';
 import { readState, DEFAULT_STATE_DIR } from '../../apply/state-file.js';
-import { lockState, DEFAULT_LOCK_PATH } from '../../apply/lock-state.js';
+import { runningApply } from '../../apply/lock-state.js';
 import { parseDuration } from '../../policy/duration.js';
 import { EXIT } from '../exit-codes.js';
 import { loadContext } from '../policy-context.js';
@@ -127,10 +127,10 @@ async function check(values: StatusFlags): Promise<number> {
   const ctx = await loadContext({ policy: values.policy, host: values.host, backupDir: values['backup-dir'], now: values.now });
   if (ctx.policy.volumes.length === 0) throw new SnapctlError('input', `host ${ctx.policy.host} has no volumes in the policy`);
   const dir = hostDir(ctx.policy);
-  const [listing, state, lock] = await Promise.all([listBackupDir(dir), readState(values['state-dir'] ?? DEFAULT_STATE_DIR), lockState(values['lock-file'] ?? DEFAULT_LOCK_PATH)]);
+  const [listing, state, running] = await Promise.all([listBackupDir(dir), readState(values['state-dir'] ?? DEFAULT_STATE_DIR), runningApply(values['lock-file'])]);
   const { archives } = classifyBackupDir(listing.files, ctx.policy.host, ctx.policy.volumes, ctx.policy.timezone);
   const health = evaluateStatus(ctx.policy, archives, state.volumes, ctx.now, opts);
-  const evaluated = lock.held ? { ...health, applyRunning: { ...(lock.pid !== undefined ? { pid: lock.pid } : {}), ...(lock.sinceMs !== undefined ? { sinceMs: lock.sinceMs } : {}) } } : health;
+  const evaluated = running !== undefined ? { ...health, applyRunning: running } : health;
   // Gone although archives were written there, or behind a link to nothing: every volume's history is out of reach.
   const dangling = listing.exists ? undefined : await danglingLink(dir);
   const gone = dangling !== undefined
