@@ -1,5 +1,5 @@
 // Mount table, filesystem detection, and read-only mounts of snapshots.
-import { chmod, readFile, rmdir } from 'node:fs/promises';
+import { access, chmod, readFile, rmdir } from 'node:fs/promises';
 import { SnapctlError } from '../core/errors.js';
 import type { Mount } from '../core/model.js';
 import { runTool, sleep, type ToolResult } from './run-tool.js';
@@ -43,6 +43,21 @@ export async function deviceContent(device: string): Promise<string | null | und
   if (run.exitCode === 2) return run.stderr.trim() === '' ? null : undefined;
   if (run.exitCode !== 0) return undefined;
   return type ?? null;
+}
+
+/**
+ * Whether this kernel mounts a block-level copy (an LVM snapshot) of a btrfs
+ * that is mounted: btrfs's temp-fsid (Linux 6.7+), listed among its sysfs
+ * features. False on an older kernel (btrfs refuses the copy's duplicate
+ * UUID), undefined when btrfs is not loaded (then none is mounted either).
+ */
+export async function btrfsClones(features = '/sys/fs/btrfs/features'): Promise<boolean | undefined> {
+  const present = (path: string): Promise<boolean> => access(path).then(
+    () => true,
+    () => false,
+  );
+  if (await present(`${features}/temp_fsid`)) return true;
+  return (await present(features)) ? false : undefined;
 }
 
 /**

@@ -35,6 +35,8 @@ export interface ObservePorts {
   readonly wroteArchivesTo?: (hostDir: string) => Promise<boolean>;
   /** What blkid finds on a block device: a type, null for nothing it recognises, undefined when it cannot look. */
   readonly deviceContent?: (device: string) => Promise<string | null | undefined>;
+  /** Whether this kernel mounts a block-level copy of a mounted btrfs (temp-fsid); undefined when it cannot tell (btrfs not loaded). */
+  readonly btrfsClones?: () => Promise<boolean | undefined>;
   /** Data file systems mounted below a directory on other devices (what tar --one-file-system leaves out). */
   readonly dataMountsInside?: (dir: string) => Promise<Mount[]>;
   /** Whether an apply holds the host lock (plan asks; apply, which holds it itself, does not). */
@@ -73,8 +75,10 @@ export async function observe(policy: HostPolicy, ports: ObservePorts): Promise<
   const vanished = !listing.exists && (await ports.wroteArchivesTo?.(hostDir(policy))) === true;
   const dangling = listing.exists ? undefined : await ports.danglingLink?.(hostDir(policy));
   const lvContents = await originContents(policy, lvm, ports);
+  // Asked only when an origin LV holds btrfs: its snapshot may then be impossible to mount.
+  const btrfsClones = lvContents && Object.values(lvContents).includes('btrfs') ? await ports.btrfsClones?.() : undefined;
   return {
-    observed: { archives, others, backupDirExists: listing.exists, lvm, mounts: relevantMounts(policy, mounts), btrfsLeftovers, missingSources, ...(nonDirectorySources.length > 0 ? { nonDirectorySources } : {}), emptySources, ...(vanished ? { backupDirVanished: true } : {}), ...(dangling ? { backupDirDanglingLink: dangling } : {}), ...(notSubvolumes ? { notSubvolumes } : {}), ...(mountsInside ? { mountsInside } : {}), ...(lvContents ? { lvContents } : {}), ...(nestedSubvolumes ? { nestedSubvolumes } : {}), ...(backupDirInside ? { backupDirInside } : {}), ...(readOnly === true ? { backupDirReadOnly: true } : {}), ...(free !== undefined ? { backupFreeBytes: free } : {}), ...(newestArchiveBytes ? { newestArchiveBytes } : {}), ...(applyRunning ? { applyRunning } : {}), ...(missingPrograms ? { missingPrograms } : {}) },
+    observed: { archives, others, backupDirExists: listing.exists, lvm, mounts: relevantMounts(policy, mounts), btrfsLeftovers, missingSources, ...(nonDirectorySources.length > 0 ? { nonDirectorySources } : {}), emptySources, ...(vanished ? { backupDirVanished: true } : {}), ...(dangling ? { backupDirDanglingLink: dangling } : {}), ...(notSubvolumes ? { notSubvolumes } : {}), ...(mountsInside ? { mountsInside } : {}), ...(lvContents ? { lvContents } : {}), ...(btrfsClones !== undefined ? { btrfsClones } : {}), ...(nestedSubvolumes ? { nestedSubvolumes } : {}), ...(backupDirInside ? { backupDirInside } : {}), ...(readOnly === true ? { backupDirReadOnly: true } : {}), ...(free !== undefined ? { backupFreeBytes: free } : {}), ...(newestArchiveBytes ? { newestArchiveBytes } : {}), ...(applyRunning ? { applyRunning } : {}), ...(missingPrograms ? { missingPrograms } : {}) },
     files: listing.files,
   };
 }

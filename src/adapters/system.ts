@@ -19,6 +19,7 @@ export const systemObservePorts: ObservePorts = {
   readOnlyMount: async (path) => (await import('./mountinfo.js')).readOnlyMount(path),
   dataMountsInside: async (dir) => (await import('./mountinfo.js')).dataMountsInside(dir),
   deviceContent: async (device) => (await import('./mounts.js')).deviceContent(device),
+  btrfsClones: async () => (await import('./mounts.js')).btrfsClones(),
   locateBackupDir: async (volume, backupDir) => (await import('./backup-dir-inside.js')).locateBackupDir(volume, backupDir),
   btrfsSubvolume: async (path) => (await import('./btrfs-source.js')).isBtrfsSubvolume(path),
   nestedSubvolumes: async (subvolume, volume, archived) => (await import('./btrfs-source.js')).nestedSubvolumes(subvolume, volume, archived),

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, stat, mkdir, chmod } from 'node:fs/promises';
+import { mkdtemp, rm, stat, mkdir, chmod, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { detectFs, ensurePrivateDir, mountOptions, mountReadOnly, parseMounts, unmount } from '../../src/adapters/mounts.js';
+import { btrfsClones, detectFs, ensurePrivateDir, mountOptions, mountReadOnly, parseMounts, unmount } from '../../src/adapters/mounts.js';
 import { dataMountsBelow, locateOnDevice, onReadOnlyMount } from '../../src/adapters/mountinfo.js';
 import { SnapctlError } from '../../src/core/errors.js';
 import { fakeBin } from '../helpers/fake-bin.js';
@@ -177,4 +177,19 @@ test('dataMountsBelow: data file systems on other devices below the directory; n
     'from /, a bind mount of another file system counts too',
   );
   assert.deepEqual(dataMountsBelow(mountinfo, '/srv/db'), []);
+});
+
+test('btrfsClones reads btrfs temp-fsid support from its sysfs features: listed → true, features without it (Linux < 6.7) → false, no btrfs loaded → undefined', async () => {
+  const base = await mkdtemp(join(tmpdir(), 'snapctl-btrfs-features-'));
+  try {
+    const features = join(base, 'features');
+    assert.equal(await btrfsClones(features), undefined);
+    await mkdir(features);
+    for (const f of ['free_space_tree', 'metadata_uuid']) await writeFile(join(features, f), '0\n');
+    assert.equal(await btrfsClones(features), false);
+    await writeFile(join(features, 'temp_fsid'), '0\n');
+    assert.equal(await btrfsClones(features), true);
+  } finally {
+    await rm(base, { recursive: true, force: true });
+  }
 });

@@ -7,7 +7,7 @@ import { execOk, VmError } from './exec.js';
 
 /**
  * virtio disk + 9p (the shared host root), overlay (its writable layer),
- * device-mapper with classic and thin snapshots, ext4, XFS and loop.
+ * device-mapper with classic and thin snapshots, ext4, XFS, btrfs and loop.
  * crc32c_generic is listed because it is only a soft dependency (by alias) of
  * libcrc32c and ext4, which fail to load without it.
  */
@@ -23,6 +23,7 @@ export const GUEST_MODULES = [
   'dm-thin-pool',
   'ext4',
   'xfs',
+  'btrfs',
   'loop',
 ] as const;
 

@@ -4,7 +4,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { must, run } from '../vm-guest.js';
 
-export type FsType = 'ext4' | 'xfs';
+export type FsType = 'ext4' | 'xfs' | 'btrfs';
 
 /** One `lvs` row with the fields the scenarios check (sizes in bytes). */
 export interface LvRow {
@@ -49,6 +49,7 @@ export function mountsUnder(root: string): string[] {
 /** Makes a filesystem on a device; ext4 fully initialised so background init never writes into a snapshot. */
 export function mkfs(device: string, fs: FsType): void {
   if (fs === 'ext4') must('mkfs.ext4', ['-q', '-F', '-E', 'lazy_itable_init=0,lazy_journal_init=0', device]);
+  else if (fs === 'btrfs') must('mkfs.btrfs', ['-q', '-f', device]);
   else must('mkfs.xfs', ['-q', '-f', device]);
 }
 
