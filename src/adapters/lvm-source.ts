@@ -5,13 +5,13 @@ import { join } from 'node:path';
 import type { PreparedSource, SourceDriver, StepLog, TakeContext } from '../apply/source.js';
 import { SnapctlError } from '../core/errors.js';
 import type { CleanupTarget, LogicalVolume, Volume, VolumeGroup } from '../core/model.js';
-import { btrfsCloneRefused, isInactive, isOpen, isSnapshotLv, isThinLv, NOT_A_FILE_SYSTEM } from '../core/lvm-preflight.js';
+import { btrfsCopyRefusal, isInactive, isSnapshotLv, isThinLv, NOT_A_FILE_SYSTEM } from '../core/lvm-preflight.js';
 import { MAX_LV_NAME, isSnapctlSnapshot, snapshotName, snapshotTags } from '../core/lvm-leftovers.js';
 import { checkFreeSpace, formatBytes, parseSnapshotSize, snapshotBytes } from '../core/snapshot-size.js';
 import { createLvmAdapter } from './lvm-adapter.js';
 import type { LvmCommands } from './lvm-commands.js';
 import type { UnmountOptions } from './mounts.js';
-import { btrfsClones, detectFs, deviceContent, ensurePrivateDir, mountReadOnly, removeMountPoint, unmount } from './mounts.js';
+import { btrfsCopyRefused, detectFs, ensurePrivateDir, mountReadOnly, removeMountPoint, unmount } from './mounts.js';
 import { udevSettle } from './run-tool.js';
 
 export { SNAPSHOT_TAG, isSnapctlSnapshot, findLeftovers, findLegacyLeftovers, snapshotName, snapshotTags } from '../core/lvm-leftovers.js';
@@ -25,10 +25,8 @@ export interface LvmSourceDeps {
   readonly unmount?: UnmountOptions;
   /** Waits for udev to create/release device nodes (no-op without udev). */
   readonly settle?: () => Promise<void>;
-  /** Whether this kernel mounts a snapshot of a mounted btrfs (see mounts.ts btrfsClones). */
-  readonly btrfsClones?: () => Promise<boolean | undefined>;
-  /** What blkid finds on a device (see mounts.ts deviceContent). */
-  readonly deviceContent?: (device: string) => Promise<string | null | undefined>;
+  /** Whether the kernel would refuse to mount a snapshot of this device (see mounts.ts btrfsCopyRefused). */
+  readonly btrfsCopyRefused?: (device: string) => Promise<boolean | undefined>;
 }
 
 /** What preflight and take decide from `lvs`/`vgs`. */
@@ -47,8 +45,7 @@ const message = (e: unknown): string => (e instanceof SnapctlError ? [e.summary,
 export function createLvmSource(deps: LvmSourceDeps = {}): SourceDriver {
   const lvm = deps.lvm ?? createLvmAdapter();
   const settle = deps.settle ?? udevSettle;
-  const clones = deps.btrfsClones ?? btrfsClones;
-  const content = deps.deviceContent ?? deviceContent;
+  const copyRefused = deps.btrfsCopyRefused ?? btrfsCopyRefused;
 
   async function decide(volume: Volume, ctx: TakeContext): Promise<Decision> {
     if (volume.source.kind !== 'lvm') throw new SnapctlError('input', `volume ${volume.name} is not an lvm volume`);
@@ -72,9 +69,8 @@ export function createLvmSource(deps: LvmSourceDeps = {}): SourceDriver {
     if (isInactive(origin)) {
       throw new SnapctlError('preflight', `${vg}/${lv} is not active (lv_attr ${origin.attr}, volume ${volume.name})`, `activate it: lvchange -ay ${vg}/${lv} (a snapshot of an inactive LV is inactive too, with no device to mount); nothing was created`);
     }
-    // Checked in that order so that blkid runs only on a kernel that would refuse the snapshot's mount.
-    if (isOpen(origin) && (await clones()) === false && (await content(origin.path || origin.dmPath)) === 'btrfs') {
-      const { why, way } = btrfsCloneRefused(`${vg}/${lv}`, volume.mount);
+    if ((await copyRefused(origin.path || origin.dmPath)) === true) {
+      const { why, way } = btrfsCopyRefusal(`${vg}/${lv}`, volume.mount);
       throw new SnapctlError('preflight', `${why} (volume ${volume.name})`, `${way}; nothing was created`);
     }
     const name = snapshotName(volume.name, ctx.runStamp);

@@ -46,18 +46,27 @@ export async function deviceContent(device: string): Promise<string | null | und
 }
 
 /**
- * Whether this kernel mounts a block-level copy (an LVM snapshot) of a btrfs
- * that is mounted: btrfs's temp-fsid (Linux 6.7+), listed among its sysfs
- * features. False on an older kernel (btrfs refuses the copy's duplicate
- * UUID), undefined when btrfs is not loaded (then none is mounted either).
+ * Whether this kernel would refuse to mount a block-level snapshot (an LVM
+ * snapshot) of `device`: it holds btrfs, a btrfs with its UUID is mounted
+ * (the kernel lists each mounted one as /sys/fs/btrfs/<UUID>), and btrfs has
+ * no temp-fsid (Linux before 6.7; listed among its sysfs features since).
+ * The snapshot then carries the UUID of a mounted btrfs, and mount fails
+ * ("File exists"). Undefined when blkid cannot tell.
  */
-export async function btrfsClones(features = '/sys/fs/btrfs/features'): Promise<boolean | undefined> {
+export async function btrfsCopyRefused(device: string, sysfs = '/sys/fs/btrfs'): Promise<boolean | undefined> {
   const present = (path: string): Promise<boolean> => access(path).then(
     () => true,
     () => false,
   );
-  if (await present(`${features}/temp_fsid`)) return true;
-  return (await present(features)) ? false : undefined;
+  // No btrfs loaded (nothing mounted), or a kernel that mounts such copies: no blkid needed.
+  if (!(await present(`${sysfs}/features`)) || (await present(`${sysfs}/features/temp_fsid`))) return false;
+  const run = await runTool('blkid', ['-p', '-o', 'export', device]);
+  if (run.exitCode === 2 && run.stderr.trim() === '') return false;
+  if (run.exitCode !== 0) return undefined;
+  const field = (key: string): string | undefined => run.stdout.split('\n').find((l) => l.startsWith(`${key}=`))?.slice(key.length + 1);
+  const uuid = field('UUID');
+  if (field('TYPE') !== 'btrfs' || uuid === undefined || !/^[0-9a-f-]+$/i.test(uuid)) return false;
+  return present(`${sysfs}/${uuid}`);
 }
 
 /**

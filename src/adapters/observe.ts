@@ -35,8 +35,8 @@ export interface ObservePorts {
   readonly wroteArchivesTo?: (hostDir: string) => Promise<boolean>;
   /** What blkid finds on a block device: a type, null for nothing it recognises, undefined when it cannot look. */
   readonly deviceContent?: (device: string) => Promise<string | null | undefined>;
-  /** Whether this kernel mounts a block-level copy of a mounted btrfs (temp-fsid); undefined when it cannot tell (btrfs not loaded). */
-  readonly btrfsClones?: () => Promise<boolean | undefined>;
+  /** Whether the kernel would refuse to mount a snapshot of this device: a mounted btrfs, no temp-fsid (see mounts.ts). */
+  readonly btrfsCopyRefused?: (device: string) => Promise<boolean | undefined>;
   /** Data file systems mounted below a directory on other devices (what tar --one-file-system leaves out). */
   readonly dataMountsInside?: (dir: string) => Promise<Mount[]>;
   /** Whether an apply holds the host lock (plan asks; apply, which holds it itself, does not). */
@@ -75,10 +75,9 @@ export async function observe(policy: HostPolicy, ports: ObservePorts): Promise<
   const vanished = !listing.exists && (await ports.wroteArchivesTo?.(hostDir(policy))) === true;
   const dangling = listing.exists ? undefined : await ports.danglingLink?.(hostDir(policy));
   const lvContents = await originContents(policy, lvm, ports);
-  // Asked only when an origin LV holds btrfs: its snapshot may then be impossible to mount.
-  const btrfsClones = lvContents && Object.values(lvContents).includes('btrfs') ? await ports.btrfsClones?.() : undefined;
+  const btrfsCopyRefused = await refusedBtrfsCopies(policy, lvm, lvContents, ports);
   return {
-    observed: { archives, others, backupDirExists: listing.exists, lvm, mounts: relevantMounts(policy, mounts), btrfsLeftovers, missingSources, ...(nonDirectorySources.length > 0 ? { nonDirectorySources } : {}), emptySources, ...(vanished ? { backupDirVanished: true } : {}), ...(dangling ? { backupDirDanglingLink: dangling } : {}), ...(notSubvolumes ? { notSubvolumes } : {}), ...(mountsInside ? { mountsInside } : {}), ...(lvContents ? { lvContents } : {}), ...(btrfsClones !== undefined ? { btrfsClones } : {}), ...(nestedSubvolumes ? { nestedSubvolumes } : {}), ...(backupDirInside ? { backupDirInside } : {}), ...(readOnly === true ? { backupDirReadOnly: true } : {}), ...(free !== undefined ? { backupFreeBytes: free } : {}), ...(newestArchiveBytes ? { newestArchiveBytes } : {}), ...(applyRunning ? { applyRunning } : {}), ...(missingPrograms ? { missingPrograms } : {}) },
+    observed: { archives, others, backupDirExists: listing.exists, lvm, mounts: relevantMounts(policy, mounts), btrfsLeftovers, missingSources, ...(nonDirectorySources.length > 0 ? { nonDirectorySources } : {}), emptySources, ...(vanished ? { backupDirVanished: true } : {}), ...(dangling ? { backupDirDanglingLink: dangling } : {}), ...(notSubvolumes ? { notSubvolumes } : {}), ...(mountsInside ? { mountsInside } : {}), ...(lvContents ? { lvContents } : {}), ...(btrfsCopyRefused ? { btrfsCopyRefused } : {}), ...(nestedSubvolumes ? { nestedSubvolumes } : {}), ...(backupDirInside ? { backupDirInside } : {}), ...(readOnly === true ? { backupDirReadOnly: true } : {}), ...(free !== undefined ? { backupFreeBytes: free } : {}), ...(newestArchiveBytes ? { newestArchiveBytes } : {}), ...(applyRunning ? { applyRunning } : {}), ...(missingPrograms ? { missingPrograms } : {}) },
     files: listing.files,
   };
 }
@@ -115,6 +114,20 @@ async function originContents(policy: HostPolicy, lvm: LvmState, ports: ObserveP
     }),
   );
   return out;
+}
+
+/** The LVM volumes whose origin holds btrfs that the kernel would not mount a snapshot of (asked only of origins blkid found btrfs on); undefined when none. */
+async function refusedBtrfsCopies(policy: HostPolicy, lvm: LvmState, contents: Record<string, string | null> | undefined, ports: ObservePorts): Promise<string[] | undefined> {
+  const refused = ports.btrfsCopyRefused;
+  if (refused === undefined || contents === undefined || !lvm.available) return undefined;
+  const names: string[] = [];
+  for (const v of policy.volumes) {
+    if (v.source.kind !== 'lvm' || contents[v.name] !== 'btrfs') continue;
+    const { vg, lv } = v.source;
+    const origin = lvm.lvs.find((l) => l.vg === vg && l.name === lv);
+    if (origin !== undefined && (await refused(origin.path)) === true) names.push(v.name);
+  }
+  return names.length > 0 ? names : undefined;
 }
 
 /**

@@ -16,15 +16,13 @@ export const NOT_A_FILE_SYSTEM: Readonly<Record<string, string>> = {
 };
 
 /**
- * Why a snapshot of a mounted btrfs cannot be mounted on a kernel without
- * btrfs's temp-fsid (Linux before 6.7): the snapshot carries the same file
- * system UUID as its mounted origin, and btrfs refuses a second device with
- * it ("File exists"; dmesg: "duplicate device"). `mount` is where the origin
- * is mounted, when the policy says.
+ * Why the snapshot of an origin holding a mounted btrfs cannot be mounted on
+ * a kernel without btrfs's temp-fsid (Linux before 6.7), and what to do
+ * instead. `mount` is where the origin is mounted, when the policy says.
  */
-export function btrfsCloneRefused(origin: string, mount: string | undefined): { readonly why: string; readonly way: string } {
+export function btrfsCopyRefusal(origin: string, mount: string | undefined): { readonly why: string; readonly way: string } {
   return {
-    why: `${origin} holds btrfs and is in use (mounted), and this kernel cannot mount a block-level snapshot of a mounted btrfs: the snapshot has the same file system UUID (Linux 6.7 and later mount such a copy under a temporary one)`,
+    why: `${origin} holds a mounted btrfs, and this kernel cannot mount a block-level snapshot of a mounted btrfs: the snapshot has the same file system UUID (Linux 6.7 and later mount such a copy under a temporary one)`,
     way: `archive it as a btrfs volume instead (btrfs: ${mount ?? 'its mount point'}): a native read-only snapshot, which needs no LVM snapshot space`,
   };
 }
@@ -39,10 +37,10 @@ export interface ArchiveOnOrigin {
  * `content` is what blkid found on the origin LV: a type, null for nothing
  * it recognises, undefined when not looked (not root, LV not active).
  * `onOrigin` when the archive is written onto the origin while its snapshot lives.
- * `btrfsClones`: whether this kernel mounts a block-level copy of a mounted
- * btrfs (undefined when not checked).
+ * `btrfsCopyRefused` when the origin holds a mounted btrfs whose snapshot
+ * this kernel will not mount.
  */
-export function lvmPreflight(volume: Volume, lvm: LvmState, content?: string | null, onOrigin?: ArchiveOnOrigin, btrfsClones?: boolean): Diagnostic[] {
+export function lvmPreflight(volume: Volume, lvm: LvmState, content?: string | null, onOrigin?: ArchiveOnOrigin, btrfsCopyRefused = false): Diagnostic[] {
   if (volume.source.kind !== 'lvm' || !lvm.available) return [];
   const { vg, lv } = volume.source;
   const error = (message: string): Diagnostic[] => [{ severity: 'error', volume: volume.name, message }];
@@ -55,8 +53,8 @@ export function lvmPreflight(volume: Volume, lvm: LvmState, content?: string | n
   if (content === null) return error(`${vg}/${lv} holds no file system that blkid recognises: apply will fail for this volume`);
   const notMountable = content === undefined ? undefined : NOT_A_FILE_SYSTEM[content];
   if (notMountable !== undefined) return error(`${vg}/${lv} holds ${notMountable} (blkid: ${content}), not a file system: apply will fail for this volume`);
-  if (content === 'btrfs' && isOpen(origin) && btrfsClones === false) {
-    const { why, way } = btrfsCloneRefused(`${vg}/${lv}`, volume.mount);
+  if (btrfsCopyRefused) {
+    const { why, way } = btrfsCopyRefusal(`${vg}/${lv}`, volume.mount);
     return error(`${why}: apply will fail for this volume; ${way}`);
   }
   // Thin snapshots take no space up front, but fill their pool as the origin changes.
@@ -144,11 +142,6 @@ export function isThinLv(lv: LogicalVolume): boolean {
  */
 export function isInactive(lv: LogicalVolume): boolean {
   return lv.attr.charAt(4) === '-';
-}
-
-/** An LV whose device is open (lv_attr's sixth character "o"): mounted, or held by some other user. */
-export function isOpen(lv: LogicalVolume): boolean {
-  return lv.attr.charAt(5) === 'o';
 }
 
 /** dmeventd's first thin pool warning is at 80%: a full pool stops writes to every thin volume in it. */

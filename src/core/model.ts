@@ -211,8 +211,8 @@ export interface Observed {
   readonly notSubvolumes?: readonly string[];
   /** Per LVM volume, what blkid finds on its origin LV: a type, or null for nothing; absent = not looked (not root, not active). */
   readonly lvContents?: Readonly<Record<string, string | null>>;
-  /** Whether this kernel mounts a block-level copy of a mounted btrfs (btrfs temp-fsid, Linux 6.7+); absent = not checked (no origin LV holds btrfs). */
-  readonly btrfsClones?: boolean;
+  /** LVM volumes whose origin holds a mounted btrfs, whose snapshot this kernel will not mount (no btrfs temp-fsid: Linux < 6.7); absent = none, or not checked. */
+  readonly btrfsCopyRefused?: readonly string[];
   /** Per volume, the data file systems mounted inside its directory, which its archives leave out (tar --one-file-system); absent = not checked. */
   readonly mountsInside?: Readonly<Record<string, readonly Mount[]>>;
   /** Per btrfs volume, the subvolumes nested in it (relative paths) that its snapshots leave out; absent = not checked. */

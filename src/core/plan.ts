@@ -124,7 +124,7 @@ function planVolume(policy: HostPolicy, volume: Volume, archives: readonly Archi
       const inside = observed.backupDirInside?.[volume.name];
       const estimate = observed.newestArchiveBytes?.[volume.name];
       const onOrigin = inside === undefined ? undefined : { inside, ...(estimate !== undefined ? { estimateBytes: estimate } : {}) };
-      diagnostics.push(...lvmPreflight(volume, observed.lvm, observed.lvContents?.[volume.name], onOrigin, observed.btrfsClones));
+      diagnostics.push(...lvmPreflight(volume, observed.lvm, observed.lvContents?.[volume.name], onOrigin, observed.btrfsCopyRefused?.includes(volume.name) === true));
     }
     for (const program of ['tar', COMPRESSOR_PROGRAM[volume.compression]]) {
       if (program !== undefined && observed.missingPrograms?.includes(program) === true) {

@@ -64,8 +64,8 @@ async function rig(commands: Record<string, FakeReply | FakeReply[]>): Promise<R
   };
 }
 
-// btrfsClones: not asked of this machine's kernel (its own test below says what happens when it refuses).
-const fast = { lvm: createLvmAdapter({ removeRetryDelaysMs: [1, 1, 1] }), unmount: { retryDelaysMs: [1] }, btrfsClones: () => Promise.resolve(undefined) };
+// btrfsCopyRefused: not asked of this machine's kernel (a test below says what happens when it refuses).
+const fast = { lvm: createLvmAdapter({ removeRetryDelaysMs: [1, 1, 1] }), unmount: { retryDelaysMs: [1] }, btrfsCopyRefused: () => Promise.resolve(false) };
 
 const common = {
   vgs: { stdout: fixture('vgs-cycle.json') },
@@ -236,30 +236,27 @@ test('insufficient free space: preflight names both numbers, and nothing is crea
   }
 });
 
-test('a mounted btrfs origin on a kernel without temp-fsid: preflight refuses, naming the btrfs volume to use instead, and nothing is created; blkid is asked only on such a kernel', async () => {
+test('an origin holding a mounted btrfs whose snapshot the kernel will not mount: preflight refuses, naming the btrfs volume to use instead, and nothing is created', async () => {
   const r = await rig({ ...common, lvs: { stdout: fixture('lvs-cycle-snapshot.json') } });
   try {
-    const looked: string[] = [];
-    const deviceContent = (device: string): Promise<string> => {
-      looked.push(device);
-      return Promise.resolve('btrfs');
+    const asked: string[] = [];
+    const refusedFor = (answer: boolean) => (device: string): Promise<boolean> => {
+      asked.push(device);
+      return Promise.resolve(answer);
     };
-    const refusing = createLvmSource({ ...fast, btrfsClones: () => Promise.resolve(false), deviceContent });
     const data = testVolume('data', { kind: 'lvm', vg: 'vg0', lv: 'lv_data' }, { retention: { daily: 7 }, snapshotSize: '10%ORIGIN', mount: '/srv/data' });
     const refused = (e: unknown): boolean =>
       e instanceof SnapctlError &&
       e.kind === 'preflight' &&
-      e.summary.startsWith('vg0/lv_data holds btrfs and is in use (mounted), and this kernel cannot mount a block-level snapshot of a mounted btrfs') &&
+      e.summary.startsWith('vg0/lv_data holds a mounted btrfs, and this kernel cannot mount a block-level snapshot of a mounted btrfs') &&
       e.summary.endsWith('(volume data)') &&
       e.detail === 'archive it as a btrfs volume instead (btrfs: /srv/data): a native read-only snapshot, which needs no LVM snapshot space; nothing was created';
+    const refusing = createLvmSource({ ...fast, btrfsCopyRefused: refusedFor(true) });
     await assert.rejects(refusing.preflight(data, r.ctx), refused);
     await assert.rejects(refusing.take(data, r.ctx), refused);
     assert.deepEqual(r.bin.argvOf('lvcreate'), []);
-    assert.deepEqual(looked, ['/dev/vg0/lv_data', '/dev/vg0/lv_data']);
-
-    looked.length = 0;
-    await createLvmSource({ ...fast, btrfsClones: () => Promise.resolve(true), deviceContent }).preflight(data, r.ctx);
-    assert.deepEqual(looked, [], 'a kernel with temp-fsid mounts the snapshot: no blkid');
+    assert.deepEqual(asked, ['/dev/vg0/lv_data', '/dev/vg0/lv_data'], 'asked about the origin');
+    await createLvmSource({ ...fast, btrfsCopyRefused: refusedFor(false) }).preflight(data, r.ctx);
   } finally {
     await r.done();
   }

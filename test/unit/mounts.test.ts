@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, stat, mkdir, chmod, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { btrfsClones, detectFs, ensurePrivateDir, mountOptions, mountReadOnly, parseMounts, unmount } from '../../src/adapters/mounts.js';
+import { btrfsCopyRefused, detectFs, ensurePrivateDir, mountOptions, mountReadOnly, parseMounts, unmount } from '../../src/adapters/mounts.js';
 import { dataMountsBelow, locateOnDevice, onReadOnlyMount } from '../../src/adapters/mountinfo.js';
 import { SnapctlError } from '../../src/core/errors.js';
 import { fakeBin } from '../helpers/fake-bin.js';
@@ -179,17 +179,38 @@ test('dataMountsBelow: data file systems on other devices below the directory; n
   assert.deepEqual(dataMountsBelow(mountinfo, '/srv/db'), []);
 });
 
-test('btrfsClones reads btrfs temp-fsid support from its sysfs features: listed → true, features without it (Linux < 6.7) → false, no btrfs loaded → undefined', async () => {
-  const base = await mkdtemp(join(tmpdir(), 'snapctl-btrfs-features-'));
+test('btrfsCopyRefused: only a btrfs whose UUID is mounted (/sys/fs/btrfs/<UUID>) on a kernel without temp-fsid; blkid is not asked when btrfs is not loaded or has temp-fsid', async () => {
+  const base = await mkdtemp(join(tmpdir(), 'snapctl-btrfs-sysfs-'));
+  const uuid = '38171339-d2df-49e3-96ae-36387d578b59';
+  // What blkid -p -o export printed for a btrfs LV in the VM.
+  const btrfs = `DEVNAME=/dev/vg0/b\nUUID=${uuid}\nUUID_SUB=cfdbb076-683f-4a21-953a-2ebf039cd44e\nBLOCK_SIZE=4096\nTYPE=btrfs\nUSAGE=filesystem\n`;
+  const bin = fakeBin({
+    blkid: [
+      { match: 'vg0/b$', stdout: btrfs },
+      { match: 'vg0/e$', stdout: `DEVNAME=/dev/vg0/e\nUUID=${uuid}\nTYPE=ext4\n` },
+      { match: 'vg0/blank$', exitCode: 2 },
+      { exitCode: 2, stderr: 'blkid: error: /dev/vg0/x: Permission denied\n' },
+    ],
+  });
+  bin.install();
   try {
-    const features = join(base, 'features');
-    assert.equal(await btrfsClones(features), undefined);
-    await mkdir(features);
-    for (const f of ['free_space_tree', 'metadata_uuid']) await writeFile(join(features, f), '0\n');
-    assert.equal(await btrfsClones(features), false);
-    await writeFile(join(features, 'temp_fsid'), '0\n');
-    assert.equal(await btrfsClones(features), true);
+    assert.equal(await btrfsCopyRefused('/dev/vg0/b', base), false, 'no btrfs loaded');
+    await mkdir(join(base, 'features'));
+    await writeFile(join(base, 'features', 'temp_fsid'), '0\n');
+    await mkdir(join(base, uuid));
+    assert.equal(await btrfsCopyRefused('/dev/vg0/b', base), false, 'Linux 6.7+: temp-fsid');
+    assert.deepEqual(bin.argvOf('blkid'), [], 'the kernel answered: no blkid');
+
+    await rm(join(base, 'features', 'temp_fsid'));
+    assert.equal(await btrfsCopyRefused('/dev/vg0/b', base), true, 'mounted, no temp-fsid');
+    assert.deepEqual(bin.argvOf('blkid')[0], ['-p', '-o', 'export', '/dev/vg0/b']);
+    assert.equal(await btrfsCopyRefused('/dev/vg0/e', base), false, 'ext4, whatever its UUID');
+    assert.equal(await btrfsCopyRefused('/dev/vg0/blank', base), false, 'nothing blkid recognises');
+    assert.equal(await btrfsCopyRefused('/dev/vg0/x', base), undefined, 'blkid cannot read it');
+    await rm(join(base, uuid), { recursive: true });
+    assert.equal(await btrfsCopyRefused('/dev/vg0/b', base), false, 'not mounted');
   } finally {
+    await bin.cleanup();
     await rm(base, { recursive: true, force: true });
   }
 });
