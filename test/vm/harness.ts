@@ -91,6 +91,12 @@ export function jobOutput(consoleText: string): string {
   return lines.slice(start + 1, end < 0 ? undefined : end).join('\n') + '\n';
 }
 
+/** The guest watchdog's listing (init.sh), whole, when it printed one. */
+export function watchdogReport(console: string): string {
+  const lines = console.split('\n').filter((l) => l.startsWith('vm-init: watchdog'));
+  return lines.length > 0 ? `--- guest processes when the watchdog fired ---\n${lines.join('\n')}\n` : '';
+}
+
 function tail(text: string, lines = 60): string {
   return text.trimEnd().split('\n').slice(-lines).join('\n');
 }
@@ -129,8 +135,10 @@ async function bootJob(image: VmImage, accel: Accel, options: RunInVmOptions): P
       }
     };
     const memoryMiB = options.memoryMiB ?? 1024;
-    const outcome = await bootQemu({ kernel: image.kernel, initramfs: image.initramfs, jobDir, disk, accel, memoryMiB }, options.timeoutMs, onConsole);
-    const consoleTail = `--- last console lines ---\n${tail(outcome.console)}${outcome.qemuStderr.trim() ? `\n--- qemu stderr ---\n${outcome.qemuStderr.trim()}` : ''}`;
+    // A minute before the timeout the guest lists its processes and what each waits on: a hang shows where it is.
+    const watchdogS = options.timeoutMs / 1000 - 60;
+    const outcome = await bootQemu({ kernel: image.kernel, initramfs: image.initramfs, jobDir, disk, accel, memoryMiB, ...(watchdogS >= 10 ? { watchdogS } : {}) }, options.timeoutMs, onConsole);
+    const consoleTail = `${watchdogReport(outcome.console)}--- last console lines ---\n${tail(outcome.console)}${outcome.qemuStderr.trim() ? `\n--- qemu stderr ---\n${outcome.qemuStderr.trim()}` : ''}`;
     if (outcome.interrupted) throw new VmError('interrupted: the VM was killed', true);
     if (outcome.timedOut) throw new VmError(`VM timed out after ${Math.round(options.timeoutMs / 1000)}s (accel ${accel})\n${consoleTail}`);
     const status = await readFile(join(jobDir, 'status'), 'utf8').catch(() => undefined);

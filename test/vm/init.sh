@@ -58,6 +58,32 @@ global {
 }
 LVM
 
+# Watchdog (snapctl.watchdog=SECONDS, set by the harness a minute before it
+# gives up): if the job still runs then, list every process with its state and
+# the kernel function it waits in, and the kernel stack of each one that
+# sleeps, so that a hang in CI says where it is.
+watchdog=$(sed -n 's/.*snapctl\.watchdog=\([0-9][0-9]*\).*/\1/p' /proc/cmdline)
+if [ -n "$watchdog" ]; then
+  (
+    sleep "$watchdog"
+    echo "vm-init: watchdog: the job still runs after ${watchdog}s"
+    # Every process but the kernel threads (pid 2 and its children).
+    chroot "$R" /bin/ps --ppid 2 -p 2 --deselect -o pid,ppid,stat,etimes,wchan:32,args --forest 2>&1 | sed 's/^/vm-init: watchdog: /'
+    for dir in /proc/[0-9]*; do
+      pid=${dir#/proc/}
+      # Kernel threads have an empty command line.
+      cmd=$(tr '\0' ' ' < "$dir/cmdline" 2>/dev/null | cut -c1-160)
+      [ -n "$cmd" ] || continue
+      case "$(sed -n 's/.*) \(.\).*/\1/p' "$dir/stat" 2>/dev/null)" in
+        S|D) ;;
+        *) continue ;;
+      esac
+      echo "vm-init: watchdog: stack of $pid: $cmd"
+      sed 's/^/vm-init: watchdog:   /' "$dir/stack" 2>/dev/null
+    done
+  ) > /dev/console 2>&1 &
+fi
+
 echo "vm-init: job start"
 chroot "$R" /usr/bin/env -i HOME=/root /bin/sh /run/vm-job/job.sh < /dev/null
 status=$?

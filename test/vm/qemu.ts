@@ -15,6 +15,8 @@ export interface QemuConfig {
   readonly disk: string;
   readonly accel: Accel;
   readonly memoryMiB: number;
+  /** Seconds after which the guest prints its processes if the job still runs (see init.sh); none when absent. */
+  readonly watchdogS?: number;
 }
 
 const KERNEL_CMDLINE = [
@@ -40,7 +42,7 @@ export function qemuArgs(c: QemuConfig): string[] {
   return [
     ...['-accel', c.accel, '-cpu', c.accel === 'kvm' ? 'host' : 'max', '-machine', 'pc', '-smp', '1', '-m', String(c.memoryMiB)],
     ...['-nodefaults', '-no-user-config', '-nographic', '-no-reboot', '-serial', 'stdio', '-monitor', 'none'],
-    ...['-kernel', c.kernel, '-initrd', c.initramfs, '-append', KERNEL_CMDLINE],
+    ...['-kernel', c.kernel, '-initrd', c.initramfs, '-append', c.watchdogS === undefined ? KERNEL_CMDLINE : `${KERNEL_CMDLINE} snapctl.watchdog=${Math.max(1, Math.round(c.watchdogS))}`],
     ...['-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap'],
     ...['-virtfs', `local,path=${c.jobDir},mount_tag=job,security_model=none,multidevs=remap`],
     ...['-drive', `file=${c.disk},if=virtio,format=raw,cache=unsafe,discard=unmap`],

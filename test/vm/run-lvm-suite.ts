@@ -16,7 +16,9 @@
 // name contains one of the words.
 //
 // Environment: SNAPCTL_VM_TIMEOUT_S (default 1200: a hang guard, not a
-// budget; emulation on a busy host is several times slower), SNAPCTL_VM_ACCEL=kvm|tcg
+// budget; emulation on a busy host is several times slower; a minute before
+// it, the guest lists its processes, what each waits in and their kernel
+// stacks, and a timed-out run prints that listing), SNAPCTL_VM_ACCEL=kvm|tcg
 // (skip the KVM probe), SNAPCTL_VM_CACHE (image cache, default .vm-cache/).
 // Exit status: the guest test run's, 1 when the VM itself fails, 130 when interrupted.
 import { readdirSync } from 'node:fs';

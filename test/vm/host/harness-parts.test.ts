@@ -8,9 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newcArchive } from '../cpio.js';
 import { VmError } from '../exec.js';
-import { jobOutput, jobScript } from '../harness.js';
+import { jobOutput, jobScript, watchdogReport } from '../harness.js';
 import { xzOffset } from '../kernel.js';
 import { loadOrder, softPreDeps } from '../modules.js';
+import { qemuArgs } from '../qemu.js';
 import type { ModuleInfo } from '../modules.js';
 
 test('newc archives unpack with cpio into the same directories, files, modes and symlinks', () => {
@@ -94,4 +95,14 @@ test('job output is the console text between /init\'s markers, even when firmwar
   const console = 'SeaBIOS\nBooting from ROM..vm-init: job start\nline 1\nline 2\nvm-init: job end, status 3\n[ 3.7] sysrq: Resetting\n';
   assert.equal(jobOutput(console), 'line 1\nline 2\n');
   assert.equal(jobOutput('kernel panic\n'), '');
+});
+
+test('the watchdog: its seconds go on the kernel command line only when asked, and a timed-out run reports its whole listing', () => {
+  const config = { kernel: 'k', initramfs: 'i', jobDir: '/j', disk: '/d', accel: 'tcg' as const, memoryMiB: 1024 };
+  const append = (args: string[]): string => args[args.indexOf('-append') + 1] ?? '';
+  assert.doesNotMatch(append(qemuArgs(config)), /snapctl\.watchdog/);
+  assert.match(append(qemuArgs({ ...config, watchdogS: 1140 })), / snapctl\.watchdog=1140$/);
+  const console = ['vm-init: job start', 'some test output', 'vm-init: watchdog: the job still runs after 1140s', 'more output', 'vm-init: watchdog:   PID  PPID STAT', ''].join('\n');
+  assert.equal(watchdogReport(console), '--- guest processes when the watchdog fired ---\nvm-init: watchdog: the job still runs after 1140s\nvm-init: watchdog:   PID  PPID STAT\n');
+  assert.equal(watchdogReport('vm-init: job start\nno watchdog here\n'), '');
 });
