@@ -74,8 +74,7 @@ export async function observe(policy: HostPolicy, ports: ObservePorts): Promise<
   // A missing host directory is a first run, unless applies here wrote into it before.
   const vanished = !listing.exists && (await ports.wroteArchivesTo?.(hostDir(policy))) === true;
   const dangling = listing.exists ? undefined : await ports.danglingLink?.(hostDir(policy));
-  const lvContents = await originContents(policy, lvm, ports);
-  const btrfsCopyRefused = await refusedBtrfsCopies(policy, lvm, lvContents, ports);
+  const { lvContents, btrfsCopyRefused } = await originContents(policy, lvm, ports);
   return {
     observed: { archives, others, backupDirExists: listing.exists, lvm, mounts: relevantMounts(policy, mounts), btrfsLeftovers, missingSources, ...(nonDirectorySources.length > 0 ? { nonDirectorySources } : {}), emptySources, ...(vanished ? { backupDirVanished: true } : {}), ...(dangling ? { backupDirDanglingLink: dangling } : {}), ...(notSubvolumes ? { notSubvolumes } : {}), ...(mountsInside ? { mountsInside } : {}), ...(lvContents ? { lvContents } : {}), ...(btrfsCopyRefused ? { btrfsCopyRefused } : {}), ...(nestedSubvolumes ? { nestedSubvolumes } : {}), ...(backupDirInside ? { backupDirInside } : {}), ...(readOnly === true ? { backupDirReadOnly: true } : {}), ...(free !== undefined ? { backupFreeBytes: free } : {}), ...(newestArchiveBytes ? { newestArchiveBytes } : {}), ...(applyRunning ? { applyRunning } : {}), ...(missingPrograms ? { missingPrograms } : {}) },
     files: listing.files,
@@ -98,11 +97,16 @@ async function notBtrfsSubvolumes(volumes: readonly { volume: string; subvolume:
   return volumes.filter((_, i) => !answers[i]).map((v) => v.volume);
 }
 
-/** Per LVM volume whose origin LV is there and active, what blkid finds on it; undefined when not looked. */
-async function originContents(policy: HostPolicy, lvm: LvmState, ports: ObservePorts): Promise<Record<string, string | null> | undefined> {
+/**
+ * Per LVM volume whose origin LV is there and active, what blkid finds on it
+ * (undefined when not looked); and of those holding btrfs, the ones whose
+ * snapshot the kernel would not mount (undefined when none).
+ */
+async function originContents(policy: HostPolicy, lvm: LvmState, ports: ObservePorts): Promise<{ lvContents?: Record<string, string | null>; btrfsCopyRefused?: string[] }> {
   const look = ports.deviceContent;
-  if (look === undefined || !lvm.available) return undefined;
+  if (look === undefined || !lvm.available) return {};
   const out: Record<string, string | null> = {};
+  const refused = new Set<string>();
   await Promise.all(
     policy.volumes.map(async (v) => {
       if (v.source.kind !== 'lvm') return;
@@ -111,23 +115,12 @@ async function originContents(policy: HostPolicy, lvm: LvmState, ports: ObserveP
       if (origin === undefined || isInactive(origin) || origin.path === '') return;
       const content = await look(origin.path);
       if (content !== undefined) out[v.name] = content;
+      // Asked only of origins holding btrfs.
+      if (content === 'btrfs' && (await ports.btrfsCopyRefused?.(origin.path)) === true) refused.add(v.name);
     }),
   );
-  return out;
-}
-
-/** The LVM volumes whose origin holds btrfs that the kernel would not mount a snapshot of (asked only of origins blkid found btrfs on); undefined when none. */
-async function refusedBtrfsCopies(policy: HostPolicy, lvm: LvmState, contents: Record<string, string | null> | undefined, ports: ObservePorts): Promise<string[] | undefined> {
-  const refused = ports.btrfsCopyRefused;
-  if (refused === undefined || contents === undefined || !lvm.available) return undefined;
-  const names: string[] = [];
-  for (const v of policy.volumes) {
-    if (v.source.kind !== 'lvm' || contents[v.name] !== 'btrfs') continue;
-    const { vg, lv } = v.source;
-    const origin = lvm.lvs.find((l) => l.vg === vg && l.name === lv);
-    if (origin !== undefined && (await refused(origin.path)) === true) names.push(v.name);
-  }
-  return names.length > 0 ? names : undefined;
+  const names = policy.volumes.filter((v) => refused.has(v.name)).map((v) => v.name);
+  return { lvContents: out, ...(names.length > 0 ? { btrfsCopyRefused: names } : {}) };
 }
 
 /**
