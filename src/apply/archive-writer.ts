@@ -1,8 +1,8 @@
 // Writes one archive: GNU tar piped straight into the compressor (the two
 // talk through a socket pair, Node never sees the uncompressed bytes), the
-// compressor writing `<final>.partial` itself while a low-priority thread
-// hashes the file by reading behind it into one reused buffer (no archive
-// bytes pass through Node's streams, so memory stays flat), then fsync,
+// compressor writing `<final>.partial` itself while node hashes the file by
+// reading behind it into two reused buffers (no archive bytes pass through
+// Node's streams, so memory stays flat), then fsync,
 // sidecar, rename, directory fsync. A final name always means a complete
 // archive; any failure or abort removes the partial and kills the children.
 import { spawn } from 'node:child_process';
@@ -12,11 +12,8 @@ import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { Worker } from 'node:worker_threads';
-import type * as WorkerThreads from 'node:worker_threads';
-import type * as Fs from 'node:fs';
-import type * as Crypto from 'node:crypto';
-import type * as Os from 'node:os';
+import { createHash } from 'node:crypto';
+import { fstat, read } from 'node:fs';
 import type { Compression } from '../core/model.js';
 import { describeExit, watchChild, type ChildExit } from '../adapters/run-tool.js';
 import { counted } from '../core/describe.js';
@@ -49,13 +46,13 @@ export interface ArchiveOptions {
    * propagates (a SnapctlError unchanged). Used to check the snapshot stayed valid.
    */
   readonly beforeCommit?: () => Promise<void>;
-  /** Bytes written but not yet hashed before the hashing thread catches up; default hashBacklogDefault(). */
+  /** Bytes written but not yet hashed before hashing catches up; default hashBacklogDefault(). */
   readonly hashBacklogBytes?: number;
 }
 
 /**
- * The hashing thread waits until this much of the archive is written
- * before it reads it: while tar and the compressor keep every core busy
+ * Hashing waits until this much of the archive is written before it reads
+ * it: while tar and the compressor keep every core busy
  * (zstd -T0), hashing alongside them takes its CPU time from them, whereas
  * what is left when the compressor exits is hashed while the fsync waits on
  * the disk. Small enough to still be in the page cache when it is read
@@ -150,7 +147,7 @@ export async function writeArchive(opts: ArchiveOptions): Promise<ArchiveResult>
       (err: unknown) => err as Error,
     );
     // The data is complete once the writer exits: flush it to disk while the
-    // hashing thread reads its last stretch (fsync applies to the file,
+    // hash reads its last stretch (fsync applies to the file,
     // whichever descriptor asks). Nothing is committed before both are done.
     // Not after an abort or a failed writer: the partial is about to be removed.
     const handle = file;
@@ -190,7 +187,7 @@ export async function writeArchive(opts: ArchiveOptions): Promise<ArchiveResult>
     return { path: finalPath, bytes, sha256, durationMs: performance.now() - started, warnings: tarWatch.stderr() };
   } catch (err) {
     onAbort();
-    // The hashing thread reads the descriptor: stop it before the descriptor is closed (and its number reused).
+    // Hashing reads the descriptor: stop it before the descriptor is closed (and its number reused).
     await hasher?.stop();
     await synced;
     await file?.close().catch(() => undefined);
@@ -203,75 +200,87 @@ export async function writeArchive(opts: ArchiveOptions): Promise<ArchiveResult>
   }
 }
 
-/**
- * Runs in a worker thread (serialised with toString(): it may use nothing
- * but its argument and globals). Hashes the file the writer child is
- * producing, reading behind it with one reused 1 MiB buffer: it waits
- * (polling the size every 20 ms) until `backlog` bytes are unread, reads
- * until it has caught up, and waits again; once told the writer has
- * exited, one last pass reads to the end.
- * The thread lowers its own priority (nice 19; on Linux this affects this
- * thread only, not node's main thread nor the children), so its bursts
- * take what tar and the compressor leave idle first.
- */
-function hashBehindWorker(require: NodeJS.Require): void {
-  const threads = require('node:worker_threads') as typeof WorkerThreads;
-  const { fstatSync, readSync } = require('node:fs') as typeof Fs;
-  const { createHash } = require('node:crypto') as typeof Crypto;
-  const { setPriority } = require('node:os') as typeof Os;
-  const { fd, control, backlog } = threads.workerData as { fd: number; control: SharedArrayBuffer; backlog: number };
-  try {
-    setPriority(19);
-  } catch {
-    // Not allowed (e.g. a seccomp profile): hash at normal priority.
-  }
-  const writerDone = new Int32Array(control);
-  const hash = createHash('sha256');
-  const buf = Buffer.allocUnsafe(1 << 20);
-  let bytes = 0;
-  let catchingUp = false;
-  for (;;) {
-    // Read before the read: a writer that had exited by then has written everything this pass will see.
-    const last = Atomics.load(writerDone, 0) === 1;
-    if (!last && !catchingUp) {
-      if (fstatSync(fd).size - bytes < backlog) {
-        Atomics.wait(writerDone, 0, 0, 20);
-        continue;
-      }
-      catchingUp = true;
-    }
-    const n = readSync(fd, buf, 0, buf.length, bytes);
-    if (n > 0) {
-      hash.update(buf.subarray(0, n));
-      bytes += n;
-      continue;
-    }
-    if (last) break;
-    catchingUp = false;
-  }
-  threads.parentPort?.postMessage({ sha256: hash.digest('hex'), bytes });
+/** One chunk of the file read into `buf` at `position`: the bytes read (0 at the current end). */
+function readAt(fd: number, buf: Buffer, position: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    read(fd, buf, 0, buf.length, position, (err, n) => (err ? reject(err) : resolve(n)));
+  });
 }
 
-const HASH_WORKER_SOURCE = `(${hashBehindWorker.toString()})(require);`;
-
-/** The sha256 of the file behind `fd` as the writer fills it; `stop` ends the worker early (abort). */
-function hashBehind(fd: number, writerExit: Promise<ChildExit>, backlog: number): { result: Promise<{ sha256: string; bytes: number }>; stop: () => Promise<void> } {
-  const control = new SharedArrayBuffer(4);
-  const writerDone = new Int32Array(control);
-  const worker = new Worker(HASH_WORKER_SOURCE, { eval: true, workerData: { fd, control, backlog } });
-  const finish = (): void => {
-    Atomics.store(writerDone, 0, 1);
-    Atomics.notify(writerDone, 0);
-  };
-  void writerExit.then(finish);
-  const result = new Promise<{ sha256: string; bytes: number }>((resolve, reject) => {
-    worker.once('message', resolve);
-    worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`the hashing thread stopped (exit ${code})`)));
+function sizeOf(fd: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    fstat(fd, (err, st) => (err ? reject(err) : resolve(st.size)));
   });
+}
+
+/**
+ * The sha256 of the file behind `fd` as the writer child fills it, computed
+ * on this thread, which has nothing else to do while tar and the compressor
+ * run. It reads behind the writer with two reused 1 MiB buffers (the next
+ * read runs in node's thread pool while this one is hashed), so memory stays
+ * flat: it waits (looking at the size every 20 ms) until `backlog` bytes are
+ * unread, reads until it has caught up, and waits again; once the writer
+ * has exited, one last pass reads to the end. `stop` ends it early (abort)
+ * and resolves once no read is in flight, so the descriptor can be closed.
+ *
+ * A worker thread at nice 19 did this before: starting one took 40-65 ms of
+ * CPU, taken from tar and the compressor on a busy machine, and on a small
+ * archive the sidecar waited for it (a 200-byte archive took 55 ms longer).
+ */
+function hashBehind(fd: number, writerExit: Promise<ChildExit>, backlog: number): { result: Promise<{ sha256: string; bytes: number }>; stop: () => Promise<void> } {
+  let writerDone = false;
+  let stopped = false;
+  let wake: (() => void) | undefined;
+  const finish = (): void => {
+    writerDone = true;
+    wake?.();
+  };
+  void writerExit.then(finish, finish);
+  const pause = (): Promise<void> =>
+    new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        wake = undefined;
+        resolve();
+      }, 20);
+      wake = () => {
+        clearTimeout(timer);
+        wake = undefined;
+        resolve();
+      };
+    });
+  const run = async (): Promise<{ sha256: string; bytes: number }> => {
+    const hash = createHash('sha256');
+    let current = Buffer.allocUnsafe(1 << 20);
+    let spare = Buffer.allocUnsafe(1 << 20);
+    let bytes = 0;
+    for (;;) {
+      if (stopped) throw new Error('hashing stopped');
+      // Read the flag before reading the file: a writer that had exited by then has written everything this pass will see.
+      const last = writerDone;
+      if (!last && (await sizeOf(fd)) - bytes < backlog) {
+        await pause();
+        continue;
+      }
+      // Catch up: hash one chunk while the next is being read.
+      let n = await readAt(fd, current, bytes);
+      while (n > 0 && !stopped) {
+        const next = readAt(fd, spare, bytes + n);
+        hash.update(current.subarray(0, n));
+        bytes += n;
+        [current, spare] = [spare, current];
+        n = await next;
+      }
+      if (last && !stopped) return { sha256: hash.digest('hex'), bytes };
+    }
+  };
+  const result = run();
   const stop = async (): Promise<void> => {
-    finish();
-    await worker.terminate();
+    stopped = true;
+    wake?.();
+    await result.then(
+      () => undefined,
+      () => undefined,
+    );
   };
   return { result, stop };
 }

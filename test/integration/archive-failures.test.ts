@@ -74,6 +74,33 @@ test('aborting mid-archive kills tar and the compressor, removes the partial, an
   assert.deepEqual(children(), []);
 });
 
+test('aborting while the archive is being hashed behind the writer stops the hashing before the partial is removed', async () => {
+  const src = await randomTree(48);
+  const dest = await mkdtemp('snapctl-dest-');
+  const ac = new AbortController();
+  let progressed = 0;
+  await assert.rejects(
+    writeArchive({
+      sourceDir: src,
+      destDir: dest,
+      finalName: 'v.tar',
+      compression: 'none',
+      exclude: [],
+      signal: ac.signal,
+      // Hash every MiB as it is written, so that reads are in flight when the abort comes.
+      hashBacklogBytes: 1 << 20,
+      onProgress: (bytes) => {
+        progressed = bytes;
+        if (bytes >= 20 * 1024 * 1024) ac.abort();
+      },
+    }),
+    operationError(/interrupted/),
+  );
+  assert.ok(progressed >= 20 * 1024 * 1024 && progressed < 48 * 1024 * 1024, `aborted at ${progressed}`);
+  assert.deepEqual(await readdir(dest), []);
+  assert.deepEqual(children(), []);
+});
+
 test('an already aborted signal starts nothing', async () => {
   const src = await randomTree(1);
   const dest = await mkdtemp('snapctl-dest-');

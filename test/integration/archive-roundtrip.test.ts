@@ -99,7 +99,7 @@ test('hashed in catch-up bursts while written (a 1 MiB backlog over a 24 MiB arc
   assert.match(execFileSync('sha256sum', ['-c', 'v.tar.zst.sha256'], { cwd: dest, encoding: 'utf8' }), /^v\.tar\.zst: OK$/m);
 });
 
-test('hashing at low priority lowers only its own thread: node and the children it starts later keep their priority', async () => {
+test('writing an archive leaves the priority of node and of the children it starts later as it was', async () => {
   const before = getPriority();
   const src = await makeTree();
   const dest = await mkdtemp(join(tmpdir(), 'snapctl-dest-'));
