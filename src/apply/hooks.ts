@@ -2,6 +2,7 @@
 // in an argument is just text), in order, each bounded by a timeout that
 // kills its whole process group, with their output in the run log.
 import { SnapctlError } from '../core/errors.js';
+import { grouped } from '../core/describe.js';
 import type { Hooks } from '../core/model.js';
 import type { StepLog } from './source.js';
 import { commandLine } from '../adapters/run-tool.js';
@@ -111,7 +112,7 @@ async function runHook(argv: readonly string[], n: number, opts: HookOptions): P
   clearTimeout(forceTimer);
   clearTimeout(outputTimer);
   opts.signal.removeEventListener('abort', onAbort);
-  if (unlogged > 0) opts.log.warn(`${opts.phase} hook ${n}: ${unlogged.toLocaleString('en-US')} more lines of output not logged (only the first ${LOGGED_LINES} of stdout and of stderr are; send a dump to a file, not to stdout)`);
+  if (unlogged > 0) opts.log.warn(`${opts.phase} hook ${n}: ${grouped(unlogged)} more lines of output not logged (only the first ${LOGGED_LINES} of stdout and of stderr are; send a dump to a file, not to stdout)`);
 
   const last = tail.length > 0 ? tail[tail.length - 1] : undefined;
   const detail = tail.length > 0 ? tail.join('\n') : undefined;

@@ -2,7 +2,7 @@
 // colours come in as functions, so tests render without a terminal.
 import { diffArrays } from 'diff';
 import type { Action, Archive, DeleteAction, HostPolicy, Plan, PolicySource } from '../core/model.js';
-import { describeVolume } from '../core/describe.js';
+import { describeVolume, grouped } from '../core/describe.js';
 
 export interface Palette {
   readonly add: (s: string) => string;
@@ -171,7 +171,7 @@ function volumeSection(input: RenderInput, volumeName: string, p: Palette): stri
     }
     const hidden = end - start - 2 * EDGE;
     for (let i = start; i < start + EDGE; i++) lines.push(draw(i));
-    lines.push(mark === '-' ? p.remove(`  - … ${hidden.toLocaleString('en-US')} more to delete, same reason (--verbose lists every archive)`) : p.dim(`    … ${hidden.toLocaleString('en-US')} more unchanged`));
+    lines.push(mark === '-' ? p.remove(`  - … ${grouped(hidden)} more to delete, same reason (--verbose lists every archive)`) : p.dim(`    … ${grouped(hidden)} more unchanged`));
     for (let i = end - EDGE; i < end; i++) lines.push(draw(i));
   }
   if (before.length === 0 && creates.size === 0) lines.push(p.dim('    (no archives)'));

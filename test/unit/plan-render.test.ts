@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { diffRows, renderPlan } from '../../src/render/plan-text.js';
 import type { Archive, HostPolicy, Plan } from '../../src/core/model.js';
 import { testVolume } from '../helpers/volume.js';
+import { grouped } from '../../src/core/describe.js';
 
 const names = (n: number, from = 0): string[] => Array.from({ length: n }, (_, i) => `h_v.2026${String(100 + from + i).slice(1)}.tar`);
 
@@ -63,4 +64,30 @@ test('a short run of deletions is listed whole', () => {
   const text = renderPlan({ plan, policy, archives });
   assert.equal(text.split('\n').filter((l) => l.startsWith('  - h_v.')).length, 10);
   assert.doesNotMatch(text, /more to delete/);
+});
+
+test('counts are grouped in threes as en-US writes them', () => {
+  for (const n of [0, 7, 999, 1000, 1206, 12_345, 99_906, 100_000, 1_234_567, 9_007_199_254_740_991, -1, -1234]) {
+    assert.equal(grouped(n), n.toLocaleString('en-US'), String(n));
+  }
+});
+
+test('rendering a shortened run asks no locale (its first use loads ICU number data, ~20 ms of a plan)', () => {
+  const { plan, policy, archives } = fixture(1206);
+  const original = Object.getOwnPropertyDescriptor(Number.prototype, 'toLocaleString') as PropertyDescriptor;
+  const originalFormat = Intl.NumberFormat;
+  Number.prototype.toLocaleString = function refused(): never {
+    throw new Error('toLocaleString was asked');
+  };
+  Intl.NumberFormat = function refused(): never {
+    throw new Error('Intl.NumberFormat was asked');
+  } as unknown as typeof Intl.NumberFormat;
+  let text: string;
+  try {
+    text = renderPlan({ plan, policy, archives });
+  } finally {
+    Object.defineProperty(Number.prototype, 'toLocaleString', original);
+    Intl.NumberFormat = originalFormat;
+  }
+  assert.match(text, / {2}- … 1,200 more to delete, same reason/);
 });
