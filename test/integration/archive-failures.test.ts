@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp as mkdtempRaw, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeArchive } from '../../src/apply/archive-writer.js';
+import { writeArchive, type ArchiveOptions } from '../../src/apply/archive-writer.js';
 import { SnapctlError } from '../../src/core/errors.js';
 import { sh, withTmpfs } from '../helpers/loopfs.js';
 
@@ -47,7 +47,13 @@ test('a missing source fails with tar\'s message and leaves no partial or sideca
   assert.deepEqual(await readdir(dest), []);
 });
 
-test('aborting mid-archive kills tar and the compressor, removes the partial, and rejects', async () => {
+/**
+ * Archives 48 MiB of random data with `options`, aborting at the first
+ * progress report of at least `abortAt` bytes; checks that the write
+ * rejects as interrupted and leaves no file and no child behind, and
+ * returns how far tar had got.
+ */
+async function abortMidArchive(options: Pick<ArchiveOptions, 'finalName' | 'compression' | 'level' | 'hashBacklogBytes'>, abortAt: number): Promise<number> {
   const src = await randomTree(48);
   const dest = await mkdtemp('snapctl-dest-');
   const ac = new AbortController();
@@ -56,49 +62,31 @@ test('aborting mid-archive kills tar and the compressor, removes the partial, an
     writeArchive({
       sourceDir: src,
       destDir: dest,
-      finalName: 'v.tar.xz',
-      compression: 'xz',
-      level: 9,
       exclude: [],
       signal: ac.signal,
-      // First progress report (10 MB into 48): tar and xz are certainly still running.
+      ...options,
       onProgress: (bytes) => {
         progressed = bytes;
-        ac.abort();
+        if (bytes >= abortAt) ac.abort();
       },
     }),
     operationError(/interrupted/),
   );
-  assert.ok(progressed > 0 && progressed < 48 * 1024 * 1024, `aborted at ${progressed}`);
   assert.deepEqual(await readdir(dest), []);
   assert.deepEqual(children(), []);
+  return progressed;
+}
+
+test('aborting mid-archive kills tar and the compressor, removes the partial, and rejects', async () => {
+  // First progress report (10 MB into 48): tar and xz are certainly still running.
+  const progressed = await abortMidArchive({ finalName: 'v.tar.xz', compression: 'xz', level: 9 }, 1);
+  assert.ok(progressed > 0 && progressed < 48 * 1024 * 1024, `aborted at ${progressed}`);
 });
 
 test('aborting while the archive is being hashed behind the writer stops the hashing before the partial is removed', async () => {
-  const src = await randomTree(48);
-  const dest = await mkdtemp('snapctl-dest-');
-  const ac = new AbortController();
-  let progressed = 0;
-  await assert.rejects(
-    writeArchive({
-      sourceDir: src,
-      destDir: dest,
-      finalName: 'v.tar',
-      compression: 'none',
-      exclude: [],
-      signal: ac.signal,
-      // Hash every MiB as it is written, so that reads are in flight when the abort comes.
-      hashBacklogBytes: 1 << 20,
-      onProgress: (bytes) => {
-        progressed = bytes;
-        if (bytes >= 20 * 1024 * 1024) ac.abort();
-      },
-    }),
-    operationError(/interrupted/),
-  );
+  // Hash every MiB as it is written, so that reads are in flight when the abort comes.
+  const progressed = await abortMidArchive({ finalName: 'v.tar', compression: 'none', hashBacklogBytes: 1 << 20 }, 20 * 1024 * 1024);
   assert.ok(progressed >= 20 * 1024 * 1024 && progressed < 48 * 1024 * 1024, `aborted at ${progressed}`);
-  assert.deepEqual(await readdir(dest), []);
-  assert.deepEqual(children(), []);
 });
 
 test('an already aborted signal starts nothing', async () => {
