@@ -13,7 +13,6 @@ import { join } from 'node:path';
 import { totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { createHash } from 'node:crypto';
-import { fstat, read } from 'node:fs';
 import type { Compression } from '../core/model.js';
 import { describeExit, watchChild, type ChildExit } from '../adapters/run-tool.js';
 import { counted } from '../core/describe.js';
@@ -141,7 +140,7 @@ export async function writeArchive(opts: ArchiveOptions): Promise<ArchiveResult>
       tar.stdout.destroy();
     }
     const writerExit = compExit ?? tarExit;
-    hasher = hashBehind(file.fd, writerExit, opts.hashBacklogBytes ?? hashBacklogDefault());
+    hasher = hashBehind(file, writerExit, opts.hashBacklogBytes ?? hashBacklogDefault());
     const hashed = hasher.result.then(
       (r) => r,
       (err: unknown) => err as Error,
@@ -200,23 +199,10 @@ export async function writeArchive(opts: ArchiveOptions): Promise<ArchiveResult>
   }
 }
 
-/** One chunk of the file read into `buf` at `position`: the bytes read (0 at the current end). */
-function readAt(fd: number, buf: Buffer, position: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    read(fd, buf, 0, buf.length, position, (err, n) => (err ? reject(err) : resolve(n)));
-  });
-}
-
-function sizeOf(fd: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    fstat(fd, (err, st) => (err ? reject(err) : resolve(st.size)));
-  });
-}
-
 /**
- * The sha256 of the file behind `fd` as the writer child fills it, computed
- * on this thread, which has nothing else to do while tar and the compressor
- * run. It reads behind the writer with two reused 1 MiB buffers (the next
+ * The sha256 of the file as the writer child fills it (through its own
+ * descriptor), computed on this thread, which has nothing else to do while
+ * tar and the compressor run. It reads behind the writer with two reused 1 MiB buffers (the next
  * read runs in node's thread pool while this one is hashed), so memory stays
  * flat: it waits (looking at the size every 20 ms) until `backlog` bytes are
  * unread, reads until it has caught up, and waits again; once the writer
@@ -227,7 +213,7 @@ function sizeOf(fd: number): Promise<number> {
  * CPU, taken from tar and the compressor on a busy machine, and on a small
  * archive the sidecar waited for it (a 200-byte archive took 55 ms longer).
  */
-function hashBehind(fd: number, writerExit: Promise<ChildExit>, backlog: number): { result: Promise<{ sha256: string; bytes: number }>; stop: () => Promise<void> } {
+function hashBehind(file: FileHandle, writerExit: Promise<ChildExit>, backlog: number): { result: Promise<{ sha256: string; bytes: number }>; stop: () => Promise<void> } {
   let writerDone = false;
   let stopped = false;
   let wake: (() => void) | undefined;
@@ -257,18 +243,18 @@ function hashBehind(fd: number, writerExit: Promise<ChildExit>, backlog: number)
       if (stopped) throw new Error('hashing stopped');
       // Read the flag before reading the file: a writer that had exited by then has written everything this pass will see.
       const last = writerDone;
-      if (!last && (await sizeOf(fd)) - bytes < backlog) {
+      if (!last && (await file.stat()).size - bytes < backlog) {
         await pause();
         continue;
       }
       // Catch up: hash one chunk while the next is being read.
-      let n = await readAt(fd, current, bytes);
+      let n = (await file.read(current, 0, current.length, bytes)).bytesRead;
       while (n > 0 && !stopped) {
-        const next = readAt(fd, spare, bytes + n);
+        const next = file.read(spare, 0, spare.length, bytes + n);
         hash.update(current.subarray(0, n));
         bytes += n;
         [current, spare] = [spare, current];
-        n = await next;
+        n = (await next).bytesRead;
       }
       if (last && !stopped) return { sha256: hash.digest('hex'), bytes };
     }
