@@ -27,7 +27,7 @@ export interface ExecResult {
 export interface ExecOptions {
   readonly cwd?: string;
   readonly env?: NodeJS.ProcessEnv;
-  /** Bytes written to the child's stdin, then closed. */
+  /** Bytes written to the child's stdin, then closed; the child need not read them all. */
   readonly input?: Buffer;
 }
 
@@ -52,7 +52,15 @@ export function exec(file: string, args: readonly string[], options: ExecOptions
         stderr: Buffer.concat(err).toString('utf8') + (signal ? `\n(killed by ${signal})` : ''),
       });
     });
-    if (options.input && child.stdin) child.stdin.end(options.input);
+    if (options.input && child.stdin) {
+      // A child may stop reading before the end and exit (xz --single-stream
+      // leaves the bzImage trailer unread): EPIPE then is no failure, and its
+      // exit status says whether it did its job. Unhandled, it would kill us.
+      child.stdin.on('error', (e: NodeJS.ErrnoException) => {
+        if (e.code !== 'EPIPE') err.push(Buffer.from(`${file}: writing its input: ${e.message}\n`));
+      });
+      child.stdin.end(options.input);
+    }
   });
 }
 

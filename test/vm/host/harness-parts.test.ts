@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newcArchive } from '../cpio.js';
-import { VmError } from '../exec.js';
+import { exec, VmError } from '../exec.js';
 import { jobOutput, jobScript, watchdogReport } from '../harness.js';
 import { xzOffset } from '../kernel.js';
 import { loadOrder, softPreDeps } from '../modules.js';
@@ -78,6 +78,16 @@ test('the xz stream is found after a bzImage-like prefix', () => {
   const xz = execFileSync('xz', ['-c'], { input: Buffer.from('kernel') });
   assert.equal(xzOffset(Buffer.concat([Buffer.alloc(517, 0x90), xz])), 517);
   assert.equal(xzOffset(Buffer.alloc(64)), -1);
+});
+
+test('a child that stops reading its input early is no failure: its exit status decides (xz --single-stream on a kernel)', async () => {
+  // Far more than a pipe holds, so the write is still going when head exits.
+  const input = Buffer.alloc(8 << 20, 0x61);
+  const r = await exec('head', ['-c', '3'], { input });
+  assert.equal(r.code, 0);
+  assert.equal(r.stdout, 'aaa');
+  const failed = await exec('sh', ['-c', 'head -c 1 >/dev/null; exit 3'], { input });
+  assert.equal(failed.code, 3);
 });
 
 test('the job script passes environment values verbatim, quotes included, and runs in cwd', () => {
