@@ -221,6 +221,20 @@ function planVolume(policy: HostPolicy, volume: Volume, archives: readonly Archi
   return { actions, kept, diagnostics };
 }
 
+/** The archives of each volume, in their order; when all are one volume's (the usual case), that list as it is. */
+function archivesByVolume(archives: readonly Archive[]): Map<string, readonly Archive[]> {
+  const first = archives[0];
+  if (first === undefined) return new Map();
+  if (archives.every((a) => a.volume === first.volume)) return new Map([[first.volume, archives]]);
+  const byVolume = new Map<string, Archive[]>();
+  for (const archive of archives) {
+    const list = byVolume.get(archive.volume);
+    if (list) list.push(archive);
+    else byVolume.set(archive.volume, [archive]);
+  }
+  return byVolume;
+}
+
 export function plan(policy: HostPolicy, observed: Observed, now: number): Plan {
   const dir = hostDir(policy);
   const diagnostics: Diagnostic[] = [];
@@ -242,7 +256,7 @@ export function plan(policy: HostPolicy, observed: Observed, now: number): Plan 
   }
 
   const cleanup = cleanupActions(policy, observed, dir);
-  const actions: Action[] = [...cleanup.actions];
+  let actions: Action[] = [...cleanup.actions];
   diagnostics.push(...cleanup.diagnostics);
   if (observed.applyRunning) {
     // Its partial archive and its snapshot look exactly like an interrupted run's: say so before anyone removes them by hand.
@@ -257,18 +271,13 @@ export function plan(policy: HostPolicy, observed: Observed, now: number): Plan 
         : { severity: 'info', message: `${who}: this plan may be out of date once it has finished` },
     );
   }
-  const kept: Kept[] = [];
-  const byVolume = new Map<string, Archive[]>();
-  for (const archive of observed.archives) {
-    const list = byVolume.get(archive.volume);
-    if (list) list.push(archive);
-    else byVolume.set(archive.volume, [archive]);
-  }
+  let kept: Kept[] = [];
+  const byVolume = archivesByVolume(observed.archives);
   for (const volume of policy.volumes) {
     const result = planVolume(policy, volume, byVolume.get(volume.name) ?? [], observed, now, dir);
-    // Appended one by one: push(...list) passes every element as an argument, which overflows the stack past about 100,000.
-    for (const action of result.actions) actions.push(action);
-    for (const k of result.kept) kept.push(k);
+    // concat, not push(...list): spreading passes every element as an argument, which overflows the stack past about 100,000.
+    actions = actions.concat(result.actions);
+    kept = kept.concat(result.kept);
     diagnostics.push(...result.diagnostics);
   }
   const space = spaceWarning(actions, observed, dir);

@@ -49,7 +49,8 @@ export function applyRetention<T extends { readonly time: number }>(
   timeZone: string,
 ): { keep: { item: T; reasons: string[] }[]; remove: T[] } {
   // Array.prototype.sort is stable: items with equal times keep their input order.
-  const sorted = [...items].sort((a, b) => b.time - a.time);
+  // The planner passes them newest first already, which a pass without calls confirms.
+  const sorted = newestFirst(items) ? items : [...items].sort((a, b) => b.time - a.time);
   if (!hasRetentionRules(rules)) {
     return { keep: sorted.map((item) => ({ item, reasons: ['no retention rules'] })), remove: [] };
   }
@@ -69,6 +70,11 @@ export function applyRetention<T extends { readonly time: number }>(
   let rulesLeft = rulesInUse.length;
   for (let position = 0; position < sorted.length; position++) {
     const item = sorted[position] as T;
+    // Once every rule is used up, the rest goes without a reasons array each (a long history has 100,000).
+    if (position > 0 && lastLeft === 0 && rulesLeft === 0 && (oldestWithin === undefined || item.time <= oldestWithin)) {
+      remove.push(item);
+      continue;
+    }
     const reasons: string[] = [];
     if (oldestWithin !== undefined && item.time > oldestWithin) reasons.push(withinLabel);
     if (lastLeft > 0) {
@@ -93,4 +99,9 @@ export function applyRetention<T extends { readonly time: number }>(
     else remove.push(item);
   }
   return { keep, remove };
+}
+
+function newestFirst(items: readonly { readonly time: number }[]): boolean {
+  for (let i = 1; i < items.length; i++) if ((items[i] as { time: number }).time > (items[i - 1] as { time: number }).time) return false;
+  return true;
 }

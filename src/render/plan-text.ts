@@ -115,6 +115,17 @@ function deletionReasons(before: readonly string[], deletions: readonly DeleteAc
   return before.map((file) => byFile.get(file));
 }
 
+/**
+ * Archives by time, equal times by file name. Observed archives come newest
+ * first: without equal times, reversing them is that order, and saves
+ * calling a comparison for each of 100,000.
+ */
+function oldestFirst(archives: Archive[]): Archive[] {
+  let strictlyNewestFirst = true;
+  for (let i = 1; i < archives.length && strictlyNewestFirst; i++) strictlyNewestFirst = (archives[i] as Archive).time < (archives[i - 1] as Archive).time;
+  return strictlyNewestFirst ? archives.reverse() : archives.sort((a, b) => a.time - b.time || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+}
+
 /** Runs longer than this are shortened to their first and last EDGE rows unless --verbose. */
 const COLLAPSE_OVER = 10;
 const EDGE = 3;
@@ -124,7 +135,7 @@ function volumeSection(input: RenderInput, volumeName: string, p: Palette): stri
   const { plan } = input;
   const volume = input.policy.volumes.find((v) => v.name === volumeName);
   const mine = (a: { volume?: string }): boolean => a.volume === volumeName;
-  const before = input.archives.filter(mine).sort((a, b) => a.time - b.time || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0)).map((a) => a.file);
+  const before = oldestFirst(input.archives.filter(mine)).map((a) => a.file);
   const deletions = plan.actions.filter((a): a is DeleteAction => a.type === 'delete' && mine(a));
   const deleteReasons = deletionReasons(before, deletions);
   const creates = new Map<string, string>();

@@ -66,6 +66,23 @@ test('a short run of deletions is listed whole', () => {
   assert.doesNotMatch(text, /more to delete/);
 });
 
+test('archives are listed oldest first, equal times by file name, in whatever order they come', () => {
+  const { plan, policy } = fixture(0);
+  const at = (file: string, time: number): Archive => ({ file, volume: 'v', time, format: 'snapctl', compression: 'none', hasSidecar: false });
+  const listed = (archives: Archive[]): string[] =>
+    renderPlan({ plan, policy, archives })
+      .split('\n')
+      .filter((l) => l.startsWith('    h_'))
+      .map((l) => l.trim());
+  const distinct = [at('h_v.c.tar', 3000), at('h_v.b.tar', 2000), at('h_v.a.tar', 1000)];
+  const tied = [at('h_v.d.tar', 3000), at('h_v.b.tar', 2000), at('h_v.c.tar', 2000), at('h_v.a.tar', 1000)];
+  for (const order of [distinct, [...distinct].reverse(), [distinct[1]!, distinct[0]!, distinct[2]!]]) assert.deepEqual(listed(order), ['h_v.a.tar', 'h_v.b.tar', 'h_v.c.tar']);
+  for (const order of [tied, [...tied].reverse(), [tied[2]!, tied[0]!, tied[1]!, tied[3]!]]) assert.deepEqual(listed(order), ['h_v.a.tar', 'h_v.b.tar', 'h_v.c.tar', 'h_v.d.tar']);
+  const input = [...tied];
+  listed(input);
+  assert.deepEqual(input, tied, 'the list passed in is left as it was');
+});
+
 test('counts are grouped in threes as en-US writes them', () => {
   for (const n of [0, 7, 999, 1000, 1206, 12_345, 99_906, 100_000, 1_234_567, 9_007_199_254_740_991, -1, -1234]) {
     assert.equal(grouped(n), n.toLocaleString('en-US'), String(n));
