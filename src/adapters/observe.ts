@@ -70,7 +70,7 @@ export async function observe(policy: HostPolicy, ports: ObservePorts): Promise<
   const notSubvolumes = await notBtrfsSubvolumes(present, ports);
   const nestedSubvolumes = await nestedIn(present.filter((b) => notSubvolumes?.includes(b.volume) !== true), btrfs.map((b) => b.subvolume), ports);
   const { archives, others } = classifyBackupDir(listing.files, policy.host, policy.volumes, policy.timezone);
-  const newestArchiveBytes = ports.fileSize ? await newestSizes(archives, hostDir(policy), ports.fileSize) : undefined;
+  const newestArchiveBytes = ports.fileSize ? await newestSizes(archives, new Set(policy.volumes.map((v) => v.name)).size, hostDir(policy), ports.fileSize) : undefined;
   // A missing host directory is a first run, unless applies here wrote into it before.
   const vanished = !listing.exists && (await ports.wroteArchivesTo?.(hostDir(policy))) === true;
   const dangling = listing.exists ? undefined : await ports.danglingLink?.(hostDir(policy));
@@ -82,9 +82,14 @@ export async function observe(policy: HostPolicy, ports: ObservePorts): Promise<
 }
 
 /** The size of each volume's newest archive (archives come newest first): one stat per volume. */
-async function newestSizes(archives: readonly Archive[], dir: string, size: (path: string) => Promise<number | undefined>): Promise<Record<string, number>> {
+async function newestSizes(archives: readonly Archive[], volumeCount: number, dir: string, size: (path: string) => Promise<number | undefined>): Promise<Record<string, number>> {
   const newest = new Map<string, string>();
-  for (const a of archives) if (!newest.has(a.volume)) newest.set(a.volume, a.file);
+  // Newest first: once each volume has its archive, the rest of a long history needs no look.
+  for (const a of archives) {
+    if (newest.has(a.volume)) continue;
+    newest.set(a.volume, a.file);
+    if (newest.size === volumeCount) break;
+  }
   const entries = await Promise.all([...newest].map(async ([volume, file]) => [volume, await size(joinPath(dir, file))] as const));
   return Object.fromEntries(entries.filter((e): e is readonly [string, number] => e[1] !== undefined));
 }

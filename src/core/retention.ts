@@ -70,16 +70,12 @@ export function applyRetention<T extends { readonly time: number }>(
   let rulesLeft = rulesInUse.length;
   for (let position = 0; position < sorted.length; position++) {
     const item = sorted[position] as T;
-    // Once every rule is used up, the rest goes without a reasons array each (a long history has 100,000).
-    if (position > 0 && lastLeft === 0 && rulesLeft === 0 && (oldestWithin === undefined || item.time <= oldestWithin)) {
-      remove.push(item);
-      continue;
-    }
-    const reasons: string[] = [];
-    if (oldestWithin !== undefined && item.time > oldestWithin) reasons.push(withinLabel);
+    // Made only for an item that is kept: most of a long history is removed, and 100,000 empty arrays add up.
+    let reasons: string[] | undefined;
+    if (oldestWithin !== undefined && item.time > oldestWithin) reasons = [withinLabel];
     if (lastLeft > 0) {
       lastLeft--;
-      reasons.push('last');
+      (reasons ??= []).push('last');
     }
     if (rulesLeft > 0) {
       const wall = wallClock(item.time, timeZone);
@@ -90,12 +86,12 @@ export function applyRetention<T extends { readonly time: number }>(
           rule.last = bucket;
           rule.left--;
           if (rule.left === 0) rulesLeft--;
-          reasons.push(rule.name);
+          (reasons ??= []).push(rule.name);
         }
       }
     }
-    if (position === 0 && reasons.length === 0) reasons.push('newest');
-    if (reasons.length > 0) keep.push({ item, reasons });
+    if (position === 0 && reasons === undefined) reasons = ['newest'];
+    if (reasons !== undefined) keep.push({ item, reasons });
     else remove.push(item);
   }
   return { keep, remove };

@@ -116,14 +116,24 @@ function deletionReasons(before: readonly string[], deletions: readonly DeleteAc
 }
 
 /**
- * Archives by time, equal times by file name. Observed archives come newest
- * first: without equal times, reversing them is that order, and saves
- * calling a comparison for each of 100,000.
+ * The volume's archive names by time, equal times by file name. Observed
+ * archives come newest first: without equal times, that list read backwards
+ * is the order, with no comparison called for each of 100,000.
  */
-function oldestFirst(archives: Archive[]): Archive[] {
-  let strictlyNewestFirst = true;
-  for (let i = 1; i < archives.length && strictlyNewestFirst; i++) strictlyNewestFirst = (archives[i] as Archive).time < (archives[i - 1] as Archive).time;
-  return strictlyNewestFirst ? archives.reverse() : archives.sort((a, b) => a.time - b.time || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+function namesOldestFirst(archives: readonly Archive[], volume: string): string[] {
+  const names: string[] = [];
+  let previous = -Infinity;
+  for (let i = archives.length - 1; i >= 0; i--) {
+    const a = archives[i] as Archive;
+    if (a.volume !== volume) continue;
+    if (a.time <= previous) {
+      const mine = archives.filter((m) => m.volume === volume);
+      return mine.sort((x, y) => x.time - y.time || (x.file < y.file ? -1 : x.file > y.file ? 1 : 0)).map((m) => m.file);
+    }
+    previous = a.time;
+    names.push(a.file);
+  }
+  return names;
 }
 
 /** Runs longer than this are shortened to their first and last EDGE rows unless --verbose. */
@@ -135,7 +145,7 @@ function volumeSection(input: RenderInput, volumeName: string, p: Palette): stri
   const { plan } = input;
   const volume = input.policy.volumes.find((v) => v.name === volumeName);
   const mine = (a: { volume?: string }): boolean => a.volume === volumeName;
-  const before = oldestFirst(input.archives.filter(mine)).map((a) => a.file);
+  const before = namesOldestFirst(input.archives, volumeName);
   const deletions = plan.actions.filter((a): a is DeleteAction => a.type === 'delete' && mine(a));
   const deleteReasons = deletionReasons(before, deletions);
   const creates = new Map<string, string>();
