@@ -93,6 +93,28 @@ export async function checkPolicy(fileOrDir: string): Promise<PolicyCheck> {
   return { files: listed.files, documents, problems, bytes };
 }
 
+/** An `lvm:` key as YAML writes it: block or flow style, quoted or not. */
+const LVM_KEY = /(?:^|[\s{,])["']?lvm["']?\s*:/m;
+
+/**
+ * Whether the policy's text has an `lvm:` key, looked for before it is
+ * parsed, so that plan can read LVM state (vgs and lvs take longer than
+ * loading the policy) while the policy loads. Only a guess, which costs
+ * time when wrong, never a result: the loaded policy decides what is used.
+ * Unreadable or oversized files count as no.
+ */
+export async function mayNameLvm(fileOrDir: string): Promise<boolean> {
+  const listed = await listPolicyFiles(fileOrDir);
+  if ('problem' in listed) return false;
+  const texts = await Promise.all(
+    listed.files.map(async (file) => {
+      const info = await stat(file).catch(() => undefined);
+      return info !== undefined && info.size <= MAX_POLICY_BYTES ? readFile(file, 'utf8').catch(() => '') : '';
+    }),
+  );
+  return texts.some((text) => LVM_KEY.test(text));
+}
+
 async function listPolicyFiles(fileOrDir: string): Promise<{ files: string[] } | { problem: Problem }> {
   const info = await stat(fileOrDir).catch((err: NodeJS.ErrnoException) => err);
   if (info instanceof Error) return { problem: { file: fileOrDir, path: [], summary: fsProblem(info, fileOrDir.endsWith('/')) } };

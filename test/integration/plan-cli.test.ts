@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fakeBin, fixture } from '../helpers/fake-bin.js';
 import { REPO_ROOT } from '../helpers/golden.js';
 
 interface Run {
@@ -374,5 +375,38 @@ test('plan names a program apply needs that is not installed (tar, the compresso
     assert.doesNotMatch(full.stdout, /not installed/);
   } finally {
     rmSync(c.root, { recursive: true, force: true });
+  }
+});
+
+test('plan reads LVM state once, early when the policy names lvm:, and not at all for a policy without it', { skip: process.getuid?.() === 0 ? false : 'plan reads LVM state only as root' }, async () => {
+  const fake = fakeBin({ vgs: { stdout: fixture('vgs-cycle.json') }, lvs: { stdout: fixture('lvs-cycle-human.json') } });
+  const dir = mkdtempSync(join(tmpdir(), 'snapctl-plan-early-lvm-'));
+  const plan = (policy: object, host: string): Run => {
+    writeFileSync(join(dir, 'policy.yaml'), JSON.stringify({ version: 1, timezone: 'UTC', hosts: policy }));
+    writeFileSync(join(fake.dir, 'calls.jsonl'), '');
+    return snapctl(['plan', '--policy', join(dir, 'policy.yaml'), '--backup-dir', join(dir, 'backup'), '--host', host, '--now', '2026-11-26T03:00:00Z'], { PATH: `${fake.dir}:/usr/sbin:/usr/bin:/sbin:/bin` });
+  };
+  const lvmCalls = (): string[] => fake.calls().map((c) => c.cmd).sort();
+  try {
+    const lvmHost = { h1: { volumes: { data: { lvm: 'vg0/lv_data', mount: '/data' } } } };
+    const withLvm = plan(lvmHost, 'h1');
+    assert.equal(withLvm.status, 0, withLvm.stderr);
+    assert.deepEqual(lvmCalls(), ['lvs', 'vgs'], 'each report runs once, not once early and again when observed');
+    assert.doesNotMatch(withLvm.stdout, /LVM state not read/);
+    assert.match(withLvm.stdout, /^Plan: 1 to create, 0 to delete, 0 to clean up\.$/m);
+
+    // Another host's lvm: starts the reports too (the text is all that is looked at), and this host's plan does not use them.
+    const pathOnly = { data: { path: dir } };
+    const otherHost = plan({ ...lvmHost, h2: { volumes: pathOnly } }, 'h2');
+    assert.equal(otherHost.status, 0, otherHost.stderr);
+    assert.doesNotMatch(otherHost.stdout, /LVM|vg0/);
+    assert.deepEqual(lvmCalls(), ['lvs', 'vgs'], 'read before the policy was parsed: h2 itself has no LVM volume');
+    const alone = plan({ h2: { volumes: pathOnly } }, 'h2');
+    assert.equal(alone.status, 0, alone.stderr);
+    assert.deepEqual(lvmCalls(), [], 'no lvm: in the policy, no LVM command');
+    assert.equal(otherHost.stdout, alone.stdout);
+  } finally {
+    await fake.cleanup();
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatError } from '../../src/core/errors.js';
-import { checkPolicy, fsProblem, loadPolicy, PolicyInvalid } from '../../src/policy/load.js';
+import { checkPolicy, fsProblem, loadPolicy, MAX_POLICY_BYTES, mayNameLvm, PolicyInvalid } from '../../src/policy/load.js';
 import { toError, formatKeyPath } from '../../src/policy/problem.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -238,6 +238,46 @@ test("in a policy directory, a level in one file's defaults is checked against t
       check.problems.map((p) => `${p.file}:${p.position?.line}: ${formatKeyPath(p.path)}: ${p.summary}`),
       [`${join(dir, '10-web.yaml')}:5: hosts.web01.volumes.www.compression: xz takes levels 1 to 9, found 15 (compressionLevel from defaults)`],
     );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('mayNameLvm finds an lvm: key in a file or a directory of them, in any YAML style, and nothing else', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'snapctl-lvm-key-'));
+  const write = (name: string, text: string): string => {
+    writeFileSync(join(dir, name), text);
+    return join(dir, name);
+  };
+  try {
+    const named = {
+      block: 'hosts:\n  h1:\n    volumes:\n      data:\n        lvm: vg0/lv_data\n',
+      flow: 'hosts: { h1: { volumes: { data: {lvm: vg0/lv_data} } } }\n',
+      'flow after a comma': 'hosts: { h1: { volumes: { data: {mount: /data,lvm: vg0/lv_data} } } }\n',
+      'double-quoted key': 'hosts:\n  h1:\n    volumes:\n      data:\n        "lvm" : vg0/lv_data\n',
+      'single-quoted key': "hosts:\n  h1:\n    volumes:\n      data:\n        'lvm': vg0/lv_data\n",
+      json: '{"hosts": {"h1": {"volumes": {"data": {"lvm": "vg0/lv_data"}}}}}',
+    };
+    for (const [label, text] of Object.entries(named)) assert.equal(await mayNameLvm(write('p.yaml', text)), true, label);
+    const unnamed = {
+      'path volume': 'hosts:\n  h1:\n    volumes:\n      data:\n        path: /srv/lvm-data\n',
+      'a longer key': 'hosts:\n  h1:\n    volumes:\n      data:\n        nolvm: x\n',
+      'lvm as a value': 'hosts:\n  h1:\n    volumes:\n      lvm2:\n        path: /lvm\n',
+    };
+    for (const [label, text] of Object.entries(unnamed)) assert.equal(await mayNameLvm(write('p.yaml', text)), false, label);
+
+    // A directory: any of its policy files; files that are not *.yaml / *.yml do not count.
+    const policies = join(dir, 'policies');
+    execFileSync('mkdir', [policies]);
+    writeFileSync(join(policies, 'a.yaml'), unnamed['path volume']);
+    writeFileSync(join(policies, 'notes.txt'), named.block);
+    assert.equal(await mayNameLvm(policies), false);
+    writeFileSync(join(policies, 'b.yml'), named.block);
+    assert.equal(await mayNameLvm(policies), true);
+
+    // What loadPolicy refuses or cannot read is no: it reports the problem itself.
+    assert.equal(await mayNameLvm(join(dir, 'missing.yaml')), false);
+    assert.equal(await mayNameLvm(write('huge.yaml', named.block + '#'.repeat(MAX_POLICY_BYTES))), false);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -10,7 +10,7 @@ import { stateDirPort, systemObservePorts } from '../../adapters/system.js';
 import { EXIT } from '../exit-codes.js';
 import { loadContext } from '../policy-context.js';
 import type { SavedPlan } from '../../core/saved-plan.js';
-import type { RunningApply } from '../../core/model.js';
+import type { LvmState, RunningApply } from '../../core/model.js';
 import { COMMON_OPTIONS, TARGET_OPTIONS, parseCommandLine, type OptionTable } from '../options.js';
 
 /** What plan needs past the policy and the observation: loaded while the system is observed. */
@@ -122,9 +122,13 @@ export async function run(argv: string[]): Promise<number> {
   // possible and the planner loads meanwhile. With --backup-dir the directory
   // is known before the policy is read: its listing starts right away.
   if (values['backup-dir'] !== undefined) prefetchBackupDir(hostDir({ backupDir: resolve(values['backup-dir']), host: values.host ?? hostname() }));
+  // LVM state likewise, when the policy's text names an lvm: key: vgs and lvs take longer than the policy
+  // takes to load. The look at the text is awaited (one small read) so that they start before it is parsed.
+  const earlyLvm = values.policy === undefined ? undefined : await readLvmIfNamed(values.policy);
   const ctx = await loadContext({ policy: values.policy, host: values.host, backupDir: values['backup-dir'], now: values.now });
   const lockFile = values['lock-file'];
-  const ports = { ...systemObservePorts, applyRunning: () => applyRunning(lockFile), wroteArchivesTo: stateDirPort(values['state-dir']) };
+  const lvm = earlyLvm === undefined ? systemObservePorts.lvm : () => earlyLvm.state;
+  const ports = { ...systemObservePorts, lvm, applyRunning: () => applyRunning(lockFile), wroteArchivesTo: stateDirPort(values['state-dir']) };
   const observing = Promise.all([observe(ctx.policy, ports), ctx.git()]);
   observing.catch(() => undefined); // awaited below, after the modules load: its failure must not count as unhandled meanwhile
   const [{ plan: computePlan }, { renderPlan }, { planJson }, { palette }] = await planModules();
@@ -162,6 +166,16 @@ export async function run(argv: string[]): Promise<number> {
 
   const changes = result.actions.length > 0;
   return values['detailed-exitcode'] && changes ? EXIT.changes : EXIT.ok;
+}
+
+/** LVM state, being read (wrapped: awaiting this must not wait for it), if the policy may have LVM volumes; else undefined. */
+async function readLvmIfNamed(policy: string): Promise<{ readonly state: Promise<LvmState> } | undefined> {
+  const { mayNameLvm } = await import('../../policy/load.js');
+  if (!(await mayNameLvm(policy))) return undefined;
+  const state = systemObservePorts.lvm();
+  // Awaited only if observe asks for LVM state: a failure must not count as unhandled meanwhile.
+  state.catch(() => undefined);
+  return { state };
 }
 
 /** The apply holding the host lock, if one does. */
