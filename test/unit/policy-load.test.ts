@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -268,7 +268,7 @@ test('mayNameLvm finds an lvm: key in a file or a directory of them, in any YAML
 
     // A directory: any of its policy files; files that are not *.yaml / *.yml do not count.
     const policies = join(dir, 'policies');
-    execFileSync('mkdir', [policies]);
+    mkdirSync(policies);
     writeFileSync(join(policies, 'a.yaml'), unnamed['path volume']);
     writeFileSync(join(policies, 'notes.txt'), named.block);
     assert.equal(await mayNameLvm(policies), false);
