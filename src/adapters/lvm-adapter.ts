@@ -14,10 +14,12 @@ const LVM_ENV = { LVM_SUPPRESS_FD_WARNINGS: '1' };
 export interface LvmAdapterOptions {
   /** Waits between lvremove attempts while the LV is in use (attempts = length + 1). */
   readonly removeRetryDelaysMs?: readonly number[];
+  /** Stops a running vgs or lvs report when aborted (never a command that changes anything). */
+  readonly signal?: AbortSignal;
 }
 
-async function lvm(tool: string, args: readonly string[]): Promise<ToolResult & { command: string }> {
-  const r = await runTool(tool, args, LVM_ENV);
+async function lvm(tool: string, args: readonly string[], signal?: AbortSignal): Promise<ToolResult & { command: string }> {
+  const r = await runTool(tool, args, LVM_ENV, signal);
   return { ...r, command: commandLine(tool, args) };
 }
 
@@ -29,13 +31,13 @@ export function createLvmAdapter(options: LvmAdapterOptions = {}): LvmCommands {
   const delays = options.removeRetryDelaysMs ?? [500, 1000, 2000, 4000];
   return {
     async vgs() {
-      const r = await lvm('vgs', ['--reportformat', 'json', '-o', VGS_FIELDS, '--units', 'b', '--nosuffix']);
+      const r = await lvm('vgs', ['--reportformat', 'json', '-o', VGS_FIELDS, '--units', 'b', '--nosuffix'], options.signal);
       if (r.exitCode !== 0) throw fail('listing volume groups failed', r);
       return parseVgs(r.stdout);
     },
 
     async lvs() {
-      const r = await lvm('lvs', ['--reportformat', 'json', '-o', LVS_FIELDS, '--units', 'b', '--nosuffix']);
+      const r = await lvm('lvs', ['--reportformat', 'json', '-o', LVS_FIELDS, '--units', 'b', '--nosuffix'], options.signal);
       if (r.exitCode !== 0) throw fail('listing logical volumes failed', r);
       return parseLvs(r.stdout);
     },
@@ -87,13 +89,15 @@ export interface ObserveLvmOptions {
   /** Defaults to the process's uid being 0. */
   readonly isRoot?: boolean;
   readonly commands?: LvmCommands;
+  /** Stops the reports when aborted (their answer is no longer wanted). */
+  readonly signal?: AbortSignal;
 }
 
 /** What plan needs from LVM; `available: false` with a reason when LVM cannot be read (plan still works). */
 export async function observeLvm(options: ObserveLvmOptions = {}): Promise<LvmState> {
   const isRoot = options.isRoot ?? process.getuid?.() === 0;
   if (!isRoot) return { available: false, reason: 'not running as root' };
-  const commands = options.commands ?? createLvmAdapter();
+  const commands = options.commands ?? createLvmAdapter(options.signal !== undefined ? { signal: options.signal } : {});
   try {
     // Both are read-only reports: run them side by side; report vgs' failure first, as if run in turn.
     const [vgs, lvs] = await Promise.allSettled([commands.vgs(), commands.lvs()]);

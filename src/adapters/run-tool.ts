@@ -13,10 +13,11 @@ export interface ToolResult {
   readonly missing: boolean;
 }
 
-export function runTool(file: string, args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<ToolResult> {
+/** `signal` stops the tool (SIGTERM) when aborted: for read-only reports whose answer is no longer wanted. */
+export function runTool(file: string, args: readonly string[], env: Readonly<Record<string, string>> = {}, signal?: AbortSignal): Promise<ToolResult> {
   return new Promise((resolve) => {
     // LC_ALL=C: the error mapping reads English messages.
-    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C', ...env } });
+    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C', ...env }, ...(signal !== undefined ? { signal } : {}) });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
@@ -24,7 +25,7 @@ export function runTool(file: string, args: readonly string[], env: Readonly<Rec
     // 'error' without 'close' when the program cannot be started at all.
     child.once('error', (e: NodeJS.ErrnoException) => {
       const missing = e.code === 'ENOENT';
-      resolve({ exitCode: missing ? 127 : 1, stdout: '', stderr: missing ? `${file}: command not found` : '', missing });
+      resolve({ exitCode: missing ? 127 : 1, stdout: '', stderr: missing ? `${file}: command not found` : e.name === 'AbortError' ? `${file}: stopped` : '', missing });
     });
     child.once('close', (code) => {
       resolve({ exitCode: code ?? 1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), missing: false });

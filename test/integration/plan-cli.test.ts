@@ -378,7 +378,7 @@ test('plan names a program apply needs that is not installed (tar, the compresso
   }
 });
 
-test('plan reads LVM state once, early when the policy names lvm:, and not at all for a policy without it', { skip: process.getuid?.() === 0 ? false : 'plan reads LVM state only as root' }, async () => {
+test('plan reads LVM state once when the host has LVM volumes, and not at all for a policy without lvm:', { skip: process.getuid?.() === 0 ? false : 'plan reads LVM state only as root' }, async () => {
   const fake = fakeBin({ vgs: { stdout: fixture('vgs-cycle.json') }, lvs: { stdout: fixture('lvs-cycle-human.json') } });
   const dir = mkdtempSync(join(tmpdir(), 'snapctl-plan-early-lvm-'));
   const plan = (policy: object, host: string): Run => {
@@ -388,25 +388,50 @@ test('plan reads LVM state once, early when the policy names lvm:, and not at al
   };
   const lvmCalls = (): string[] => fake.calls().map((c) => c.cmd).sort();
   try {
-    const lvmHost = { h1: { volumes: { data: { lvm: 'vg0/lv_data', mount: '/data' } } } };
-    const withLvm = plan(lvmHost, 'h1');
+    // Read before the policy is parsed (its text names lvm:), and that answer used: not read again.
+    const withLvm = plan({ h1: { volumes: { data: { lvm: 'vg0/lv_data', mount: '/data' } } } }, 'h1');
     assert.equal(withLvm.status, 0, withLvm.stderr);
-    assert.deepEqual(lvmCalls(), ['lvs', 'vgs'], 'each report runs once, not once early and again when observed');
+    assert.deepEqual(lvmCalls(), ['lvs', 'vgs'], 'each report runs once');
     assert.doesNotMatch(withLvm.stdout, /LVM state not read/);
     assert.match(withLvm.stdout, /^Plan: 1 to create, 0 to delete, 0 to clean up\.$/m);
-
-    // Another host's lvm: starts the reports too (the text is all that is looked at), and this host's plan does not use them.
-    const pathOnly = { data: { path: dir } };
-    const otherHost = plan({ ...lvmHost, h2: { volumes: pathOnly } }, 'h2');
-    assert.equal(otherHost.status, 0, otherHost.stderr);
-    assert.doesNotMatch(otherHost.stdout, /LVM|vg0/);
-    assert.deepEqual(lvmCalls(), ['lvs', 'vgs'], 'read before the policy was parsed: h2 itself has no LVM volume');
-    const alone = plan({ h2: { volumes: pathOnly } }, 'h2');
+    const alone = plan({ h2: { volumes: { data: { path: dir } } } }, 'h2');
     assert.equal(alone.status, 0, alone.stderr);
     assert.deepEqual(lvmCalls(), [], 'no lvm: in the policy, no LVM command');
-    assert.equal(otherHost.stdout, alone.stdout);
   } finally {
     await fake.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("another host's lvm: starts the reports early, and plan stops them instead of waiting (an LVM report can hang)", { skip: process.getuid?.() === 0 ? false : 'plan reads LVM state only as root' }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'snapctl-plan-hung-lvm-'));
+  const bin = join(dir, 'bin');
+  mkdirSync(bin);
+  // vgs and lvs that never answer: each notes its pid and sleeps in its place.
+  for (const tool of ['vgs', 'lvs']) {
+    writeFileSync(join(bin, tool), `#!/bin/sh\necho $$ >> ${join(dir, 'pids')}\nexec sleep 600\n`);
+    chmodSync(join(bin, tool), 0o755);
+  }
+  const run = (hosts: object): Run => {
+    writeFileSync(join(dir, 'policy.yaml'), JSON.stringify({ version: 1, timezone: 'UTC', hosts }));
+    // The timeout only turns a hang into a failure; plan takes well under a second.
+    const r = spawnSync(process.execPath, ['bin/snapctl.js', 'plan', '--policy', join(dir, 'policy.yaml'), '--backup-dir', join(dir, 'backup'), '--host', 'h2', '--now', '2026-11-26T03:00:00Z'], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: { ...process.env, NO_COLOR: '', PATH: `${bin}:/usr/sbin:/usr/bin:/sbin:/bin` },
+    });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  try {
+    const h2 = { volumes: { data: { path: dir } } };
+    const withOther = run({ h1: { volumes: { data: { lvm: 'vg0/lv_data', mount: '/data' } } }, h2 });
+    assert.equal(withOther.status, 0, `plan did not finish: ${withOther.stderr}`);
+    const pids = existsSync(join(dir, 'pids')) ? readFileSync(join(dir, 'pids'), 'utf8').split('\n').filter((l) => l !== '').map(Number) : [];
+    for (const pid of pids) assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, `report ${pid} is still running`);
+    const alone = run({ h2 });
+    assert.equal(withOther.stdout, alone.stdout, 'the same plan as without the other host');
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -125,7 +125,12 @@ export async function run(argv: string[]): Promise<number> {
   // LVM state likewise, when the policy's text names an lvm: key: vgs and lvs take longer than the policy
   // takes to load. The look at the text is awaited (one small read) so that they start before it is parsed.
   const earlyLvm = values.policy === undefined ? undefined : await readLvmIfNamed(values.policy);
-  const ctx = await loadContext({ policy: values.policy, host: values.host, backupDir: values['backup-dir'], now: values.now });
+  const ctx = await loadContext({ policy: values.policy, host: values.host, backupDir: values['backup-dir'], now: values.now }).catch((err: unknown) => {
+    earlyLvm?.cancel();
+    throw err;
+  });
+  // Unused when this host has no LVM volume (another host's lvm:): stopped, not waited for (an LVM report can hang).
+  if (earlyLvm !== undefined && !ctx.policy.volumes.some((v) => v.source.kind === 'lvm')) earlyLvm.cancel();
   const lockFile = values['lock-file'];
   const lvm = earlyLvm === undefined ? systemObservePorts.lvm : () => earlyLvm.state;
   const ports = { ...systemObservePorts, lvm, applyRunning: () => applyRunning(lockFile), wroteArchivesTo: stateDirPort(values['state-dir']) };
@@ -168,14 +173,18 @@ export async function run(argv: string[]): Promise<number> {
   return values['detailed-exitcode'] && changes ? EXIT.changes : EXIT.ok;
 }
 
-/** LVM state, being read (wrapped: awaiting this must not wait for it), if the policy may have LVM volumes; else undefined. */
-async function readLvmIfNamed(policy: string): Promise<{ readonly state: Promise<LvmState> } | undefined> {
+/**
+ * LVM state, being read, if the policy may have LVM volumes; else undefined.
+ * Wrapped, so that awaiting this does not wait for the reports; `cancel` stops them.
+ */
+async function readLvmIfNamed(policy: string): Promise<{ readonly state: Promise<LvmState>; readonly cancel: () => void } | undefined> {
   const { mayNameLvm } = await import('../../policy/load.js');
   if (!(await mayNameLvm(policy))) return undefined;
-  const state = systemObservePorts.lvm();
+  const stop = new AbortController();
+  const state = import('../../adapters/lvm-adapter.js').then(({ observeLvm }) => observeLvm({ signal: stop.signal }));
   // Awaited only if observe asks for LVM state: a failure must not count as unhandled meanwhile.
   state.catch(() => undefined);
-  return { state };
+  return { state, cancel: () => stop.abort() };
 }
 
 /** The apply holding the host lock, if one does. */
