@@ -43,8 +43,13 @@ export interface ObservePorts {
   readonly applyRunning?: () => Promise<RunningApply | undefined>;
 }
 
+/** Whether observing this host reads LVM state (asks the `lvm` port). */
+export function readsLvm(policy: HostPolicy): boolean {
+  return policy.volumes.some((v) => v.source.kind === 'lvm');
+}
+
 export async function observe(policy: HostPolicy, ports: ObservePorts): Promise<{ observed: Observed; files: readonly string[] }> {
-  const needsLvm = policy.volumes.some((v) => v.source.kind === 'lvm');
+  const needsLvm = readsLvm(policy);
   const btrfs = policy.volumes.flatMap((v) => (v.source.kind === 'btrfs' ? [{ volume: v.name, subvolume: v.source.subvolume }] : []));
   const sourceDirs = policy.volumes.flatMap((v) => (v.source.kind === 'path' ? [[v.name, v.source.path] as const] : v.source.kind === 'btrfs' ? [[v.name, v.source.subvolume] as const] : []));
   const programs = [...new Set(['tar', ...policy.volumes.flatMap((v) => COMPRESSOR_PROGRAM[v.compression] ?? [])])];

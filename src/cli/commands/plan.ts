@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { SnapctlError } from '../../core/errors.js';
 import { hostDir } from '../../core/naming.js';
 import { prefetchBackupDir } from '../../adapters/backup-dir.js';
-import { observe } from '../../adapters/observe.js';
+import { observe, readsLvm } from '../../adapters/observe.js';
 import { stateDirPort, systemObservePorts } from '../../adapters/system.js';
 import { EXIT } from '../exit-codes.js';
 import { loadContext } from '../policy-context.js';
@@ -130,7 +130,7 @@ export async function run(argv: string[]): Promise<number> {
     throw err;
   });
   // Unused when this host has no LVM volume (another host's lvm:): stopped, not waited for (an LVM report can hang).
-  if (earlyLvm !== undefined && !ctx.policy.volumes.some((v) => v.source.kind === 'lvm')) earlyLvm.cancel();
+  if (earlyLvm !== undefined && !readsLvm(ctx.policy)) earlyLvm.cancel();
   const lockFile = values['lock-file'];
   const lvm = earlyLvm === undefined ? systemObservePorts.lvm : () => earlyLvm.state;
   const ports = { ...systemObservePorts, lvm, applyRunning: () => applyRunning(lockFile), wroteArchivesTo: stateDirPort(values['state-dir']) };
