@@ -101,7 +101,7 @@ const LVM_KEY = /(?:^|[\s{,])["']?lvm["']?\s*:/m;
  * parsed, so that plan can read LVM state (vgs and lvs take longer than
  * loading the policy) while the policy loads. Only a guess, which costs
  * time when wrong, never a result: the loaded policy decides what is used.
- * Unreadable or oversized files count as no.
+ * Unreadable, oversized or special files count as no.
  */
 export async function mayNameLvm(fileOrDir: string): Promise<boolean> {
   const listed = await listPolicyFiles(fileOrDir);
@@ -109,7 +109,8 @@ export async function mayNameLvm(fileOrDir: string): Promise<boolean> {
   const texts = await Promise.all(
     listed.files.map(async (file) => {
       const info = await stat(file).catch(() => undefined);
-      return info !== undefined && info.size <= MAX_POLICY_BYTES ? readFile(file, 'utf8').catch(() => '') : '';
+      // Regular files only: reading a FIFO named *.yaml would wait forever (loading it refuses it unread).
+      return info?.isFile() === true && info.size <= MAX_POLICY_BYTES ? readFile(file, 'utf8').catch(() => '') : '';
     }),
   );
   return texts.some((text) => LVM_KEY.test(text));

@@ -435,3 +435,17 @@ test("another host's lvm: starts the reports early, and plan stops them instead 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('plan on a policy directory holding a FIFO named *.yaml refuses it, without waiting on it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'snapctl-plan-fifo-'));
+  try {
+    spawnSync('mkfifo', [join(dir, 'a.yaml')]);
+    writeFileSync(join(dir, 'b.yaml'), JSON.stringify({ version: 1, timezone: 'UTC', hosts: { h1: { volumes: { data: { lvm: 'vg0/lv_data', mount: '/data' } } } } }));
+    // The timeout only turns a hang into a failure; plan takes well under a second.
+    const r = spawnSync(process.execPath, ['bin/snapctl.js', 'plan', '--policy', dir, '--host', 'h1'], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000, env: { ...process.env, NO_COLOR: '' } });
+    assert.equal(r.status, 1, `plan did not finish with an error: ${r.stderr}`);
+    assert.match(r.stderr, /a\.yaml.*expected a policy file, found a special file/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -278,6 +278,14 @@ test('mayNameLvm finds an lvm: key in a file or a directory of them, in any YAML
     // What loadPolicy refuses or cannot read is no: it reports the problem itself.
     assert.equal(await mayNameLvm(join(dir, 'missing.yaml')), false);
     assert.equal(await mayNameLvm(write('huge.yaml', named.block + '#'.repeat(MAX_POLICY_BYTES))), false);
+    // A FIFO among the policy files is not opened (that would wait for a writer forever).
+    const withFifo = join(dir, 'fifo');
+    mkdirSync(withFifo);
+    execFileSync('mkfifo', [join(withFifo, 'a.yaml')]);
+    writeFileSync(join(withFifo, 'b.yaml'), named.block);
+    assert.equal(await mayNameLvm(withFifo), true);
+    rmSync(join(withFifo, 'b.yaml'));
+    assert.equal(await mayNameLvm(withFifo), false);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
