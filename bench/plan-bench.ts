@@ -42,6 +42,8 @@ export interface PlanCaseResult {
   readonly stdoutBytes: number;
   readonly samples: readonly number[];
   readonly peakRssKiB: Summary;
+  /** Minor page faults: pages of memory the process touched for the first time. */
+  readonly minorFaults: Summary;
 }
 
 export interface PlanBenchResult {
@@ -53,6 +55,41 @@ export interface PlanBenchResult {
 
 /** A node program that reads a directory's names (node's fastest whole listing) and prints how many. */
 const LIST_ONLY = "require('fs').readdir(process.argv[1], (err, names) => { if (err) throw err; process.stdout.write(names.length + '\\n'); })";
+
+/**
+ * A node program that does the least any plan must do per archive, for
+ * scale: it lists the directory, makes one object per archive (name, time
+ * parsed from the name, sidecar or not), sorts them newest first, and makes
+ * one delete action (name, path, sidecar path) for each but the newest 100.
+ * No policy, retention rules, checks or output: what is left of `plan` when
+ * the per-archive work is as small as one object each way.
+ */
+const PER_ARCHIVE_FLOOR = `
+const dir = process.argv[1];
+const num = (s, from, len) => { let v = 0; for (let k = from; k < from + len; k++) v = v * 10 + s.charCodeAt(k) - 48; return v; };
+require('fs').readdir(dir, (err, names) => {
+  if (err) throw err;
+  const archives = [];
+  for (let i = 0; i < names.length; i++) {
+    const file = names[i];
+    if (file.endsWith('.sha256')) continue;
+    const next = names[i + 1];
+    const hasSidecar = next !== undefined && next.length === file.length + 7 && next.startsWith(file);
+    if (hasSidecar) i++;
+    const at = file.lastIndexOf('.tar.') - 16;
+    archives.push({ file, time: Date.UTC(num(file, at, 4), num(file, at + 4, 2) - 1, num(file, at + 6, 2), num(file, at + 9, 2), num(file, at + 11, 2), num(file, at + 13, 2)), hasSidecar });
+  }
+  archives.sort((a, b) => b.time - a.time);
+  const deletes = [];
+  const prefix = dir + '/';
+  for (let i = 100; i < archives.length; i++) {
+    const a = archives[i];
+    const path = prefix + a.file;
+    deletes.push({ archive: a.file, path, sidecar: a.hasSidecar ? path + '.sha256' : undefined });
+  }
+  process.stdout.write(archives.length + ' archives, ' + deletes.length + ' to delete\\n');
+});
+`;
 
 /** `<dir>/<host>/` with `n` empty archives, one an hour back from NOW, each with its (empty) sidecar. */
 function backupDir(dir: string, n: number): string {
@@ -84,12 +121,15 @@ export async function planBench(work: string, reps: number, small: number, large
     { id: 'plan-large', label: `snapctl plan, ${large} archives`, argv: plan(policy, largeDir) },
     // Not snapctl: the least any node program reading that directory pays (names only, one readdir), for scale.
     { id: 'list-large', label: `node: fs.readdir of the ${large}-archive directory alone`, argv: [process.execPath, '-e', LIST_ONLY, join(largeDir, HOST)] },
+    // Not snapctl either: that listing plus one object per archive and one per deletion, nothing else.
+    { id: 'floor-large', label: `node: that listing + an object per archive and per deletion`, argv: [process.execPath, '-e', PER_ARCHIVE_FLOOR, join(largeDir, HOST)] },
   ];
   // One untimed round: loads node, the modules and the directories into the page cache.
   for (const c of cases) await runOk(c.argv);
   const samples = new Map<string, number[]>(cases.map((c) => [c.id, []]));
   const cpu = new Map<string, number[]>(cases.map((c) => [c.id, []]));
   const rss = new Map<string, number[]>(cases.map((c) => [c.id, []]));
+  const faults = new Map<string, number[]>(cases.map((c) => [c.id, []]));
   const out = new Map<string, number>();
   for (let rep = 1; rep <= reps; rep++) {
     for (const c of cases) {
@@ -97,6 +137,7 @@ export async function planBench(work: string, reps: number, small: number, large
       samples.get(c.id)!.push(r.seconds);
       cpu.get(c.id)!.push(r.cpuSeconds ?? NaN);
       rss.get(c.id)!.push(r.peakRssKiB ?? r.treeMaxRssKiB ?? NaN);
+      faults.get(c.id)!.push(r.minorFaults ?? NaN);
       out.set(c.id, r.stdoutBytes);
     }
     log(`  [${rep}/${reps}] ${cases.map((c) => `${c.id} ${samples.get(c.id)!.at(-1)!.toFixed(3)} s`).join(', ')}`);
@@ -105,6 +146,6 @@ export async function planBench(work: string, reps: number, small: number, large
     archivesSmall: small,
     archivesLarge: large,
     policy: POLICY,
-    cases: cases.map((c) => ({ id: c.id, label: c.label, seconds: summarize(samples.get(c.id)!), cpuSeconds: summarize(cpu.get(c.id)!), peakRssKiB: summarize(rss.get(c.id)!), stdoutBytes: out.get(c.id)!, samples: samples.get(c.id)! })),
+    cases: cases.map((c) => ({ id: c.id, label: c.label, seconds: summarize(samples.get(c.id)!), cpuSeconds: summarize(cpu.get(c.id)!), peakRssKiB: summarize(rss.get(c.id)!), minorFaults: summarize(faults.get(c.id)!), stdoutBytes: out.get(c.id)!, samples: samples.get(c.id)! })),
   };
 }

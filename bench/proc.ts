@@ -36,6 +36,8 @@ export interface RunResult {
   readonly treeMaxRssKiB?: number;
   /** User + system CPU seconds of the process and its children (GNU time; only with `memory`). */
   readonly cpuSeconds?: number;
+  /** Minor page faults of the process and its children (GNU time; only with `memory`): each is a page of memory touched for the first time. */
+  readonly minorFaults?: number;
 }
 
 export interface RunOptions {
@@ -100,6 +102,7 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
       if (poll) clearInterval(poll);
       let treeMaxRssKiB: number | undefined;
       let cpuSeconds: number | undefined;
+      let minorFaults: number | undefined;
       if (opts.memory) {
         const text = existsSync(timeFile) ? readFileSync(timeFile, 'utf8') : '';
         const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(text);
@@ -107,6 +110,8 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
         const user = /User time \(seconds\): ([\d.]+)/.exec(text);
         const sys = /System time \(seconds\): ([\d.]+)/.exec(text);
         if (user && sys) cpuSeconds = Number(user[1]) + Number(sys[1]);
+        const minor = /Minor \(reclaiming a frame\) page faults: (\d+)/.exec(text);
+        minorFaults = minor ? Number(minor[1]) : undefined;
         rmSync(timeFile, { force: true });
       }
       resolve({
@@ -117,6 +122,7 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
         ...(peak !== undefined ? { peakRssKiB: peak } : {}),
         ...(treeMaxRssKiB !== undefined ? { treeMaxRssKiB } : {}),
         ...(cpuSeconds !== undefined ? { cpuSeconds } : {}),
+        ...(minorFaults !== undefined ? { minorFaults } : {}),
       });
     });
   });
