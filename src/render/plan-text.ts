@@ -50,10 +50,16 @@ function header(input: RenderInput, p: Palette): string[] {
 
 type Mark = '+' | '-' | ' ';
 
-/** The rows of a volume's diff as two parallel arrays (no object per row: a long history has 100,000 of them). */
+/**
+ * The rows of a volume's diff, read by index: a long history has 100,000 of
+ * them, and the direct marking below makes no array or object per row.
+ */
 export interface Rows {
-  readonly files: readonly string[];
-  readonly marks: readonly Mark[];
+  readonly length: number;
+  readonly file: (row: number) => string;
+  readonly mark: (row: number) => Mark;
+  /** Where a row other than '+' stands in `before`. */
+  readonly beforeIndex: (row: number) => number;
 }
 
 /**
@@ -65,32 +71,50 @@ export interface Rows {
 const MAX_DIFF_EDITS = 200;
 
 /**
- * The directory before (minus the archives flagged in `deleted`, plus
+ * The directory before (minus the archives for which `deleted` holds, plus
  * `creates` at the end) and after, as diff rows in time order.
  */
-export function diffRows(before: readonly string[], deleted: readonly boolean[], creates: readonly string[], maxEdits = MAX_DIFF_EDITS): Rows {
+export function diffRows(before: readonly string[], deleted: (index: number) => boolean, creates: readonly string[], maxEdits = MAX_DIFF_EDITS): Rows {
   let deletions = 0;
-  for (const d of deleted) if (d) deletions++;
+  for (let i = 0; i < before.length; i++) if (deleted(i)) deletions++;
   // Every deletion and creation is an edit: past the bound, skip the search altogether.
   if (deletions + creates.length <= maxEdits) {
-    const after = [...before.filter((_, i) => deleted[i] !== true), ...creates];
+    const after = [...before.filter((_, i) => !deleted(i)), ...creates];
     const parts = diffArrays([...before], after, { maxEditLength: maxEdits });
     if (parts !== undefined) {
       const files: string[] = [];
       const marks: Mark[] = [];
+      const indexes: number[] = [];
+      let fromBefore = 0;
       for (const part of parts) {
         const mark = part.added ? '+' : part.removed ? '-' : ' ';
         for (const file of part.value) {
           files.push(file);
           marks.push(mark);
+          indexes.push(mark === '+' ? -1 : fromBefore++);
         }
       }
-      return { files, marks };
+      return { length: files.length, file: (r) => files[r] as string, mark: (r) => marks[r] as Mark, beforeIndex: (r) => indexes[r] as number };
     }
   }
-  const marks: Mark[] = before.map((_, i) => (deleted[i] === true ? '-' : ' '));
-  for (let i = 0; i < creates.length; i++) marks.push('+');
-  return { files: [...before, ...creates], marks };
+  const n = before.length;
+  return {
+    length: n + creates.length,
+    file: (r) => (r < n ? before[r] : creates[r - n]) as string,
+    mark: (r) => (r >= n ? '+' : deleted(r) ? '-' : ' '),
+    beforeIndex: (r) => (r < n ? r : -1),
+  };
+}
+
+/** The index of the first deletion of `volume` in `actions` at or after `from` (actions.length if none). */
+function nextDeletion(actions: readonly Action[], volume: string, from: number): number {
+  let i = from;
+  while (i < actions.length) {
+    const a = actions[i] as Action;
+    if (a.type === 'delete' && a.volume === volume) break;
+    i++;
+  }
+  return i;
 }
 
 /**
@@ -99,19 +123,20 @@ export function diffRows(before: readonly string[], deleted: readonly boolean[],
  * names costs more than the rest of the rendering): the planner lists a
  * volume's deletions newest first, so they are matched from the newest end.
  */
-function deletionReasons(before: readonly string[], deletions: readonly DeleteAction[]): (string | undefined)[] {
+function deletionReasons(before: readonly string[], actions: readonly Action[], volume: string): (string | undefined)[] {
   const reasons = new Array<string | undefined>(before.length).fill(undefined);
-  let next = 0;
-  for (let i = before.length - 1; i >= 0 && next < deletions.length; i--) {
-    const deletion = deletions[next] as DeleteAction;
+  let next = nextDeletion(actions, volume, 0);
+  for (let i = before.length - 1; i >= 0 && next < actions.length; i--) {
+    const deletion = actions[next] as DeleteAction;
     if (before[i] === deletion.archive) {
       reasons[i] = deletion.reason;
-      next++;
+      next = nextDeletion(actions, volume, next + 1);
     }
   }
-  if (next === deletions.length) return reasons;
+  if (next === actions.length) return reasons;
   // Listed in another order (archives with equal times): look each one up.
-  const byFile = new Map(deletions.map((d) => [d.archive, d.reason]));
+  const byFile = new Map<string, string>();
+  for (const a of actions) if (a.type === 'delete' && a.volume === volume) byFile.set(a.archive, a.reason);
   return before.map((file) => byFile.get(file));
 }
 
@@ -146,8 +171,7 @@ function volumeSection(input: RenderInput, volumeName: string, p: Palette): stri
   const volume = input.policy.volumes.find((v) => v.name === volumeName);
   const mine = (a: { volume?: string }): boolean => a.volume === volumeName;
   const before = namesOldestFirst(input.archives, volumeName);
-  const deletions = plan.actions.filter((a): a is DeleteAction => a.type === 'delete' && mine(a));
-  const deleteReasons = deletionReasons(before, deletions);
+  const deleteReasons = deletionReasons(before, plan.actions, volumeName);
   const creates = new Map<string, string>();
   for (const a of plan.actions) if (a.type === 'create' && mine(a)) creates.set(a.archive, a.reason);
   // Why each archive is kept is shown only with --verbose.
@@ -160,32 +184,27 @@ function volumeSection(input: RenderInput, volumeName: string, p: Palette): stri
   for (const a of plan.actions) {
     if (a.type === 'cleanup' && mine(a)) lines.push(p.change(`  ~ ${a.archive.padEnd(width)}  (${a.reason})`));
   }
-  const { files, marks } = diffRows(before, deleteReasons.map((r) => r !== undefined), [...creates.keys()]);
+  const rows = diffRows(before, (i) => deleteReasons[i] !== undefined, [...creates.keys()]);
   // The reason on each row: why a '+' archive comes or a '-' one goes; '' for those that stay.
-  // Rows other than '+' come from `before`, in its order, whichever way the diff was found.
-  const why: string[] = [];
-  for (let i = 0, fromBefore = 0; i < files.length; i++) {
-    if (marks[i] === '+') {
-      why.push(creates.get(files[i] as string) ?? 'new');
-      continue;
-    }
-    why.push(marks[i] === '-' ? (deleteReasons[fromBefore] ?? 'removed') : '');
-    fromBefore++;
-  }
-  const reasonAt = (i: number): string => why[i] as string;
-  const draw = (i: number): string => {
-    const file = files[i] as string;
-    if (marks[i] === '+') return p.add(`  + ${file.padEnd(width)}  (${reasonAt(i)})`);
-    if (marks[i] === '-') return p.remove(`  - ${file.padEnd(width)}  (${reasonAt(i)})`);
+  const reasonAt = (r: number): string => {
+    const mark = rows.mark(r);
+    if (mark === '+') return creates.get(rows.file(r)) ?? 'new';
+    return mark === '-' ? (deleteReasons[rows.beforeIndex(r)] ?? 'removed') : '';
+  };
+  const draw = (r: number): string => {
+    const file = rows.file(r);
+    const mark = rows.mark(r);
+    if (mark === '+') return p.add(`  + ${file.padEnd(width)}  (${reasonAt(r)})`);
+    if (mark === '-') return p.remove(`  - ${file.padEnd(width)}  (${reasonAt(r)})`);
     const reasons = keptReasons.get(file);
     return input.verbose ? `    ${file.padEnd(width)}${reasons ? p.dim(`  kept: ${reasons.join(', ')}`) : ''}` : `    ${file}`;
   };
   // Runs of consecutive rows with the same mark and reason, [start, end).
-  for (let start = 0, end = 0; start < files.length; start = end) {
-    const mark = marks[start];
+  for (let start = 0, end = 0; start < rows.length; start = end) {
+    const mark = rows.mark(start);
     const reason = reasonAt(start);
     end = start + 1;
-    if (!input.verbose) while (end < files.length && marks[end] === mark && reasonAt(end) === reason) end++;
+    if (!input.verbose) while (end < rows.length && rows.mark(end) === mark && reasonAt(end) === reason) end++;
     if (input.verbose || end - start <= COLLAPSE_OVER || mark === '+') {
       for (let i = start; i < end; i++) lines.push(draw(i));
       continue;

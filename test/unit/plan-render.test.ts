@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { diffRows, renderPlan } from '../../src/render/plan-text.js';
+import { diffRows, renderPlan, type Rows } from '../../src/render/plan-text.js';
 import type { Archive, HostPolicy, Plan } from '../../src/core/model.js';
 import { testVolume } from '../helpers/volume.js';
 import { grouped } from '../../src/core/describe.js';
@@ -17,14 +17,19 @@ test('the bounded diff and the direct marking give the same rows for every shape
     ['deletes at the end, two creates', new Set(before.slice(-4)), ['new1', 'new2']],
     ['everything but one', new Set(before.slice(0, -1)), ['new1']],
   ];
+  // Each row as [file, mark, index in before].
+  const table = (rows: Rows): [string, string, number][] => Array.from({ length: rows.length }, (_, r) => [rows.file(r), rows.mark(r), rows.beforeIndex(r)]);
   for (const [label, deletes, creates] of shapes) {
-    const deleted = before.map((f) => deletes.has(f));
-    const diffed = diffRows(before, deleted, creates, 10_000);
-    const direct = diffRows(before, deleted, creates, 0);
+    const deleted = (i: number): boolean => deletes.has(before[i] as string);
+    const diffed = table(diffRows(before, deleted, creates, 10_000));
+    const direct = table(diffRows(before, deleted, creates, 0));
     assert.deepEqual(diffed, direct, label);
-    assert.equal(diffed.marks.filter((m) => m === '-').length, deletes.size, label);
-    assert.deepEqual(diffed.files.filter((_, i) => diffed.marks[i] === '+'), creates, label);
-    assert.deepEqual(diffed.files.filter((_, i) => diffed.marks[i] === '-'), before.filter((f) => deletes.has(f)), label);
+    for (const [file, mark, at] of diffed) assert.equal(mark === '+' ? file : before[at], file, label);
+    const marks = diffed.map(([, mark]) => mark);
+    const files = diffed.map(([file]) => file);
+    assert.equal(marks.filter((m) => m === '-').length, deletes.size, label);
+    assert.deepEqual(files.filter((_, i) => marks[i] === '+'), creates, label);
+    assert.deepEqual(files.filter((_, i) => marks[i] === '-'), before.filter((f) => deletes.has(f)), label);
   }
 });
 
