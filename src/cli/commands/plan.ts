@@ -166,7 +166,7 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   if (values.json) process.stdout.write(`${JSON.stringify(planJson(result, source), null, 2)}\n`);
-  else process.stdout.write(renderPlan({ plan: result, policy: ctx.policy, archives: observed.archives, source, verbose: values.verbose }, palette(values['no-color'])));
+  else process.stdout.write(renderPlan({ plan: result, policy: ctx.policy, archives: observed.archives, source, verbose: values.verbose }, await palette(values['no-color'])));
   if (values.out !== undefined && !values.json) process.stdout.write(`Saved the plan to ${values.out}; apply it with: snapctl apply ${values.out}\n`);
 
   const changes = result.actions.length > 0;
