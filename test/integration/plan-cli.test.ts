@@ -124,31 +124,6 @@ test('plan warns when the backup file system has less room than the newest archi
   });
 });
 
-test('plan colours its diff on a terminal only: not with --no-color, NO_COLOR or a pipe', (t) => {
-  const c = materialise('within-failed-week');
-  t.after(() => rmSync(c.root, { recursive: true, force: true }));
-  const quote = (s: string): string => `'${s.replace(/'/g, "'\\''")}'`;
-  const onTerminal = (extra: string[], env: NodeJS.ProcessEnv = {}): string => {
-    const command = [process.execPath, 'bin/snapctl.js', ...planArgs(c, ...extra)].map(quote).join(' ');
-    // `script` runs the command on a pseudo-terminal, as an operator's shell would.
-    const r = spawnSync('script', ['-qec', command, '/dev/null'], { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '', ...env } });
-    assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
-    assert.match(r.stdout, /Plan: \d+ to create/);
-    return r.stdout;
-  };
-  const coloured = onTerminal([]);
-  assert.ok(coloured.includes('\x1b[1msnapctl plan for host '), `the header in bold:\n${coloured}`);
-  assert.ok(coloured.includes('\x1b[32m  + '), `a '+' row in green:\n${coloured}`);
-  for (const [label, text] of [
-    ['--no-color', onTerminal(['--no-color'])],
-    ['NO_COLOR=1', onTerminal([], { NO_COLOR: '1' })],
-    ['a pipe', snapctl(planArgs(c)).stdout],
-  ] as const) {
-    assert.match(text, /Plan: \d+ to create/, label);
-    assert.ok(!text.includes('\x1b'), `no escape sequences with ${label}`);
-  }
-});
-
 test('plan exits 0 and prints the diff with its summary line', (t) => {
   const c = materialise('within-failed-week');
   t.after(() => rmSync(c.root, { recursive: true, force: true }));
