@@ -4,22 +4,37 @@ import type { LvmState } from '../core/model.js';
 import type { CreateSnapshotRequest, LvmCommands, SnapshotState } from './lvm-commands.js';
 import { LvmError } from './lvm-commands.js';
 import { classifyLvmError, LvmReportError, LVS_FIELDS, parseLvs, parseSnapshotState, parseVgs, VGS_FIELDS } from './lvm-parse.js';
-import type { ToolResult } from './run-tool.js';
+import type { RunToolOptions, ToolResult } from './run-tool.js';
 import { commandLine, runTool, sleep, udevSettle } from './run-tool.js';
+import { recordStuckReport, STUCK_REPORTS_DIR, stuckReport } from './stuck-reports.js';
 
 // A child that inherits extra descriptors makes LVM print "File descriptor
 // leaked" warnings on stderr, which would pollute error messages.
 const LVM_ENV = { LVM_SUPPRESS_FD_WARNINGS: '1' };
+
+/**
+ * How long a report (vgs, lvs) may take before it is given up on. A report
+ * scans every block device: one whose I/O never returns (a multipath device
+ * queueing with no path left, a suspended device-mapper table) or an LVM
+ * lock held by a stuck command makes it wait forever, and plan and apply
+ * with it. Five minutes is far beyond what a report takes on a working
+ * host, even one with thousands of LVs on a slow SAN.
+ */
+export const LVM_REPORT_TIMEOUT_MS = 300_000;
 
 export interface LvmAdapterOptions {
   /** Waits between lvremove attempts while the LV is in use (attempts = length + 1). */
   readonly removeRetryDelaysMs?: readonly number[];
   /** Stops a running vgs or lvs report when aborted (never a command that changes anything). */
   readonly signal?: AbortSignal;
+  /** Gives up on a report (vgs, lvs) after this long; default LVM_REPORT_TIMEOUT_MS. Commands that change something are always waited for. */
+  readonly reportTimeoutMs?: number;
+  /** Where reports given up on are recorded (default STUCK_REPORTS_DIR): none is started while an earlier one is still stuck. */
+  readonly stuckDir?: string;
 }
 
-async function lvm(tool: string, args: readonly string[], signal?: AbortSignal): Promise<ToolResult & { command: string }> {
-  const r = await runTool(tool, args, LVM_ENV, signal);
+async function lvm(tool: string, args: readonly string[], options: RunToolOptions = {}): Promise<ToolResult & { command: string }> {
+  const r = await runTool(tool, args, LVM_ENV, options);
   return { ...r, command: commandLine(tool, args) };
 }
 
@@ -29,15 +44,28 @@ function fail(summary: string, r: ToolResult & { command: string }): LvmError {
 
 export function createLvmAdapter(options: LvmAdapterOptions = {}): LvmCommands {
   const delays = options.removeRetryDelaysMs ?? [500, 1000, 2000, 4000];
+  const timeoutMs = options.reportTimeoutMs ?? LVM_REPORT_TIMEOUT_MS;
+  const stuckDir = options.stuckDir ?? STUCK_REPORTS_DIR;
+  /** A read-only report, given up on after timeoutMs; not started while an earlier one of the same tool is stuck. */
+  const report = async (tool: string, args: readonly string[], signal?: AbortSignal): Promise<ToolResult & { command: string }> => {
+    const earlier = await stuckReport(stuckDir, tool);
+    if (earlier !== undefined) {
+      const stderr = `${tool} not run: an earlier ${tool} (pid ${earlier.pid}) has given no answer since ${earlier.since}; a device or a lock it waits on may be stuck`;
+      return { exitCode: 124, stdout: '', stderr, missing: false, timedOut: true, command: commandLine(tool, args) };
+    }
+    const r = await lvm(tool, args, { timeoutMs, ...(signal !== undefined ? { signal } : {}) });
+    if (r.timedOut === true && r.pid !== undefined) await recordStuckReport(stuckDir, tool, r.pid);
+    return r;
+  };
   return {
     async vgs() {
-      const r = await lvm('vgs', ['--reportformat', 'json', '-o', VGS_FIELDS, '--units', 'b', '--nosuffix'], options.signal);
+      const r = await report('vgs', ['--reportformat', 'json', '-o', VGS_FIELDS, '--units', 'b', '--nosuffix'], options.signal);
       if (r.exitCode !== 0) throw fail('listing volume groups failed', r);
       return parseVgs(r.stdout);
     },
 
     async lvs() {
-      const r = await lvm('lvs', ['--reportformat', 'json', '-o', LVS_FIELDS, '--units', 'b', '--nosuffix'], options.signal);
+      const r = await report('lvs', ['--reportformat', 'json', '-o', LVS_FIELDS, '--units', 'b', '--nosuffix'], options.signal);
       if (r.exitCode !== 0) throw fail('listing logical volumes failed', r);
       return parseLvs(r.stdout);
     },
@@ -76,7 +104,7 @@ export function createLvmAdapter(options: LvmAdapterOptions = {}): LvmCommands {
     },
 
     async snapshotState(vg, lv): Promise<SnapshotState> {
-      const r = await lvm('lvs', ['--reportformat', 'json', '-o', 'lv_name,lv_attr,snap_percent,data_percent,lv_snapshot_invalid', '--units', 'b', '--nosuffix', `${vg}/${lv}`]);
+      const r = await report('lvs', ['--reportformat', 'json', '-o', 'lv_name,lv_attr,snap_percent,data_percent,lv_snapshot_invalid', '--units', 'b', '--nosuffix', `${vg}/${lv}`]);
       if (r.exitCode !== 0) throw fail(`reading the state of ${vg}/${lv} failed`, r);
       const state = parseSnapshotState(r.stdout);
       if (!state) throw new LvmError(`reading the state of ${vg}/${lv} failed`, { kind: 'lv-not-found', lv: `${vg}/${lv}`, message: 'not listed by lvs' }, r.command);

@@ -11,23 +11,53 @@ export interface ToolResult {
   readonly stderr: string;
   /** The tool is not installed (spawn ENOENT). */
   readonly missing: boolean;
+  /** The tool gave no answer within `timeoutMs`: it was sent SIGTERM and is no longer waited for. */
+  readonly timedOut?: boolean;
+  /** With `timedOut`: the process given up on, which may still run. */
+  readonly pid?: number;
 }
 
-/** `signal` stops the tool (SIGTERM) when aborted: for read-only reports whose answer is no longer wanted. */
-export function runTool(file: string, args: readonly string[], env: Readonly<Record<string, string>> = {}, signal?: AbortSignal): Promise<ToolResult> {
+export interface RunToolOptions {
+  /** Stops the tool (SIGTERM) when aborted: for read-only reports whose answer is no longer wanted. */
+  readonly signal?: AbortSignal;
+  /**
+   * Gives up on the tool after this long: SIGTERM, and no more waiting for
+   * it. A process stuck on an unresponsive device sleeps in the kernel until
+   * the I/O returns and dies of no signal before that. For read-only reports
+   * only: a command that changes something is never abandoned halfway.
+   */
+  readonly timeoutMs?: number;
+}
+
+export function runTool(file: string, args: readonly string[], env: Readonly<Record<string, string>> = {}, options: RunToolOptions = {}): Promise<ToolResult> {
   return new Promise((resolve) => {
     // LC_ALL=C: the error mapping reads English messages.
-    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C', ...env }, ...(signal !== undefined ? { signal } : {}) });
+    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C', ...env }, ...(options.signal !== undefined ? { signal: options.signal } : {}) });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            child.kill('SIGTERM');
+            // Let the process exit without it: its pipes closed, its handle no longer holding the event loop.
+            child.stdout.destroy();
+            child.stderr.destroy();
+            child.unref();
+            const waited = options.timeoutMs as number;
+            const span = waited >= 1000 ? `${Math.round(waited / 1000)} s` : `${waited} ms`;
+            resolve({ exitCode: 124, stdout: '', stderr: `${file} gave no answer in ${span}; a device or a lock it waits on may be stuck`, missing: false, timedOut: true, ...(child.pid !== undefined ? { pid: child.pid } : {}) });
+          }, options.timeoutMs);
     // 'error' without 'close' when the program cannot be started at all.
     child.once('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
       const missing = e.code === 'ENOENT';
       resolve({ exitCode: missing ? 127 : 1, stdout: '', stderr: missing ? `${file}: command not found` : e.name === 'AbortError' ? `${file}: stopped` : '', missing });
     });
     child.once('close', (code) => {
+      clearTimeout(timer);
       resolve({ exitCode: code ?? 1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), missing: false });
     });
   });

@@ -1,4 +1,6 @@
 import { test } from 'node:test';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { createLvmAdapter, observeLvm } from '../../src/adapters/lvm-adapter.js';
 import { LvmError } from '../../src/adapters/lvm-commands.js';
@@ -42,6 +44,93 @@ test('observeLvm when not root: unavailable without running anything', () =>
 test('observeLvm when vgs fails: unavailable with its message', () =>
   withBin({ vgs: { exitCode: 5, stderr: '  /run/lock/lvm/V_vg0:aux: open failed: Permission denied\n' } }, async () => {
     assert.deepEqual(await observeLvm({ isRoot: true }), { available: false, reason: '/run/lock/lvm/V_vg0:aux: open failed: Permission denied' });
+  }));
+
+/**
+ * A stand-in for an LVM report stuck on a device: it counts its calls, then
+ * ignores SIGTERM and sleeps; once `<dir>/<name>.answers` exists it prints
+ * that file instead (the device came back). Absolute paths: PATH holds only the fakes.
+ */
+function stuckReportTool(dir: string, name: string): { pid: () => number; calls: () => number; answerWith: (stdout: string) => void } {
+  const pidFile = join(dir, `${name}.pid`);
+  const answers = join(dir, `${name}.answers`);
+  const calls = join(dir, `${name}.calls`);
+  writeFileSync(
+    join(dir, name),
+    `#!/bin/sh\necho >> '${calls}'\nif [ -e '${answers}' ]; then exec /bin/cat '${answers}'; fi\ntrap '' TERM\necho $$ > '${pidFile}'\nexec /bin/sleep 60\n`,
+  );
+  chmodSync(join(dir, name), 0o755);
+  return {
+    pid: () => Number(readFileSync(pidFile, 'utf8')),
+    calls: () => (existsSync(calls) ? readFileSync(calls, 'utf8').length : 0),
+    answerWith: (stdout) => writeFileSync(answers, stdout),
+  };
+}
+
+/** SIGKILL, then wait until the process has ended (gone from /proc, or a zombie not yet reaped). */
+async function killAndReap(pid: number): Promise<void> {
+  process.kill(pid, 'SIGKILL');
+  const ended = (): boolean => {
+    try {
+      return readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+    } catch {
+      return true;
+    }
+  };
+  while (!ended()) await new Promise((r) => setTimeout(r, 20));
+}
+
+test('observeLvm when vgs never answers: unavailable once the report timeout passes, with the reason', () =>
+  withBin({ lvs: { stdout: fixture('lvs-cycle-snapshot.json') } }, async (bin) => {
+    const vgs = stuckReportTool(bin.dir, 'vgs');
+    const stuckDir = join(bin.dir, 'stuck');
+    try {
+      const state = await observeLvm({ isRoot: true, commands: createLvmAdapter({ reportTimeoutMs: 300, stuckDir }) });
+      assert.deepEqual(state, { available: false, reason: 'vgs gave no answer in 300 ms; a device or a lock it waits on may be stuck' });
+      assert.match(readFileSync(join(stuckDir, 'vgs'), 'utf8'), new RegExp(`^${vgs.pid()} \\d+ \\d{4}-\\d\\d-\\d\\dT`), 'the stuck vgs is recorded');
+    } finally {
+      await killAndReap(vgs.pid());
+    }
+  }));
+
+test('no report is started while an earlier one of the same tool is stuck; once it has gone, the next one runs', () =>
+  withBin({}, async (bin) => {
+    const vgs = stuckReportTool(bin.dir, 'vgs');
+    const stuckDir = join(bin.dir, 'stuck');
+    const adapter = createLvmAdapter({ reportTimeoutMs: 300, stuckDir });
+    const failure = async (): Promise<LvmError> => {
+      const e = await adapter.vgs().then(() => undefined, (err: unknown) => err);
+      assert.ok(e instanceof LvmError, String(e));
+      return e;
+    };
+    const stuckPid = await failure().then(() => vgs.pid());
+    try {
+      assert.equal(vgs.calls(), 1);
+      const again = await failure();
+      assert.match(again.detail ?? '', new RegExp(`vgs not run: an earlier vgs \\(pid ${stuckPid}\\) has given no answer since \\d{4}-.*; a device or a lock it waits on may be stuck$`));
+      assert.equal(vgs.calls(), 1, 'no second vgs started');
+    } finally {
+      await killAndReap(stuckPid);
+    }
+    vgs.answerWith(fixture('vgs-cycle.json'));
+    assert.ok((await adapter.vgs()).length > 0, 'a vgs runs again, and answers');
+    assert.equal(vgs.calls(), 2);
+    assert.equal(existsSync(join(stuckDir, 'vgs')), false, 'the record of the process that ended is gone');
+  }));
+
+test('a snapshot state report that never answers fails with the reason after the report timeout', () =>
+  withBin({}, async (bin) => {
+    const lvs = stuckReportTool(bin.dir, 'lvs');
+    try {
+      await assert.rejects(createLvmAdapter({ reportTimeoutMs: 300, stuckDir: join(bin.dir, 'stuck') }).snapshotState('vg0', 's1'), (e: unknown) => {
+        assert.ok(e instanceof LvmError);
+        assert.equal(e.summary, 'reading the state of vg0/s1 failed');
+        assert.match(e.detail ?? '', /^lvs .*vg0\/s1: lvs gave no answer in 300 ms; a device or a lock it waits on may be stuck$/);
+        return true;
+      });
+    } finally {
+      await killAndReap(lvs.pid());
+    }
   }));
 
 test('classic snapshot: lvcreate -qq with -L in bytes and one --addtag per tag', () =>

@@ -1,0 +1,52 @@
+// LVM reports given up on (see LVM_REPORT_TIMEOUT_MS), one record per tool
+// under /run, so that no run starts another copy while the first one is still
+// stuck. Whatever keeps a report waiting (a device whose I/O never returns, a
+// lock held by a stuck command) keeps the next one waiting too: without the
+// record, every run from cron would leave two more stuck processes behind.
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** Runtime state only: tmpfs, gone at the next boot, with the processes it names. */
+export const STUCK_REPORTS_DIR = '/run/snapctl-lvm';
+
+export interface StuckReport {
+  readonly pid: number;
+  /** When it was given up on (ISO 8601). */
+  readonly since: string;
+}
+
+/** Field 22 of /proc/<pid>/stat, when the process started (clock ticks after boot); undefined once it has ended (a zombie too). */
+async function startTicks(pid: number): Promise<string | undefined> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  if (stat === undefined) return undefined;
+  // The command name (field 2) is in parentheses and may hold spaces or parentheses itself; the state (field 3) follows.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return fields[0] === 'Z' || fields[0] === 'X' ? undefined : fields[19];
+}
+
+/**
+ * The recorded stuck `tool` if that very process (pid and start time) still
+ * runs; undefined otherwise, and a record of a process that ended is removed.
+ */
+export async function stuckReport(dir: string, tool: string): Promise<StuckReport | undefined> {
+  const file = join(dir, tool);
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
+  const [pid, ticks, since] = text.trim().split(' ');
+  const n = Number(pid);
+  if (Number.isInteger(n) && n > 0 && ticks !== undefined && since !== undefined && (await startTicks(n)) === ticks) return { pid: n, since };
+  await rm(file, { force: true }).catch(() => undefined);
+  return undefined;
+}
+
+/** Records `pid` as a stuck `tool`. Best effort: without a writable /run, each run gives up on its own reports only. */
+export async function recordStuckReport(dir: string, tool: string, pid: number, now: Date = new Date()): Promise<void> {
+  const ticks = await startTicks(pid);
+  if (ticks === undefined) return; // it ended after all
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await writeFile(join(dir, tool), `${pid} ${ticks} ${now.toISOString()}\n`);
+  } catch {
+    // not root, or /run read-only
+  }
+}
