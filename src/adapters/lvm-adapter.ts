@@ -3,6 +3,7 @@
 import type { LvmState } from '../core/model.js';
 import type { CreateSnapshotRequest, LvmCommands, SnapshotState } from './lvm-commands.js';
 import { LvmError } from './lvm-commands.js';
+import { SnapctlError } from '../core/errors.js';
 import { classifyLvmError, LvmReportError, LVS_FIELDS, parseLvs, parseSnapshotState, parseVgs, VGS_FIELDS } from './lvm-parse.js';
 import type { RunToolOptions, ToolResult } from './run-tool.js';
 import { commandLine, runTool, sleep, udevSettle } from './run-tool.js';
@@ -22,12 +23,26 @@ const LVM_ENV = { LVM_SUPPRESS_FD_WARNINGS: '1' };
  */
 export const LVM_REPORT_TIMEOUT_MS = 300_000;
 
+/** Where an operator sets another timeout for reports, in seconds (a host whose reports are known to be slow). */
+export const REPORT_TIMEOUT_VARIABLE = 'SNAPCTL_LVM_REPORT_TIMEOUT';
+
+/** The report timeout in force: SNAPCTL_LVM_REPORT_TIMEOUT seconds when set, else LVM_REPORT_TIMEOUT_MS. */
+export function reportTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const text = env[REPORT_TIMEOUT_VARIABLE];
+  if (text === undefined || text === '') return LVM_REPORT_TIMEOUT_MS;
+  const seconds = Number(text);
+  if (!/^\s*\d+(\.\d+)?\s*$/.test(text) || !(seconds > 0)) {
+    throw new SnapctlError('input', `${REPORT_TIMEOUT_VARIABLE} must be a number of seconds above 0, not "${text}"`, `the seconds vgs and lvs may take before snapctl gives up on them; without it, ${LVM_REPORT_TIMEOUT_MS / 1000}`);
+  }
+  return seconds * 1000;
+}
+
 export interface LvmAdapterOptions {
   /** Waits between lvremove attempts while the LV is in use (attempts = length + 1). */
   readonly removeRetryDelaysMs?: readonly number[];
   /** Stops a running vgs or lvs report when aborted (never a command that changes anything). */
   readonly signal?: AbortSignal;
-  /** Gives up on a report (vgs, lvs) after this long; default LVM_REPORT_TIMEOUT_MS. Commands that change something are always waited for. */
+  /** Gives up on a report (vgs, lvs) after this long; default reportTimeoutMs(). Commands that change something are always waited for. */
   readonly reportTimeoutMs?: number;
   /** Where reports given up on are recorded (default STUCK_REPORTS_DIR): none is started while an earlier one is still stuck. */
   readonly stuckDir?: string;
@@ -44,7 +59,7 @@ function fail(summary: string, r: ToolResult & { command: string }): LvmError {
 
 export function createLvmAdapter(options: LvmAdapterOptions = {}): LvmCommands {
   const delays = options.removeRetryDelaysMs ?? [500, 1000, 2000, 4000];
-  const timeoutMs = options.reportTimeoutMs ?? LVM_REPORT_TIMEOUT_MS;
+  const timeoutMs = options.reportTimeoutMs ?? reportTimeoutMs();
   const stuckDir = options.stuckDir ?? STUCK_REPORTS_DIR;
   /** A read-only report, given up on after timeoutMs; not started while an earlier one of the same tool is stuck. */
   const report = async (tool: string, args: readonly string[], signal?: AbortSignal): Promise<ToolResult & { command: string }> => {

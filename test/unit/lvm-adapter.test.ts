@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import { createLvmAdapter, observeLvm } from '../../src/adapters/lvm-adapter.js';
+import { createLvmAdapter, observeLvm, reportTimeoutMs } from '../../src/adapters/lvm-adapter.js';
+import { SnapctlError } from '../../src/core/errors.js';
 import { LvmError } from '../../src/adapters/lvm-commands.js';
 import { capturedReply, fakeBin, fixture } from '../helpers/fake-bin.js';
 import type { FakeBin, FakeReply } from '../helpers/fake-bin.js';
@@ -132,6 +133,20 @@ test('a snapshot state report that never answers fails with the reason after the
       await killAndReap(lvs.pid());
     }
   }));
+
+test('SNAPCTL_LVM_REPORT_TIMEOUT sets the report timeout in seconds; anything but a number above 0 is refused by name', () => {
+  assert.equal(reportTimeoutMs({}), 300_000);
+  assert.equal(reportTimeoutMs({ SNAPCTL_LVM_REPORT_TIMEOUT: '' }), 300_000);
+  assert.equal(reportTimeoutMs({ SNAPCTL_LVM_REPORT_TIMEOUT: '900' }), 900_000);
+  assert.equal(reportTimeoutMs({ SNAPCTL_LVM_REPORT_TIMEOUT: '2.5' }), 2_500);
+  for (const bad of ['0', '-1', '5s', 'abc', '1e3', ' ']) {
+    assert.throws(
+      () => reportTimeoutMs({ SNAPCTL_LVM_REPORT_TIMEOUT: bad }),
+      (e: unknown) => e instanceof SnapctlError && e.kind === 'input' && e.summary === `SNAPCTL_LVM_REPORT_TIMEOUT must be a number of seconds above 0, not "${bad}"`,
+      bad,
+    );
+  }
+});
 
 test('classic snapshot: lvcreate -qq with -L in bytes and one --addtag per tag', () =>
   withBin({ lvcreate: { exitCode: 0 } }, async (bin) => {

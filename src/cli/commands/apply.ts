@@ -115,6 +115,14 @@ OPTIONS
     -h, --help
         Show this help.
 
+ENVIRONMENT
+    SNAPCTL_LVM_REPORT_TIMEOUT
+        Seconds vgs and lvs may take (default 300). A report that gives no
+        answer by then (a stuck device or LVM lock) is given up on, and
+        each lvm volume fails before its snapshot while the other volumes
+        go on; while it is still stuck, no other copy is started. lvcreate
+        and lvremove are always waited for.
+
 EXIT STATUS
     0     everything planned was done (or nothing was due)
     1     nothing was done: bad policy or flags, stale saved plan, or every

@@ -87,6 +87,13 @@ OPTIONS
     -h, --help
         Show this help.
 
+ENVIRONMENT
+    SNAPCTL_LVM_REPORT_TIMEOUT
+        Seconds vgs and lvs may take (default 300). A report that gives no
+        answer by then (a stuck device or LVM lock) is given up on, and the
+        plan warns that LVM was not read; while it is still stuck, no other
+        copy is started.
+
 EXIT STATUS
     0   success (with --detailed-exitcode: success and no changes)
     1   error: bad policy or flags, unreadable backup directory, PLANFILE
