@@ -34,6 +34,11 @@ function pids(): number[] {
     .map(Number);
 }
 
+/** The process `pid` now (undefined when there is none). */
+export function processOf(pid: number): Proc | undefined {
+  return readStat(pid);
+}
+
 /** Direct children of `pid`. */
 export function childrenOf(pid: number): Proc[] {
   return pids()

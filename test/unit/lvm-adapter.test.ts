@@ -7,6 +7,7 @@ import { SnapctlError } from '../../src/core/errors.js';
 import { LvmError } from '../../src/adapters/lvm-commands.js';
 import { capturedReply, fakeBin, fixture } from '../helpers/fake-bin.js';
 import type { FakeBin, FakeReply } from '../helpers/fake-bin.js';
+import { isRunning, processOf, signal, waitFor } from '../helpers/procs.js';
 
 async function withBin<T>(commands: Record<string, FakeReply | FakeReply[]>, fn: (bin: FakeBin) => Promise<T>): Promise<T> {
   const bin = fakeBin(commands);
@@ -68,17 +69,11 @@ function stuckReportTool(dir: string, name: string): { pid: () => number; calls:
   };
 }
 
-/** SIGKILL, then wait until the process has ended (gone from /proc, or a zombie not yet reaped). */
+/** SIGKILL, then wait until the process has ended (gone, or a zombie not yet reaped). */
 async function killAndReap(pid: number): Promise<void> {
-  process.kill(pid, 'SIGKILL');
-  const ended = (): boolean => {
-    try {
-      return readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
-    } catch {
-      return true;
-    }
-  };
-  while (!ended()) await new Promise((r) => setTimeout(r, 20));
+  const stuck = processOf(pid);
+  signal(pid, 'SIGKILL');
+  if (stuck !== undefined) await waitFor(`pid ${pid} to end`, () => (isRunning(stuck) ? undefined : true));
 }
 
 test('observeLvm when vgs never answers: unavailable once the report timeout passes, with the reason', () =>

@@ -3,10 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isRunning, processOf, signal } from '../helpers/procs.js';
 
 const RUN_TOOL = fileURLToPath(new URL('../../src/adapters/run-tool.js', import.meta.url));
 
@@ -18,24 +19,11 @@ function stuckTool(dir: string, pidFile: string, seconds: number): string {
   return path;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 test('a tool that gives no answer in timeoutMs is no longer waited for, and does not keep node from exiting', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'snapctl-run-tool-'));
   const pidFile = join(dir, 'pid');
   t.after(() => {
-    try {
-      process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
-    } catch {
-      // already gone
-    }
+    if (existsSync(pidFile)) signal(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   });
   const tool = stuckTool(dir, pidFile, 60);
@@ -61,5 +49,6 @@ test('a tool that gives no answer in timeoutMs is no longer waited for, and does
   });
   assert.deepEqual(quick, { exitCode: 0, stdout: 'hi\n', stderr: '', missing: false });
   // It was sent SIGTERM, which it ignores: still running, as a process in uninterruptible sleep would be.
-  assert.ok(alive(pid), 'the stuck tool outlived the node process that gave up on it');
+  const left = processOf(pid);
+  assert.ok(left !== undefined && isRunning(left), 'the stuck tool outlived the node process that gave up on it');
 });
