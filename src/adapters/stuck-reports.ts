@@ -44,7 +44,8 @@ export async function recordStuckReport(dir: string, tool: string, pid: number, 
   const ticks = await startTicks(pid);
   if (ticks === undefined) return; // it ended after all
   try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    // Readable by all, for `snapctl status` run by a monitoring user: it holds a pid and a time.
+    await mkdir(dir, { recursive: true, mode: 0o755 });
     await writeFile(join(dir, tool), `${pid} ${ticks} ${now.toISOString()}\n`);
   } catch {
     // not root, or /run read-only

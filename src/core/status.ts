@@ -71,6 +71,21 @@ export interface StatusReport {
   readonly volumes: readonly VolumeHealth[];
   /** An apply holds the host lock now: its pid and since when (ms), when it wrote them. */
   readonly applyRunning?: RunningApply;
+  /** LVM reports given up on that still run (stuck on a device or lock): the host's lvm volumes fail until they end. */
+  readonly lvmStuck?: readonly StuckLvmReport[];
+}
+
+export interface StuckLvmReport {
+  readonly tool: string;
+  readonly pid: number;
+  /** When it was given up on (ISO 8601). */
+  readonly since: string;
+}
+
+/** The report with the stuck LVM reports named, and at least WARNING while there are any. */
+export function withStuckLvmReports(report: StatusReport, stuck: readonly StuckLvmReport[]): StatusReport {
+  if (stuck.length === 0) return report;
+  return { ...report, level: worst([report.level, 'WARNING'], 'OK'), lvmStuck: stuck };
 }
 
 /** A schedule's nominal length: a month counts as 31 days, so thresholds never fire inside a long month. */
@@ -187,7 +202,8 @@ export function statusLine(report: StatusReport): string {
   const okText = `${counted(ok, 'volume')} ok`;
   const text = bad.length === 0 ? okText : [...bad.map((v) => `${v.volume}: ${v.reason}`), ...(ok > 0 ? [okText] : [])].join('; ');
   const running = report.applyRunning ? `; ${applyRunningText(report)}` : '';
-  return `SNAPCTL ${report.level} - ${text}${running} | ${perfdata(report.volumes)}`;
+  const stuck = (report.lvmStuck ?? []).map((r) => `; ${r.tool} stuck since ${r.since} (pid ${r.pid})`).join('');
+  return `SNAPCTL ${report.level} - ${text}${running}${stuck} | ${perfdata(report.volumes)}`;
 }
 
 /**
@@ -241,6 +257,7 @@ export function statusJson(report: StatusReport): Record<string, unknown> {
     applyRunning: report.applyRunning
       ? { pid: report.applyRunning.pid ?? null, since: report.applyRunning.sinceMs !== undefined ? new Date(report.applyRunning.sinceMs).toISOString() : null }
       : null,
+    lvmStuck: (report.lvmStuck ?? []).map((r) => ({ tool: r.tool, pid: r.pid, since: r.since })),
     volumes: report.volumes.map((v) => ({
       volume: v.volume,
       level: v.level,

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Archive, HostPolicy, Schedule, Volume } from '../../src/core/model.js';
 import { testVolume } from '../helpers/volume.js';
-import { evaluateStatus, evaluateVolume, nominalPeriodMs, perfdata, renderStatus, statusJson, statusLine, unknownLine, STATUS_EXIT, type RunHistory } from '../../src/core/status.js';
+import { evaluateStatus, evaluateVolume, nominalPeriodMs, perfdata, renderStatus, statusJson, statusLine, unknownLine, withStuckLvmReports, STATUS_EXIT, type RunHistory } from '../../src/core/status.js';
 
 const H = 3_600_000;
 
@@ -157,4 +157,19 @@ test('periods are named with the policy zone unless it is UTC, in the text and t
   assert.equal((statusJson(utc) as { timezone: string }).timezone, 'UTC');
   const failed = evaluateStatus(berlin, [archive('data', '2026-11-27T09:30:00Z')], { data: failedRun }, now);
   assert.match(failed.volumes[0]!.reason, /^2026-11-27T11 \(Europe\/Berlin\) is due and the last run failed; /);
+});
+
+test('a stuck LVM report is named at the end of the summary and in --json, and makes the level at least WARNING', () => {
+  const stuck = [{ tool: 'vgs', pid: 4711, since: '2026-03-01T03:05:00.000Z' }];
+  const ok = evaluateStatus(policy([data]), [made], {}, at('2026-03-01T04:00:00Z'));
+  const warned = withStuckLvmReports(ok, stuck);
+  assert.equal(warned.level, 'WARNING');
+  assert.equal(statusLine(warned), 'SNAPCTL WARNING - 1 volume ok; vgs stuck since 2026-03-01T03:05:00.000Z (pid 4711) | data_age=3600s;129600;216000;0 data_archives=1;;;0');
+  assert.deepEqual((statusJson(warned) as { lvmStuck: unknown }).lvmStuck, stuck);
+  assert.deepEqual((statusJson(ok) as { lvmStuck: unknown }).lvmStuck, []);
+  assert.equal(withStuckLvmReports(ok, []), ok, 'nothing stuck: the report as it was');
+  // Worse stays worse.
+  const critical = evaluateStatus(policy([data, volume('web')]), [made], {}, at('2026-03-01T04:00:00Z'));
+  assert.equal(critical.level, 'CRITICAL');
+  assert.equal(withStuckLvmReports(critical, stuck).level, 'CRITICAL');
 });

@@ -5,10 +5,12 @@
 import { SnapctlError, formatError } from '../../core/errors.js';
 import { classifyBackupDir, hostDir } from '../../core/naming.js';
 import { danglingDescription } from '../../core/plan.js';
-import { evaluateStatus, renderStatus, statusJson, STATUS_EXIT, unknownLine, type StatusOptions } from '../../core/status.js';
+import { evaluateStatus, renderStatus, statusJson, STATUS_EXIT, unknownLine, withStuckLvmReports, type StatusOptions, type StuckLvmReport } from '../../core/status.js';
+import type { HostPolicy } from '../../core/model.js';
 import { danglingLink, listBackupDir } from '../../adapters/backup-dir.js';
 import { readState, DEFAULT_STATE_DIR } from '../../apply/state-file.js';
 import { runningApply } from '../../apply/lock-state.js';
+import { STUCK_REPORTS_DIR, stuckReport } from '../../adapters/stuck-reports.js';
 import { parseDuration } from '../../policy/duration.js';
 import { EXIT } from '../exit-codes.js';
 import { loadContext } from '../policy-context.js';
@@ -51,7 +53,11 @@ DESCRIPTION
     per volume: reason, thresholds, newest archive, last run. While an
     apply holds the host lock, the summary ends (before the "|") with
     "; apply running for 14h2m (pid 4711)": a slow archive, or one hung on
-    a device. The level does not change.
+    a device. The level does not change. While a vgs or lvs that plan or
+    apply gave up on (SNAPCTL_LVM_REPORT_TIMEOUT) still runs, stuck on a
+    device or lock, the summary ends with "; vgs stuck since <time> (pid
+    N)" and the level is at least WARNING: the lvm volumes fail until it
+    ends.
 
 OPTIONS
     --policy FILE|DIR
@@ -122,6 +128,13 @@ function thresholds(values: StatusFlags): StatusOptions {
   return { ...(warnMs !== undefined ? { warnMs } : {}), ...(critMs !== undefined ? { critMs } : {}) };
 }
 
+/** vgs and lvs that plan or apply gave up on and that still run, when the host has lvm volumes. */
+async function stuckLvmReports(policy: HostPolicy): Promise<StuckLvmReport[]> {
+  if (!policy.volumes.some((v) => v.source.kind === 'lvm')) return [];
+  const found = await Promise.all(['vgs', 'lvs'].map(async (tool) => ({ tool, stuck: await stuckReport(STUCK_REPORTS_DIR, tool) })));
+  return found.flatMap(({ tool, stuck }) => (stuck !== undefined ? [{ tool, ...stuck }] : []));
+}
+
 async function check(values: StatusFlags): Promise<number> {
   const opts = thresholds(values);
   const ctx = await loadContext({ policy: values.policy, host: values.host, backupDir: values['backup-dir'], now: values.now });
@@ -130,7 +143,7 @@ async function check(values: StatusFlags): Promise<number> {
   const [listing, state, running] = await Promise.all([listBackupDir(dir), readState(values['state-dir'] ?? DEFAULT_STATE_DIR), runningApply(values['lock-file'])]);
   const { archives } = classifyBackupDir(listing.files, ctx.policy.host, ctx.policy.volumes, ctx.policy.timezone);
   const health = evaluateStatus(ctx.policy, archives, state.volumes, ctx.now, opts);
-  const evaluated = running !== undefined ? { ...health, applyRunning: running } : health;
+  const evaluated = withStuckLvmReports(running !== undefined ? { ...health, applyRunning: running } : health, await stuckLvmReports(ctx.policy));
   // Gone although archives were written there, or behind a link to nothing: every volume's history is out of reach.
   const dangling = listing.exists ? undefined : await danglingLink(dir);
   const gone = dangling !== undefined
