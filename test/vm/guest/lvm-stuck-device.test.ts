@@ -10,11 +10,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GUEST_DISK, must, run } from './vm-guest.js';
-import { describe, scenario, snapctl, timed, HOST, type Scenario } from './helpers/scenario.js';
+import { describe, lvmAndPathScenario, snapctl, timed, HOST, type Scenario } from './helpers/scenario.js';
+import { lvmReportProcesses, type ReportProcess } from './helpers/lvm-world.js';
 
 const VG = 'vg_dstate';
 const TABLE = 'snapctl_test_pv';
@@ -22,29 +23,13 @@ const PV = `/dev/mapper/${TABLE}`;
 const STUCK_DIR = '/run/snapctl-lvm';
 let world: Scenario;
 
-/** The processes named vgs or lvs (by comm: a process that is exiting has no command line left), with their state letter. */
-function reports(): { pid: number; state: string; wchan: string }[] {
-  const r = spawnSync('ps', ['-eo', 'pid=,stat=,wchan:32=,comm='], { encoding: 'utf8' });
-  return r.stdout
-    .split('\n')
-    .map((l) => /^\s*(\d+)\s+(\S+)\s+(\S+)\s+(vgs|lvs)$/.exec(l))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => ({ pid: Number(m[1]), state: m[2] ?? '', wchan: m[3] ?? '' }));
-}
-
 before(() => {
   // 64 MiB of the disk, 1 MiB in: the PV label is then on the table only, not also at the start of the disk.
   must('dmsetup', ['create', '--noudevsync', '--noudevrules', TABLE, '--table', `0 131072 linear ${GUEST_DISK} 2048`]);
   must('dmsetup', ['mknodes', TABLE]);
   must('pvcreate', ['-qq', '-y', PV]);
   must('vgcreate', ['-qq', VG, PV]);
-  world = scenario('stuck-device');
-  mkdirSync(join(world.dir, 'docs'));
-  writeFileSync(join(world.dir, 'docs', 'notes.txt'), 'notes\n');
-  world.writePolicy({
-    data: { lvm: `${VG}/lv_data`, compression: 'zstd', retention: { keepLast: 5 } },
-    docs: { path: join(world.dir, 'docs'), compression: 'zstd', retention: { keepLast: 5 } },
-  });
+  world = lvmAndPathScenario('stuck-device', `${VG}/lv_data`);
   process.env.SNAPCTL_LVM_REPORT_TIMEOUT = '3';
 });
 after(() => {
@@ -60,7 +45,7 @@ after(() => {
 test('with the PV suspended, reports stuck in the kernel are given up on, recorded, not started again, and named by status', async () => {
   await timed('stuck device: a suspended PV', async () => {
     must('dmsetup', ['suspend', '--noudevsync', TABLE]);
-    let stuck: { pid: number; state: string; wchan: string }[] = [];
+    let stuck: ReportProcess[] = [];
     try {
       const planned = world.plan('2026-03-02T03:00:00Z');
       assert.equal(planned.run.code, 0, describe(planned.run));
@@ -68,7 +53,7 @@ test('with the PV suspended, reports stuck in the kernel are given up on, record
       assert.match(warning?.message ?? '', /\((vgs|lvs) gave no answer in 3 s; a device or a lock it waits on may be stuck\)/, describe(planned.run));
 
       // plan has exited; its reports have not: in uninterruptible sleep (D), SIGTERM pending.
-      stuck = reports();
+      stuck = lvmReportProcesses();
       assert.ok(stuck.length > 0 && stuck.every((p) => p.state.startsWith('D')), `stuck reports left behind: ${JSON.stringify(stuck)}\n${spawnSync('ps', ['-eo', 'pid,stat,wchan:32,comm,args'], { encoding: 'utf8' }).stdout}`);
       const recorded = readFileSync(join(STUCK_DIR, 'vgs'), 'utf8').split(' ');
       assert.ok(stuck.some((p) => p.pid === Number(recorded[0])), `the recorded vgs (${recorded[0]}) is one of them`);
@@ -80,7 +65,7 @@ test('with the PV suspended, reports stuck in the kernel are given up on, record
       assert.equal(byVolume.data?.status, 'failed', describe(applied.run));
       assert.match(byVolume.data?.errors.join('\n') ?? '', new RegExp(`vgs not run: an earlier vgs \\(pid ${recorded[0]}\\) has given no answer since`), describe(applied.run));
       assert.deepEqual(
-        reports().map((p) => p.pid).sort(),
+        lvmReportProcesses().map((p) => p.pid).sort(),
         stuck.map((p) => p.pid).sort(),
         'apply started no other report',
       );
@@ -92,8 +77,8 @@ test('with the PV suspended, reports stuck in the kernel are given up on, record
       must('dmsetup', ['resume', '--noudevsync', TABLE]);
     }
     // Resumed: the stuck reports finish their read, then die of the SIGTERM they were sent.
-    for (let i = 0; i < 100 && reports().some((p) => stuck.some((s) => s.pid === p.pid)); i++) await sleep(100);
-    assert.deepEqual(reports(), [], 'the stuck reports ended once the device was back');
+    for (let i = 0; i < 100 && lvmReportProcesses().some((p) => stuck.some((s) => s.pid === p.pid)); i++) await sleep(100);
+    assert.deepEqual(lvmReportProcesses(), [], 'the stuck reports ended once the device was back');
     const again = world.plan('2026-03-02T04:00:00Z');
     assert.equal(again.run.code, 0, describe(again.run));
     assert.equal(again.json.diagnostics.find((d) => d.message.startsWith('LVM state not read')), undefined, describe(again.run));

@@ -13,8 +13,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createVolumeGroup, removeVolumeGroup } from './vm-guest.js';
-import { makeVolume, mountsUnder, snapctlSnapshots, sync, unmountQuietly } from './helpers/lvm-world.js';
-import { describe, scenario, timed, type Scenario } from './helpers/scenario.js';
+import { lvmReportProcesses, makeVolume, mountsUnder, snapctlSnapshots, sync, unmountQuietly, type ReportProcess } from './helpers/lvm-world.js';
+import { describe, lvmAndPathScenario, timed, type Scenario } from './helpers/scenario.js';
 
 const VG = 'vg_stuck';
 const MNT = `/mnt/${VG}/data`;
@@ -22,19 +22,10 @@ const LOCK = `/run/lock/lvm/V_${VG}`;
 let world: Scenario;
 let holder: ReturnType<typeof spawn> | undefined;
 
-/** Processes whose command line starts with vgs or lvs (LVM reports of anyone). */
-function reports(): string[] {
-  const r = spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
-  return r.stdout
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => /^\d+ (\S*\/)?(vgs|lvs) /.test(l));
-}
-
 /** The reports still running after a short wait (SIGTERM takes a moment to end them). */
-async function reportsLeft(): Promise<string[]> {
-  for (let i = 0; i < 50 && reports().length > 0; i++) await sleep(100);
-  return reports();
+async function reportsLeft(): Promise<ReportProcess[]> {
+  for (let i = 0; i < 50 && lvmReportProcesses().length > 0; i++) await sleep(100);
+  return lvmReportProcesses();
 }
 
 /** Holds the volume group's LVM lock exclusively, as `flock` does for a command: until released. */
@@ -65,13 +56,7 @@ before(() => {
   makeVolume(VG, 'lv_data', '64M', 'ext4', MNT);
   writeFileSync(join(MNT, 'data.txt'), 'payload\n');
   sync();
-  world = scenario('stuck-report');
-  mkdirSync(join(world.dir, 'docs'));
-  writeFileSync(join(world.dir, 'docs', 'notes.txt'), 'notes\n');
-  world.writePolicy({
-    data: { lvm: `${VG}/lv_data`, compression: 'zstd', retention: { keepLast: 5 } },
-    docs: { path: join(world.dir, 'docs'), compression: 'zstd', retention: { keepLast: 5 } },
-  });
+  world = lvmAndPathScenario('stuck-report', `${VG}/lv_data`);
   process.env.SNAPCTL_LVM_REPORT_TIMEOUT = '3';
 });
 after(() => {

@@ -2,6 +2,7 @@
 // filesystem, thin pools, fillers) and reading LVM's and the kernel's view
 // of them afterwards (lvs with tags, mounts), for the scenario tests.
 import { mkdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { must, run } from '../vm-guest.js';
 
 export type FsType = 'ext4' | 'xfs' | 'btrfs';
@@ -90,4 +91,21 @@ export function writeRandom(path: string, mib: number): void {
 /** Flushes every filesystem: what the origin holds is on the device before a snapshot. */
 export function sync(): void {
   must('sync', []);
+}
+
+/** A running vgs or lvs: its pid, state letter (D: uninterruptible sleep) and kernel wait channel. */
+export interface ReportProcess {
+  readonly pid: number;
+  readonly state: string;
+  readonly wchan: string;
+}
+
+/** The processes named vgs or lvs, anyone's (by comm: one that is exiting has no command line left). */
+export function lvmReportProcesses(): ReportProcess[] {
+  const r = spawnSync('ps', ['-eo', 'pid=,stat=,wchan:32=,comm='], { encoding: 'utf8' });
+  return r.stdout
+    .split('\n')
+    .map((l) => /^\s*(\d+)\s+(\S+)\s+(\S+)\s+(vgs|lvs)$/.exec(l))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ pid: Number(m[1]), state: m[2] ?? '', wchan: m[3] ?? '' }));
 }

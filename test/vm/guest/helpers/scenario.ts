@@ -130,6 +130,22 @@ export function scenario(name: string): Scenario {
   };
 }
 
+/**
+ * A scenario whose policy has an lvm volume `data` (`vgLv`) and a path
+ * volume `docs` (a directory of its own holding one file): what apply can
+ * still archive when the lvm one fails.
+ */
+export function lvmAndPathScenario(name: string, vgLv: string): Scenario {
+  const world = scenario(name);
+  mkdirSync(join(world.dir, 'docs'));
+  writeFileSync(join(world.dir, 'docs', 'notes.txt'), 'notes\n');
+  world.writePolicy({
+    data: { lvm: vgLv, compression: 'zstd', retention: { keepLast: 5 } },
+    docs: { path: join(world.dir, 'docs'), compression: 'zstd', retention: { keepLast: 5 } },
+  });
+  return world;
+}
+
 // ---------------------------------------------------------------- archives
 
 /** Member names of a zstd tar archive, read with plain `zstd -dc A | tar -t`. */
