@@ -8,6 +8,7 @@ import { danglingDescription } from '../../core/plan.js';
 import { evaluateStatus, renderStatus, statusJson, STATUS_EXIT, unknownLine, withStuckLvmReports, type StatusOptions, type StuckLvmReport } from '../../core/status.js';
 import type { HostPolicy } from '../../core/model.js';
 import { danglingLink, listBackupDir } from '../../adapters/backup-dir.js';
+import { readsLvm } from '../../adapters/observe.js';
 import { readState, DEFAULT_STATE_DIR } from '../../apply/state-file.js';
 import { runningApply } from '../../apply/lock-state.js';
 import { STUCK_REPORTS_DIR, stuckReport } from '../../adapters/stuck-reports.js';
@@ -130,7 +131,7 @@ function thresholds(values: StatusFlags): StatusOptions {
 
 /** vgs and lvs that plan or apply gave up on and that still run, when the host has lvm volumes. */
 async function stuckLvmReports(policy: HostPolicy): Promise<StuckLvmReport[]> {
-  if (!policy.volumes.some((v) => v.source.kind === 'lvm')) return [];
+  if (!readsLvm(policy)) return [];
   const found = await Promise.all(['vgs', 'lvs'].map(async (tool) => ({ tool, stuck: await stuckReport(STUCK_REPORTS_DIR, tool) })));
   return found.flatMap(({ tool, stuck }) => (stuck !== undefined ? [{ tool, ...stuck }] : []));
 }
