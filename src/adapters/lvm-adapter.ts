@@ -63,7 +63,8 @@ export function createLvmAdapter(options: LvmAdapterOptions = {}): LvmCommands {
   const stuckDir = options.stuckDir ?? STUCK_REPORTS_DIR;
   /** A read-only report, given up on after timeoutMs; not started while an earlier one of the same tool is stuck. */
   const report = async (tool: string, args: readonly string[], signal?: AbortSignal): Promise<ToolResult & { command: string }> => {
-    const earlier = await stuckReport(stuckDir, tool);
+    // Checked and started without an await in between: observeLvm's reports are running when it returns its promise.
+    const earlier = stuckReport(stuckDir, tool);
     if (earlier !== undefined) {
       const stderr = `${tool} not run: an earlier ${tool} (pid ${earlier.pid}) has given no answer since ${earlier.since}; a device or a lock it waits on may be stuck`;
       return { exitCode: 124, stdout: '', stderr, missing: false, timedOut: true, command: commandLine(tool, args) };

@@ -3,7 +3,8 @@
 // stuck. Whatever keeps a report waiting (a device whose I/O never returns, a
 // lock held by a stuck command) keeps the next one waiting too: without the
 // record, every run from cron would leave two more stuck processes behind.
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFileSync, rmSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** Runtime state only: tmpfs, gone at the next boot, with the processes it names. */
@@ -16,8 +17,8 @@ export interface StuckReport {
 }
 
 /** Field 22 of /proc/<pid>/stat, when the process started (clock ticks after boot); undefined once it has ended (a zombie too). */
-async function startTicks(pid: number): Promise<string | undefined> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+function startTicks(pid: number): string | undefined {
+  const stat = readOrUndefined(`/proc/${pid}/stat`);
   if (stat === undefined) return undefined;
   // The command name (field 2) is in parentheses and may hold spaces or parentheses itself; the state (field 3) follows.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -27,21 +28,36 @@ async function startTicks(pid: number): Promise<string | undefined> {
 /**
  * The recorded stuck `tool` if that very process (pid and start time) still
  * runs; undefined otherwise, and a record of a process that ended is removed.
+ * Synchronous (two small reads on /run and /proc), so that a report can be
+ * started at once, without a turn of the event loop in between: plan starts
+ * vgs and lvs before the rest of snapctl has loaded.
  */
-export async function stuckReport(dir: string, tool: string): Promise<StuckReport | undefined> {
+export function stuckReport(dir: string, tool: string): StuckReport | undefined {
   const file = join(dir, tool);
-  const text = await readFile(file, 'utf8').catch(() => undefined);
+  const text = readOrUndefined(file);
   if (text === undefined) return undefined;
   const [pid, ticks, since] = text.trim().split(' ');
   const n = Number(pid);
-  if (Number.isInteger(n) && n > 0 && ticks !== undefined && since !== undefined && (await startTicks(n)) === ticks) return { pid: n, since };
-  await rm(file, { force: true }).catch(() => undefined);
+  if (Number.isInteger(n) && n > 0 && ticks !== undefined && since !== undefined && startTicks(n) === ticks) return { pid: n, since };
+  try {
+    rmSync(file, { force: true });
+  } catch {
+    // not root, or /run read-only: the record stays, and names a process that has ended
+  }
   return undefined;
+}
+
+function readOrUndefined(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 /** Records `pid` as a stuck `tool`. Best effort: without a writable /run, each run gives up on its own reports only. */
 export async function recordStuckReport(dir: string, tool: string, pid: number, now: Date = new Date()): Promise<void> {
-  const ticks = await startTicks(pid);
+  const ticks = startTicks(pid);
   if (ticks === undefined) return; // it ended after all
   try {
     // Readable by all, for `snapctl status` run by a monitoring user: it holds a pid and a time.

@@ -108,11 +108,16 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`error: unknown command "${name}"\n\n${usage()}`);
     return EXIT.error;
   }
-  const mod = await load();
+  // plan's observing waits on other processes: they start before its modules load.
+  const prefetch = name === 'plan' ? await import('./plan-prefetch.js') : undefined;
+  prefetch?.prefetchForPlan(rest);
   try {
+    const mod = await load();
     return await mod.run(rest);
   } catch (err) {
     throw flagError(err, name) ?? err;
+  } finally {
+    prefetch?.cancelUnusedReads();
   }
 }
 

@@ -3,8 +3,8 @@
 // defaults or healthcheck defined in two files). All problems are collected,
 // so `validate` can list every one of them.
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
 import { SnapctlError } from '../core/errors.js';
 import type { PolicySource } from '../core/model.js';
 import { gitInfo } from '../adapters/git.js';
@@ -15,11 +15,9 @@ import { parseYamlDocument } from './yaml-document.js';
 import type { YamlDocument } from './yaml-document.js';
 import { checkSchema } from './schema-errors.js';
 import { checkSemantics, hostPathExclude } from './semantics.js';
+import { fsProblem, listPolicyFiles, MAX_POLICY_BYTES } from './files.js';
 import { compareProblems, toError } from './problem.js';
 import type { PathSegment, Problem } from './problem.js';
-
-/** A policy file is never this large; bigger files are refused unread. */
-export const MAX_POLICY_BYTES = 1024 * 1024;
 
 export interface PolicyFile {
   /** The file as the user named it (for messages). */
@@ -75,7 +73,7 @@ export async function loadPolicy(fileOrDir: string, options: { readonly git?: bo
 
 /** Every check of loadPolicy, returning the problems instead of throwing. */
 export async function checkPolicy(fileOrDir: string): Promise<PolicyCheck> {
-  const listed = await listPolicyFiles(fileOrDir);
+  const listed = listPolicyFiles(fileOrDir);
   if ('problem' in listed) return { files: [], documents: [], problems: [listed.problem], bytes: new Map() };
   const problems: Problem[] = [];
   const documents: PolicyFile[] = [];
@@ -91,60 +89,6 @@ export async function checkPolicy(fileOrDir: string): Promise<PolicyCheck> {
   problems.push(...crossFileProblems(documents), ...compressionLevelProblems(documents), ...hostPathExcludeProblems(documents));
   problems.sort(compareProblems);
   return { files: listed.files, documents, problems, bytes };
-}
-
-/** An `lvm:` key as YAML writes it: block or flow style, quoted or not. */
-const LVM_KEY = /(?:^|[\s{,])["']?lvm["']?\s*:/m;
-
-/**
- * Whether the policy's text has an `lvm:` key, looked for before it is
- * parsed, so that plan can read LVM state (vgs and lvs take longer than
- * loading the policy) while the policy loads. Only a guess, which costs
- * time when wrong, never a result: the loaded policy decides what is used.
- * Unreadable, oversized or special files count as no.
- */
-export async function mayNameLvm(fileOrDir: string): Promise<boolean> {
-  const listed = await listPolicyFiles(fileOrDir);
-  if ('problem' in listed) return false;
-  const texts = await Promise.all(
-    listed.files.map(async (file) => {
-      const info = await stat(file).catch(() => undefined);
-      // Regular files only: reading a FIFO named *.yaml would wait forever (loading it refuses it unread).
-      return info?.isFile() === true && info.size <= MAX_POLICY_BYTES ? readFile(file, 'utf8').catch(() => '') : '';
-    }),
-  );
-  return texts.some((text) => LVM_KEY.test(text));
-}
-
-async function listPolicyFiles(fileOrDir: string): Promise<{ files: string[] } | { problem: Problem }> {
-  const info = await stat(fileOrDir).catch((err: NodeJS.ErrnoException) => err);
-  if (info instanceof Error) return { problem: { file: fileOrDir, path: [], summary: fsProblem(info, fileOrDir.endsWith('/')) } };
-  if (info.isFile()) return { files: [fileOrDir] };
-  if (!info.isDirectory()) return { problem: { file: fileOrDir, path: [], summary: 'expected a policy file or a directory of them, found a special file' } };
-  const names = await readdir(fileOrDir).catch((err: NodeJS.ErrnoException) => err);
-  if (names instanceof Error) return { problem: { file: fileOrDir, path: [], summary: fsProblem(names, true) } };
-  const files = names.filter((n) => /\.ya?ml$/.test(n) && !n.startsWith('.')).sort().map((n) => join(fileOrDir, n));
-  if (files.length === 0) return { problem: { file: fileOrDir, path: [], summary: 'no policy files in this directory (expected *.yaml or *.yml)' } };
-  return { files };
-}
-
-/** Words for a failed stat/read/readdir; `wantDirectory` when a directory was expected. */
-export function fsProblem(err: NodeJS.ErrnoException, wantDirectory: boolean): string {
-  switch (err.code) {
-    case 'ENOENT':
-      return 'no such file or directory';
-    case 'EACCES':
-    case 'EPERM':
-      return 'cannot read it: permission denied';
-    case 'ENOTDIR':
-      return wantDirectory ? 'expected a directory, found a file' : 'a component of the path is a file, not a directory';
-    case 'EISDIR':
-      return 'expected a file, found a directory';
-    case 'ELOOP':
-      return 'too many levels of symbolic links';
-    default:
-      return `cannot read it: ${err.code ?? err.message}`;
-  }
 }
 
 async function checkFile(file: string): Promise<{ policy: PolicyFile; bytes: Buffer } | { problems: Problem[] }> {

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatError } from '../../src/core/errors.js';
-import { checkPolicy, fsProblem, loadPolicy, MAX_POLICY_BYTES, mayNameLvm, PolicyInvalid } from '../../src/policy/load.js';
+import { checkPolicy, loadPolicy, PolicyInvalid } from '../../src/policy/load.js';
+import { fsProblem, MAX_POLICY_BYTES, mayNameLvm } from '../../src/policy/files.js';
 import { toError, formatKeyPath } from '../../src/policy/problem.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -243,7 +244,7 @@ test("in a policy directory, a level in one file's defaults is checked against t
   }
 });
 
-test('mayNameLvm finds an lvm: key in a file or a directory of them, in any YAML style, and nothing else', async () => {
+test('mayNameLvm finds an lvm: key in a file or a directory of them, in any YAML style, and nothing else', () => {
   const dir = mkdtempSync(join(tmpdir(), 'snapctl-lvm-key-'));
   const write = (name: string, text: string): string => {
     writeFileSync(join(dir, name), text);
@@ -258,34 +259,34 @@ test('mayNameLvm finds an lvm: key in a file or a directory of them, in any YAML
       'single-quoted key': "hosts:\n  h1:\n    volumes:\n      data:\n        'lvm': vg0/lv_data\n",
       json: '{"hosts": {"h1": {"volumes": {"data": {"lvm": "vg0/lv_data"}}}}}',
     };
-    for (const [label, text] of Object.entries(named)) assert.equal(await mayNameLvm(write('p.yaml', text)), true, label);
+    for (const [label, text] of Object.entries(named)) assert.equal(mayNameLvm(write('p.yaml', text)), true, label);
     const unnamed = {
       'path volume': 'hosts:\n  h1:\n    volumes:\n      data:\n        path: /srv/lvm-data\n',
       'a longer key': 'hosts:\n  h1:\n    volumes:\n      data:\n        nolvm: x\n',
       'lvm as a value': 'hosts:\n  h1:\n    volumes:\n      lvm2:\n        path: /lvm\n',
     };
-    for (const [label, text] of Object.entries(unnamed)) assert.equal(await mayNameLvm(write('p.yaml', text)), false, label);
+    for (const [label, text] of Object.entries(unnamed)) assert.equal(mayNameLvm(write('p.yaml', text)), false, label);
 
     // A directory: any of its policy files; files that are not *.yaml / *.yml do not count.
     const policies = join(dir, 'policies');
     mkdirSync(policies);
     writeFileSync(join(policies, 'a.yaml'), unnamed['path volume']);
     writeFileSync(join(policies, 'notes.txt'), named.block);
-    assert.equal(await mayNameLvm(policies), false);
+    assert.equal(mayNameLvm(policies), false);
     writeFileSync(join(policies, 'b.yml'), named.block);
-    assert.equal(await mayNameLvm(policies), true);
+    assert.equal(mayNameLvm(policies), true);
 
     // What loadPolicy refuses or cannot read is no: it reports the problem itself.
-    assert.equal(await mayNameLvm(join(dir, 'missing.yaml')), false);
-    assert.equal(await mayNameLvm(write('huge.yaml', named.block + '#'.repeat(MAX_POLICY_BYTES))), false);
+    assert.equal(mayNameLvm(join(dir, 'missing.yaml')), false);
+    assert.equal(mayNameLvm(write('huge.yaml', named.block + '#'.repeat(MAX_POLICY_BYTES))), false);
     // A FIFO among the policy files is not opened (that would wait for a writer forever).
     const withFifo = join(dir, 'fifo');
     mkdirSync(withFifo);
     execFileSync('mkfifo', [join(withFifo, 'a.yaml')]);
     writeFileSync(join(withFifo, 'b.yaml'), named.block);
-    assert.equal(await mayNameLvm(withFifo), true);
+    assert.equal(mayNameLvm(withFifo), true);
     rmSync(join(withFifo, 'b.yaml'));
-    assert.equal(await mayNameLvm(withFifo), false);
+    assert.equal(mayNameLvm(withFifo), false);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

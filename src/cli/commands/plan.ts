@@ -1,17 +1,15 @@
 // snapctl plan: observe, plan, print the diff (or JSON); change nothing.
 import { writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { SnapctlError } from '../../core/errors.js';
-import { hostDir } from '../../core/naming.js';
-import { prefetchBackupDir } from '../../adapters/backup-dir.js';
 import { observe, readsLvm } from '../../adapters/observe.js';
 import { stateDirPort, systemObservePorts } from '../../adapters/system.js';
 import { EXIT } from '../exit-codes.js';
 import { loadContext } from '../policy-context.js';
 import type { SavedPlan } from '../../core/saved-plan.js';
-import type { LvmState, RunningApply } from '../../core/model.js';
+import type { RunningApply } from '../../core/model.js';
 import { COMMON_OPTIONS, TARGET_OPTIONS, parseCommandLine, type OptionTable } from '../options.js';
+import { lvmReadFor, prefetchForPlan } from '../plan-prefetch.js';
 
 /** What plan needs past the policy and the observation: loaded while the system is observed. */
 function planModules() {
@@ -126,12 +124,12 @@ export async function run(argv: string[]): Promise<number> {
   const { values } = parsed;
   // Observing waits on the system (a long history of 100,000 archives takes a
   // while to list; lvs and git are other processes), so it starts as early as
-  // possible and the planner loads meanwhile. With --backup-dir the directory
-  // is known before the policy is read: its listing starts right away.
-  if (values['backup-dir'] !== undefined) prefetchBackupDir(hostDir({ backupDir: resolve(values['backup-dir']), host: values.host ?? hostname() }));
-  // LVM state likewise, when the policy's text names an lvm: key: vgs and lvs take longer than the policy
-  // takes to load. The look at the text is awaited (one small read) so that they start before it is parsed.
-  const earlyLvm = values.policy === undefined ? undefined : await readLvmIfNamed(values.policy);
+  // possible and the planner loads meanwhile: the backup directory's listing
+  // (with --backup-dir it is known before the policy is read) and, when the
+  // policy's text names an lvm: key, vgs and lvs. Run from the command line,
+  // main has started them before this module loaded; then this is a no-op.
+  prefetchForPlan(argv);
+  const earlyLvm = values.policy === undefined ? undefined : lvmReadFor(values.policy);
   const ctx = await loadContext({ policy: values.policy, host: values.host, backupDir: values['backup-dir'], now: values.now }).catch((err: unknown) => {
     earlyLvm?.cancel();
     throw err;
@@ -178,20 +176,6 @@ export async function run(argv: string[]): Promise<number> {
 
   const changes = result.actions.length > 0;
   return values['detailed-exitcode'] && changes ? EXIT.changes : EXIT.ok;
-}
-
-/**
- * LVM state, being read, if the policy may have LVM volumes; else undefined.
- * Wrapped, so that awaiting this does not wait for the reports; `cancel` stops them.
- */
-async function readLvmIfNamed(policy: string): Promise<{ readonly state: Promise<LvmState>; readonly cancel: () => void } | undefined> {
-  const { mayNameLvm } = await import('../../policy/load.js');
-  if (!(await mayNameLvm(policy))) return undefined;
-  const stop = new AbortController();
-  const state = import('../../adapters/lvm-adapter.js').then(({ observeLvm }) => observeLvm({ signal: stop.signal }));
-  // Awaited only if observe asks for LVM state: a failure must not count as unhandled meanwhile.
-  state.catch(() => undefined);
-  return { state, cancel: () => stop.abort() };
 }
 
 /** The apply holding the host lock, if one does. */

@@ -130,9 +130,9 @@ function thresholds(values: StatusFlags): StatusOptions {
 }
 
 /** vgs and lvs that plan or apply gave up on and that still run, when the host has lvm volumes. */
-async function stuckLvmReports(policy: HostPolicy): Promise<StuckLvmReport[]> {
+function stuckLvmReports(policy: HostPolicy): StuckLvmReport[] {
   if (!readsLvm(policy)) return [];
-  const found = await Promise.all(['vgs', 'lvs'].map(async (tool) => ({ tool, stuck: await stuckReport(STUCK_REPORTS_DIR, tool) })));
+  const found = ['vgs', 'lvs'].map((tool) => ({ tool, stuck: stuckReport(STUCK_REPORTS_DIR, tool) }));
   return found.flatMap(({ tool, stuck }) => (stuck !== undefined ? [{ tool, ...stuck }] : []));
 }
 
@@ -144,7 +144,7 @@ async function check(values: StatusFlags): Promise<number> {
   const [listing, state, running] = await Promise.all([listBackupDir(dir), readState(values['state-dir'] ?? DEFAULT_STATE_DIR), runningApply(values['lock-file'])]);
   const { archives } = classifyBackupDir(listing.files, ctx.policy.host, ctx.policy.volumes, ctx.policy.timezone);
   const health = evaluateStatus(ctx.policy, archives, state.volumes, ctx.now, opts);
-  const evaluated = withStuckLvmReports(running !== undefined ? { ...health, applyRunning: running } : health, await stuckLvmReports(ctx.policy));
+  const evaluated = withStuckLvmReports(running !== undefined ? { ...health, applyRunning: running } : health, stuckLvmReports(ctx.policy));
   // Gone although archives were written there, or behind a link to nothing: every volume's history is out of reach.
   const dangling = listing.exists ? undefined : await danglingLink(dir);
   const gone = dangling !== undefined
