@@ -1,10 +1,10 @@
 // The real LvmCommands: runs lvm2's tools with JSON reports and maps their
 // failures (see fixtures/lvm/ for the outputs this was written against).
-import type { LvmState } from '../core/model.js';
+import type { LvmState, VolumeGroup } from '../core/model.js';
 import type { CreateSnapshotRequest, LvmCommands, SnapshotState } from './lvm-commands.js';
 import { LvmError } from './lvm-commands.js';
 import { SnapctlError } from '../core/errors.js';
-import { classifyLvmError, LvmReportError, LVS_FIELDS, parseLvs, parseSnapshotState, parseVgs, VGS_FIELDS } from './lvm-parse.js';
+import { classifyLvmError, LvmReportError, LVS_FIELDS, parseLvsReport, parseSnapshotState, parseVgs, VGS_FIELDS } from './lvm-parse.js';
 import type { RunToolOptions, ToolResult } from './run-tool.js';
 import { commandLine, runTool, sleep, udevSettle } from './run-tool.js';
 import { recordStuckReport, STUCK_REPORTS_DIR, stuckReport } from './stuck-reports.js';
@@ -83,7 +83,7 @@ export function createLvmAdapter(options: LvmAdapterOptions = {}): LvmCommands {
     async lvs() {
       const r = await report('lvs', ['--reportformat', 'json', '-o', LVS_FIELDS, '--units', 'b', '--nosuffix'], options.signal);
       if (r.exitCode !== 0) throw fail('listing logical volumes failed', r);
-      return parseLvs(r.stdout);
+      return parseLvsReport(r.stdout);
     },
 
     async createSnapshot(req: CreateSnapshotRequest) {
@@ -137,17 +137,33 @@ export interface ObserveLvmOptions {
   readonly signal?: AbortSignal;
 }
 
-/** What plan needs from LVM; `available: false` with a reason when LVM cannot be read (plan still works). */
+/**
+ * What plan needs from LVM; `available: false` with a reason when LVM cannot
+ * be read (plan still works). One lvs report: its VGs are those holding an
+ * LV (observeVolumeGroups lists the others).
+ */
 export async function observeLvm(options: ObserveLvmOptions = {}): Promise<LvmState> {
   const isRoot = options.isRoot ?? process.getuid?.() === 0;
   if (!isRoot) return { available: false, reason: 'not running as root' };
   const commands = options.commands ?? createLvmAdapter(options.signal !== undefined ? { signal: options.signal } : {});
+  return unavailableOnFailure(async () => {
+    const { vgs, lvs } = await commands.lvs();
+    return { available: true, vgs, lvs };
+  });
+}
+
+/** Every VG (vgs), for a VG that no LV's row named: one without LVs, or none of that name. */
+export async function observeVolumeGroups(options: ObserveLvmOptions = {}): Promise<{ readonly available: true; readonly vgs: readonly VolumeGroup[] } | { readonly available: false; readonly reason: string }> {
+  const isRoot = options.isRoot ?? process.getuid?.() === 0;
+  if (!isRoot) return { available: false, reason: 'not running as root' };
+  const commands = options.commands ?? createLvmAdapter(options.signal !== undefined ? { signal: options.signal } : {});
+  return unavailableOnFailure(async () => ({ available: true, vgs: await commands.vgs() }));
+}
+
+/** A failed or unreadable report as `available: false` with its first line. */
+async function unavailableOnFailure<T>(read: () => Promise<T>): Promise<T | { readonly available: false; readonly reason: string }> {
   try {
-    // Both are read-only reports: run them side by side; report vgs' failure first, as if run in turn.
-    const [vgs, lvs] = await Promise.allSettled([commands.vgs(), commands.lvs()]);
-    if (vgs.status === 'rejected') throw vgs.reason;
-    if (lvs.status === 'rejected') throw lvs.reason;
-    return { available: true, vgs: vgs.value, lvs: lvs.value };
+    return await read();
   } catch (e) {
     if (e instanceof LvmError) return { available: false, reason: e.failure.message.split('\n')[0] || e.summary };
     if (e instanceof LvmReportError) return { available: false, reason: e.message };

@@ -2,8 +2,8 @@
 // driver and cleanup depend on this, the real adapter (lvm-adapter.ts) runs
 // the commands.
 import { SnapctlError } from '../core/errors.js';
-import type { LogicalVolume, VolumeGroup } from '../core/model.js';
-import type { LvmFailure } from './lvm-parse.js';
+import type { VolumeGroup } from '../core/model.js';
+import type { LvmFailure, LvsReport } from './lvm-parse.js';
 
 export interface CreateSnapshotRequest {
   readonly vg: string;
@@ -27,8 +27,10 @@ export interface SnapshotState {
 }
 
 export interface LvmCommands {
+  /** Every VG, those without an LV too. */
   vgs(): Promise<VolumeGroup[]>;
-  lvs(): Promise<LogicalVolume[]>;
+  /** Every LV, and the VGs that hold them: one report. */
+  lvs(): Promise<LvsReport>;
   createSnapshot(request: CreateSnapshotRequest): Promise<void>;
   /** `lvchange -ay -K`: activates a thin snapshot despite its activation-skip flag. */
   activate(vg: string, lv: string): Promise<void>;

@@ -5,8 +5,12 @@ import type { LogicalVolume, VolumeGroup } from '../core/model.js';
 
 /** The fields snapctl asks `vgs` for; vg_size makes `N%VG` sizes computable. */
 export const VGS_FIELDS = 'vg_name,vg_free,vg_extent_size,vg_size';
-/** The fields snapctl asks `lvs` for. */
-export const LVS_FIELDS = 'lv_name,vg_name,lv_path,lv_attr,lv_size,origin,snap_percent,data_percent,metadata_percent,pool_lv,lv_dm_path,lv_tags';
+/**
+ * The fields snapctl asks `lvs` for. The VG fields repeat on each LV's row:
+ * one report (one scan of the devices) then gives the LVs and the VGs that
+ * hold them; only a VG without any LV needs `vgs`.
+ */
+export const LVS_FIELDS = 'lv_name,vg_name,lv_path,lv_attr,lv_size,origin,snap_percent,data_percent,metadata_percent,pool_lv,lv_dm_path,lv_tags,vg_free,vg_extent_size,vg_size';
 
 type Row = Record<string, unknown>;
 
@@ -68,15 +72,17 @@ function reportRows(stdout: string, kind: 'vg' | 'lv'): Row[] {
 }
 
 export function parseVgs(stdout: string): VolumeGroup[] {
-  return reportRows(stdout, 'vg').map((row) => {
-    const size = parseReportBytes(str(row, 'vg_size'));
-    return {
-      name: str(row, 'vg_name'),
-      freeBytes: parseReportBytes(str(row, 'vg_free')) ?? 0,
-      extentBytes: parseReportBytes(str(row, 'vg_extent_size')) ?? 0,
-      ...(size !== undefined ? { sizeBytes: size } : {}),
-    };
-  });
+  return reportRows(stdout, 'vg').map(vgOf);
+}
+
+function vgOf(row: Row): VolumeGroup {
+  const size = parseReportBytes(str(row, 'vg_size'));
+  return {
+    name: str(row, 'vg_name'),
+    freeBytes: parseReportBytes(str(row, 'vg_free')) ?? 0,
+    extentBytes: parseReportBytes(str(row, 'vg_extent_size')) ?? 0,
+    ...(size !== undefined ? { sizeBytes: size } : {}),
+  };
 }
 
 /** Escapes a VG/LV name the way device-mapper names do (`-` doubled). */
@@ -85,26 +91,45 @@ export function dmName(vg: string, lv: string): string {
 }
 
 export function parseLvs(stdout: string): LogicalVolume[] {
-  return reportRows(stdout, 'lv').map((row) => {
-    const vg = str(row, 'vg_name');
-    const name = str(row, 'lv_name');
-    // Classic snapshots report fill in snap_percent, thin LVs in data_percent.
-    const percent = parsePercent(str(row, 'snap_percent')) ?? parsePercent(str(row, 'data_percent'));
-    const metadataPercent = parsePercent(str(row, 'metadata_percent'));
-    return {
-      vg,
-      name,
-      attr: str(row, 'lv_attr'),
-      sizeBytes: parseReportBytes(str(row, 'lv_size')) ?? 0,
-      origin: str(row, 'origin'),
-      ...(metadataPercent !== undefined ? { metadataPercent } : {}),
-      ...(percent !== undefined ? { percent } : {}),
-      tags: parseTags(row['lv_tags']),
-      path: str(row, 'lv_path') || (vg && name ? `/dev/${vg}/${name}` : ''),
-      dmPath: str(row, 'lv_dm_path') || (vg && name ? `/dev/mapper/${dmName(vg, name)}` : ''),
-      pool: str(row, 'pool_lv'),
-    };
-  });
+  return reportRows(stdout, 'lv').map(lvOf);
+}
+
+/** An `lvs` report with LVS_FIELDS: the LVs, and the VGs their rows describe (each once, in report order). */
+export interface LvsReport {
+  readonly lvs: LogicalVolume[];
+  /** Only VGs that hold an LV; none from rows without vg_free and vg_extent_size. */
+  readonly vgs: VolumeGroup[];
+}
+
+export function parseLvsReport(stdout: string): LvsReport {
+  const rows = reportRows(stdout, 'lv');
+  const vgs = new Map<string, VolumeGroup>();
+  for (const row of rows) {
+    const name = str(row, 'vg_name');
+    if (name !== '' && !vgs.has(name) && str(row, 'vg_free') !== '' && str(row, 'vg_extent_size') !== '') vgs.set(name, vgOf(row));
+  }
+  return { lvs: rows.map(lvOf), vgs: [...vgs.values()] };
+}
+
+function lvOf(row: Row): LogicalVolume {
+  const vg = str(row, 'vg_name');
+  const name = str(row, 'lv_name');
+  // Classic snapshots report fill in snap_percent, thin LVs in data_percent.
+  const percent = parsePercent(str(row, 'snap_percent')) ?? parsePercent(str(row, 'data_percent'));
+  const metadataPercent = parsePercent(str(row, 'metadata_percent'));
+  return {
+    vg,
+    name,
+    attr: str(row, 'lv_attr'),
+    sizeBytes: parseReportBytes(str(row, 'lv_size')) ?? 0,
+    origin: str(row, 'origin'),
+    ...(metadataPercent !== undefined ? { metadataPercent } : {}),
+    ...(percent !== undefined ? { percent } : {}),
+    tags: parseTags(row['lv_tags']),
+    path: str(row, 'lv_path') || (vg && name ? `/dev/${vg}/${name}` : ''),
+    dmPath: str(row, 'lv_dm_path') || (vg && name ? `/dev/mapper/${dmName(vg, name)}` : ''),
+    pool: str(row, 'pool_lv'),
+  };
 }
 
 /** What an LVM command's failure means, read from its stderr. */

@@ -50,15 +50,13 @@ export function createLvmSource(deps: LvmSourceDeps = {}): SourceDriver {
   async function decide(volume: Volume, ctx: TakeContext): Promise<Decision> {
     if (volume.source.kind !== 'lvm') throw new SnapctlError('input', `volume ${volume.name} is not an lvm volume`);
     const { vg, lv } = volume.source;
-    // Two read-only reports, each scanning the devices: run them side by side; a failure of vgs is reported first, as if run in turn.
-    const [vgsResult, lvsResult] = await Promise.allSettled([lvm.vgs(), lvm.lvs()]);
-    if (vgsResult.status === 'rejected') throw vgsResult.reason;
-    if (lvsResult.status === 'rejected') throw lvsResult.reason;
-    const vgs = vgsResult.value;
-    const lvs = lvsResult.value;
-    const group = vgs.find((g) => g.name === vg);
+    // One report for the LVs and the VGs holding them; vgs only for a VG that holds none (or does not exist).
+    const { lvs, vgs: holding } = await lvm.lvs();
+    let group = holding.find((g) => g.name === vg);
     if (!group) {
-      throw new SnapctlError('preflight', `volume group ${vg} not found (volume ${volume.name})`, `volume groups on this host: ${vgs.map((g) => g.name).join(', ') || 'none'}`);
+      const vgs = await lvm.vgs();
+      group = vgs.find((g) => g.name === vg);
+      if (!group) throw new SnapctlError('preflight', `volume group ${vg} not found (volume ${volume.name})`, `volume groups on this host: ${vgs.map((g) => g.name).join(', ') || 'none'}`);
     }
     const origin = lvs.find((l) => l.vg === vg && l.name === lv);
     if (!origin) {
@@ -161,7 +159,7 @@ export function createLvmSource(deps: LvmSourceDeps = {}): SourceDriver {
         ctx.log.info(`creating ${d.thin ? 'thin' : `classic ${formatBytes(d.sizeBytes ?? 0)}`} snapshot ${ref} of ${d.vg}/${d.origin.name}`);
         await lvm.createSnapshot({ vg: d.vg, origin: d.origin.name, name: d.name, thin: d.thin, tags: snapshotTags(volume.name), ...(d.sizeBytes !== undefined ? { sizeBytes: d.sizeBytes } : {}) });
         undo.push({ what: `remove ${ref}`, run: () => lvm.remove(d.vg, d.name) });
-        const snap = (await lvm.lvs()).find((l) => l.vg === d.vg && l.name === d.name);
+        const snap = (await lvm.lvs()).lvs.find((l) => l.vg === d.vg && l.name === d.name);
         if (!snap) throw new SnapctlError('operation', `snapshot ${ref} was created but lvs does not list it`);
         // A thin snapshot carries activation skip ("k"); -kn should have cleared it, -K makes sure.
         if (d.thin && snap.attr.charAt(4) !== 'a') {
@@ -217,7 +215,7 @@ export async function cleanupLvmLeftover(
   }
   const lvm = opts.lvm ?? createLvmAdapter();
   const ref = `${target.vg}/${target.lv}`;
-  const lv = (await lvm.lvs()).find((l) => l.vg === target.vg && l.name === target.lv);
+  const lv = (await lvm.lvs()).lvs.find((l) => l.vg === target.vg && l.name === target.lv);
   if (!lv) {
     log.info(`cleanup: snapshot ${ref} is already gone`);
     return;

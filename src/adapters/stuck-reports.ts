@@ -30,7 +30,7 @@ function startTicks(pid: number): string | undefined {
  * runs; undefined otherwise, and a record of a process that ended is removed.
  * Synchronous (two small reads on /run and /proc), so that a report can be
  * started at once, without a turn of the event loop in between: plan starts
- * vgs and lvs before the rest of snapctl has loaded.
+ * its lvs report before the rest of snapctl has loaded.
  */
 export function stuckReport(dir: string, tool: string): StuckReport | undefined {
   const file = join(dir, tool);

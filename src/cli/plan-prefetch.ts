@@ -1,8 +1,8 @@
 // What `plan` waits on from the system, started from its command line alone
 // before the planner's modules load: the listing of the backup directory
 // (when --backup-dir names it) and, when the policy's text names an lvm:
-// key, vgs and lvs. Those reports take longer than loading snapctl; started
-// here, they run on the other core meanwhile. On the example policy this took
+// key, the lvs report. It takes longer than loading snapctl; started here,
+// it runs on the other core meanwhile. On the example policy this took
 // 8-18 ms off a 0.23-0.29 s plan (medians of 41-81 paired runs) against
 // starting them from the plan command, after its modules had loaded.
 import { hostname } from 'node:os';
@@ -66,8 +66,8 @@ export function cancelUnusedReads(): void {
 
 /**
  * LVM state, being read, if the policy may have LVM volumes; else undefined.
- * The look at the text and the start of vgs and lvs are synchronous: the
- * reports are running when this returns.
+ * The look at the text and the start of lvs are synchronous: the report is
+ * running when this returns.
  */
 function readLvmIfNamed(policy: string): LvmRead | undefined {
   if (!mayNameLvm(policy)) return undefined;

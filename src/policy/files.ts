@@ -54,7 +54,7 @@ const LVM_KEY = /(?:^|[\s{,])["']?lvm["']?\s*:/m;
 
 /**
  * Whether the policy's text has an `lvm:` key, looked for before it is
- * parsed, so that plan can read LVM state (vgs and lvs take longer than
+ * parsed, so that plan can read LVM state (an lvs report takes longer than
  * loading the policy) while the policy loads. Only a guess, which costs
  * time when wrong, never a result: the loaded policy decides what is used.
  * Unreadable, oversized or special files count as no.

@@ -378,8 +378,8 @@ test('plan names a program apply needs that is not installed (tar, the compresso
   }
 });
 
-test('plan reads LVM state once when the host has LVM volumes, and not at all for a policy without lvm:', { skip: process.getuid?.() === 0 ? false : 'plan reads LVM state only as root' }, async () => {
-  const fake = fakeBin({ vgs: { stdout: fixture('vgs-cycle.json') }, lvs: { stdout: fixture('lvs-cycle-human.json') } });
+test('plan reads LVM state with one lvs report when the host has LVM volumes, and not at all for a policy without lvm:', { skip: process.getuid?.() === 0 ? false : 'plan reads LVM state only as root' }, async () => {
+  const fake = fakeBin({ vgs: { stdout: fixture('vgs-with-empty.json') }, lvs: { stdout: fixture('lvs-vgfields.json') } });
   const dir = mkdtempSync(join(tmpdir(), 'snapctl-plan-early-lvm-'));
   const plan = (policy: object, host: string): Run => {
     writeFileSync(join(dir, 'policy.yaml'), JSON.stringify({ version: 1, timezone: 'UTC', hosts: policy }));
@@ -391,9 +391,20 @@ test('plan reads LVM state once when the host has LVM volumes, and not at all fo
     // Read before the policy is parsed (its text names lvm:), and that answer used: not read again.
     const withLvm = plan({ h1: { volumes: { data: { lvm: 'vg0/lv_data', mount: '/data' } } } }, 'h1');
     assert.equal(withLvm.status, 0, withLvm.stderr);
-    assert.deepEqual(lvmCalls(), ['lvs', 'vgs'], 'each report runs once');
-    assert.doesNotMatch(withLvm.stdout, /LVM state not read/);
-    assert.match(withLvm.stdout, /^Plan: 1 to create, 0 to delete, 0 to clean up\.$/m);
+    assert.deepEqual(lvmCalls(), ['lvs'], 'one lvs: its rows name vg0 too');
+    assert.doesNotMatch(withLvm.stdout, /LVM state not read|not found/);
+    // The report was read: it holds a snapshot tagged by an interrupted run.
+    assert.match(withLvm.stdout, /^ {2}~ vg0\/lv_data_snap /m);
+    assert.match(withLvm.stdout, /^Plan: 1 to create, 0 to delete, 1 to clean up\.$/m);
+    // A VG that holds no LV is not in lvs' rows: vgs tells an empty VG from one that does not exist.
+    const emptyVg = plan({ h1: { volumes: { data: { lvm: 'vg_empty/lv_data', mount: '/data' } } } }, 'h1');
+    assert.equal(emptyVg.status, 0, emptyVg.stderr);
+    assert.deepEqual(lvmCalls(), ['lvs', 'vgs']);
+    assert.match(emptyVg.stdout, /^Error: data: logical volume vg_empty\/lv_data not found: apply will fail for this volume$/m);
+    const noVg = plan({ h1: { volumes: { data: { lvm: 'vg9/lv_data', mount: '/data' } } } }, 'h1');
+    assert.equal(noVg.status, 0, noVg.stderr);
+    assert.deepEqual(lvmCalls(), ['lvs', 'vgs']);
+    assert.match(noVg.stdout, /^Error: data: volume group vg9 not found: apply will fail for this volume$/m);
     const alone = plan({ h2: { volumes: { data: { path: dir } } } }, 'h2');
     assert.equal(alone.status, 0, alone.stderr);
     assert.deepEqual(lvmCalls(), [], 'no lvm: in the policy, no LVM command');

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import { createLvmAdapter, observeLvm, reportTimeoutMs } from '../../src/adapters/lvm-adapter.js';
+import { createLvmAdapter, observeLvm, observeVolumeGroups, reportTimeoutMs } from '../../src/adapters/lvm-adapter.js';
 import { SnapctlError } from '../../src/core/errors.js';
 import { LvmError } from '../../src/adapters/lvm-commands.js';
 import { capturedReply, fakeBin, fixture } from '../helpers/fake-bin.js';
@@ -19,32 +19,45 @@ async function withBin<T>(commands: Record<string, FakeReply | FakeReply[]>, fn:
   }
 }
 
-test('observeLvm reads VGs and LVs with JSON reports in bytes', () =>
-  withBin({ vgs: { stdout: fixture('vgs-thin-fill.json') }, lvs: { stdout: fixture('lvs-cycle-snapshot.json') } }, async (bin) => {
+test('observeLvm reads LVs and the VGs holding them with one lvs report in bytes; no vgs', () =>
+  withBin({ lvs: { stdout: fixture('lvs-vgfields.json') } }, async (bin) => {
     const state = await observeLvm({ isRoot: true });
     assert.equal(state.available, true);
-    assert.equal(state.available && state.vgs[0]?.freeBytes, 16777216);
-    assert.equal(state.available && state.lvs.length, 3);
-    assert.deepEqual(bin.argvOf('vgs')[0], ['--reportformat', 'json', '-o', 'vg_name,vg_free,vg_extent_size,vg_size', '--units', 'b', '--nosuffix']);
+    assert.deepEqual(state.available && state.vgs, [{ name: 'vg0', freeBytes: 4047503360, extentBytes: 4194304, sizeBytes: 4290772992 }]);
+    assert.deepEqual(state.available && state.lvs.map((l) => l.name), ['lv_data', 'lv_data_snap', 'lv_thin', 'pool']);
     assert.deepEqual(bin.argvOf('lvs')[0], [
-      '--reportformat', 'json', '-o', 'lv_name,vg_name,lv_path,lv_attr,lv_size,origin,snap_percent,data_percent,metadata_percent,pool_lv,lv_dm_path,lv_tags', '--units', 'b', '--nosuffix',
+      '--reportformat', 'json', '-o', 'lv_name,vg_name,lv_path,lv_attr,lv_size,origin,snap_percent,data_percent,metadata_percent,pool_lv,lv_dm_path,lv_tags,vg_free,vg_extent_size,vg_size', '--units', 'b', '--nosuffix',
     ]);
+    assert.deepEqual(bin.argvOf('vgs'), []);
+  }));
+
+test('observeVolumeGroups lists every VG with vgs, one without LVs too', () =>
+  withBin({ vgs: { stdout: fixture('vgs-with-empty.json') } }, async (bin) => {
+    assert.deepEqual(await observeVolumeGroups({ isRoot: true }), {
+      available: true,
+      vgs: [
+        { name: 'vg0', freeBytes: 4047503360, extentBytes: 4194304, sizeBytes: 4290772992 },
+        { name: 'vg_empty', freeBytes: 62914560, extentBytes: 4194304, sizeBytes: 62914560 },
+      ],
+    });
+    assert.deepEqual(bin.argvOf('vgs')[0], ['--reportformat', 'json', '-o', 'vg_name,vg_free,vg_extent_size,vg_size', '--units', 'b', '--nosuffix']);
+    assert.deepEqual(await observeVolumeGroups({ isRoot: false }), { available: false, reason: 'not running as root' });
   }));
 
 test('observeLvm without lvm2 installed: unavailable with a reason, no exception', () =>
   withBin({}, async () => {
     const state = await observeLvm({ isRoot: true });
-    assert.deepEqual(state, { available: false, reason: 'vgs not found (is lvm2 installed?)' });
+    assert.deepEqual(state, { available: false, reason: 'lvs not found (is lvm2 installed?)' });
   }));
 
 test('observeLvm when not root: unavailable without running anything', () =>
-  withBin({ vgs: { stdout: fixture('vgs-cycle.json') } }, async (bin) => {
+  withBin({ lvs: { stdout: fixture('lvs-vgfields.json') } }, async (bin) => {
     assert.deepEqual(await observeLvm({ isRoot: false }), { available: false, reason: 'not running as root' });
     assert.deepEqual(bin.calls(), []);
   }));
 
-test('observeLvm when vgs fails: unavailable with its message', () =>
-  withBin({ vgs: { exitCode: 5, stderr: '  /run/lock/lvm/V_vg0:aux: open failed: Permission denied\n' } }, async () => {
+test('observeLvm when lvs fails: unavailable with its message', () =>
+  withBin({ lvs: { exitCode: 5, stderr: '  /run/lock/lvm/V_vg0:aux: open failed: Permission denied\n' } }, async () => {
     assert.deepEqual(await observeLvm({ isRoot: true }), { available: false, reason: '/run/lock/lvm/V_vg0:aux: open failed: Permission denied' });
   }));
 
@@ -76,16 +89,16 @@ async function killAndReap(pid: number): Promise<void> {
   if (stuck !== undefined) await waitFor(`pid ${pid} to end`, () => (isRunning(stuck) ? undefined : true));
 }
 
-test('observeLvm when vgs never answers: unavailable once the report timeout passes, with the reason', () =>
-  withBin({ lvs: { stdout: fixture('lvs-cycle-snapshot.json') } }, async (bin) => {
-    const vgs = stuckReportTool(bin.dir, 'vgs');
+test('observeLvm when lvs never answers: unavailable once the report timeout passes, with the reason', () =>
+  withBin({}, async (bin) => {
+    const lvs = stuckReportTool(bin.dir, 'lvs');
     const stuckDir = join(bin.dir, 'stuck');
     try {
       const state = await observeLvm({ isRoot: true, commands: createLvmAdapter({ reportTimeoutMs: 300, stuckDir }) });
-      assert.deepEqual(state, { available: false, reason: 'vgs gave no answer in 300 ms; a device or a lock it waits on may be stuck' });
-      assert.match(readFileSync(join(stuckDir, 'vgs'), 'utf8'), new RegExp(`^${vgs.pid()} \\d+ \\d{4}-\\d\\d-\\d\\dT`), 'the stuck vgs is recorded');
+      assert.deepEqual(state, { available: false, reason: 'lvs gave no answer in 300 ms; a device or a lock it waits on may be stuck' });
+      assert.match(readFileSync(join(stuckDir, 'lvs'), 'utf8'), new RegExp(`^${lvs.pid()} \\d+ \\d{4}-\\d\\d-\\d\\dT`), 'the stuck lvs is recorded');
     } finally {
-      await killAndReap(vgs.pid());
+      await killAndReap(lvs.pid());
     }
   }));
 

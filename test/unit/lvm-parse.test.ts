@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { classifyLvmError, LvmReportError, parseLvs, parseReportBytes, parseSnapshotState, parseVgs } from '../../src/adapters/lvm-parse.js';
+import { classifyLvmError, LvmReportError, parseLvs, parseLvsReport, parseReportBytes, parseSnapshotState, parseVgs } from '../../src/adapters/lvm-parse.js';
 import { fixture } from '../helpers/fake-bin.js';
 
 test('vgs report with the B suffix (--units b) gives free and extent bytes', () => {
@@ -134,4 +134,17 @@ test('output that is not a JSON report is an LvmReportError', () => {
 
 test('a stray line before the JSON report does not break parsing', () => {
   assert.equal(parseVgs(`  WARNING: something\n${fixture('vgs-cycle.json')}`)[0]?.freeBytes, 545259520);
+});
+
+test('an lvs report with VG fields gives the LVs and each VG holding them once; one without them gives no VG', () => {
+  const report = parseLvsReport(fixture('lvs-vgfields.json'));
+  assert.deepEqual(report.vgs, [{ name: 'vg0', freeBytes: 4047503360, extentBytes: 4194304, sizeBytes: 4290772992 }]);
+  assert.deepEqual(report.lvs, parseLvs(fixture('lvs-vgfields.json')));
+  assert.deepEqual(report.lvs.map((l) => [l.name, l.sizeBytes, l.pool]), [['lv_data', 67108864, ''], ['lv_data_snap', 33554432, ''], ['lv_thin', 268435456, 'pool'], ['pool', 134217728, '']]);
+  assert.deepEqual(parseLvsReport(fixture('lvs-cycle-snapshot.json')).vgs, []);
+  assert.deepEqual(parseLvsReport(fixture('vgs-with-empty.json')), { lvs: [], vgs: [] });
+});
+
+test('vgs lists a VG without LVs, which no lvs row names', () => {
+  assert.deepEqual(parseVgs(fixture('vgs-with-empty.json')).map((g) => g.name), ['vg0', 'vg_empty']);
 });

@@ -96,13 +96,42 @@ test('classic snapshot: sized in bytes, tagged, mounted ro,noload under the priv
     assert.equal(prepared.usagePercent?.(), 3.1, 'COW usage seen by verify() is reported for status and metrics');
     await prepared.release();
     const order = r.bin.calls().map((c) => c.cmd);
-    // preflight and take each read vgs and lvs side by side: each pair starts in either order.
-    assert.deepEqual([order.slice(0, 2).sort(), order.slice(2, 4).sort()], [['lvs', 'vgs'], ['lvs', 'vgs']]);
+    // This capture's rows carry no VG fields (it predates asking lvs for them): preflight and take each read lvs, then vgs.
+    assert.deepEqual(order.slice(0, 4), ['lvs', 'vgs', 'lvs', 'vgs']);
     assert.deepEqual(order.slice(4), ['lvcreate', 'lvs', 'udevadm', 'blkid', 'mount', 'lvs', 'umount', 'lvremove']);
     assert.deepEqual(r.bin.argvOf('lvremove'), [['-f', `vg0/${SNAP}`]]);
     await prepared.release();
     assert.equal(r.bin.argvOf('lvremove').length, 1, 'a second release does nothing');
     assert.ok(r.logs.some((l) => l.startsWith(`info creating classic 20.0 MiB snapshot vg0/${SNAP}`)));
+  } finally {
+    await r.done();
+  }
+});
+
+test('one lvs report names the origin and its VG: the snapshot is sized from it and no vgs runs', async () => {
+  const r = await rig({ ...common, vgs: { exitCode: 5, stderr: 'not to be run\n' }, lvs: lvsReplies(2, fixture('lvs-vgfields.json'), classicSnapRow, stateReply('swi-a-s---', '0.00')) });
+  try {
+    const source = createLvmSource(fast);
+    await source.preflight(volume('lv_data'), r.ctx);
+    const prepared = await source.take(volume('lv_data'), r.ctx);
+    // 10% of the 64 MiB origin, in whole extents of 4 MiB (vg_extent_size from the lvs row).
+    assert.deepEqual(r.bin.argvOf('lvcreate'), [['-qq', '--snapshot', '--name', SNAP, '--size', '8388608b', '--addtag', 'snapctl', '--addtag', 'snapctl_volume_data', 'vg0/lv_data']]);
+    await prepared.release();
+    assert.deepEqual(r.bin.argvOf('vgs'), []);
+  } finally {
+    await r.done();
+  }
+});
+
+test('a VG that no lvs row names is looked up with vgs: an empty VG means the LV is missing, an absent one is named so', async () => {
+  const r = await rig({ ...common, vgs: { stdout: fixture('vgs-with-empty.json') }, lvs: { stdout: fixture('lvs-vgfields.json') } });
+  try {
+    const source = createLvmSource(fast);
+    const inVg = (vg: string): Volume => testVolume('data', { kind: 'lvm', vg, lv: 'lv_data' }, { retention: { daily: 7 }, snapshotSize: '10%ORIGIN' });
+    await assert.rejects(source.preflight(inVg('vg_empty'), r.ctx), (e: unknown) => e instanceof SnapctlError && e.kind === 'preflight' && e.summary === 'logical volume vg_empty/lv_data not found (volume data)' && e.detail === 'logical volumes in vg_empty: none');
+    await assert.rejects(source.preflight(inVg('vg9'), r.ctx), (e: unknown) => e instanceof SnapctlError && e.kind === 'preflight' && e.summary === 'volume group vg9 not found (volume data)' && e.detail === 'volume groups on this host: vg0, vg_empty');
+    assert.deepEqual(r.bin.calls().map((c) => c.cmd), ['lvs', 'vgs', 'lvs', 'vgs']);
+    assert.deepEqual(r.bin.argvOf('lvcreate'), []);
   } finally {
     await r.done();
   }

@@ -16,7 +16,7 @@ const LVM_POLICY = 'version: 1\ntimezone: UTC\nhosts:\n  h1:\n    volumes:\n    
 const PATH_POLICY = 'version: 1\ntimezone: UTC\nhosts:\n  h1:\n    volumes:\n      etc:\n        path: /etc\n';
 
 async function withFakes(fn: (bin: FakeBin, dir: string) => void | Promise<void>): Promise<void> {
-  const bin = fakeBin({ vgs: { stdout: fixture('vgs-cycle.json') }, lvs: { stdout: fixture('lvs-cycle-snapshot.json') } });
+  const bin = fakeBin({ lvs: { stdout: fixture('lvs-vgfields.json') } });
   bin.install();
   const dir = mkdtempSync(join(tmpdir(), 'snapctl-prefetch-'));
   try {
@@ -30,7 +30,7 @@ async function withFakes(fn: (bin: FakeBin, dir: string) => void | Promise<void>
 
 const count = (bin: FakeBin, cmd: string): number => bin.argvOf(cmd).length;
 
-test('plan prefetch: vgs and lvs start from the command line, and plan takes those reports instead of starting its own', { skip: notRoot }, () =>
+test('plan prefetch: the lvs report starts from the command line, and plan takes it instead of starting its own', { skip: notRoot }, () =>
   withFakes(async (bin, dir) => {
     const policy = join(dir, 'p.yaml');
     writeFileSync(policy, LVM_POLICY);
@@ -42,11 +42,11 @@ test('plan prefetch: vgs and lvs start from the command line, and plan takes tho
     const state = await read.state;
     assert.equal(state.available, true);
     assert.equal(state.available && state.vgs[0]?.name, 'vg0');
-    assert.equal(count(bin, 'vgs'), 1, 'one vgs in all');
     assert.equal(count(bin, 'lvs'), 1, 'one lvs in all');
+    assert.equal(count(bin, 'vgs'), 0, 'lvs names the VG: no vgs');
     // Taken once: a later read is a new one.
     await lvmReadFor(policy)?.state;
-    assert.equal(count(bin, 'vgs'), 2);
+    assert.equal(count(bin, 'lvs'), 2);
   }));
 
 test('plan prefetch: nothing starts for --help, and no LVM report for a policy without an lvm: key', { skip: notRoot }, () =>
@@ -65,7 +65,7 @@ test('plan prefetch: nothing starts for --help, and no LVM report for a policy w
     assert.deepEqual(bin.calls(), []);
   }));
 
-/** A vgs or lvs that records its pid and then waits a minute (exec: the pid is the sleep's). */
+/** An lvs that records its pid and then waits a minute (exec: the pid is the sleep's). */
 function slowReport(dir: string, name: string): { pid: () => number | undefined } {
   const pidFile = join(dir, `${name}.pid`);
   writeFileSync(join(dir, name), `#!/bin/sh\necho $$ > '${pidFile}'\nexec /bin/sleep 60\n`);
@@ -73,29 +73,25 @@ function slowReport(dir: string, name: string): { pid: () => number | undefined 
   return { pid: () => (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : undefined) };
 }
 
-test('plan prefetch: reports nobody took are stopped by cancelUnusedReads', { skip: notRoot }, () =>
+test('plan prefetch: a report nobody took is stopped by cancelUnusedReads', { skip: notRoot }, () =>
   withFakes(async (bin, dir) => {
-    const vgs = slowReport(bin.dir, 'vgs');
     const lvs = slowReport(bin.dir, 'lvs');
     const policy = join(dir, 'p.yaml');
     writeFileSync(policy, LVM_POLICY);
     assert.equal(prefetchForPlan(['--policy', policy]).lvm, true);
-    const pids = await waitFor('vgs and lvs to start', () => {
-      const both = [vgs.pid(), lvs.pid()];
-      return both.every((p) => p !== undefined) ? both : undefined;
-    });
-    const procs = pids.map((pid) => processOf(pid));
+    const pid = await waitFor('lvs to start', () => lvs.pid());
+    const proc = processOf(pid);
     try {
       cancelUnusedReads();
-      for (const p of procs) if (p !== undefined) await waitFor(`pid ${p.pid} to end`, () => (isRunning(p) ? undefined : true));
+      if (proc !== undefined) await waitFor(`pid ${pid} to end`, () => (isRunning(proc) ? undefined : true));
     } finally {
-      for (const pid of pids) if (processOf(pid) !== undefined) signal(pid, 'SIGKILL');
+      if (processOf(pid) !== undefined) signal(pid, 'SIGKILL');
     }
   }));
 
-test('snapctl plan with a bad flag stops the vgs and lvs it started from the command line, and exits', { skip: notRoot }, () =>
+test('snapctl plan with a bad flag stops the lvs it started from the command line, and exits', { skip: notRoot }, () =>
   withFakes(async (bin, dir) => {
-    const vgs = slowReport(bin.dir, 'vgs');
+    const lvs = slowReport(bin.dir, 'lvs');
     const policy = join(dir, 'p.yaml');
     writeFileSync(policy, LVM_POLICY);
     const cli = startSnapctl(['plan', '--policy', policy, '--no-such-flag']);
@@ -104,17 +100,17 @@ test('snapctl plan with a bad flag stops the vgs and lvs it started from the com
     const hung = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         cli.child.kill('SIGKILL');
-        reject(new Error('snapctl plan still ran after 30 s: it waited for the vgs it no longer needed'));
+        reject(new Error('snapctl plan still ran after 30 s: it waited for the lvs it no longer needed'));
       }, 30_000);
     });
     const r = await Promise.race([cli.done, hung]).finally(() => clearTimeout(timer));
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /Unknown option '--no-such-flag'/);
     // Its pid is known if it got as far as writing it before it was stopped.
-    const pid = vgs.pid();
+    const pid = lvs.pid();
     const left = pid === undefined ? undefined : processOf(pid);
     if (pid !== undefined && left !== undefined && left.state !== 'Z') {
       signal(pid, 'SIGKILL');
-      assert.fail(`vgs (pid ${pid}) still runs after snapctl exited`);
+      assert.fail(`lvs (pid ${pid}) still runs after snapctl exited`);
     }
   }));

@@ -126,7 +126,7 @@ export async function run(argv: string[]): Promise<number> {
   // while to list; lvs and git are other processes), so it starts as early as
   // possible and the planner loads meanwhile: the backup directory's listing
   // (with --backup-dir it is known before the policy is read) and, when the
-  // policy's text names an lvm: key, vgs and lvs. Run from the command line,
+  // policy's text names an lvm: key, the lvs report. Run from the command line,
   // main has started them before this module loaded; then this is a no-op.
   prefetchForPlan(argv);
   const earlyLvm = values.policy === undefined ? undefined : lvmReadFor(values.policy);

@@ -56,7 +56,7 @@ DESCRIPTION
     "; apply running for 14h2m (pid 4711)": a slow archive, or one hung on
     a device. The level does not change. While a vgs or lvs that plan or
     apply gave up on (SNAPCTL_LVM_REPORT_TIMEOUT) still runs, stuck on a
-    device or lock, the summary ends with "; vgs stuck since <time> (pid
+    device or lock, the summary ends with "; lvs stuck since <time> (pid
     N)" and the level is at least WARNING: the lvm volumes fail until it
     ends.
 

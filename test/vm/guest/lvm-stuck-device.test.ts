@@ -1,12 +1,12 @@
 // An LVM report stuck in the kernel. The volume group's only PV is a
 // device-mapper table over the disk, and that table is suspended: every read
-// of it waits until it is resumed, so vgs and lvs sleep uninterruptibly in
-// the scan and die of no signal. With SNAPCTL_LVM_REPORT_TIMEOUT=3:
-// - plan gives up on them, warns, and exits although they are still there;
-// - they are recorded, so apply starts no other copy: it fails the lvm
+// of it waits until it is resumed, so the lvs report sleeps uninterruptibly
+// in the scan and dies of no signal. With SNAPCTL_LVM_REPORT_TIMEOUT=3:
+// - plan gives up on it, warns, and exits although it is still there;
+// - it is recorded, so apply starts no other copy: it fails the lvm
 //   volume at once and archives the path volume;
 // - status names the stuck report;
-// - once the table is resumed they end, and the next plan reads LVM again.
+// - once the table is resumed it ends, and the next plan reads LVM again.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -50,20 +50,20 @@ test('with the PV suspended, reports stuck in the kernel are given up on, record
       const planned = world.plan('2026-03-02T03:00:00Z');
       assert.equal(planned.run.code, 0, describe(planned.run));
       const warning = planned.json.diagnostics.find((d) => d.message.startsWith('LVM state not read'));
-      assert.match(warning?.message ?? '', /\((vgs|lvs) gave no answer in 3 s; a device or a lock it waits on may be stuck\)/, describe(planned.run));
+      assert.match(warning?.message ?? '', /\(lvs gave no answer in 3 s; a device or a lock it waits on may be stuck\)/, describe(planned.run));
 
       // plan has exited; its reports have not: in uninterruptible sleep (D), SIGTERM pending.
       stuck = lvmReportProcesses();
       assert.ok(stuck.length > 0 && stuck.every((p) => p.state.startsWith('D')), `stuck reports left behind: ${JSON.stringify(stuck)}\n${spawnSync('ps', ['-eo', 'pid,stat,wchan:32,comm,args'], { encoding: 'utf8' }).stdout}`);
-      const recorded = readFileSync(join(STUCK_DIR, 'vgs'), 'utf8').split(' ');
-      assert.ok(stuck.some((p) => p.pid === Number(recorded[0])), `the recorded vgs (${recorded[0]}) is one of them`);
+      const recorded = readFileSync(join(STUCK_DIR, 'lvs'), 'utf8').split(' ');
+      assert.ok(stuck.some((p) => p.pid === Number(recorded[0])), `the recorded lvs (${recorded[0]}) is one of them`);
 
       const applied = world.apply('2026-03-02T03:00:00Z');
       assert.equal(applied.run.code, 3, describe(applied.run));
       const byVolume = Object.fromEntries(applied.json.volumes.map((v) => [v.volume, v]));
       assert.equal(byVolume.docs?.status, 'created', describe(applied.run));
       assert.equal(byVolume.data?.status, 'failed', describe(applied.run));
-      assert.match(byVolume.data?.errors.join('\n') ?? '', new RegExp(`vgs not run: an earlier vgs \\(pid ${recorded[0]}\\) has given no answer since`), describe(applied.run));
+      assert.match(byVolume.data?.errors.join('\n') ?? '', new RegExp(`lvs not run: an earlier lvs \\(pid ${recorded[0]}\\) has given no answer since`), describe(applied.run));
       assert.deepEqual(
         lvmReportProcesses().map((p) => p.pid).sort(),
         stuck.map((p) => p.pid).sort(),
@@ -72,7 +72,7 @@ test('with the PV suspended, reports stuck in the kernel are given up on, record
 
       const status = snapctl(['status', '--policy', world.policyFile, '--host', HOST, '--state-dir', join(world.dir, 'state'), '--lock-file', join(world.dir, 'apply.lock'), '--now', '2026-03-02T03:30:00Z']);
       assert.equal(status.code, 2, describe(status));
-      assert.match(status.stdout.split('\n')[0] ?? '', new RegExp(`; vgs stuck since \\S+ \\(pid ${recorded[0]}\\)(; lvs stuck since \\S+ \\(pid \\d+\\))? \\|`), describe(status));
+      assert.match(status.stdout.split('\n')[0] ?? '', new RegExp(`; lvs stuck since \\S+ \\(pid ${recorded[0]}\\) \\|`), describe(status));
     } finally {
       must('dmsetup', ['resume', '--noudevsync', TABLE]);
     }
@@ -82,6 +82,6 @@ test('with the PV suspended, reports stuck in the kernel are given up on, record
     const again = world.plan('2026-03-02T04:00:00Z');
     assert.equal(again.run.code, 0, describe(again.run));
     assert.equal(again.json.diagnostics.find((d) => d.message.startsWith('LVM state not read')), undefined, describe(again.run));
-    assert.equal(existsSync(join(STUCK_DIR, 'vgs')), false, 'the record of the vgs that ended is gone');
+    assert.equal(existsSync(join(STUCK_DIR, 'lvs')), false, 'the record of the lvs that ended is gone');
   });
 });
