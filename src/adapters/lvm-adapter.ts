@@ -1,10 +1,10 @@
 // The real LvmCommands: runs lvm2's tools with JSON reports and maps their
 // failures (see fixtures/lvm/ for the outputs this was written against).
-import type { LvmState, VolumeGroup } from '../core/model.js';
+import type { LvmState } from '../core/model.js';
 import type { CreateSnapshotRequest, LvmCommands, SnapshotState } from './lvm-commands.js';
 import { LvmError } from './lvm-commands.js';
 import { SnapctlError } from '../core/errors.js';
-import { classifyLvmError, LvmReportError, LVS_FIELDS, parseLvsReport, parseSnapshotState, parseVgs, VGS_FIELDS } from './lvm-parse.js';
+import { classifyLvmError, LvmReportError, LVS_FIELDS, parseLvsReport, parseSnapshotState } from './lvm-parse.js';
 import type { RunToolOptions, ToolResult } from './run-tool.js';
 import { commandLine, runTool, sleep, udevSettle } from './run-tool.js';
 import { recordStuckReport, STUCK_REPORTS_DIR, stuckReport } from './stuck-reports.js';
@@ -14,7 +14,7 @@ import { recordStuckReport, STUCK_REPORTS_DIR, stuckReport } from './stuck-repor
 const LVM_ENV = { LVM_SUPPRESS_FD_WARNINGS: '1' };
 
 /**
- * How long a report (vgs, lvs) may take before it is given up on. A report
+ * How long a report (lvs) may take before it is given up on. A report
  * scans every block device: one whose I/O never returns (a multipath device
  * queueing with no path left, a suspended device-mapper table) or an LVM
  * lock held by a stuck command makes it wait forever, and plan and apply
@@ -32,7 +32,7 @@ export function reportTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
   if (text === undefined || text === '') return LVM_REPORT_TIMEOUT_MS;
   const seconds = Number(text);
   if (!/^\s*\d+(\.\d+)?\s*$/.test(text) || !(seconds > 0)) {
-    throw new SnapctlError('input', `${REPORT_TIMEOUT_VARIABLE} must be a number of seconds above 0, not "${text}"`, `the seconds vgs and lvs may take before snapctl gives up on them; without it, ${LVM_REPORT_TIMEOUT_MS / 1000}`);
+    throw new SnapctlError('input', `${REPORT_TIMEOUT_VARIABLE} must be a number of seconds above 0, not "${text}"`, `the seconds an LVM report (lvs) may take before snapctl gives up on it; without it, ${LVM_REPORT_TIMEOUT_MS / 1000}`);
   }
   return seconds * 1000;
 }
@@ -40,9 +40,9 @@ export function reportTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
 export interface LvmAdapterOptions {
   /** Waits between lvremove attempts while the LV is in use (attempts = length + 1). */
   readonly removeRetryDelaysMs?: readonly number[];
-  /** Stops a running vgs or lvs report when aborted (never a command that changes anything). */
+  /** Stops a running report when aborted (never a command that changes anything). */
   readonly signal?: AbortSignal;
-  /** Gives up on a report (vgs, lvs) after this long; default reportTimeoutMs(). Commands that change something are always waited for. */
+  /** Gives up on a report (lvs) after this long; default reportTimeoutMs(). Commands that change something are always waited for. */
   readonly reportTimeoutMs?: number;
   /** Where reports given up on are recorded (default STUCK_REPORTS_DIR): none is started while an earlier one is still stuck. */
   readonly stuckDir?: string;
@@ -74,12 +74,6 @@ export function createLvmAdapter(options: LvmAdapterOptions = {}): LvmCommands {
     return r;
   };
   return {
-    async vgs() {
-      const r = await report('vgs', ['--reportformat', 'json', '-o', VGS_FIELDS, '--units', 'b', '--nosuffix'], options.signal);
-      if (r.exitCode !== 0) throw fail('listing volume groups failed', r);
-      return parseVgs(r.stdout);
-    },
-
     async lvs() {
       const r = await report('lvs', ['--reportformat', 'json', '-o', LVS_FIELDS, '--units', 'b', '--nosuffix'], options.signal);
       if (r.exitCode !== 0) throw fail('listing logical volumes failed', r);
@@ -139,8 +133,7 @@ export interface ObserveLvmOptions {
 
 /**
  * What plan needs from LVM; `available: false` with a reason when LVM cannot
- * be read (plan still works). One lvs report: its VGs are those holding an
- * LV (observeVolumeGroups lists the others).
+ * be read (plan still works). One lvs report: its VGs are those holding an LV.
  */
 export async function observeLvm(options: ObserveLvmOptions = {}): Promise<LvmState> {
   const isRoot = options.isRoot ?? process.getuid?.() === 0;
@@ -150,14 +143,6 @@ export async function observeLvm(options: ObserveLvmOptions = {}): Promise<LvmSt
     const { vgs, lvs } = await commands.lvs();
     return { available: true, vgs, lvs };
   });
-}
-
-/** Every VG (vgs), for a VG that no LV's row named: one without LVs, or none of that name. */
-export async function observeVolumeGroups(options: ObserveLvmOptions = {}): Promise<{ readonly available: true; readonly vgs: readonly VolumeGroup[] } | { readonly available: false; readonly reason: string }> {
-  const isRoot = options.isRoot ?? process.getuid?.() === 0;
-  if (!isRoot) return { available: false, reason: 'not running as root' };
-  const commands = options.commands ?? createLvmAdapter(options.signal !== undefined ? { signal: options.signal } : {});
-  return unavailableOnFailure(async () => ({ available: true, vgs: await commands.vgs() }));
 }
 
 /** A failed or unreadable report as `available: false` with its first line. */

@@ -2,7 +2,6 @@
 // driver and cleanup depend on this, the real adapter (lvm-adapter.ts) runs
 // the commands.
 import { SnapctlError } from '../core/errors.js';
-import type { VolumeGroup } from '../core/model.js';
 import type { LvmFailure, LvsReport } from './lvm-parse.js';
 
 export interface CreateSnapshotRequest {
@@ -27,9 +26,7 @@ export interface SnapshotState {
 }
 
 export interface LvmCommands {
-  /** Every VG, those without an LV too. */
-  vgs(): Promise<VolumeGroup[]>;
-  /** Every LV, and the VGs that hold them: one report. */
+  /** Every LV, and the VGs that hold them: one report (a VG without LVs has no row). */
   lvs(): Promise<LvsReport>;
   createSnapshot(request: CreateSnapshotRequest): Promise<void>;
   /** `lvchange -ay -K`: activates a thin snapshot despite its activation-skip flag. */

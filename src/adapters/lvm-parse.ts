@@ -3,12 +3,11 @@
 // outputs (fixtures/lvm/) without device-mapper.
 import type { LogicalVolume, VolumeGroup } from '../core/model.js';
 
-/** The fields snapctl asks `vgs` for; vg_size makes `N%VG` sizes computable. */
-export const VGS_FIELDS = 'vg_name,vg_free,vg_extent_size,vg_size';
 /**
- * The fields snapctl asks `lvs` for. The VG fields repeat on each LV's row:
- * one report (one scan of the devices) then gives the LVs and the VGs that
- * hold them; only a VG without any LV needs `vgs`.
+ * The fields snapctl asks `lvs` for. The VG fields repeat on each LV's row
+ * (vg_size makes `N%VG` sizes computable): one report, one scan of the
+ * devices, gives the LVs and the VGs that hold them. A VG without any LV has
+ * no row: snapctl has nothing to snapshot in it.
  */
 export const LVS_FIELDS = 'lv_name,vg_name,lv_path,lv_attr,lv_size,origin,snap_percent,data_percent,metadata_percent,pool_lv,lv_dm_path,lv_tags,vg_free,vg_extent_size,vg_size';
 
@@ -71,6 +70,7 @@ function reportRows(stdout: string, kind: 'vg' | 'lv'): Row[] {
   return rows;
 }
 
+/** A `vgs` report (the captures in fixtures/lvm/; snapctl itself reads VGs from the rows of lvs). */
 export function parseVgs(stdout: string): VolumeGroup[] {
   return reportRows(stdout, 'vg').map(vgOf);
 }
@@ -97,7 +97,7 @@ export function parseLvs(stdout: string): LogicalVolume[] {
 /** An `lvs` report with LVS_FIELDS: the LVs, and the VGs their rows describe (each once, in report order). */
 export interface LvsReport {
   readonly lvs: LogicalVolume[];
-  /** Only VGs that hold an LV; none from rows without vg_free and vg_extent_size. */
+  /** The VGs that hold an LV; none from rows without vg_free and vg_extent_size. */
   readonly vgs: VolumeGroup[];
 }
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { PreparedSource, SourceDriver, StepLog, TakeContext } from '../apply/source.js';
 import { SnapctlError } from '../core/errors.js';
 import type { CleanupTarget, LogicalVolume, Volume, VolumeGroup } from '../core/model.js';
-import { btrfsCopyRefusal, isInactive, isSnapshotLv, isThinLv, NOT_A_FILE_SYSTEM } from '../core/lvm-preflight.js';
+import { btrfsCopyRefusal, isInactive, isSnapshotLv, isThinLv, NOT_A_FILE_SYSTEM, vgWithoutRows } from '../core/lvm-preflight.js';
 import { MAX_LV_NAME, isSnapctlSnapshot, snapshotName, snapshotTags } from '../core/lvm-leftovers.js';
 import { checkFreeSpace, formatBytes, parseSnapshotSize, snapshotBytes } from '../core/snapshot-size.js';
 import { createLvmAdapter } from './lvm-adapter.js';
@@ -29,7 +29,7 @@ export interface LvmSourceDeps {
   readonly btrfsCopyRefused?: (device: string) => Promise<boolean | undefined>;
 }
 
-/** What preflight and take decide from `lvs`/`vgs`. */
+/** What preflight and take decide from `lvs`. */
 interface Decision {
   readonly vg: string;
   readonly origin: LogicalVolume;
@@ -50,14 +50,10 @@ export function createLvmSource(deps: LvmSourceDeps = {}): SourceDriver {
   async function decide(volume: Volume, ctx: TakeContext): Promise<Decision> {
     if (volume.source.kind !== 'lvm') throw new SnapctlError('input', `volume ${volume.name} is not an lvm volume`);
     const { vg, lv } = volume.source;
-    // One report for the LVs and the VGs holding them; vgs only for a VG that holds none (or does not exist).
-    const { lvs, vgs: holding } = await lvm.lvs();
-    let group = holding.find((g) => g.name === vg);
-    if (!group) {
-      const vgs = await lvm.vgs();
-      group = vgs.find((g) => g.name === vg);
-      if (!group) throw new SnapctlError('preflight', `volume group ${vg} not found (volume ${volume.name})`, `volume groups on this host: ${vgs.map((g) => g.name).join(', ') || 'none'}`);
-    }
+    // One report, one scan of the devices: the LVs and the VGs that hold them.
+    const { lvs, vgs } = await lvm.lvs();
+    const group = vgs.find((g) => g.name === vg);
+    if (!group) throw new SnapctlError('preflight', `logical volume ${vg}/${lv} not found (volume ${volume.name})`, `${vgWithoutRows(vg)}; volume groups holding logical volumes: ${vgs.map((g) => g.name).join(', ') || 'none'}`);
     const origin = lvs.find((l) => l.vg === vg && l.name === lv);
     if (!origin) {
       const names = lvs.filter((l) => l.vg === vg).map((l) => l.name);

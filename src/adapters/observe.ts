@@ -1,6 +1,6 @@
 // Gathers everything plan needs to know about the system, through small
 // ports so tests can observe fixture directories and captured LVM output.
-import { COMPRESSOR_PROGRAM, type Archive, type HostPolicy, type LvmState, type Mount, type Observed, type RunningApply, type Volume, type VolumeGroup } from '../core/model.js';
+import { COMPRESSOR_PROGRAM, type Archive, type HostPolicy, type LvmState, type Mount, type Observed, type RunningApply, type Volume } from '../core/model.js';
 import { classifyBackupDir, hostDir, joinPath } from '../core/naming.js';
 import { isInactive } from '../core/lvm-preflight.js';
 import { volumeRoot } from '../core/self-exclusion.js';
@@ -8,10 +8,8 @@ import { listBackupDir } from './backup-dir.js';
 import type { DirectoryState } from './directory-state.js';
 
 export interface ObservePorts {
-  /** LVM state, or why it could not be read. Its VGs may be only those that hold an LV (one lvs report). */
+  /** LVM state, or why it could not be read. Its VGs are those that hold an LV (one lvs report). */
   readonly lvm: () => Promise<LvmState>;
-  /** Every VG (vgs): asked only for a policy VG that the lvm state does not name. */
-  readonly volumeGroups?: () => Promise<{ readonly available: true; readonly vgs: readonly VolumeGroup[] } | { readonly available: false; readonly reason: string }>;
   readonly mounts: () => Promise<Mount[]>;
   /** Paths of btrfs snapshots named like snapctl's own, next to the given subvolumes. */
   readonly btrfsLeftovers: (subvolumes: readonly { volume: string; subvolume: string }[]) => Promise<string[]>;
@@ -50,20 +48,6 @@ export function readsLvm(policy: HostPolicy): boolean {
   return policy.volumes.some((v) => v.source.kind === 'lvm');
 }
 
-/**
- * The lvm state with every VG the policy names that exists: lvs names only
- * VGs holding an LV, so a policy VG it did not name is looked up with vgs
- * (one without LVs gets its free space; only a VG that does not exist stays
- * missing). Failing that, LVM state was not read.
- */
-async function withPolicyVgs(policy: HostPolicy, lvm: LvmState, ports: ObservePorts): Promise<LvmState> {
-  if (!lvm.available || ports.volumeGroups === undefined) return lvm;
-  const named = policy.volumes.flatMap((v) => (v.source.kind === 'lvm' ? [v.source.vg] : []));
-  if (named.every((vg) => lvm.vgs.some((g) => g.name === vg))) return lvm;
-  const all = await ports.volumeGroups();
-  return all.available ? { ...lvm, vgs: all.vgs } : { available: false, reason: all.reason };
-}
-
 export async function observe(policy: HostPolicy, ports: ObservePorts): Promise<{ observed: Observed; files: readonly string[] }> {
   const needsLvm = readsLvm(policy);
   const btrfs = policy.volumes.flatMap((v) => (v.source.kind === 'btrfs' ? [{ volume: v.name, subvolume: v.source.subvolume }] : []));
@@ -72,7 +56,7 @@ export async function observe(policy: HostPolicy, ports: ObservePorts): Promise<
   const locate = ports.locateBackupDir;
   const [listing, lvm, mounts, btrfsLeftovers, states, applyRunning, missingPrograms, insides, readOnly, free, mountsInside] = await Promise.all([
     listBackupDir(hostDir(policy)),
-    needsLvm ? ports.lvm().then((state) => withPolicyVgs(policy, state, ports)) : Promise.resolve<LvmState>({ available: false, reason: 'no lvm volumes in the policy' }),
+    needsLvm ? ports.lvm() : Promise.resolve<LvmState>({ available: false, reason: 'no lvm volumes in the policy' }),
     ports.mounts(),
     btrfs.length > 0 ? ports.btrfsLeftovers(btrfs) : Promise.resolve([]),
     Promise.all(sourceDirs.map(([, dir]) => ports.directoryState(dir))),

@@ -8,7 +8,6 @@ import type { ObservePorts } from './observe.js';
 
 export const systemObservePorts: ObservePorts = {
   lvm: async () => (await import('./lvm-adapter.js')).observeLvm(),
-  volumeGroups: async () => (await import('./lvm-adapter.js')).observeVolumeGroups(),
   mounts: async () => (await import('./mounts.js')).readMounts(),
   btrfsLeftovers: async (subvolumes) => (await import('./btrfs-source.js')).listBtrfsLeftovers(subvolumes),
   directoryState,

@@ -1,5 +1,5 @@
 // What plan can tell in advance about an LVM snapshot from the observed
-// `lvs`/`vgs` state: a missing origin, an origin that is itself a snapshot
+// `lvs` state: a missing origin, an origin that is itself a snapshot
 // or not active, too little free space in the VG, or a snapshot too small
 // for the archive that is written onto its origin.
 import type { Diagnostic, LogicalVolume, LvmState, Volume } from './model.js';
@@ -27,6 +27,14 @@ export function btrfsCopyRefusal(origin: string, mount: string | undefined): { r
   };
 }
 
+/**
+ * What one lvs report says of a VG that none of its rows names: the VG holds
+ * no LV, or does not exist (a VG without LVs has no row; vgs would tell).
+ */
+export function vgWithoutRows(vg: string): string {
+  return `no logical volume of a volume group ${vg} is listed (it holds none, or there is no such volume group; vgs lists them)`;
+}
+
 /** The backup directory on the origin LV itself: `inside` its file system, and the size the new archive is expected to have (its newest). */
 export interface ArchiveOnOrigin {
   readonly inside: string;
@@ -45,7 +53,7 @@ export function lvmPreflight(volume: Volume, lvm: LvmState, content?: string | n
   const { vg, lv } = volume.source;
   const error = (message: string): Diagnostic[] => [{ severity: 'error', volume: volume.name, message }];
   const group = lvm.vgs.find((g) => g.name === vg);
-  if (!group) return error(`volume group ${vg} not found: apply will fail for this volume`);
+  if (!group) return error(`logical volume ${vg}/${lv} not found: ${vgWithoutRows(vg)}; apply will fail for this volume`);
   const origin = lvm.lvs.find((l) => l.vg === vg && l.name === lv);
   if (!origin) return error(`logical volume ${vg}/${lv} not found: apply will fail for this volume`);
   if (isSnapshotLv(origin)) return error(`${vg}/${lv} is itself a snapshot: name its origin instead; apply will fail for this volume`);

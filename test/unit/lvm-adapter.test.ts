@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import { createLvmAdapter, observeLvm, observeVolumeGroups, reportTimeoutMs } from '../../src/adapters/lvm-adapter.js';
+import { createLvmAdapter, observeLvm, reportTimeoutMs } from '../../src/adapters/lvm-adapter.js';
 import { SnapctlError } from '../../src/core/errors.js';
 import { LvmError } from '../../src/adapters/lvm-commands.js';
 import { capturedReply, fakeBin, fixture } from '../helpers/fake-bin.js';
@@ -29,19 +29,6 @@ test('observeLvm reads LVs and the VGs holding them with one lvs report in bytes
       '--reportformat', 'json', '-o', 'lv_name,vg_name,lv_path,lv_attr,lv_size,origin,snap_percent,data_percent,metadata_percent,pool_lv,lv_dm_path,lv_tags,vg_free,vg_extent_size,vg_size', '--units', 'b', '--nosuffix',
     ]);
     assert.deepEqual(bin.argvOf('vgs'), []);
-  }));
-
-test('observeVolumeGroups lists every VG with vgs, one without LVs too', () =>
-  withBin({ vgs: { stdout: fixture('vgs-with-empty.json') } }, async (bin) => {
-    assert.deepEqual(await observeVolumeGroups({ isRoot: true }), {
-      available: true,
-      vgs: [
-        { name: 'vg0', freeBytes: 4047503360, extentBytes: 4194304, sizeBytes: 4290772992 },
-        { name: 'vg_empty', freeBytes: 62914560, extentBytes: 4194304, sizeBytes: 62914560 },
-      ],
-    });
-    assert.deepEqual(bin.argvOf('vgs')[0], ['--reportformat', 'json', '-o', 'vg_name,vg_free,vg_extent_size,vg_size', '--units', 'b', '--nosuffix']);
-    assert.deepEqual(await observeVolumeGroups({ isRoot: false }), { available: false, reason: 'not running as root' });
   }));
 
 test('observeLvm without lvm2 installed: unavailable with a reason, no exception', () =>
@@ -104,27 +91,27 @@ test('observeLvm when lvs never answers: unavailable once the report timeout pas
 
 test('no report is started while an earlier one of the same tool is stuck; once it has gone, the next one runs', () =>
   withBin({}, async (bin) => {
-    const vgs = stuckReportTool(bin.dir, 'vgs');
+    const lvs = stuckReportTool(bin.dir, 'lvs');
     const stuckDir = join(bin.dir, 'stuck');
     const adapter = createLvmAdapter({ reportTimeoutMs: 300, stuckDir });
     const failure = async (): Promise<LvmError> => {
-      const e = await adapter.vgs().then(() => undefined, (err: unknown) => err);
+      const e = await adapter.lvs().then(() => undefined, (err: unknown) => err);
       assert.ok(e instanceof LvmError, String(e));
       return e;
     };
-    const stuckPid = await failure().then(() => vgs.pid());
+    const stuckPid = await failure().then(() => lvs.pid());
     try {
-      assert.equal(vgs.calls(), 1);
+      assert.equal(lvs.calls(), 1);
       const again = await failure();
-      assert.match(again.detail ?? '', new RegExp(`vgs not run: an earlier vgs \\(pid ${stuckPid}\\) has given no answer since \\d{4}-.*; a device or a lock it waits on may be stuck$`));
-      assert.equal(vgs.calls(), 1, 'no second vgs started');
+      assert.match(again.detail ?? '', new RegExp(`lvs not run: an earlier lvs \\(pid ${stuckPid}\\) has given no answer since \\d{4}-.*; a device or a lock it waits on may be stuck$`));
+      assert.equal(lvs.calls(), 1, 'no second lvs started');
     } finally {
       await killAndReap(stuckPid);
     }
-    vgs.answerWith(fixture('vgs-cycle.json'));
-    assert.ok((await adapter.vgs()).length > 0, 'a vgs runs again, and answers');
-    assert.equal(vgs.calls(), 2);
-    assert.equal(existsSync(join(stuckDir, 'vgs')), false, 'the record of the process that ended is gone');
+    lvs.answerWith(fixture('lvs-vgfields.json'));
+    assert.ok((await adapter.lvs()).lvs.length > 0, 'an lvs runs again, and answers');
+    assert.equal(lvs.calls(), 2);
+    assert.equal(existsSync(join(stuckDir, 'lvs')), false, 'the record of the process that ended is gone');
   }));
 
 test('a snapshot state report that never answers fails with the reason after the report timeout', () =>

@@ -1,4 +1,4 @@
-// What plan says in advance about an LVM volume from lvs/vgs: here the thin
+// What plan says in advance about an LVM volume from lvs: here the thin
 // pool fill and an origin that is itself a snapshot (the golden plan
 // fixtures cover the same on captured output).
 import { test } from 'node:test';
@@ -30,6 +30,13 @@ test('a thin pool 80% full or more, by data or metadata, is a warning naming whi
   ]);
   assert.deepEqual(messages(state({ percent: 95.5, metadataPercent: 88.1 })).map((m) => m.replace(/: the snapshot.*/, '')), ['warning: thin pool vg0/tpool is full to data 95.5%, metadata 88.1%']);
   assert.deepEqual(messages(state({ percent: 10, metadataPercent: 90 })).map((m) => m.replace(/: the snapshot.*/, '')), ['warning: thin pool vg0/tpool is full to metadata 90%']);
+});
+
+test('a VG that no lvs row names: the LV is missing, and the message says the report cannot tell an empty VG from an absent one', () => {
+  assert.deepEqual(messages(state({}), testVolume('data', { kind: 'lvm', vg: 'vg9', lv: 'lv_data' })), [
+    'error: logical volume vg9/lv_data not found: no logical volume of a volume group vg9 is listed (it holds none, or there is no such volume group; vgs lists them); apply will fail for this volume',
+  ]);
+  assert.deepEqual(messages(state({}), testVolume('data', { kind: 'lvm', vg: 'vg0', lv: 'lv_data' })), ['error: logical volume vg0/lv_data not found: apply will fail for this volume']);
 });
 
 test('an origin that is itself a snapshot, valid or invalid, is an error', () => {

@@ -19,6 +19,22 @@ function volume(lv: string, snapshotSize = '10%ORIGIN'): Volume {
   return testVolume('data', { kind: 'lvm', vg: 'vg0', lv }, { retention: { daily: 7 }, snapshotSize });
 }
 
+/**
+ * What lvs prints with snapctl's VG columns, from two captures of one moment:
+ * the captured lvs rows, each with vg_free, vg_extent_size and vg_size of
+ * its VG from the captured vgs report (lvs-vgfields.json shows lvs printing
+ * the very values vgs does). The older captures predate those columns.
+ */
+function lvsWithVg(lvsFixture: string, vgsFixture = 'vgs-cycle.json'): string {
+  const vgs = new Map((JSON.parse(fixture(vgsFixture)) as { report: { vg: Record<string, string>[] }[] }).report[0]!.vg.map((row) => [row['vg_name'], row]));
+  const doc = JSON.parse(fixture(lvsFixture)) as { report: { lv: Record<string, string>[] }[] };
+  for (const row of doc.report[0]!.lv) {
+    const vg = vgs.get(row['vg_name']);
+    if (vg !== undefined) for (const key of ['vg_free', 'vg_extent_size', 'vg_size']) if (vg[key] !== undefined) row[key] = vg[key];
+  }
+  return JSON.stringify(doc);
+}
+
 /** A captured lvs report with one more row (the snapshot lvcreate just made). */
 function withRow(report: string, row: Record<string, string>): string {
   const doc = JSON.parse(report) as { report: { lv: Record<string, string>[] }[] };
@@ -68,7 +84,6 @@ async function rig(commands: Record<string, FakeReply | FakeReply[]>): Promise<R
 const fast = { lvm: createLvmAdapter({ removeRetryDelaysMs: [1, 1, 1] }), unmount: { retryDelaysMs: [1] }, btrfsCopyRefused: () => Promise.resolve(false) };
 
 const common = {
-  vgs: { stdout: fixture('vgs-cycle.json') },
   lvcreate: { exitCode: 0 },
   blkid: { stdout: 'ext4\n' },
   mount: { exitCode: 0 },
@@ -78,7 +93,7 @@ const common = {
 };
 
 test('classic snapshot: sized in bytes, tagged, mounted ro,noload under the private root, verified, released', async () => {
-  const r = await rig({ ...common, lvs: lvsReplies(2, fixture('lvs-cycle-snapshot.json'), classicSnapRow, stateReply('swi-a-s---', '3.10')) });
+  const r = await rig({ ...common, lvs: lvsReplies(2, lvsWithVg('lvs-cycle-snapshot.json'), classicSnapRow, stateReply('swi-a-s---', '3.10')) });
   try {
     const source = createLvmSource(fast);
     await source.preflight(volume('lv_data'), r.ctx);
@@ -96,9 +111,8 @@ test('classic snapshot: sized in bytes, tagged, mounted ro,noload under the priv
     assert.equal(prepared.usagePercent?.(), 3.1, 'COW usage seen by verify() is reported for status and metrics');
     await prepared.release();
     const order = r.bin.calls().map((c) => c.cmd);
-    // This capture's rows carry no VG fields (it predates asking lvs for them): preflight and take each read lvs, then vgs.
-    assert.deepEqual(order.slice(0, 4), ['lvs', 'vgs', 'lvs', 'vgs']);
-    assert.deepEqual(order.slice(4), ['lvcreate', 'lvs', 'udevadm', 'blkid', 'mount', 'lvs', 'umount', 'lvremove']);
+    // preflight and take each read one lvs report (its rows name the VG too): no vgs.
+    assert.deepEqual(order, ['lvs', 'lvs', 'lvcreate', 'lvs', 'udevadm', 'blkid', 'mount', 'lvs', 'umount', 'lvremove']);
     assert.deepEqual(r.bin.argvOf('lvremove'), [['-f', `vg0/${SNAP}`]]);
     await prepared.release();
     assert.equal(r.bin.argvOf('lvremove').length, 1, 'a second release does nothing');
@@ -108,8 +122,8 @@ test('classic snapshot: sized in bytes, tagged, mounted ro,noload under the priv
   }
 });
 
-test('one lvs report names the origin and its VG: the snapshot is sized from it and no vgs runs', async () => {
-  const r = await rig({ ...common, vgs: { exitCode: 5, stderr: 'not to be run\n' }, lvs: lvsReplies(2, fixture('lvs-vgfields.json'), classicSnapRow, stateReply('swi-a-s---', '0.00')) });
+test('the lvs report as captured with the VG columns: the snapshot is sized from the row of its origin', async () => {
+  const r = await rig({ ...common, lvs: lvsReplies(2, fixture('lvs-vgfields.json'), classicSnapRow, stateReply('swi-a-s---', '0.00')) });
   try {
     const source = createLvmSource(fast);
     await source.preflight(volume('lv_data'), r.ctx);
@@ -117,20 +131,22 @@ test('one lvs report names the origin and its VG: the snapshot is sized from it 
     // 10% of the 64 MiB origin, in whole extents of 4 MiB (vg_extent_size from the lvs row).
     assert.deepEqual(r.bin.argvOf('lvcreate'), [['-qq', '--snapshot', '--name', SNAP, '--size', '8388608b', '--addtag', 'snapctl', '--addtag', 'snapctl_volume_data', 'vg0/lv_data']]);
     await prepared.release();
-    assert.deepEqual(r.bin.argvOf('vgs'), []);
   } finally {
     await r.done();
   }
 });
 
-test('a VG that no lvs row names is looked up with vgs: an empty VG means the LV is missing, an absent one is named so', async () => {
-  const r = await rig({ ...common, vgs: { stdout: fixture('vgs-with-empty.json') }, lvs: { stdout: fixture('lvs-vgfields.json') } });
+test('a VG that no lvs row names (one without LVs, or none of that name): preflight says so, names the VGs holding LVs, and creates nothing', async () => {
+  const r = await rig({ ...common, lvs: { stdout: fixture('lvs-vgfields.json') } });
   try {
     const source = createLvmSource(fast);
     const inVg = (vg: string): Volume => testVolume('data', { kind: 'lvm', vg, lv: 'lv_data' }, { retention: { daily: 7 }, snapshotSize: '10%ORIGIN' });
-    await assert.rejects(source.preflight(inVg('vg_empty'), r.ctx), (e: unknown) => e instanceof SnapctlError && e.kind === 'preflight' && e.summary === 'logical volume vg_empty/lv_data not found (volume data)' && e.detail === 'logical volumes in vg_empty: none');
-    await assert.rejects(source.preflight(inVg('vg9'), r.ctx), (e: unknown) => e instanceof SnapctlError && e.kind === 'preflight' && e.summary === 'volume group vg9 not found (volume data)' && e.detail === 'volume groups on this host: vg0, vg_empty');
-    assert.deepEqual(r.bin.calls().map((c) => c.cmd), ['lvs', 'vgs', 'lvs', 'vgs']);
+    for (const vg of ['vg_empty', 'vg9']) {
+      await assert.rejects(source.preflight(inVg(vg), r.ctx), (e: unknown) =>
+        e instanceof SnapctlError && e.kind === 'preflight' && e.summary === `logical volume ${vg}/lv_data not found (volume data)` &&
+        e.detail === `no logical volume of a volume group ${vg} is listed (it holds none, or there is no such volume group; vgs lists them); volume groups holding logical volumes: vg0`);
+    }
+    assert.deepEqual(r.bin.calls().map((c) => c.cmd), ['lvs', 'lvs']);
     assert.deepEqual(r.bin.argvOf('lvcreate'), []);
   } finally {
     await r.done();
@@ -138,7 +154,7 @@ test('a VG that no lvs row names is looked up with vgs: an empty VG means the LV
 });
 
 test('XFS snapshot is mounted with nouuid,norecovery', async () => {
-  const r = await rig({ ...common, blkid: { stdout: 'xfs\n' }, lvs: lvsReplies(1, fixture('lvs-cycle-snapshot.json'), classicSnapRow, stateReply('swi-a-s---', '0.00')) });
+  const r = await rig({ ...common, blkid: { stdout: 'xfs\n' }, lvs: lvsReplies(1, lvsWithVg('lvs-cycle-snapshot.json'), classicSnapRow, stateReply('swi-a-s---', '0.00')) });
   try {
     await createLvmSource(fast).take(volume('lv_data'), r.ctx);
     assert.equal(r.bin.argvOf('mount')[0]?.[3], 'ro,nouuid,norecovery');
@@ -154,7 +170,7 @@ const thinSnapRow = (attr: string): Record<string, string> => ({
 
 test('thin origin: thin snapshot without a size, created active, no free-space check', async () => {
   // vgs-full: a VG with no free extent must not stop a thin snapshot.
-  const r = await rig({ ...common, vgs: capturedReply('vgs-full'), lvs: lvsReplies(1, fixture('lvs-thin-full.json'), thinSnapRow('Vwi-a-tz-k'), stateReply('Vwi-aotz-k', '100.00')) });
+  const r = await rig({ ...common, lvs: lvsReplies(1, lvsWithVg('lvs-thin-full.json', 'vgs-full.stdout'), thinSnapRow('Vwi-a-tz-k'), stateReply('Vwi-aotz-k', '100.00')) });
   try {
     const prepared = await createLvmSource(fast).take(volume('thin_lv', '1G'), r.ctx);
     assert.deepEqual(r.bin.argvOf('lvcreate'), [
@@ -170,7 +186,7 @@ test('thin origin: thin snapshot without a size, created active, no free-space c
 });
 
 test('thin snapshot left inactive (activation skip) is activated with lvchange -ay -K before mounting', async () => {
-  const r = await rig({ ...common, vgs: capturedReply('vgs-full'), lvchange: { exitCode: 0 }, lvs: lvsReplies(1, fixture('lvs-thin-full.json'), thinSnapRow('Vwi---tz-k'), stateReply('Vwi-aotz-k', '1.85')) });
+  const r = await rig({ ...common, lvchange: { exitCode: 0 }, lvs: lvsReplies(1, lvsWithVg('lvs-thin-full.json', 'vgs-full.stdout'), thinSnapRow('Vwi---tz-k'), stateReply('Vwi-aotz-k', '1.85')) });
   try {
     await createLvmSource(fast).take(volume('thin_lv'), r.ctx);
     assert.deepEqual(r.bin.argvOf('lvchange'), [['-ay', '-K', `vg0/${SNAP}`]]);
@@ -183,7 +199,7 @@ test('thin snapshot left inactive (activation skip) is activated with lvchange -
 
 test('overflowed snapshot: verify() returns the reason to discard the archive', async () => {
   const overflow: FakeReply = { match: `vg0/${SNAP}$`, stdout: fixture('lvs-overflow.json') };
-  const r = await rig({ ...common, lvs: lvsReplies(1, fixture('lvs-cycle-snapshot.json'), classicSnapRow, overflow) });
+  const r = await rig({ ...common, lvs: lvsReplies(1, lvsWithVg('lvs-cycle-snapshot.json'), classicSnapRow, overflow) });
   try {
     const prepared = await createLvmSource(fast).take(volume('lv_data'), r.ctx);
     assert.equal(await prepared.verify(), OVERFLOW_REASON);
@@ -199,7 +215,7 @@ test('release retries lvremove on "in use" and then succeeds', async () => {
   const r = await rig({
     ...common,
     lvremove: [{ ...capturedReply('lvremove-inuse'), times: 1 }, capturedReply('lvremove-ok')],
-    lvs: lvsReplies(1, fixture('lvs-cycle-snapshot.json'), classicSnapRow, stateReply('swi-a-s---', '1.00')),
+    lvs: lvsReplies(1, lvsWithVg('lvs-cycle-snapshot.json'), classicSnapRow, stateReply('swi-a-s---', '1.00')),
   });
   try {
     const prepared = await createLvmSource(fast).take(volume('lv_data'), r.ctx);
@@ -216,7 +232,7 @@ test('release still removes the snapshot when unmounting fails, then reports the
     ...common,
     umount: { exitCode: 32, stderr: 'umount: /x: must be superuser to unmount.\n' },
     lvremove: capturedReply('lvremove-inuse'),
-    lvs: lvsReplies(1, fixture('lvs-cycle-snapshot.json'), classicSnapRow, stateReply('swi-a-s---', '1.00')),
+    lvs: lvsReplies(1, lvsWithVg('lvs-cycle-snapshot.json'), classicSnapRow, stateReply('swi-a-s---', '1.00')),
   });
   try {
     const prepared = await createLvmSource(fast).take(volume('lv_data'), r.ctx);
@@ -229,7 +245,7 @@ test('release still removes the snapshot when unmounting fails, then reports the
 
 test('mount failure: the snapshot is removed before the error propagates', async () => {
   const err = 'mount: /mnt/snap: wrong fs type, bad option, bad superblock on /dev/mapper/vg0-lv_xfs_snap, missing codepage or helper program, or other error.\n';
-  const r = await rig({ ...common, mount: { exitCode: 32, stderr: err }, lvs: lvsReplies(1, fixture('lvs-cycle-snapshot.json'), classicSnapRow, stateReply('swi-a-s---', '0.00')) });
+  const r = await rig({ ...common, mount: { exitCode: 32, stderr: err }, lvs: lvsReplies(1, lvsWithVg('lvs-cycle-snapshot.json'), classicSnapRow, stateReply('swi-a-s---', '0.00')) });
   try {
     await assert.rejects(createLvmSource(fast).take(volume('lv_data'), r.ctx), /mounting .* read-only on .* failed/);
     const order = r.bin.calls().map((c) => c.cmd);
@@ -242,7 +258,7 @@ test('mount failure: the snapshot is removed before the error propagates', async
 });
 
 test('no filesystem on the snapshot: removed, error names the device', async () => {
-  const r = await rig({ ...common, blkid: { exitCode: 2 }, lvs: lvsReplies(1, fixture('lvs-cycle-snapshot.json'), classicSnapRow, stateReply('swi-a-s---', '0.00')) });
+  const r = await rig({ ...common, blkid: { exitCode: 2 }, lvs: lvsReplies(1, lvsWithVg('lvs-cycle-snapshot.json'), classicSnapRow, stateReply('swi-a-s---', '0.00')) });
   try {
     await assert.rejects(createLvmSource(fast).take(volume('lv_data'), r.ctx), /no filesystem found on snapshot \/dev\/vg0\/snapctl_data/);
     assert.equal(r.bin.argvOf('lvremove').length, 1);
@@ -253,7 +269,7 @@ test('no filesystem on the snapshot: removed, error names the device', async () 
 });
 
 test('insufficient free space: preflight names both numbers, and nothing is created', async () => {
-  const r = await rig({ ...common, vgs: { stdout: fixture('vgs-thin-fill.json') }, lvs: { stdout: fixture('lvs-cycle-snapshot.json') } });
+  const r = await rig({ ...common, lvs: { stdout: lvsWithVg('lvs-cycle-snapshot.json', 'vgs-thin-fill.json') } });
   try {
     const source = createLvmSource(fast);
     const expected = 'volume group vg0 has 16.0 MiB (16777216 bytes) free, the snapshot of vg0/lv_data needs 52.0 MiB (54525952 bytes, 13 extents of 4.0 MiB)';
@@ -266,7 +282,7 @@ test('insufficient free space: preflight names both numbers, and nothing is crea
 });
 
 test('an origin holding a mounted btrfs whose snapshot the kernel will not mount: preflight refuses, naming the btrfs volume to use instead, and nothing is created', async () => {
-  const r = await rig({ ...common, lvs: { stdout: fixture('lvs-cycle-snapshot.json') } });
+  const r = await rig({ ...common, lvs: { stdout: lvsWithVg('lvs-cycle-snapshot.json') } });
   try {
     const asked: string[] = [];
     const refusedFor = (answer: boolean) => (device: string): Promise<boolean> => {
@@ -292,7 +308,7 @@ test('an origin holding a mounted btrfs whose snapshot the kernel will not mount
 });
 
 test('missing origin: preflight error lists the LVs of the volume group', async () => {
-  const r = await rig({ ...common, lvs: { stdout: fixture('lvs-cycle-snapshot.json') } });
+  const r = await rig({ ...common, lvs: { stdout: lvsWithVg('lvs-cycle-snapshot.json') } });
   try {
     await assert.rejects(createLvmSource(fast).preflight(volume('lv_nope'), r.ctx), (e: unknown) =>
       e instanceof SnapctlError && e.summary === 'logical volume vg0/lv_nope not found (volume data)' && e.detail === 'logical volumes in vg0: lv_data, lv_data_snap, lv_xfs');
@@ -302,7 +318,7 @@ test('missing origin: preflight error lists the LVs of the volume group', async 
 });
 
 test('an unparseable snapshot.size is an input error on the policy key', async () => {
-  const r = await rig({ ...common, lvs: { stdout: fixture('lvs-cycle-snapshot.json') } });
+  const r = await rig({ ...common, lvs: { stdout: lvsWithVg('lvs-cycle-snapshot.json') } });
   try {
     await assert.rejects(createLvmSource(fast).preflight(volume('lv_data', 'lots'), r.ctx), (e: unknown) =>
       e instanceof SnapctlError && e.kind === 'input' && e.keyPath === 'volumes.data.snapshot.size');
@@ -312,7 +328,7 @@ test('an unparseable snapshot.size is an input error on the policy key', async (
 });
 
 test('leftover cleanup removes a tagged snapshot but refuses an untagged one', async () => {
-  const r = await rig({ lvs: { stdout: fixture('lvs-tagged.json') }, lvremove: capturedReply('lvremove-ok') });
+  const r = await rig({ lvs: { stdout: lvsWithVg('lvs-tagged.json') }, lvremove: capturedReply('lvremove-ok') });
   try {
     await cleanupLvmLeftover({ kind: 'lvm-snapshot', vg: 'vg0', lv: SNAP }, r.ctx.log, fast);
     assert.deepEqual(r.bin.argvOf('lvremove'), [['-f', `vg0/${SNAP}`]]);

@@ -160,11 +160,11 @@ test('periods are named with the policy zone unless it is UTC, in the text and t
 });
 
 test('a stuck LVM report is named at the end of the summary and in --json, and makes the level at least WARNING', () => {
-  const stuck = [{ tool: 'vgs', pid: 4711, since: '2026-03-01T03:05:00.000Z' }];
+  const stuck = [{ tool: 'lvs', pid: 4711, since: '2026-03-01T03:05:00.000Z' }];
   const ok = evaluateStatus(policy([data]), [made], {}, at('2026-03-01T04:00:00Z'));
   const warned = withStuckLvmReports(ok, stuck);
   assert.equal(warned.level, 'WARNING');
-  assert.equal(statusLine(warned), 'SNAPCTL WARNING - 1 volume ok; vgs stuck since 2026-03-01T03:05:00.000Z (pid 4711) | data_age=3600s;129600;216000;0 data_archives=1;;;0');
+  assert.equal(statusLine(warned), 'SNAPCTL WARNING - 1 volume ok; lvs stuck since 2026-03-01T03:05:00.000Z (pid 4711) | data_age=3600s;129600;216000;0 data_archives=1;;;0');
   assert.deepEqual((statusJson(warned) as { lvmStuck: unknown }).lvmStuck, stuck);
   assert.deepEqual((statusJson(ok) as { lvmStuck: unknown }).lvmStuck, []);
   assert.equal(withStuckLvmReports(ok, []), ok, 'nothing stuck: the report as it was');

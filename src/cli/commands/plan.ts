@@ -87,7 +87,7 @@ OPTIONS
 
 ENVIRONMENT
     SNAPCTL_LVM_REPORT_TIMEOUT
-        Seconds vgs and lvs may take (default 300). A report that gives no
+        Seconds an LVM report (lvs) may take (default 300). One that gives no
         answer by then (a stuck device or LVM lock) is given up on, and the
         plan warns that LVM was not read; while it is still stuck, no other
         copy is started.

@@ -54,7 +54,7 @@ DESCRIPTION
     per volume: reason, thresholds, newest archive, last run. While an
     apply holds the host lock, the summary ends (before the "|") with
     "; apply running for 14h2m (pid 4711)": a slow archive, or one hung on
-    a device. The level does not change. While a vgs or lvs that plan or
+    a device. The level does not change. While an lvs report that plan or
     apply gave up on (SNAPCTL_LVM_REPORT_TIMEOUT) still runs, stuck on a
     device or lock, the summary ends with "; lvs stuck since <time> (pid
     N)" and the level is at least WARNING: the lvm volumes fail until it
@@ -129,11 +129,11 @@ function thresholds(values: StatusFlags): StatusOptions {
   return { ...(warnMs !== undefined ? { warnMs } : {}), ...(critMs !== undefined ? { critMs } : {}) };
 }
 
-/** vgs and lvs that plan or apply gave up on and that still run, when the host has lvm volumes. */
+/** The lvs reports that plan or apply gave up on and that still run, when the host has lvm volumes. */
 function stuckLvmReports(policy: HostPolicy): StuckLvmReport[] {
   if (!readsLvm(policy)) return [];
-  const found = ['vgs', 'lvs'].map((tool) => ({ tool, stuck: stuckReport(STUCK_REPORTS_DIR, tool) }));
-  return found.flatMap(({ tool, stuck }) => (stuck !== undefined ? [{ tool, ...stuck }] : []));
+  const stuck = stuckReport(STUCK_REPORTS_DIR, 'lvs');
+  return stuck !== undefined ? [{ tool: 'lvs', ...stuck }] : [];
 }
 
 async function check(values: StatusFlags): Promise<number> {
