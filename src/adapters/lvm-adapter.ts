@@ -63,7 +63,7 @@ export function createLvmAdapter(options: LvmAdapterOptions = {}): LvmCommands {
   const stuckDir = options.stuckDir ?? STUCK_REPORTS_DIR;
   /** A read-only report, given up on after timeoutMs; not started while an earlier one of the same tool is stuck. */
   const report = async (tool: string, args: readonly string[], signal?: AbortSignal): Promise<ToolResult & { command: string }> => {
-    // Checked and started without an await in between: observeLvm's reports are running when it returns its promise.
+    // Checked and started without an await in between: observeLvm's report is running when it returns its promise.
     const earlier = stuckReport(stuckDir, tool);
     if (earlier !== undefined) {
       const stderr = `${tool} not run: an earlier ${tool} (pid ${earlier.pid}) has given no answer since ${earlier.since}; a device or a lock it waits on may be stuck`;
@@ -127,7 +127,7 @@ export interface ObserveLvmOptions {
   /** Defaults to the process's uid being 0. */
   readonly isRoot?: boolean;
   readonly commands?: LvmCommands;
-  /** Stops the reports when aborted (their answer is no longer wanted). */
+  /** Stops the report when aborted (its answer is no longer wanted). */
   readonly signal?: AbortSignal;
 }
 
@@ -139,16 +139,9 @@ export async function observeLvm(options: ObserveLvmOptions = {}): Promise<LvmSt
   const isRoot = options.isRoot ?? process.getuid?.() === 0;
   if (!isRoot) return { available: false, reason: 'not running as root' };
   const commands = options.commands ?? createLvmAdapter(options.signal !== undefined ? { signal: options.signal } : {});
-  return unavailableOnFailure(async () => {
+  try {
     const { vgs, lvs } = await commands.lvs();
     return { available: true, vgs, lvs };
-  });
-}
-
-/** A failed or unreadable report as `available: false` with its first line. */
-async function unavailableOnFailure<T>(read: () => Promise<T>): Promise<T | { readonly available: false; readonly reason: string }> {
-  try {
-    return await read();
   } catch (e) {
     if (e instanceof LvmError) return { available: false, reason: e.failure.message.split('\n')[0] || e.summary };
     if (e instanceof LvmReportError) return { available: false, reason: e.message };

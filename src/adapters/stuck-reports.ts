@@ -2,7 +2,7 @@
 // under /run, so that no run starts another copy while the first one is still
 // stuck. Whatever keeps a report waiting (a device whose I/O never returns, a
 // lock held by a stuck command) keeps the next one waiting too: without the
-// record, every run from cron would leave two more stuck processes behind.
+// record, every run from cron would leave one more stuck process behind.
 import { readFileSync, rmSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -15,7 +15,7 @@ import { hostDir } from '../core/naming.js';
 import { mayNameLvm } from '../policy/files.js';
 import { TARGET_OPTIONS } from './options.js';
 
-/** LVM state being read; `cancel` stops the reports (their answer is no longer wanted). */
+/** LVM state being read; `cancel` stops the report (its answer is no longer wanted). */
 export interface LvmRead {
   readonly state: Promise<LvmState>;
   readonly cancel: () => void;
