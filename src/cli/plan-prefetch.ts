@@ -21,8 +21,12 @@ export interface LvmRead {
   readonly cancel: () => void;
 }
 
-/** Reads started by prefetchForPlan, by the --policy argument they were started for, until plan takes them. */
-const started = new Map<string, LvmRead>();
+/**
+ * What prefetchForPlan found for each --policy argument, until plan takes
+ * it: the read it started, or undefined when the text names no lvm: key (so
+ * that the text is not looked at again).
+ */
+const looked = new Map<string, LvmRead | undefined>();
 
 /** What prefetchForPlan started: the directory being listed, and whether LVM state is being read. */
 export interface Prefetched {
@@ -44,24 +48,22 @@ export function prefetchForPlan(args: readonly string[]): Prefetched {
   const backupDir = values['backup-dir'];
   const listing = typeof backupDir === 'string' ? hostDir({ backupDir: resolve(backupDir), host: typeof host === 'string' ? host : hostname() }) : undefined;
   if (listing !== undefined) prefetchBackupDir(listing);
-  if (typeof policy === 'string' && !started.has(policy)) {
-    const read = readLvmIfNamed(policy);
-    if (read !== undefined) started.set(policy, read);
-  }
-  return { ...(listing !== undefined ? { listing } : {}), lvm: typeof policy === 'string' && started.has(policy) };
+  if (typeof policy === 'string' && !looked.has(policy)) looked.set(policy, readLvmIfNamed(policy));
+  return { ...(listing !== undefined ? { listing } : {}), lvm: typeof policy === 'string' && looked.get(policy) !== undefined };
 }
 
 /** The LVM read prefetchForPlan started for this --policy argument, or one started now if its text names lvm:; undefined if not. */
 export function lvmReadFor(policy: string): LvmRead | undefined {
-  const early = started.get(policy);
-  started.delete(policy);
-  return early ?? readLvmIfNamed(policy);
+  if (!looked.has(policy)) return readLvmIfNamed(policy);
+  const early = looked.get(policy);
+  looked.delete(policy);
+  return early;
 }
 
 /** Stops the reads nobody took (plan failed before it needed them): an LVM report can take long, and hang. */
 export function cancelUnusedReads(): void {
-  for (const read of started.values()) read.cancel();
-  started.clear();
+  for (const read of looked.values()) read?.cancel();
+  looked.clear();
 }
 
 /**

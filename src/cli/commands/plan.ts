@@ -9,7 +9,7 @@ import { loadContext } from '../policy-context.js';
 import type { SavedPlan } from '../../core/saved-plan.js';
 import type { RunningApply } from '../../core/model.js';
 import { COMMON_OPTIONS, TARGET_OPTIONS, parseCommandLine, type OptionTable } from '../options.js';
-import { lvmReadFor, prefetchForPlan } from '../plan-prefetch.js';
+import { lvmReadFor } from '../plan-prefetch.js';
 
 /** What plan needs past the policy and the observation: loaded while the system is observed. */
 function planModules() {
@@ -124,11 +124,10 @@ export async function run(argv: string[]): Promise<number> {
   const { values } = parsed;
   // Observing waits on the system (a long history of 100,000 archives takes a
   // while to list; lvs and git are other processes), so it starts as early as
-  // possible and the planner loads meanwhile: the backup directory's listing
-  // (with --backup-dir it is known before the policy is read) and, when the
-  // policy's text names an lvm: key, the lvs report. Run from the command line,
-  // main has started them before this module loaded; then this is a no-op.
-  prefetchForPlan(argv);
+  // possible and the planner loads meanwhile: main has started the backup
+  // directory's listing (with --backup-dir it is known before the policy is
+  // read) and, when the policy's text names an lvm: key, the lvs report,
+  // before this module loaded (cli/plan-prefetch.ts). plan takes that report.
   const earlyLvm = values.policy === undefined ? undefined : lvmReadFor(values.policy);
   const ctx = await loadContext({ policy: values.policy, host: values.host, backupDir: values['backup-dir'], now: values.now }).catch((err: unknown) => {
     earlyLvm?.cancel();
