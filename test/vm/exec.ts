@@ -6,7 +6,7 @@ import type { SpawnOptions } from 'node:child_process';
 
 /** A failure of the VM machinery itself (not of the command run inside). */
 export class VmError extends Error {
-  override readonly name = 'VmError';
+  override readonly name: string = 'VmError';
   constructor(
     message: string,
     /** SIGINT/SIGTERM stopped the VM: not a failure to report, just an early end. */
@@ -14,6 +14,14 @@ export class VmError extends Error {
   ) {
     super(message);
   }
+}
+
+/**
+ * The guest kernel reported a task stuck in uninterruptible sleep (init.sh's
+ * hang watch) and the guest reset itself: the job's own outcome is unknown.
+ */
+export class VmKernelHang extends VmError {
+  override readonly name = 'VmKernelHang';
 }
 
 export interface ExecResult {

@@ -6,7 +6,7 @@
 import { access, constants, mkdir, mkdtemp, open, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { release, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { VmError } from './exec.js';
+import { VmError, VmKernelHang } from './exec.js';
 import { buildImage } from './image.js';
 import type { VmImage } from './image.js';
 import { ensurePackages } from './packages.js';
@@ -18,7 +18,7 @@ export { ensurePackages } from './packages.js';
 export { buildImage } from './image.js';
 export type { VmImage } from './image.js';
 export type { Accel } from './qemu.js';
-export { VmError } from './exec.js';
+export { VmError, VmKernelHang } from './exec.js';
 
 export interface RunInVmOptions {
   /** Shell text run by /bin/sh inside the guest, as root, in `cwd`. */
@@ -37,6 +37,8 @@ export interface RunInVmOptions {
   readonly onOutput?: (line: string) => void;
   /** Force an accelerator instead of probing. */
   readonly accel?: Accel;
+  /** Seconds a task may sleep uninterruptibly (D) without running before the guest reports a kernel hang and resets (VmKernelHang); the guest's default, 300, when absent. */
+  readonly hungTaskS?: number;
 }
 
 export interface VmRun {
@@ -54,6 +56,7 @@ export interface VmRun {
 const JOB_START = 'vm-init: job start';
 const isJobStart = (line: string): boolean => line.endsWith(JOB_START);
 const JOB_END = /^vm-init: job end, status \d+$/;
+const KERNEL_HANG = 'vm-init: kernel hang:';
 const GUEST_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 
 function shellQuote(value: string): string {
@@ -89,6 +92,15 @@ export function jobOutput(consoleText: string): string {
   if (start < 0) return '';
   const end = lines.findIndex((line, i) => i > start && JOB_END.test(line));
   return lines.slice(start + 1, end < 0 ? undefined : end).join('\n') + '\n';
+}
+
+/** The guest's kernel hang report (init.sh's hang watch), whole, when it printed one. */
+export function kernelHangReport(console: string): string {
+  return console
+    .split('\n')
+    .filter((l) => l.startsWith(KERNEL_HANG))
+    .map((l) => `${l}\n`)
+    .join('');
 }
 
 /** The guest watchdog's listing (init.sh), whole, when it printed one. */
@@ -137,9 +149,12 @@ async function bootJob(image: VmImage, accel: Accel, options: RunInVmOptions): P
     const memoryMiB = options.memoryMiB ?? 1024;
     // A minute before the timeout the guest lists its processes and what each waits on: a hang shows where it is.
     const watchdogS = options.timeoutMs / 1000 - 60;
-    const outcome = await bootQemu({ kernel: image.kernel, initramfs: image.initramfs, jobDir, disk, accel, memoryMiB, ...(watchdogS >= 10 ? { watchdogS } : {}) }, options.timeoutMs, onConsole);
+    const config = { kernel: image.kernel, initramfs: image.initramfs, jobDir, disk, accel, memoryMiB, ...(watchdogS >= 10 ? { watchdogS } : {}), ...(options.hungTaskS !== undefined ? { hungTaskS: options.hungTaskS } : {}) };
+    const outcome = await bootQemu(config, options.timeoutMs, onConsole);
     const consoleTail = `${watchdogReport(outcome.console)}--- last console lines ---\n${tail(outcome.console)}${outcome.qemuStderr.trim() ? `\n--- qemu stderr ---\n${outcome.qemuStderr.trim()}` : ''}`;
     if (outcome.interrupted) throw new VmError('interrupted: the VM was killed', true);
+    const hang = kernelHangReport(outcome.console);
+    if (hang) throw new VmKernelHang(`the guest kernel hung (accel ${accel}; the VM reset itself ${Math.round(outcome.durationMs / 1000)}s after start): ${hang.split('\n')[0]?.slice(KERNEL_HANG.length + 1)}\n--- kernel hang report ---\n${hang}`);
     if (outcome.timedOut) throw new VmError(`VM timed out after ${Math.round(options.timeoutMs / 1000)}s (accel ${accel})\n${consoleTail}`);
     const status = await readFile(join(jobDir, 'status'), 'utf8').catch(() => undefined);
     if (status === undefined || !/^\d+\s*$/.test(status)) {
@@ -191,4 +206,20 @@ export async function runInVm(options: RunInVmOptions, log: (line: string) => vo
   const image = await prepareVm(log);
   const accel = options.accel ?? (await chooseAccel(image, log));
   return bootJob(image, accel, options);
+}
+
+/**
+ * Runs `boot` and, when the guest kernel hung (VmKernelHang), once more:
+ * a task stuck in the kernel (a lost I/O, a kernel deadlock) says nothing of
+ * the job, whose outcome is then unknown rather than failed. `onHang` sees the
+ * first hang before the second boot. Any other error, or a second hang, is thrown.
+ */
+export async function withRerunOnKernelHang(boot: () => Promise<VmRun>, onHang: (hang: VmKernelHang) => void): Promise<VmRun> {
+  try {
+    return await boot();
+  } catch (e) {
+    if (!(e instanceof VmKernelHang)) throw e;
+    onHang(e);
+    return boot();
+  }
 }

@@ -58,6 +58,29 @@ global {
 }
 LVM
 
+# The kernel stack of each process in `states` (S, D or both), each line
+# prefixed with $1. Kernel threads (empty command line) only when in D: a
+# worker waiting on I/O that never completes says where a hang is.
+stacks() {
+  prefix=$1
+  states=$2
+  for dir in /proc/[0-9]*; do
+    pid=${dir#/proc/}
+    cmd=$(tr '\0' ' ' < "$dir/cmdline" 2>/dev/null | cut -c1-160 | sed 's/ *$//')
+    state=$(sed -n 's/.*) \(.\).*/\1/p' "$dir/stat" 2>/dev/null)
+    if [ -z "$cmd" ]; then
+      [ "$state" = D ] || continue
+      cmd="[$(cat "$dir/comm" 2>/dev/null)]"
+    fi
+    case " $states " in
+      *" $state "*) ;;
+      *) continue ;;
+    esac
+    echo "$prefix stack of $pid ($state): $cmd"
+    sed "s/^/$prefix   /" "$dir/stack" 2>/dev/null
+  done
+}
+
 # Watchdog (snapctl.watchdog=SECONDS, set by the harness a minute before it
 # gives up): if the job still runs then, list every process with its state and
 # the kernel function it waits in, and the kernel stack of each one that
@@ -69,20 +92,49 @@ if [ -n "$watchdog" ]; then
     echo "vm-init: watchdog: the job still runs after ${watchdog}s"
     # Every process but the kernel threads (pid 2 and its children).
     chroot "$R" /bin/ps --ppid 2 -p 2 --deselect -o pid,ppid,stat,etimes,wchan:32,args --forest 2>&1 | sed 's/^/vm-init: watchdog: /'
-    for dir in /proc/[0-9]*; do
-      pid=${dir#/proc/}
-      # Kernel threads have an empty command line.
-      cmd=$(tr '\0' ' ' < "$dir/cmdline" 2>/dev/null | cut -c1-160)
-      [ -n "$cmd" ] || continue
-      case "$(sed -n 's/.*) \(.\).*/\1/p' "$dir/stat" 2>/dev/null)" in
-        S|D) ;;
-        *) continue ;;
-      esac
-      echo "vm-init: watchdog: stack of $pid: $cmd"
-      sed 's/^/vm-init: watchdog:   /' "$dir/stack" 2>/dev/null
-    done
+    stacks "vm-init: watchdog:" "S D"
   ) > /dev/console 2>&1 &
 fi
+
+# Hang watch (snapctl.hung=SECONDS, default 300): a task that sleeps
+# uninterruptibly (state D) and has not run once for that long waits for
+# something that will not come (a lost I/O, a kernel deadlock), and the job
+# cannot end. Say so at once, with every D task's stack and the state of the
+# device-mapper devices, then reset: the harness reports a kernel hang instead
+# of waiting for its timeout. The report's lines start "vm-init: kernel hang".
+# The kernel's own hung task check leaves out killable sleeps, such as a read
+# waiting for a page of a block device, so the watch counts context switches
+# itself: every 5 s, for each task in D, how many it had and since when.
+hung=$(sed -n 's/.*snapctl\.hung=\([0-9][0-9]*\).*/\1/p' /proc/cmdline)
+(
+  limit=${hung:-300}
+  seen=""
+  while sleep 5; do
+    now=$(cut -d. -f1 /proc/uptime)
+    next=""
+    for pid in $(sed -n 's/^\([0-9][0-9]*\) (.*) D .*/\1/p' /proc/[0-9]*/stat 2>/dev/null); do
+      set -- $(sed -n 's/^.*ctxt_switches:[[:space:]]*//p' "/proc/$pid/status" 2>/dev/null)
+      switches=$(( ${1:-0} + ${2:-0} ))
+      since=$now
+      set -- $(echo "$seen" | grep "^$pid ")
+      [ "${3:-}" = "$switches" ] && since=$2
+      next="$next$pid $since $switches
+"
+      [ $((now - since)) -ge "$limit" ] || continue
+      cmd=$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | cut -c1-160 | sed 's/ *$//')
+      [ -n "$cmd" ] || cmd="[$(cat "/proc/$pid/comm" 2>/dev/null)]"
+      echo "vm-init: kernel hang: task $pid ($cmd) has slept in D, in $(cat "/proc/$pid/wchan" 2>/dev/null), without running for $((now - since))s"
+      stacks "vm-init: kernel hang:" "D"
+      echo "vm-init: kernel hang: device-mapper devices:"
+      timeout 10 chroot "$R" /sbin/dmsetup info -c 2>&1 | sed 's/^/vm-init: kernel hang:   /'
+      echo "vm-init: kernel hang: end of report"
+      # Let the serial line drain before the reset.
+      sleep 2
+      echo b > /proc/sysrq-trigger
+    done
+    seen=$next
+  done
+) > /dev/console 2>&1 &
 
 echo "vm-init: job start"
 chroot "$R" /usr/bin/env -i HOME=/root /bin/sh /run/vm-job/job.sh < /dev/null

@@ -17,6 +17,8 @@ export interface QemuConfig {
   readonly memoryMiB: number;
   /** Seconds after which the guest prints its processes if the job still runs (see init.sh); none when absent. */
   readonly watchdogS?: number;
+  /** Seconds a task may sleep uninterruptibly (D) without running before the guest calls it a kernel hang and resets (see init.sh); the guest's default (300) when absent. */
+  readonly hungTaskS?: number;
 }
 
 const KERNEL_CMDLINE = [
@@ -37,12 +39,21 @@ const KERNEL_CMDLINE = [
   'snapctl.vm=1',
 ].join(' ');
 
+function kernelCmdline(c: QemuConfig): string {
+  const seconds = (s: number): number => Math.max(1, Math.round(s));
+  return [
+    KERNEL_CMDLINE,
+    ...(c.watchdogS === undefined ? [] : [`snapctl.watchdog=${seconds(c.watchdogS)}`]),
+    ...(c.hungTaskS === undefined ? [] : [`snapctl.hung=${seconds(c.hungTaskS)}`]),
+  ].join(' ');
+}
+
 /** The full qemu-system-x86_64 argument list; the host root is shared read-only as 9p tag `hostroot`. */
 export function qemuArgs(c: QemuConfig): string[] {
   return [
     ...['-accel', c.accel, '-cpu', c.accel === 'kvm' ? 'host' : 'max', '-machine', 'pc', '-smp', '1', '-m', String(c.memoryMiB)],
     ...['-nodefaults', '-no-user-config', '-nographic', '-no-reboot', '-serial', 'stdio', '-monitor', 'none'],
-    ...['-kernel', c.kernel, '-initrd', c.initramfs, '-append', c.watchdogS === undefined ? KERNEL_CMDLINE : `${KERNEL_CMDLINE} snapctl.watchdog=${Math.max(1, Math.round(c.watchdogS))}`],
+    ...['-kernel', c.kernel, '-initrd', c.initramfs, '-append', kernelCmdline(c)],
     ...['-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap'],
     ...['-virtfs', `local,path=${c.jobDir},mount_tag=job,security_model=none,multidevs=remap`],
     ...['-drive', `file=${c.disk},if=virtio,format=raw,cache=unsafe,discard=unmap`],

@@ -20,10 +20,16 @@
 // it, the guest lists its processes, what each waits in and their kernel
 // stacks, and a timed-out run prints that listing), SNAPCTL_VM_ACCEL=kvm|tcg
 // (skip the KVM probe), SNAPCTL_VM_CACHE (image cache, default .vm-cache/).
+//
+// A guest kernel hang (a task in uninterruptible sleep that has not run for
+// 300 s: a lost I/O, a kernel deadlock) makes the guest print every stuck
+// task's kernel stack and reset (init.sh). The outcome of that VM's tests is then unknown, so its
+// files run once more in a fresh VM; the output keeps the hang report and the
+// last line says which VM ran twice. A second hang fails the run.
 // Exit status: the guest test run's, 1 when the VM itself fails, 130 when interrupted.
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { prepareVm, runInVm, VmError } from './harness.js';
+import { prepareVm, runInVm, VmError, withRerunOnKernelHang, type VmRun } from './harness.js';
 import { REPO_ROOT } from './paths.js';
 
 const GUEST_TESTS = join(REPO_ROOT, 'dist', 'test', 'vm', 'guest');
@@ -54,21 +60,29 @@ async function main(): Promise<number> {
   const own = files.filter((f) => f.includes('lvm-daily-runs'));
   const rest = files.filter((f) => !own.includes(f));
   const groups = [rest, own].filter((g) => g.length > 0);
+  const reruns: string[] = [];
   const results = await Promise.all(
     groups.map(async (group, i) => {
       const tag = groups.length > 1 ? `[vm${i + 1}] ` : '';
-      const result = await runInVm(
-        {
-          command: `node --test --test-concurrency=1 --test-reporter=spec ${group.join(' ')}`,
-          cwd: REPO_ROOT,
-          env: { NO_COLOR: '1', SNAPCTL_VM_DISK: '/dev/vda' },
-          diskSizeBytes: 4 * 1024 ** 3,
-          memoryMiB: 1536,
-          timeoutMs,
-          onOutput: (line) => log(`${tag}${line}`),
-        },
-        log,
-      );
+      const name = groups.length > 1 ? `vm${i + 1}` : 'the VM';
+      const boot = (): Promise<VmRun> =>
+        runInVm(
+          {
+            command: `node --test --test-concurrency=1 --test-reporter=spec ${group.join(' ')}`,
+            cwd: REPO_ROOT,
+            env: { NO_COLOR: '1', SNAPCTL_VM_DISK: '/dev/vda' },
+            diskSizeBytes: 4 * 1024 ** 3,
+            memoryMiB: 1536,
+            timeoutMs,
+            onOutput: (line) => log(`${tag}${line}`),
+          },
+          log,
+        );
+      const result = await withRerunOnKernelHang(boot, (hang) => {
+        for (const line of hang.message.split('\n')) log(`${tag}vm: ${line}`);
+        log(`${tag}vm: running ${name}'s ${group.length} test file(s) again in a fresh VM, once: the guest kernel hung, so their outcome is unknown`);
+        reruns.push(name);
+      });
       log(
         `${tag}vm: guest exit ${result.exitCode}; boot ${seconds(result.bootMs)}, tests ${seconds(result.durationMs - result.bootMs)}, ` +
           `VM total ${seconds(result.durationMs)} (accel ${result.accel})`,
@@ -77,7 +91,8 @@ async function main(): Promise<number> {
     }),
   );
   const failed = results.find((code) => code !== 0);
-  log(`vm: ${groups.length} VM(s), ${failed === undefined ? 'all guest tests passed' : `guest exit ${failed}`}; whole run ${seconds(performance.now() - t0)}`);
+  const rerun = reruns.length > 0 ? ` (${reruns.join(' and ')} ran a second time: the guest kernel hung in the first)` : '';
+  log(`vm: ${groups.length} VM(s), ${failed === undefined ? 'all guest tests passed' : `guest exit ${failed}`}${rerun}; whole run ${seconds(performance.now() - t0)}`);
   return failed ?? 0;
 }
 

@@ -7,8 +7,8 @@ import { mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newcArchive } from '../cpio.js';
-import { exec, VmError } from '../exec.js';
-import { jobOutput, jobScript, watchdogReport } from '../harness.js';
+import { exec, VmError, VmKernelHang } from '../exec.js';
+import { jobOutput, jobScript, kernelHangReport, watchdogReport, withRerunOnKernelHang, type VmRun } from '../harness.js';
 import { xzOffset } from '../kernel.js';
 import { loadOrder, softPreDeps } from '../modules.js';
 import { qemuArgs } from '../qemu.js';
@@ -115,4 +115,61 @@ test('the watchdog: its seconds go on the kernel command line only when asked, a
   const console = ['vm-init: job start', 'some test output', 'vm-init: watchdog: the job still runs after 1140s', 'more output', 'vm-init: watchdog:   PID  PPID STAT', ''].join('\n');
   assert.equal(watchdogReport(console), '--- guest processes when the watchdog fired ---\nvm-init: watchdog: the job still runs after 1140s\nvm-init: watchdog:   PID  PPID STAT\n');
   assert.equal(watchdogReport('vm-init: job start\nno watchdog here\n'), '');
+});
+
+test('the hang watch: its seconds go on the kernel command line only when asked, and its report is every line it printed', () => {
+  const config = { kernel: 'k', initramfs: 'i', jobDir: '/j', disk: '/d', accel: 'tcg' as const, memoryMiB: 1024 };
+  const append = (args: string[]): string => args[args.indexOf('-append') + 1] ?? '';
+  assert.doesNotMatch(append(qemuArgs(config)), /snapctl\.hung/);
+  assert.match(append(qemuArgs({ ...config, hungTaskS: 5, watchdogS: 1140 })), / snapctl\.watchdog=1140 snapctl\.hung=5$/);
+  const console = [
+    'vm-init: job start',
+    '✔ a test (1.2ms)',
+    '[  364.1] INFO: task kworker/0:2:85 blocked for more than 120 seconds.',
+    'vm-init: kernel hang: task 2163 (blkid -p /dev/vg/snap) has slept in D, in folio_wait_bit_common, without running for 120s',
+    'vm-init: kernel hang: stack of 2163 (D): blkid -p /dev/vg/snap',
+    'vm-init: kernel hang:   [<0>] folio_wait_bit_common+0x13d/0x380',
+    '[  371.2] sysrq: Resetting',
+    '',
+  ].join('\n');
+  assert.equal(
+    kernelHangReport(console),
+    'vm-init: kernel hang: task 2163 (blkid -p /dev/vg/snap) has slept in D, in folio_wait_bit_common, without running for 120s\nvm-init: kernel hang: stack of 2163 (D): blkid -p /dev/vg/snap\nvm-init: kernel hang:   [<0>] folio_wait_bit_common+0x13d/0x380\n',
+  );
+  assert.equal(kernelHangReport('vm-init: job start\nvm-init: job end, status 0\n'), '');
+});
+
+test('a kernel hang boots the job once more; a second hang, or any other failure, is thrown', async () => {
+  const ran: VmRun = { exitCode: 0, output: '', durationMs: 1, bootMs: 1, accel: 'tcg' };
+  const booting = (outcomes: Array<Error | VmRun>): { boot: () => Promise<VmRun>; boots: () => number } => {
+    let n = 0;
+    return {
+      boot: () => {
+        const next = outcomes[n++];
+        if (next === undefined) return Promise.reject(new Error('booted more often than expected'));
+        return next instanceof Error ? Promise.reject(next) : Promise.resolve(next);
+      },
+      boots: () => n,
+    };
+  };
+  const hangs: string[] = [];
+  const onHang = (h: VmKernelHang): void => void hangs.push(h.message);
+
+  const once = booting([new VmKernelHang('the guest kernel hung: blkid'), ran]);
+  assert.equal(await withRerunOnKernelHang(once.boot, onHang), ran);
+  assert.equal(once.boots(), 2);
+  assert.deepEqual(hangs, ['the guest kernel hung: blkid']);
+
+  const twice = booting([new VmKernelHang('first'), new VmKernelHang('second')]);
+  await assert.rejects(withRerunOnKernelHang(twice.boot, onHang), (e) => e instanceof VmKernelHang && e.message === 'second');
+  assert.equal(twice.boots(), 2);
+
+  const timeout = booting([new VmError('VM timed out after 1200s'), ran]);
+  await assert.rejects(withRerunOnKernelHang(timeout.boot, onHang), /VM timed out/);
+  assert.equal(timeout.boots(), 1);
+
+  const fine = booting([{ ...ran, exitCode: 1 }, ran]);
+  assert.equal((await withRerunOnKernelHang(fine.boot, onHang)).exitCode, 1, 'failed tests are a result, not a hang: no second boot');
+  assert.equal(fine.boots(), 1);
+  assert.deepEqual(hangs, ['the guest kernel hung: blkid', 'first']);
 });
