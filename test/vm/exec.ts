@@ -17,8 +17,9 @@ export class VmError extends Error {
 }
 
 /**
- * The guest kernel reported a task stuck in uninterruptible sleep (init.sh's
- * hang watch) and the guest reset itself: the job's own outcome is unknown.
+ * The guest's hang watch (init.sh) found a task stuck in uninterruptible sleep
+ * in the kernel, printed its report and reset the guest: the job's own
+ * outcome is unknown.
  */
 export class VmKernelHang extends VmError {
   override readonly name = 'VmKernelHang';
