@@ -94,19 +94,24 @@ export function jobOutput(consoleText: string): string {
   return lines.slice(start + 1, end < 0 ? undefined : end).join('\n') + '\n';
 }
 
-/** The guest's kernel hang report (init.sh's hang watch), whole, when it printed one. */
-export function kernelHangReport(console: string): string {
+/** The console lines that start with `prefix` (one of init.sh's reports), each with its newline. */
+function linesStartingWith(console: string, prefix: string): string {
   return console
     .split('\n')
-    .filter((l) => l.startsWith(KERNEL_HANG))
+    .filter((l) => l.startsWith(prefix))
     .map((l) => `${l}\n`)
     .join('');
 }
 
+/** The guest's kernel hang report (init.sh's hang watch), whole, when it printed one. */
+export function kernelHangReport(console: string): string {
+  return linesStartingWith(console, KERNEL_HANG);
+}
+
 /** The guest watchdog's listing (init.sh), whole, when it printed one. */
 export function watchdogReport(console: string): string {
-  const lines = console.split('\n').filter((l) => l.startsWith('vm-init: watchdog'));
-  return lines.length > 0 ? `--- guest processes when the watchdog fired ---\n${lines.join('\n')}\n` : '';
+  const lines = linesStartingWith(console, 'vm-init: watchdog');
+  return lines ? `--- guest processes when the watchdog fired ---\n${lines}` : '';
 }
 
 function tail(text: string, lines = 60): string {

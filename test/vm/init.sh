@@ -58,25 +58,30 @@ global {
 }
 LVM
 
+# A task as ps shows it: its command line, or [name] for a kernel thread.
+task_name() {
+  cmd=$(tr '\0' ' ' < "/proc/$1/cmdline" 2>/dev/null | cut -c1-160 | sed 's/ *$//')
+  if [ -n "$cmd" ]; then echo "$cmd"; else echo "[$(cat "/proc/$1/comm" 2>/dev/null)]"; fi
+}
+
 # The kernel stack of each process in `states` (S, D or both), each line
-# prefixed with $1. Kernel threads (empty command line) only when in D: a
+# prefixed with $1. Kernel threads (pid 2 and its children) only when in D: a
 # worker waiting on I/O that never completes says where a hang is.
 stacks() {
   prefix=$1
   states=$2
   for dir in /proc/[0-9]*; do
     pid=${dir#/proc/}
-    cmd=$(tr '\0' ' ' < "$dir/cmdline" 2>/dev/null | cut -c1-160 | sed 's/ *$//')
-    state=$(sed -n 's/.*) \(.\).*/\1/p' "$dir/stat" 2>/dev/null)
-    if [ -z "$cmd" ]; then
-      [ "$state" = D ] || continue
-      cmd="[$(cat "$dir/comm" 2>/dev/null)]"
-    fi
+    set -- $(sed -n 's/.*) \(.\) \([0-9]*\) .*/\1 \2/p' "$dir/stat" 2>/dev/null)
+    state=${1:-}
     case " $states " in
       *" $state "*) ;;
       *) continue ;;
     esac
-    echo "$prefix stack of $pid ($state): $cmd"
+    if [ "$pid" = 2 ] || [ "${2:-}" = 2 ]; then
+      [ "$state" = D ] || continue
+    fi
+    echo "$prefix stack of $pid ($state): $(task_name "$pid")"
     sed "s/^/$prefix   /" "$dir/stack" 2>/dev/null
   done
 }
@@ -121,9 +126,7 @@ hung=$(sed -n 's/.*snapctl\.hung=\([0-9][0-9]*\).*/\1/p' /proc/cmdline)
       next="$next$pid $since $switches
 "
       [ $((now - since)) -ge "$limit" ] || continue
-      cmd=$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | cut -c1-160 | sed 's/ *$//')
-      [ -n "$cmd" ] || cmd="[$(cat "/proc/$pid/comm" 2>/dev/null)]"
-      echo "vm-init: kernel hang: task $pid ($cmd) has slept in D, in $(cat "/proc/$pid/wchan" 2>/dev/null), without running for $((now - since))s"
+      echo "vm-init: kernel hang: task $pid ($(task_name "$pid")) has slept in D, in $(cat "/proc/$pid/wchan" 2>/dev/null), without running for $((now - since))s"
       stacks "vm-init: kernel hang:" "D"
       echo "vm-init: kernel hang: device-mapper devices:"
       timeout 10 chroot "$R" /sbin/dmsetup info -c 2>&1 | sed 's/^/vm-init: kernel hang:   /'

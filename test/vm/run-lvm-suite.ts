@@ -23,9 +23,10 @@
 //
 // A guest kernel hang (a task in uninterruptible sleep that has not run for
 // 300 s: a lost I/O, a kernel deadlock) makes the guest print every stuck
-// task's kernel stack and reset (init.sh). The outcome of that VM's tests is then unknown, so its
-// files run once more in a fresh VM; the output keeps the hang report and the
-// last line says which VM ran twice. A second hang fails the run.
+// task's kernel stack and reset (init.sh). The outcome of that VM's tests is
+// then unknown, so its files run once more in a fresh VM; the output keeps
+// the hang report and the last line says which VM ran twice. A second hang
+// fails the run.
 // Exit status: the guest test run's, 1 when the VM itself fails, 130 when interrupted.
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
