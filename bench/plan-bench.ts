@@ -3,6 +3,7 @@
 // example policy, and of `snapctl --version`; alternating, repeated.
 import { closeSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { archiveName } from '../src/core/naming.js';
 import { SIDECAR_SUFFIX } from '../src/core/naming.js';
 import { runOk } from './proc.js';
@@ -11,6 +12,8 @@ import { summarize, type Summary } from './stats.js';
 const HOST = 'benchhost';
 const ROOT = join(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'snapctl.js');
+/** snapctl's calendar arithmetic as compiled, for the columnar floor below. */
+const TIME_JS = pathToFileURL(join(ROOT, 'dist', 'src', 'core', 'time.js')).href;
 const NOW = '2026-11-26T03:30:00Z';
 const HOUR = 3_600_000;
 
@@ -91,6 +94,74 @@ require('fs').readdir(dir, (err, names) => {
 });
 `;
 
+/**
+ * The same listing with no object per archive or per deletion, for scale: the
+ * names stay in readdir's array, everything else goes into typed arrays (the
+ * time parsed from each name, sidecar or not; deletions as indices). It
+ * applies POLICY's retention rules in its zone with snapctl's own wall clock
+ * (time.js, passed as the second argument) and prints the kept archives and
+ * the first 40 deletions. What a plan made of columns would cost before its
+ * policy, checks and renderer.
+ */
+const COLUMNAR_FLOOR = `
+const [dir, timeJs] = process.argv.slice(1);
+const num = (s, from, len) => { let v = 0; for (let k = from; k < from + len; k++) v = v * 10 + s.charCodeAt(k) - 48; return v; };
+require('fs').readdir(dir, async (err, names) => {
+  if (err) throw err;
+  const { wallClock, civilYearMonth, HOUR_MS, DAY_MS } = await import(timeJs);
+  const index = new Int32Array(names.length);
+  const time = new Float64Array(names.length);
+  const sidecar = new Uint8Array(names.length);
+  let count = 0;
+  for (let i = 0; i < names.length; i++) {
+    const file = names[i];
+    if (file.endsWith('.sha256')) continue;
+    const next = names[i + 1];
+    const hasSidecar = next !== undefined && next.length === file.length + 7 && next.startsWith(file);
+    const at = file.lastIndexOf('.tar.') - 16;
+    index[count] = i;
+    time[count] = Date.UTC(num(file, at, 4), num(file, at + 4, 2) - 1, num(file, at + 6, 2), num(file, at + 9, 2), num(file, at + 11, 2), num(file, at + 13, 2));
+    sidecar[count] = hasSidecar ? 1 : 0;
+    count++;
+    if (hasSidecar) i++;
+  }
+  const day = (w) => Math.floor(w / DAY_MS);
+  const rules = [
+    [48, (w) => Math.floor(w / HOUR_MS)],
+    [14, day],
+    [8, (w) => Math.floor((day(w) + 3) / 7)],
+    [24, (w) => civilYearMonth(day(w))],
+    [10, (w) => Math.floor(civilYearMonth(day(w)) / 12)],
+  ].map(([left, bucketOf]) => ({ left, bucketOf, last: NaN }));
+  const kept = [];
+  const deleted = new Int32Array(count);
+  let deletions = 0;
+  let rulesLeft = rules.length;
+  // The names sort oldest first: walk them newest first.
+  for (let k = count - 1; k >= 0; k--) {
+    let keep = false;
+    if (rulesLeft > 0) {
+      const wall = wallClock(time[k], 'Europe/Berlin');
+      for (const rule of rules) {
+        if (rule.left === 0) continue;
+        const bucket = rule.bucketOf(wall);
+        if (bucket !== rule.last) {
+          rule.last = bucket;
+          keep = true;
+          if (--rule.left === 0) rulesLeft--;
+        }
+      }
+    }
+    if (keep || k === count - 1) kept.push(k);
+    else deleted[deletions++] = k;
+  }
+  let out = '';
+  for (const k of kept) out += '  = ' + names[index[k]] + '\\n';
+  for (let j = 0; j < Math.min(40, deletions); j++) out += '  - ' + names[index[deleted[j]]] + (sidecar[deleted[j]] === 1 ? ' (+ sidecar)' : '') + '\\n';
+  process.stdout.write(out + kept.length + ' kept, ' + deletions + ' to delete\\n');
+});
+`;
+
 /** `<dir>/<host>/` with `n` empty archives, one an hour back from NOW, each with its (empty) sidecar. */
 function backupDir(dir: string, n: number): string {
   rmSync(dir, { recursive: true, force: true });
@@ -123,6 +194,8 @@ export async function planBench(work: string, reps: number, small: number, large
     { id: 'list-large', label: `node: fs.readdir of the ${large}-archive directory alone`, argv: [process.execPath, '-e', LIST_ONLY, join(largeDir, HOST)] },
     // Not snapctl either: that listing plus one object per archive and one per deletion, nothing else.
     { id: 'floor-large', label: `node: that listing + an object per archive and per deletion`, argv: [process.execPath, '-e', PER_ARCHIVE_FLOOR, join(largeDir, HOST)] },
+    // And with no object per archive or per deletion: typed arrays, snapctl's retention arithmetic, a short listing.
+    { id: 'columns-large', label: `node: that listing + retention over typed arrays, no object per archive`, argv: [process.execPath, '-e', COLUMNAR_FLOOR, join(largeDir, HOST), TIME_JS] },
   ];
   // One untimed round: loads node, the modules and the directories into the page cache.
   for (const c of cases) await runOk(c.argv);

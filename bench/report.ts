@@ -128,6 +128,7 @@ export function targets(archive: readonly CaseResult[], paired: readonly PairedR
     const floors = [
       ...(has('list-large') ? [`listing the directory alone: ${(c('list-large') / c('plan-small')).toFixed(2)}×`] : []),
       ...(has('floor-large') ? [`with an object per archive and per deletion: ${(c('floor-large') / c('plan-small')).toFixed(2)}×`] : []),
+      ...(has('columns-large') ? [`with no object per archive: ${(c('columns-large') / c('plan-small')).toFixed(2)}×`] : []),
     ];
     const floor = floors.length > 0 ? ` (${floors.join('; ')})` : '';
     out.push({ name: `plan ${plan.archivesLarge} archives / plan ${plan.archivesSmall}`, measured: `${ratio.toFixed(2)}×${floor}`, target: '≤ 4×', met: ratio <= 4 });
