@@ -60,6 +60,20 @@ export interface PlanBenchResult {
 const LIST_ONLY = "require('fs').readdir(process.argv[1], (err, names) => { if (err) throw err; process.stdout.write(names.length + '\\n'); })";
 
 /**
+ * What the two floor programs below share: the UTC instant in a snapctl
+ * archive name (`….YYYYMMDDTHHMMSSZ.tar.<ext>`), and whether the next name
+ * of the sorted listing is the archive's sidecar.
+ */
+const NAME_PARSING = `
+const num = (s, from, len) => { let v = 0; for (let k = from; k < from + len; k++) v = v * 10 + s.charCodeAt(k) - 48; return v; };
+const timeOf = (file) => {
+  const at = file.lastIndexOf('.tar.') - 16;
+  return Date.UTC(num(file, at, 4), num(file, at + 4, 2) - 1, num(file, at + 6, 2), num(file, at + 9, 2), num(file, at + 11, 2), num(file, at + 13, 2));
+};
+const isSidecarOf = (next, file) => next !== undefined && next.length === file.length + 7 && next.startsWith(file);
+`;
+
+/**
  * A node program that does the least any plan must do per archive, for
  * scale: it lists the directory, makes one object per archive (name, time
  * parsed from the name, sidecar or not), sorts them newest first, and makes
@@ -67,20 +81,17 @@ const LIST_ONLY = "require('fs').readdir(process.argv[1], (err, names) => { if (
  * No policy, retention rules, checks or output: what is left of `plan` when
  * the per-archive work is as small as one object each way.
  */
-const PER_ARCHIVE_FLOOR = `
+const PER_ARCHIVE_FLOOR = `${NAME_PARSING}
 const dir = process.argv[1];
-const num = (s, from, len) => { let v = 0; for (let k = from; k < from + len; k++) v = v * 10 + s.charCodeAt(k) - 48; return v; };
 require('fs').readdir(dir, (err, names) => {
   if (err) throw err;
   const archives = [];
   for (let i = 0; i < names.length; i++) {
     const file = names[i];
     if (file.endsWith('.sha256')) continue;
-    const next = names[i + 1];
-    const hasSidecar = next !== undefined && next.length === file.length + 7 && next.startsWith(file);
+    const hasSidecar = isSidecarOf(names[i + 1], file);
     if (hasSidecar) i++;
-    const at = file.lastIndexOf('.tar.') - 16;
-    archives.push({ file, time: Date.UTC(num(file, at, 4), num(file, at + 4, 2) - 1, num(file, at + 6, 2), num(file, at + 9, 2), num(file, at + 11, 2), num(file, at + 13, 2)), hasSidecar });
+    archives.push({ file, time: timeOf(file), hasSidecar });
   }
   archives.sort((a, b) => b.time - a.time);
   const deletes = [];
@@ -103,9 +114,8 @@ require('fs').readdir(dir, (err, names) => {
  * the first 40 deletions. What a plan made of columns would cost before its
  * policy, checks and renderer.
  */
-const COLUMNAR_FLOOR = `
+const COLUMNAR_FLOOR = `${NAME_PARSING}
 const [dir, timeJs] = process.argv.slice(1);
-const num = (s, from, len) => { let v = 0; for (let k = from; k < from + len; k++) v = v * 10 + s.charCodeAt(k) - 48; return v; };
 require('fs').readdir(dir, async (err, names) => {
   if (err) throw err;
   const { wallClock, civilYearMonth, HOUR_MS, DAY_MS } = await import(timeJs);
@@ -116,11 +126,9 @@ require('fs').readdir(dir, async (err, names) => {
   for (let i = 0; i < names.length; i++) {
     const file = names[i];
     if (file.endsWith('.sha256')) continue;
-    const next = names[i + 1];
-    const hasSidecar = next !== undefined && next.length === file.length + 7 && next.startsWith(file);
-    const at = file.lastIndexOf('.tar.') - 16;
+    const hasSidecar = isSidecarOf(names[i + 1], file);
     index[count] = i;
-    time[count] = Date.UTC(num(file, at, 4), num(file, at + 4, 2) - 1, num(file, at + 6, 2), num(file, at + 9, 2), num(file, at + 11, 2), num(file, at + 13, 2));
+    time[count] = timeOf(file);
     sidecar[count] = hasSidecar ? 1 : 0;
     count++;
     if (hasSidecar) i++;
