@@ -14,12 +14,16 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'snapctl.js');
 /** snapctl's calendar arithmetic as compiled, for the columnar floor below. */
 const TIME_JS = pathToFileURL(join(ROOT, 'dist', 'src', 'core', 'time.js')).href;
+/** snapctl's retention buckets as compiled, for the same. */
+const RETENTION_JS = pathToFileURL(join(ROOT, 'dist', 'src', 'core', 'retention.js')).href;
 const NOW = '2026-11-26T03:30:00Z';
 const HOUR = 3_600_000;
 
 /** A retention a real hourly volume might have: about 100 archives kept out of 100,000. */
+const KEEP = { hourly: 48, daily: 14, weekly: 8, monthly: 24, yearly: 10 };
+const ZONE = 'Europe/Berlin';
 const POLICY = `version: 1
-timezone: Europe/Berlin
+timezone: ${ZONE}
 hosts:
   ${HOST}:
     volumes:
@@ -28,11 +32,11 @@ hosts:
         schedule: hourly
         compression: zstd
         retention:
-          keepHourly: 48
-          keepDaily: 14
-          keepWeekly: 8
-          keepMonthly: 24
-          keepYearly: 10
+          keepHourly: ${KEEP.hourly}
+          keepDaily: ${KEEP.daily}
+          keepWeekly: ${KEEP.weekly}
+          keepMonthly: ${KEEP.monthly}
+          keepYearly: ${KEEP.yearly}
 `;
 
 export interface PlanCaseResult {
@@ -110,15 +114,16 @@ require('fs').readdir(dir, (err, names) => {
  * names stay in readdir's array, everything else goes into typed arrays (the
  * time parsed from each name, sidecar or not; deletions as indices). It
  * applies POLICY's retention rules in its zone with snapctl's own wall clock
- * (time.js, passed as the second argument) and prints the kept archives and
- * the first 40 deletions. What a plan made of columns would cost before its
+ * and retention buckets (time.js and retention.js, its second and third
+ * arguments) and prints the kept archives and the first 40 deletions. What a plan made of columns would cost before its
  * policy, checks and renderer.
  */
 const COLUMNAR_FLOOR = `${NAME_PARSING}
-const [dir, timeJs] = process.argv.slice(1);
+const [dir, timeJs, retentionJs] = process.argv.slice(1);
 require('fs').readdir(dir, async (err, names) => {
   if (err) throw err;
-  const { wallClock, civilYearMonth, HOUR_MS, DAY_MS } = await import(timeJs);
+  const { wallClock } = await import(timeJs);
+  const { BUCKETS } = await import(retentionJs);
   const index = new Int32Array(names.length);
   const time = new Float64Array(names.length);
   const sidecar = new Uint8Array(names.length);
@@ -133,14 +138,8 @@ require('fs').readdir(dir, async (err, names) => {
     count++;
     if (hasSidecar) i++;
   }
-  const day = (w) => Math.floor(w / DAY_MS);
-  const rules = [
-    [48, (w) => Math.floor(w / HOUR_MS)],
-    [14, day],
-    [8, (w) => Math.floor((day(w) + 3) / 7)],
-    [24, (w) => civilYearMonth(day(w))],
-    [10, (w) => Math.floor(civilYearMonth(day(w)) / 12)],
-  ].map(([left, bucketOf]) => ({ left, bucketOf, last: NaN }));
+  const counts = ${JSON.stringify(KEEP)};
+  const rules = BUCKETS.map(([name, bucketOf]) => ({ left: counts[name], bucketOf, last: NaN }));
   const kept = [];
   const deleted = new Int32Array(count);
   let deletions = 0;
@@ -149,7 +148,7 @@ require('fs').readdir(dir, async (err, names) => {
   for (let k = count - 1; k >= 0; k--) {
     let keep = false;
     if (rulesLeft > 0) {
-      const wall = wallClock(time[k], 'Europe/Berlin');
+      const wall = wallClock(time[k], ${JSON.stringify(ZONE)});
       for (const rule of rules) {
         if (rule.left === 0) continue;
         const bucket = rule.bucketOf(wall);
@@ -203,7 +202,7 @@ export async function planBench(work: string, reps: number, small: number, large
     // Not snapctl either: that listing plus one object per archive and one per deletion, nothing else.
     { id: 'floor-large', label: `node: that listing + an object per archive and per deletion`, argv: [process.execPath, '-e', PER_ARCHIVE_FLOOR, join(largeDir, HOST)] },
     // And with no object per archive or per deletion: typed arrays, snapctl's retention arithmetic, a short listing.
-    { id: 'columns-large', label: `node: that listing + retention over typed arrays, no object per archive`, argv: [process.execPath, '-e', COLUMNAR_FLOOR, join(largeDir, HOST), TIME_JS] },
+    { id: 'columns-large', label: `node: that listing + retention over typed arrays, no object per archive`, argv: [process.execPath, '-e', COLUMNAR_FLOOR, join(largeDir, HOST), TIME_JS, RETENTION_JS] },
   ];
   // One untimed round: loads node, the modules and the directories into the page cache.
   for (const c of cases) await runOk(c.argv);

@@ -12,7 +12,7 @@ type BucketRule = 'hourly' | 'daily' | 'weekly' | 'monthly' | 'yearly';
  * ISO weeks numbered from the Monday before 1970-01-01 (a Thursday).
  * Plain arithmetic, no objects: this runs once per archive.
  */
-const BUCKETS: readonly (readonly [BucketRule, (wall: number) => number])[] = [
+export const BUCKETS: readonly (readonly [BucketRule, (wall: number) => number])[] = [
   ['hourly', (wall) => Math.floor(wall / HOUR_MS)],
   ['daily', (wall) => Math.floor(wall / DAY_MS)],
   ['weekly', (wall) => Math.floor((Math.floor(wall / DAY_MS) + 3) / 7)],
