@@ -55,6 +55,17 @@ export function parseSavedPlan(text: string, file: string): SavedPlan {
   return d as SavedPlan;
 }
 
+/**
+ * Why a saved plan does not fit the host or backup directory the command
+ * line names (--host, --backup-dir), or undefined when it does: the plan's
+ * archive names and paths were made for its own.
+ */
+export function targetMismatch(saved: SavedPlan, host: string, hostDirectory: string): string | undefined {
+  if (saved.plan.host !== host) return `it was made for host ${saved.plan.host}, not ${host}`;
+  if (saved.plan.backupDir !== hostDirectory) return `it was made for the backup directory ${saved.plan.backupDir}, not ${hostDirectory}`;
+  return undefined;
+}
+
 /** Why a saved plan may not be applied any more, or undefined when it still holds. */
 export function staleness(saved: SavedPlan, policyHash: string, fingerprint: string): string | undefined {
   if (saved.policyHash !== policyHash) return 'the policy changed since the plan was made';

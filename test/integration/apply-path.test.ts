@@ -187,7 +187,7 @@ test('30 days of daily cron runs (plus repeats within a day) end with exactly th
   });
 });
 
-test('a saved plan is applied exactly; a saved plan made before a new file appeared or the policy changed is refused as stale and changes nothing', async () => {
+test('a saved plan is applied exactly; a saved plan made before a new file appeared or the policy changed is refused as stale, one given another --host or --backup-dir is refused, and neither changes anything', async () => {
   await withWorkspace(async (ws) => {
     const src = await docsSource(ws, false);
     const doc = policyDoc(ws, { docs: { path: src, schedule: 'daily', compression: 'zstd', retention: { keepLast: 1 } } });
@@ -236,6 +236,28 @@ test('a saved plan is applied exactly; a saved plan made before a new file appea
     assert.equal(refused2.code, 1, describeRun(refused2));
     assert.match(refused2.stderr, /Saved plan is stale: the policy changed/);
     assert.deepEqual(await snapshotDir(ws.hostDir), before2);
+
+    // Another host or backup directory on the command line than the plan's: refused before anything is read or written.
+    const twoHosts = policyDoc(ws, { docs: { path: src, schedule: 'daily', compression: 'zstd', retention: { keepLast: 5 } } }) as { hosts: Record<string, unknown> };
+    twoHosts.hosts['h2'] = twoHosts.hosts[ws.host];
+    await ws.writePolicy(twoHosts);
+    const current = join(ws.dir, 'day4c.plan');
+    assert.equal((await snapctl('plan', ...ws.common('2026-03-04T03:00:00Z'), '--out', current)).code, 0);
+    const elsewhere = join(ws.dir, 'elsewhere');
+    const locked = ['--log-dir', ws.logDir, '--state-dir', ws.stateDir, '--lock-file', ws.lockFile];
+    const before3 = await snapshotDir(ws.hostDir);
+    const otherDir = await snapctl('apply', current, '--backup-dir', elsewhere, ...locked);
+    assert.equal(otherDir.code, 1, describeRun(otherDir));
+    assert.match(otherDir.stderr, new RegExp(`day4c\\.plan cannot be applied here: it was made for the backup directory ${ws.hostDir}, not ${join(elsewhere, ws.host)}\n`));
+    const otherHost = await snapctl('apply', current, '--host', 'h2', ...locked);
+    assert.equal(otherHost.code, 1, describeRun(otherHost));
+    assert.match(otherHost.stderr, new RegExp(`day4c\\.plan cannot be applied here: it was made for host ${ws.host}, not h2\\n`));
+    assert.deepEqual(await snapshotDir(ws.hostDir), before3);
+    assert.deepEqual(await listDir(elsewhere), []);
+    assert.deepEqual(await listDir(join(ws.backupRoot, 'h2')), []);
+    // The same flags naming the plan's own host and directory are no mismatch.
+    const same = await snapctl('apply', current, '--host', ws.host, '--backup-dir', ws.backupRoot, ...locked);
+    assert.equal(same.code, 0, describeRun(same));
   });
 });
 

@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { danglingBackupDir, plan as computePlan, vanishedBackupDir } from '../../core/plan.js';
 import { hostDir } from '../../core/naming.js';
-import { inventoryFingerprint, parseSavedPlan, staleness, type SavedPlan } from '../../core/saved-plan.js';
+import { inventoryFingerprint, parseSavedPlan, staleness, targetMismatch, type SavedPlan } from '../../core/saved-plan.js';
 import { SnapctlError } from '../../core/errors.js';
 import type { Plan } from '../../core/model.js';
 import { observe } from '../../adapters/observe.js';
@@ -52,7 +52,8 @@ DESCRIPTION
 
     With PLANFILE (written by \`snapctl plan --out\`), applies exactly that
     plan, and refuses it ("Saved plan is stale") when the policy or the
-    backup directory changed since.
+    backup directory changed since, or when --host or --backup-dir names
+    another host or backup directory than the plan was made for.
 
     Everything is logged to DIR/snapctl.log; warnings and errors also go to
     stderr. stdout gets the summary, and every step when it is a terminal
@@ -209,6 +210,10 @@ export async function run(argv: string[]): Promise<number> {
     backupDir: values['backup-dir'] ?? saved?.request.backupDir,
     now: values.now ?? saved?.plan.now,
   });
+  const mismatch = saved !== undefined ? targetMismatch(saved, ctx.policy.host, hostDir(ctx.policy)) : undefined;
+  if (mismatch !== undefined) {
+    throw new SnapctlError('input', `${planFile ?? 'PLANFILE'} cannot be applied here: ${mismatch}`, 'leave out --host and --backup-dir to apply it where it was made, or make a plan for this target with `snapctl plan --out`');
+  }
   const log = openRunLog({
     ...(values['log-dir'] !== undefined ? { dir: values['log-dir'] } : {}),
     stdout: values.verbose || (process.stdout.isTTY && !values.json) ? 'verbose' : 'quiet',
