@@ -2,6 +2,7 @@
 // one strict parse with the -h/--help exit. Each command exports its whole
 // table as OPTIONS; the help test checks that --help documents every flag in it.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { SnapctlError } from '../core/errors.js';
 
 export type OptionTable = NonNullable<ParseArgsConfig['options']>;
 
@@ -25,6 +26,9 @@ type Parsed<T extends OptionTable> = ReturnType<typeof parseArgs<{ args: string[
  * ERR_PARSE_ARGS_* errors for unknown or malformed flags, which main.ts
  * reports as bad input). With -h or --help, prints `help` and returns
  * undefined: the command then exits 0 without doing anything.
+ * An empty value (`--backup-dir "$UNSET"`) is refused: no option or
+ * argument of snapctl means anything when empty, and a path would
+ * silently be the current directory.
  */
 export function parseCommandLine<T extends OptionTable>(argv: string[], options: T, help: string, allowPositionals = false): Parsed<T> | undefined {
   const parsed = parseArgs({ args: argv, options, strict: true, allowPositionals });
@@ -32,5 +36,11 @@ export function parseCommandLine<T extends OptionTable>(argv: string[], options:
     process.stdout.write(help);
     return undefined;
   }
+  for (const [name, value] of Object.entries(parsed.values)) {
+    if (value === '' || (Array.isArray(value) && value.includes(''))) {
+      throw new SnapctlError('input', `--${name} was given an empty value`, `give --${name} a value (is a shell variable unset?)`);
+    }
+  }
+  if ((parsed.positionals as string[]).includes('')) throw new SnapctlError('input', 'an empty argument was given', 'remove it (is a shell variable unset?)');
   return parsed;
 }

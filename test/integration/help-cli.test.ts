@@ -116,3 +116,20 @@ test('snapctl with no command prints the usage and exits 1; an unknown command n
   assert.equal(unknown.status, 1);
   assert.match(unknown.stderr, /^error: unknown command "bakcup"/);
 });
+
+test('every command refuses an empty option value or argument, naming it, before it reads or writes anything', async () => {
+  for (const [name, path] of commands) {
+    const url = new URL(`../../${path.replace(/\.ts$/, '.js')}`, import.meta.url);
+    const { OPTIONS } = (await import(url.href)) as { OPTIONS: Record<string, { type: string }> };
+    const strings = Object.entries(OPTIONS).filter(([, o]) => o.type === 'string').map(([flag]) => flag);
+    for (const flag of strings) {
+      const r = snapctl(name, `--${flag}`, '');
+      // status speaks Nagios: an error there is UNKNOWN (3), on stdout's first line as well.
+      assert.equal(r.status, name === 'status' ? 3 : 1, `${name} --${flag} '': ${r.stderr}`);
+      assert.match(r.stderr, new RegExp(`^error: --${flag} was given an empty value\\n`), `${name} --${flag} ''`);
+    }
+  }
+  const r = snapctl('apply', '');
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /^error: an empty argument was given\n/);
+});

@@ -44,7 +44,7 @@ export async function run(argv: string[]): Promise<number> {
   const parsed = parseCommandLine(argv, OPTIONS, HELP);
   if (parsed === undefined) return EXIT.ok;
   const { values } = parsed;
-  if (values.policy === undefined || values.policy === '') {
+  if (values.policy === undefined) {
     throw new SnapctlError('input', 'missing --policy FILE|DIR', 'Run `snapctl validate --help` for usage.');
   }
 
