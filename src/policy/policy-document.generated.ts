@@ -107,7 +107,7 @@ export interface Retention {
    */
   keepYearly?: Count;
   /**
-   * Keep every archive newer than (newest archive - this duration).
+   * Keep every archive newer than (newest archive - this duration). At most 5218w (100 years).
    */
   keepWithin?: Duration;
 }
@@ -133,7 +133,7 @@ export interface Hooks {
    */
   postSnapshot?: Argv[];
   /**
-   * Time limit for each hook command. Default 5m.
+   * Time limit for each hook command. Default 5m, at most 24d.
    */
   timeout?: Duration;
 }

@@ -67,15 +67,29 @@ function hookIssues(base: readonly PathSegment[], settings: VolumeDefaults | Vol
   return issues;
 }
 
+interface Longest {
+  readonly ms: number;
+  readonly text: string;
+}
+/** Longer than any backup period or retention means anything: 100 years. */
+const CENTURY: Longest = { ms: 5218 * 7 * 24 * 3600_000, text: '5218w (100 years)' };
+/** A hook's timer is a node timer, which holds at most 2^31-1 ms (24 days 20 hours). */
+const LONGEST_HOOK: Longest = { ms: 24 * 24 * 3600_000, text: '24d' };
+
+/** Durations of zero, and those longer than their field can mean (or than node can count). */
 function durationIssues(base: readonly PathSegment[], settings: VolumeDefaults | VolumeDocument): SchemaIssue[] {
-  const fields: [PathSegment[], string | undefined][] = [
-    [['schedule', 'every'], typeof settings.schedule === 'object' ? settings.schedule.every : undefined],
-    [['retention', 'keepWithin'], settings.retention?.keepWithin],
-    [['hooks', 'timeout'], settings.hooks?.timeout],
+  const fields: [PathSegment[], string | undefined, Longest][] = [
+    [['schedule', 'every'], typeof settings.schedule === 'object' ? settings.schedule.every : undefined, CENTURY],
+    [['retention', 'keepWithin'], settings.retention?.keepWithin, CENTURY],
+    [['hooks', 'timeout'], settings.hooks?.timeout, LONGEST_HOOK],
   ];
-  const issues = fields
-    .filter(([, text]) => text !== undefined && parseDuration(text) === 0)
-    .map(([path, text]): SchemaIssue => ({ path: [...base, ...path], summary: `expected a duration above zero, found "${text ?? ''}"` }));
+  const issues: SchemaIssue[] = [];
+  for (const [path, text, longest] of fields) {
+    if (text === undefined) continue;
+    const ms = parseDuration(text);
+    if (ms === 0) issues.push({ path: [...base, ...path], summary: `expected a duration above zero, found "${text}"` });
+    if (ms === undefined || ms > longest.ms) issues.push({ path: [...base, ...path], summary: `expected a duration of at most ${longest.text}, found "${text}"` });
+  }
   const every = typeof settings.schedule === 'object' ? settings.schedule.every : undefined;
   const everyMs = every === undefined ? undefined : parseDuration(every);
   if (everyMs !== undefined && everyMs > 0 && everyMs % MINUTE_MS !== 0) {
