@@ -52,13 +52,30 @@ function under(root: string, target: string): boolean {
 }
 
 /**
- * Mounts under the mount root (deepest first, so they unmount in order) and
- * snapshots tagged `snapctl`: what a crashed run leaves behind.
+ * Whether a mount's device is one of snapctl's snapshots: the device of an LV
+ * carrying snapctl's tag or, without LVM state (plan as a user, or a policy
+ * that no longer has lvm volumes), a device named like one
+ * (/dev/mapper/<vg>-snapctl_…, /dev/<vg>/snapctl_…).
+ */
+function snapshotDevice(lvm: LvmState, source: string): boolean {
+  if (lvm.available) return lvm.lvs.some((lv) => isSnapctlSnapshot(lv) && (lv.path === source || lv.dmPath === source));
+  return /^\/dev\/mapper\/(?:[^-]|--)+-snapctl[_-][^/]*$/.test(source) || /^\/dev\/[^/]+\/snapctl[_-][^/]*$/.test(source);
+}
+
+/**
+ * What a crashed run leaves behind: snapshots tagged `snapctl`, and their
+ * mounts at <mountRoot>/<volume> (with whatever is mounted inside those:
+ * deepest first, so they unmount in order). Anything else mounted under the
+ * mount root (a mount root that holds other file systems, even the backup
+ * disk) is not snapctl's and is never touched.
  */
 export function findLeftovers(lvm: LvmState, mounts: readonly Mount[], mountRoot: string): Leftover[] {
   const root = mountRoot.replace(/\/+$/, '');
   const found: Leftover[] = [];
-  const ours = [...mounts].filter((m) => under(root, m.target)).sort((a, b) => b.target.length - a.target.length);
+  const snapshotMounts = mounts.filter((m) => under(root, m.target) && !m.target.slice(root.length + 1).includes('/') && snapshotDevice(lvm, m.source));
+  const ours = mounts
+    .filter((m) => snapshotMounts.some((s) => s.target === m.target || under(s.target, m.target)))
+    .sort((a, b) => b.target.length - a.target.length);
   for (const m of ours) {
     const volume = m.target.slice(root.length + 1).split('/')[0];
     found.push({
@@ -78,6 +95,19 @@ export function findLeftovers(lvm: LvmState, mounts: readonly Mount[], mountRoot
     }
   }
   return found;
+}
+
+/**
+ * Why a mount root cannot be snapctl's own directory for snapshot mounts
+ * (<mountRoot>/<volume>), or undefined when it can: "/", or one holding the
+ * backup directory.
+ */
+export function mountRootProblem(mountRoot: string, backupDir: string): string | undefined {
+  const root = mountRoot.replace(/\/+$/, '');
+  if (root === '') return 'it is "/"; snapshots are mounted at <mountRoot>/<volume>, in a directory of their own such as /run/snapctl';
+  const dir = backupDir.replace(/\/+$/, '');
+  if (dir === root || dir.startsWith(`${root}/`)) return `the backup directory ${backupDir} is inside it; snapshots are mounted at <mountRoot>/<volume>, in a directory of their own such as /run/snapctl`;
+  return undefined;
 }
 
 /** A py_snap leftover, with whether the policy lets snapctl remove it. */

@@ -5,6 +5,7 @@
 import { resolve as resolvePath } from 'node:path';
 import { SnapctlError } from '../core/errors.js';
 import { checkHostName } from '../core/naming.js';
+import { mountRootProblem } from '../core/lvm-leftovers.js';
 import type { Compression, HostPolicy, LegacyLeftovers, Retention, Schedule, Source, Volume } from '../core/model.js';
 import { isUtcZone } from '../core/time.js';
 import type { EverySchedule, HostDocument, PolicyDocument, Retention as RetentionDocument, VolumeDefaults, VolumeDocument } from './policy-document.generated.js';
@@ -58,6 +59,9 @@ export function resolveHost(loaded: LoadedPolicy, hostname: string, overrides: R
     mountRoot: entry.host.mountRoot ?? DEFAULTS.mountRoot,
     volumes,
   };
+  // The policy's own pair was checked with the document; --backup-dir may still point inside the mount root.
+  const rootProblem = mountRootProblem(policy.mountRoot, policy.backupDir);
+  if (rootProblem !== undefined) throw new SnapctlError('input', `mountRoot ${policy.mountRoot} of host ${hostname} cannot be used: ${rootProblem}`, 'pass another --backup-dir, or set mountRoot', { file: policyName });
   return top.healthcheck !== undefined ? { ...policy, healthcheck: top.healthcheck } : policy;
 }
 

@@ -1,10 +1,13 @@
 // Checks the schema cannot express: time zones exist, durations are above
-// zero, schedules are whole minutes, host globs are well formed, excludes
-// leave something to archive. Runs on a document the schema accepted.
+// zero and within bounds, schedules are whole minutes, host globs are well
+// formed, a mount root is a directory of its own, excludes leave something
+// to archive. Runs on a document the schema accepted.
 import type { PolicyDocument, VolumeDefaults, VolumeDocument } from './policy-document.generated.js';
 import { excludesEverything } from '../core/exclude.js';
+import { mountRootProblem } from '../core/lvm-leftovers.js';
 import { isValidTimeZone, MINUTE_MS } from '../core/time.js';
 import { parseDuration } from './duration.js';
+import { DEFAULTS } from './resolve.js';
 import { globToRegExp, isGlob } from './host-glob.js';
 import type { SchemaIssue } from './schema-errors.js';
 import type { PathSegment } from './problem.js';
@@ -20,6 +23,8 @@ export function checkSemantics(doc: PolicyDocument): SchemaIssue[] {
     if (isGlob(hostKey) && !globToRegExp(hostKey)) {
       issues.push({ path: ['hosts', hostKey], summary: `malformed host glob "${hostKey}"`, detail: 'A [ must be closed by ] and enclose at least one character.' });
     }
+    const rootProblem = host.mountRoot !== undefined ? mountRootProblem(host.mountRoot, host.backupDir ?? DEFAULTS.backupDir) : undefined;
+    if (rootProblem !== undefined) issues.push({ path: ['hosts', hostKey, 'mountRoot'], summary: `cannot be used: ${rootProblem}` });
     for (const [name, volume] of Object.entries(host.volumes)) {
       if (!volume) continue;
       const base = ['hosts', hostKey, 'volumes', name];

@@ -583,3 +583,33 @@ test('a new archive is named after the time its snapshot is taken: after a slow 
     assert.equal(createdBy(simulated), 'h1_docs.20300101T050000Z.tar.zst');
   });
 });
+
+test('a file system mounted under the mount root that is not a snapctl snapshot is no leftover: plan lists nothing to clean up and apply leaves it mounted; a --backup-dir inside the mount root is refused', async () => {
+  await withWorkspace(async (ws) => {
+    const src = await docsSource(ws, false);
+    const root = join(ws.dir, 'mounts');
+    const foreign = join(root, 'scratch');
+    await mkdir(foreign, { recursive: true });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', foreign]);
+    try {
+      await writeFile(join(foreign, 'keep.txt'), 'not snapctl\'s\n');
+      const doc = policyDoc(ws, { docs: { path: src } }) as { hosts: Record<string, { mountRoot?: string }> };
+      for (const host of Object.values(doc.hosts)) host.mountRoot = root;
+      await ws.writePolicy(doc);
+      const plan = await snapctl('plan', ...ws.common('2026-03-01T03:00:00Z'), '--json');
+      assert.equal(plan.code, 0, describeRun(plan));
+      assert.deepEqual((JSON.parse(plan.stdout) as { actions: { type: string }[] }).actions.map((a) => a.type), ['create']);
+      const applied = await snapctl(...ws.applyArgs('2026-03-01T03:00:00Z'));
+      assert.equal(applied.code, 0, describeRun(applied));
+      assert.match(applied.stdout, / 0 cleaned up/);
+      assert.equal(execFileSync('findmnt', ['-n', '-o', 'FSTYPE', '--mountpoint', foreign], { encoding: 'utf8' }).trim(), 'tmpfs');
+      assert.equal(await readFile(join(foreign, 'keep.txt'), 'utf8'), 'not snapctl\'s\n');
+
+      const inside = await snapctl('plan', ...ws.common('2026-03-02T03:00:00Z'), '--backup-dir', join(root, 'backup'));
+      assert.equal(inside.code, 1, describeRun(inside));
+      assert.match(inside.stderr, new RegExp(`mountRoot ${root} of host ${ws.host} cannot be used: the backup directory ${join(root, 'backup')} is inside it`));
+    } finally {
+      execFileSync('umount', [foreign]);
+    }
+  });
+});

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseLvs, parseVgs } from '../../src/adapters/lvm-parse.js';
-import { findLeftovers, findLegacyLeftovers, isSnapctlSnapshot, snapshotName, snapshotTags } from '../../src/core/lvm-leftovers.js';
+import { findLeftovers, findLegacyLeftovers, isSnapctlSnapshot, mountRootProblem, snapshotName, snapshotTags } from '../../src/core/lvm-leftovers.js';
 import type { LvmState } from '../../src/core/model.js';
 import { fixture } from '../helpers/fake-bin.js';
 
@@ -20,7 +20,7 @@ test('the tag, not the name, makes a snapshot ours', () => {
   assert.equal(isSnapctlSnapshot({ tags: ['snapctl_volume_data'] }), false);
 });
 
-test('leftovers: mounts under the mount root (deepest first) and tagged snapshots only', () => {
+test('leftovers: tagged snapshots and their mounts at <mountRoot>/<volume>, with what is mounted inside them (deepest first)', () => {
   const mounts = [
     { source: '/dev/mapper/vg0-lv_data', target: '/data', fstype: 'ext4' },
     { source: '/dev/mapper/vg0-snapctl_data_20261126T030000Z', target: '/run/snapctl/data', fstype: 'ext4' },
@@ -35,8 +35,41 @@ test('leftovers: mounts under the mount root (deepest first) and tagged snapshot
   ]);
 });
 
-test('no LVM state: only mount leftovers', () => {
-  assert.deepEqual(findLeftovers({ available: false, reason: 'not root' }, [], '/run/snapctl'), []);
+test('leftovers: nothing else mounted under the mount root is snapctl\'s, not even an LV named like its snapshots', () => {
+  const untagged: LvmState = { available: true, vgs: [], lvs: parseLvs(fixture('lvs-tagged.json')).map((lv) => ({ ...lv, tags: [] })) };
+  const foreign = [
+    { source: '/dev/vdb1', target: '/srv/m/backup', fstype: 'ext4' },
+    { source: 'tmpfs', target: '/srv/m/scratch', fstype: 'tmpfs' },
+    { source: '/dev/mapper/vg0-lv_data', target: '/srv/m/data', fstype: 'ext4' },
+    { source: '/dev/mapper/vg0-snapctl_data_20261126T030000Z', target: '/srv/m/data/deeper', fstype: 'ext4' },
+  ];
+  assert.deepEqual(findLeftovers(lvm, foreign, '/srv/m').filter((l) => l.target.kind === 'mount'), []);
+  const named = [{ source: '/dev/mapper/vg0-snapctl_data_20261126T030000Z', target: '/srv/m/data', fstype: 'ext4' }];
+  assert.deepEqual(findLeftovers(untagged, named, '/srv/m'), []);
+});
+
+test('no LVM state: a mount at <mountRoot>/<volume> counts when its device is named like a snapctl snapshot', () => {
+  const none: LvmState = { available: false, reason: 'not root' };
+  assert.deepEqual(findLeftovers(none, [], '/run/snapctl'), []);
+  const mounts = [
+    { source: '/dev/mapper/vg--x-snapctl_data_20261126T030000Z', target: '/run/snapctl/data', fstype: 'xfs' },
+    { source: '/dev/vg0/snapctl_www_20261126T030000Z', target: '/run/snapctl/www', fstype: 'ext4' },
+    { source: '/dev/mapper/vg0-lv_data', target: '/run/snapctl/other', fstype: 'ext4' },
+    { source: '/dev/sdb1', target: '/run/snapctl/disk', fstype: 'ext4' },
+  ];
+  assert.deepEqual(findLeftovers(none, mounts, '/run/snapctl').map((l) => l.target), [
+    { kind: 'mount', target: '/run/snapctl/data' },
+    { kind: 'mount', target: '/run/snapctl/www' },
+  ]);
+});
+
+test('a mount root must be a directory of its own: not "/", not holding the backup directory', () => {
+  assert.equal(mountRootProblem('/run/snapctl', '/backup'), undefined);
+  assert.equal(mountRootProblem('/srv/backup-mounts', '/srv/backup'), undefined);
+  assert.match(mountRootProblem('/', '/backup') ?? '', /^it is "\/"/);
+  assert.match(mountRootProblem('//', '/backup') ?? '', /^it is "\/"/);
+  assert.match(mountRootProblem('/srv/m/', '/srv/m/backup') ?? '', /^the backup directory \/srv\/m\/backup is inside it/);
+  assert.match(mountRootProblem('/srv/m', '/srv/m') ?? '', /^the backup directory \/srv\/m is inside it/);
 });
 
 test('py_snap leftovers: its snapshot and its mount of that snapshot, reported with the cleanup flag', () => {
