@@ -7,7 +7,7 @@
 // archive; any failure or abort removes the partial and kills the children.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { open, rename, rm } from 'node:fs/promises';
+import { open, rename, rm, statfs } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { totalmem } from 'node:os';
@@ -90,6 +90,43 @@ function exitError(finalPath: string, name: string, exit: ChildExit, tail: reado
   return new SnapctlError('operation', `archive ${finalPath}: ${describeExit(name, exit, lines)}`, more);
 }
 
+const FULL = /: (No space left on device|Disk quota exceeded)\s*$/;
+const FULL_CODES: Readonly<Record<string, 'ENOSPC' | 'EDQUOT'>> = { 'No space left on device': 'ENOSPC', 'Disk quota exceeded': 'EDQUOT' };
+
+/**
+ * A failed compressor's report of a full disk (zstd, gzip, xz and pigz end
+ * the line with strerror): they read stdin, so no line names a file of the
+ * volume.
+ */
+function compressorFull(exit: ChildExit, stderr: readonly string[]): 'ENOSPC' | 'EDQUOT' | undefined {
+  if (exit.code === 0 && exit.signal === null) return undefined;
+  for (const line of stderr) {
+    const m = FULL.exec(line);
+    if (m?.[1] !== undefined) return FULL_CODES[m[1]];
+  }
+  return undefined;
+}
+
+/**
+ * tar writing the archive itself (compression none) on a full disk: only a
+ * fatal exit and tar's lines about the archive, "-" (its stdout), count;
+ * its other lines name the volume's files, and a file may be called "No
+ * space left on device". GNU tar reports a short write to a full disk as
+ * "-: Wrote only N of M bytes", which counts when the file system indeed
+ * has less than 1 MiB left.
+ */
+async function tarFull(exit: ChildExit, stderr: readonly string[], destDir: string): Promise<'ENOSPC' | 'EDQUOT' | undefined> {
+  if (exit.code !== 2 && exit.signal === null) return undefined;
+  const own = stderr.filter((l) => l.startsWith('tar: -: '));
+  for (const line of own) {
+    const m = FULL.exec(line);
+    if (m?.[1] !== undefined) return FULL_CODES[m[1]];
+  }
+  if (!own.some((l) => /^tar: -: Wrote only \d+ of \d+ bytes$/.test(l))) return undefined;
+  const fs = await statfs(destDir).catch(() => undefined);
+  return fs !== undefined && fs.bfree * fs.bsize < 1 << 20 ? 'ENOSPC' : undefined;
+}
+
 function kill(child: ChildProcess | undefined): void {
   // SIGKILL: the output is being thrown away, neither tool has anything to clean up.
   if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -160,9 +197,8 @@ export async function writeArchive(opts: ArchiveOptions): Promise<ArchiveResult>
 
     if (opts.signal.aborted) throw new SnapctlError('operation', `archive ${finalPath} interrupted`);
     // The writer's own report of a full disk, in the same words as a failed write of ours.
-    const writerTail = (compWatch ?? tarWatch).stderr().join('\n');
-    const full = /No space left on device|Disk quota exceeded/.exec(writerTail);
-    if (full) throw writeFailure({ code: full[0].startsWith('No space') ? 'ENOSPC' : 'EDQUOT' }, partialPath);
+    const full = compWatch !== undefined && ce !== undefined ? compressorFull(ce, compWatch.stderr()) : await tarFull(te, tarWatch.stderr(), opts.destDir);
+    if (full !== undefined) throw writeFailure({ code: full }, partialPath);
     const compName = compressor?.[0] ?? '';
     if (ce !== undefined && (ce.code !== 0 || ce.signal !== null)) {
       throw exitError(finalPath, compName, ce, compWatch?.stderr() ?? []);

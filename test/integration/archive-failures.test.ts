@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtemp as mkdtempRaw, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { writeArchive, type ArchiveOptions } from '../../src/apply/archive-writer.js';
 import { SnapctlError } from '../../src/core/errors.js';
@@ -113,6 +114,24 @@ test('a full destination (ENOSPC) fails clearly, removes the partial and leaves 
     assert.equal(await readFile(join(dest, 'old.tar.zst'), 'utf8'), 'an older archive\n');
   });
   assert.deepEqual(children(), []);
+});
+
+test('only the writer\'s report about the archive means a full disk: tar naming a file called "No space left on device" does not', async () => {
+  const src = await mkdtemp('snapctl-src-');
+  await writeFile(join(src, 'data.txt'), 'kept\n');
+  // A socket: tar skips it with a warning that names it.
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(join(src, 'No space left on device'), resolve));
+  try {
+    for (const compression of ['none', 'zstd'] as const) {
+      const dest = await mkdtemp('snapctl-dest-');
+      const r = await writeArchive({ sourceDir: src, destDir: dest, finalName: `v.${compression}`, compression, exclude: [], signal: never });
+      assert.deepEqual(r.warnings, ['tar: ./No space left on device: socket ignored']);
+      assert.deepEqual((await readdir(dest)).sort(), [`v.${compression}`, `v.${compression}.sha256`]);
+    }
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
 });
 
 test('beforeCommit runs before the final name exists; when it throws, the partial is removed and its error propagates', async () => {
