@@ -3,18 +3,20 @@
 // and for LVM by device number (a root LV holding /backup, with or without
 // `mount`). Plan's note and apply's tar exclusion both come from here.
 import type { Volume } from '../core/model.js';
-import { pathInside, volumeRoot } from '../core/self-exclusion.js';
+import { leftOut, volumeRoot } from '../core/self-exclusion.js';
 import { pathWithinDevice, resolvedPath } from './mountinfo.js';
 
 /**
- * The backup directory's path relative to the volume's root (what tar must
- * leave out of its archives), or undefined when it does not lie inside.
+ * What tar must leave out of the volume's archives, relative to its root:
+ * the backup directory, or the host's directory in it when the backup
+ * directory is the root itself (see backupDirInside); undefined when it does
+ * not lie inside.
  */
-export async function locateBackupDir(volume: Volume, backupDir: string): Promise<string | undefined> {
+export async function locateBackupDir(volume: Volume, backupDir: string, host: string): Promise<string | undefined> {
   if (volume.source.kind === 'lvm') {
     const onDevice = await pathWithinDevice(`/dev/${volume.source.vg}/${volume.source.lv}`, backupDir);
-    if (onDevice !== undefined) return onDevice;
+    if (onDevice !== undefined) return onDevice === '' ? host : onDevice;
   }
   const root = volumeRoot(volume);
-  return root === undefined ? undefined : pathInside(await resolvedPath(root), await resolvedPath(backupDir));
+  return root === undefined ? undefined : leftOut(await resolvedPath(root), await resolvedPath(backupDir), host);
 }

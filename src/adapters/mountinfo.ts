@@ -111,16 +111,15 @@ function majorMinor(dev: bigint): string {
 /**
  * Where directory `dir` lies inside the file system on block device
  * `device` (e.g. an LV's /dev/vg/lv), relative to its root: so a snapshot
- * of that device can leave it out. Undefined when it lies elsewhere, is that
- * root itself, or cannot be told.
+ * of that device can leave it out ('' for that root itself). Undefined when
+ * it lies elsewhere or cannot be told.
  */
 export async function pathWithinDevice(device: string, dir: string, mountinfoFile = '/proc/self/mountinfo'): Promise<string | undefined> {
   try {
     const st = await stat(device, { bigint: true });
     if (!st.isBlockDevice()) return undefined;
     // Not made yet (the first apply makes it): where it will be made.
-    const where = locateOnDevice(await readFile(mountinfoFile, 'utf8'), majorMinor(st.rdev), await resolvedPath(dir));
-    return where === '' ? undefined : where;
+    return locateOnDevice(await readFile(mountinfoFile, 'utf8'), majorMinor(st.rdev), await resolvedPath(dir));
   } catch {
     return undefined;
   }

@@ -16,7 +16,7 @@ export interface ObservePorts {
   /** Whether a path is a directory with entries, an empty one, or no directory (missing, not one, or unreadable). */
   readonly directoryState: (path: string) => Promise<DirectoryState>;
   /** Where the backup directory lies inside a volume (its path relative to the volume's root), if it does. */
-  readonly locateBackupDir?: (volume: Volume, backupDir: string) => Promise<string | undefined>;
+  readonly locateBackupDir?: (volume: Volume, backupDir: string, host: string) => Promise<string | undefined>;
   /** Bytes available on the file system of a path (of its nearest existing ancestor), undefined when unknown. */
   readonly freeBytes?: (path: string) => Promise<number | undefined>;
   /** Size of a file, undefined when it cannot be read. */
@@ -62,7 +62,7 @@ export async function observe(policy: HostPolicy, ports: ObservePorts): Promise<
     Promise.all(sourceDirs.map(([, dir]) => ports.directoryState(dir))),
     ports.applyRunning?.(),
     ports.missingPrograms?.(programs),
-    locate ? Promise.all(policy.volumes.map((v) => locate(v, policy.backupDir))) : undefined,
+    locate ? Promise.all(policy.volumes.map((v) => locate(v, policy.backupDir, policy.host))) : undefined,
     ports.readOnlyMount?.(hostDir(policy)),
     ports.freeBytes?.(hostDir(policy)),
     mountsLeftOut(policy, ports),

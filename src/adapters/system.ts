@@ -20,7 +20,7 @@ export const systemObservePorts: ObservePorts = {
   dataMountsInside: async (dir) => (await import('./mountinfo.js')).dataMountsInside(dir),
   deviceContent: async (device) => (await import('./mounts.js')).deviceContent(device),
   btrfsCopyRefused: async (device) => (await import('./mounts.js')).btrfsCopyRefused(device),
-  locateBackupDir: async (volume, backupDir) => (await import('./backup-dir-inside.js')).locateBackupDir(volume, backupDir),
+  locateBackupDir: async (volume, backupDir, host) => (await import('./backup-dir-inside.js')).locateBackupDir(volume, backupDir, host),
   btrfsSubvolume: async (path) => (await import('./btrfs-source.js')).isBtrfsSubvolume(path),
   nestedSubvolumes: async (subvolume, volume, archived) => (await import('./btrfs-source.js')).nestedSubvolumes(subvolume, volume, archived),
   missingPrograms: (names) => Promise.resolve(names.filter((name) => !onPath(name))),

@@ -30,7 +30,7 @@ export interface ApplyPorts {
   /** Whether a directory exists and has entries. */
   readonly directoryState: (dir: string) => Promise<DirectoryState>;
   /** Where the backup directory lies inside the volume (relative to its root): tar leaves it out. */
-  readonly locateBackupDir: (volume: Volume, backupDir: string) => Promise<string | undefined>;
+  readonly locateBackupDir: (volume: Volume, backupDir: string, host: string) => Promise<string | undefined>;
   /** Creates <backupDir>/<host> when missing. */
   readonly ensureDir: (dir: string) => Promise<void>;
   /** Runs pre hooks → take → post hooks (post always, once pre ran). */
@@ -161,7 +161,7 @@ async function createArchive(
       throw new SnapctlError('operation', `${describeSource(volume.source)} is empty (${why}): no archive written`, 'set allowEmpty: true on the volume to archive an empty source');
     }
     log.info(`archiving ${source.dir} into ${finalName}`);
-    const inside = await ports.locateBackupDir(volume, policy.backupDir);
+    const inside = await ports.locateBackupDir(volume, policy.backupDir, policy.host);
     if (inside !== undefined) log.info(`leaving out ./${inside}: the backup directory ${policy.backupDir} lies inside this volume`);
     observe(log, () => hooks.archiveStart?.(volume.name, source.dir));
     const result = await ports.writeArchive({

@@ -147,7 +147,7 @@ function planVolume(policy: HostPolicy, volume: Volume, archives: readonly Archi
     if (volume.allowEmpty !== true && observed.emptySources?.includes(volume.name) === true) {
       diagnostics.push({ severity: 'error', volume: volume.name, message: `${describeSource(volume.source)} is an empty directory (a file system not mounted?): apply will fail for this volume and delete none of its archives; allowEmpty: true archives it anyway` });
     }
-    const inside = observed.backupDirInside !== undefined ? observed.backupDirInside[volume.name] : backupDirInside(volume, policy.backupDir);
+    const inside = observed.backupDirInside !== undefined ? observed.backupDirInside[volume.name] : backupDirInside(volume, policy.backupDir, policy.host);
     if (inside !== undefined) {
       diagnostics.push({ severity: 'info', volume: volume.name, message: `the backup directory ${policy.backupDir} lies inside this volume: ./${inside} is left out of its archives` });
     }

@@ -30,12 +30,23 @@ export function volumeRoot(volume: Volume): string | undefined {
 }
 
 /**
- * The backup directory relative to the volume's root (`backup`, `srv/backups`)
- * when it lies strictly inside it, else undefined.
+ * What the volume's archives leave out, relative to its root: the backup
+ * directory when it lies strictly inside (`backup`, `srv/backups`), or the
+ * host's directory in it when it is the root itself (`backupDir: /srv` for
+ * `path: /srv`: `h1`, where this host's archives go); else undefined.
  */
-export function backupDirInside(volume: Volume, backupDir: string): string | undefined {
+export function backupDirInside(volume: Volume, backupDir: string, host: string): string | undefined {
   const root = volumeRoot(volume);
-  return root === undefined ? undefined : pathInside(root, backupDir);
+  return root === undefined ? undefined : leftOut(root, backupDir, host);
+}
+
+/** backupDirInside for a root: `backupDir` relative to it when strictly inside, `host` when the two are the same directory. */
+export function leftOut(root: string, backupDir: string, host: string): string | undefined {
+  const inside = pathInside(root, backupDir);
+  if (inside !== undefined) return inside;
+  const r = components(root);
+  const b = components(backupDir);
+  return r.length === b.length && r.every((part, i) => b[i] === part) ? host : undefined;
 }
 
 /** `path` relative to `root` when it lies strictly inside it (compared lexically), else undefined. */

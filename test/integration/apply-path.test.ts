@@ -462,6 +462,29 @@ test('a backup directory inside the volume is left out of its archives: no archi
   });
 });
 
+test('a backup directory that is the volume\'s own directory: its host directory is left out of the archives, and plan says so', async () => {
+  await withWorkspace(async (ws) => {
+    const src = join(ws.dir, 'src');
+    await mkdir(src);
+    await writeFile(join(src, 'data.txt'), 'data\n');
+    await ws.writePolicy({ version: 1, timezone: 'UTC', hosts: { [ws.host]: { backupDir: src, volumes: { root: { path: src, schedule: 'daily', compression: 'none' } } } } });
+    const plan = await snapctl('plan', ...ws.common('2026-03-01T03:00:00Z'), '--no-color');
+    assert.equal(plan.code, 0, describeRun(plan));
+    assert.match(plan.stdout, new RegExp(`^Note: root: the backup directory ${src.replace(/[/.]/g, '\\$&')} lies inside this volume: \\./${ws.host} is left out of its archives$`, 'm'));
+    for (const now of ['2026-03-01T03:00:00Z', '2026-03-02T03:00:00Z']) {
+      const r = await snapctl(...ws.applyArgs(now));
+      assert.equal(r.code, 0, describeRun(r));
+      assert.equal(r.stderr, '', 'no "file changed as we read it" about its own partial');
+    }
+    const archives = (await listDir(join(src, ws.host))).filter((f) => f.endsWith('.tar'));
+    assert.equal(archives.length, 2);
+    for (const a of archives) {
+      const members = execFileSync('tar', ['-tf', join(src, ws.host, a)], { encoding: 'utf8' });
+      assert.deepEqual(members.split('\n').filter((l) => l !== '').sort(), ['./', './data.txt'], a);
+    }
+  });
+});
+
 test('the backup directory is placed through symlinks: one reached by a link from outside the volume is left out, a link inside the volume pointing elsewhere is archived as a link', async () => {
   await withWorkspace(async (ws) => {
     const src = join(ws.dir, 'src');
