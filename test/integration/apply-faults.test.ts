@@ -281,6 +281,32 @@ test('a second apply while one holds the lock exits at once with code 4 naming t
   });
 });
 
+test('on the real clock, an apply that waited for the lock plans at the time it got it: the archive the holder just made is not "after now"', async () => {
+  await withWorkspace(async (ws) => {
+    const src = join(ws.dir, 'src');
+    await mkdir(src);
+    await writeFile(join(src, 'f'), 'data\n');
+    await ws.writePolicy(policyDoc(ws, { docs: { path: src, schedule: 'daily', compression: 'zstd', hooks: { preSnapshot: [['sleep', '3']] } } }));
+    const realClock = ['apply', '--policy', ws.policyFile, '--host', ws.host, '--log-dir', ws.logDir, '--state-dir', ws.stateDir, '--lock-file', ws.lockFile, '--json'];
+    const first = startSnapctl(realClock);
+    try {
+      await waitFor('the first apply to hold the lock', async () => ((await readFile(ws.lockFile, 'utf8').catch(() => '')) === `${first.pid}\n` ? true : undefined));
+      const waiter = await snapctl(...realClock, '--lock-wait', '1m');
+      const a = await first.done;
+      assert.equal(a.code, 0, describeRun(a));
+      assert.equal(waiter.code, 0, describeRun(waiter));
+      const made = (JSON.parse(a.stdout) as { volumes: { archive?: string }[] }).volumes[0]?.archive ?? '';
+      const stamp = /\.(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z\./.exec(made);
+      assert.ok(stamp, `the first apply made an archive: ${a.stdout}`);
+      const madeAt = Date.UTC(Number(stamp[1]), Number(stamp[2]) - 1, Number(stamp[3]), Number(stamp[4]), Number(stamp[5]), Number(stamp[6]));
+      const plannedAt = Date.parse((JSON.parse(waiter.stdout) as { now: string }).now);
+      assert.ok(plannedAt >= madeAt, `the waiter planned at ${new Date(plannedAt).toISOString()}, before the archive of ${made}`);
+    } finally {
+      signal(first.pid, 'SIGKILL');
+    }
+  });
+});
+
 test('a failing preSnapshot hook creates no archive, deletes nothing of that volume, still runs postSnapshot, and apply exits 1', async () => {
   await withWorkspace(async (ws) => {
     const src = join(ws.dir, 'src');

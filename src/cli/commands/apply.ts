@@ -106,7 +106,8 @@ OPTIONS
         The host lock (default ${DEFAULT_LOCK_PATH}).
     --lock-wait DURATION
         Wait up to DURATION (e.g. 10m, 1h) for another apply to finish
-        instead of exiting 4 at once (default: do not wait).
+        instead of exiting 4 at once (default: do not wait). The plan is
+        made once the lock is held, at that time.
     -v, --verbose
         Print every step on stdout (default when stdout is a terminal and
         --json is not given).
@@ -221,6 +222,10 @@ export async function run(argv: string[]): Promise<number> {
   });
   try {
     const lock = await acquireLock(values['lock-file'] ?? DEFAULT_LOCK_PATH, { waitMs: lockWaitMs });
+    // A simulation (--now, or a plan saved with one) runs at that time and names new archives after it. A real
+    // run plans when it holds the lock (after --lock-wait, not when it started) and names each archive when its snapshot is taken.
+    const simulated = values.now !== undefined || saved?.request.now !== undefined;
+    const now = simulated ? ctx.now : Date.now();
     const healthcheck = runHealthcheck(ctx.policy.healthcheck, log);
     try {
       await healthcheck.start();
@@ -236,7 +241,7 @@ export async function run(argv: string[]): Promise<number> {
         }
         thePlan = saved.plan;
       } else {
-        thePlan = computePlan(ctx.policy, observed, ctx.now);
+        thePlan = computePlan(ctx.policy, observed, now);
       }
       const errors = thePlan.diagnostics.filter((d) => d.severity === 'error');
       for (const d of errors) log.warn(`${d.volume ? `${d.volume}: ` : ''}${d.message}`);
@@ -244,9 +249,7 @@ export async function run(argv: string[]): Promise<number> {
       log.info(`apply for ${ctx.policy.host} started (plan at ${thePlan.now}: ${thePlan.actions.length} actions)`);
       // The progress line only for a person watching: never in cron, never into JSON.
       const hooks = { ...volumeHealthchecks(ctx.policy, log), ...(process.stdout.isTTY && !values.json ? ttyProgress(process.stdout) : {}) };
-      // A simulation (--now, or a plan saved with one) names new archives at that time; a real run at the time each snapshot is taken.
-      const simulated = values.now !== undefined || saved?.request.now !== undefined;
-      const ports = systemApplyPorts(ctx.policy, simulated ? ctx.now : undefined);
+      const ports = systemApplyPorts(ctx.policy, simulated ? now : undefined);
       const outcome = await withInterrupts((signal) => executePlan(thePlan, ctx.policy, ports, log, signal, hooks), {
         notify: (m) => log.warn(m),
       });
