@@ -46,8 +46,16 @@ export async function listBackupDir(dir: string): Promise<DirListing> {
           'apply keeps the mode of an existing directory; archives stay 0600',
       );
     }
+    // ELOOP, EIO, ESTALE (a dead NFS mount), ENAMETOOLONG…: the system's own words, not an internal error.
+    if (typeof code === 'string') throw new SnapctlError('operation', `cannot read backup directory ${dir}: ${systemMessage(err as NodeJS.ErrnoException)}`);
     throw err;
   }
+}
+
+/** "ELOOP: too many symbolic links encountered, scandir '/x'" → "too many symbolic links encountered (ELOOP)". */
+function systemMessage(err: NodeJS.ErrnoException): string {
+  const words = err.message.replace(/^[A-Z0-9]+: /, '').replace(/, \w+ '.*'$/s, '');
+  return `${words} (${err.code ?? 'error'})`;
 }
 
 /**

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fakeBin, fixture } from '../helpers/fake-bin.js';
@@ -259,6 +259,18 @@ test('a --backup-dir that is a file: exit 1, "is not a directory"', (t) => {
   assert.equal(r.stdout, '');
   assert.match(r.stderr, /^error: backup directory .*\/backup\/db01 is not a directory\n/);
   assert.doesNotMatch(r.stderr, /internal error|\n\s+at /);
+});
+
+test('a backup directory the system cannot read (a symlink loop here; a dead NFS mount alike) is an error in its words: exit 1, no "internal error"', (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'snapctl-plan-loop-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const loop = join(root, 'loop');
+  symlinkSync('loop', loop);
+  for (const command of ['plan', 'list', 'verify']) {
+    const r = snapctl([command, '--policy', 'policies/example.yaml', '--backup-dir', loop, '--host', 'db01', ...(command === 'verify' ? [] : ['--now', '2026-11-26T03:00:00Z'])]);
+    assert.equal(r.status, 1, `${command}: ${r.stderr}`);
+    assert.equal(r.stderr, `error: cannot read backup directory ${loop}/db01: too many symbolic links encountered (ELOOP)\n`, command);
+  }
 });
 
 test('an unknown flag: exit 1 naming the flag, no "internal error", no stack trace', () => {
