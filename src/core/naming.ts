@@ -30,7 +30,8 @@ export function checkHostName(host: string): void {
   if (problem !== undefined) throw new SnapctlError('input', `invalid host name ${JSON.stringify(host)}: ${problem}`, "Pass --host NAME (the default is this machine's hostname).");
 }
 
-function hostNameProblem(host: string): string | undefined {
+/** Why `host` cannot name a host (its directory, the start of its archive names), or undefined when it can. */
+export function hostNameProblem(host: string): string | undefined {
   if (host.length === 0) return 'it is empty';
   if (host.length > MAX_HOST_NAME) return `it is ${host.length} characters long; at most ${MAX_HOST_NAME} are allowed`;
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(host)) return 'expected a letter or digit, then letters, digits, _ . - (it names a directory and starts archive names)';

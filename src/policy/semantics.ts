@@ -5,6 +5,7 @@
 import type { PolicyDocument, VolumeDefaults, VolumeDocument } from './policy-document.generated.js';
 import { excludesEverything } from '../core/exclude.js';
 import { mountRootProblem } from '../core/lvm-leftovers.js';
+import { hostNameProblem } from '../core/naming.js';
 import { isValidTimeZone, MINUTE_MS } from '../core/time.js';
 import { parseDuration } from './duration.js';
 import { DEFAULTS } from './resolve.js';
@@ -23,6 +24,8 @@ export function checkSemantics(doc: PolicyDocument): SchemaIssue[] {
     if (isGlob(hostKey) && !globToRegExp(hostKey)) {
       issues.push({ path: ['hosts', hostKey], summary: `malformed host glob "${hostKey}"`, detail: 'A [ must be closed by ] and enclose at least one character.' });
     }
+    const nameProblem = isGlob(hostKey) ? undefined : hostNameProblem(hostKey);
+    if (nameProblem !== undefined) issues.push({ path: ['hosts', hostKey], summary: `invalid host name "${hostKey}": ${nameProblem}` });
     const rootProblem = host.mountRoot !== undefined ? mountRootProblem(host.mountRoot, host.backupDir ?? DEFAULTS.backupDir) : undefined;
     if (rootProblem !== undefined) issues.push({ path: ['hosts', hostKey, 'mountRoot'], summary: `cannot be used: ${rootProblem}` });
     for (const [name, volume] of Object.entries(host.volumes)) {

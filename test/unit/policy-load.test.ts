@@ -57,6 +57,8 @@ const CASES: { fixture: string; line?: number; column?: number; keyPath?: string
   { fixture: 'huge-duration', line: 7, keyPath: 'hosts.db01.volumes.data.retention.keepWithin', summary: /^expected a duration of at most 5218w \(100 years\), found "99999999999999999999w"$/ },
   { fixture: 'mount-root-slash', line: 4, keyPath: 'hosts.db01.mountRoot', summary: /^cannot be used: it is "\/"; snapshots are mounted at <mountRoot>\/<volume>/ },
   { fixture: 'mount-root-holds-backup', line: 5, keyPath: 'hosts.db01.mountRoot', summary: /^cannot be used: the backup directory \/srv\/m\/backup is inside it/ },
+  { fixture: 'host-key-dot', line: 3, keyPath: 'hosts[".hidden"]', summary: /^invalid name "\.hidden": expected a host name or glob: a letter, digit or glob character/ },
+  { fixture: 'host-key-too-long', line: 3, keyPath: `hosts.${'h'.repeat(81)}`, summary: /^invalid host name "h{81}": it is 81 characters long; at most 64 are allowed$/ },
   { fixture: 'zero-duration', line: 7, keyPath: 'hosts.db01.volumes.data.hooks.timeout', summary: /^expected a duration above zero, found "0m"$/ },
   { fixture: 'two-sources', line: 5, column: 7, keyPath: 'hosts.db01.volumes.data', summary: /^2 sources \(lvm, path\): a volume needs exactly one of lvm, btrfs or path$/ },
   { fixture: 'no-source', line: 5, column: 7, keyPath: 'hosts.db01.volumes.data', summary: /^no source: a volume needs exactly one of lvm, btrfs or path$/ },
