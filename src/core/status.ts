@@ -110,11 +110,37 @@ function worst<L extends StatusLevel>(levels: readonly L[], none: L): L {
   return levels.reduce((a, b) => (RANK[b] > RANK[a] ? b : a), none);
 }
 
+/** A volume's warning and critical ages: --warn/--crit when given, else WARN_FACTOR and CRIT_FACTOR × its period. */
+export function volumeThresholds(volume: Volume, opts: StatusOptions = {}): { readonly warnMs: number; readonly critMs: number } {
+  const periodMs = nominalPeriodMs(volume.schedule);
+  return { warnMs: opts.warnMs ?? Math.round(periodMs * WARN_FACTOR), critMs: opts.critMs ?? Math.round(periodMs * CRIT_FACTOR) };
+}
+
+/**
+ * Why the thresholds cannot serve some volume, or undefined when they all can.
+ * A warning at or past the critical age never fires: the volume would go from
+ * OK straight to CRITICAL. --warn alone can pass a volume's default critical
+ * threshold (--crit alone its default warning one), so the text names the
+ * first such volume, both ages and which one is the default.
+ */
+export function invertedThresholds(volumes: readonly Volume[], opts: StatusOptions): string | undefined {
+  const inverted = volumes.map((v) => ({ volume: v, ...volumeThresholds(v, opts) })).filter((t) => t.warnMs >= t.critMs);
+  const [first, ...others] = inverted;
+  if (first === undefined) return undefined;
+  const period = formatDuration(nominalPeriodMs(first.volume.schedule));
+  const origin = (flag: string, given: number | undefined, factor: number): string => (given !== undefined ? flag : `the default, ${factor} x its ${period} period`);
+  const fix = opts.warnMs === undefined ? `; give a --warn shorter than ${formatDuration(first.critMs)}` : opts.critMs === undefined ? `; give a --crit longer than ${formatDuration(first.warnMs)}` : '';
+  const also = others.length === 0 ? '' : `; the same for ${others.length === 1 ? 'volume' : 'volumes'} ${others.map((t) => t.volume.name).join(', ')}`;
+  return (
+    `volume ${first.volume.name}: warning after ${formatDuration(first.warnMs)} (${origin('--warn', opts.warnMs, WARN_FACTOR)}) ` +
+    `is not shorter than critical after ${formatDuration(first.critMs)} (${origin('--crit', opts.critMs, CRIT_FACTOR)})${also}${fix}`
+  );
+}
+
 /** One volume's health at `now` from its archives (any order, any volume: filtered here) and its run history. */
 export function evaluateVolume(volume: Volume, archives: readonly Archive[], history: RunHistory | undefined, now: number, timeZone: string, opts: StatusOptions = {}): VolumeHealth {
   const periodMs = nominalPeriodMs(volume.schedule);
-  const warnMs = opts.warnMs ?? Math.round(periodMs * WARN_FACTOR);
-  const critMs = opts.critMs ?? Math.round(periodMs * CRIT_FACTOR);
+  const { warnMs, critMs } = volumeThresholds(volume, opts);
   // Archives after `now` do not exist yet from the point of view of a --now in the past
   // (or of a clock that was set back): not counted, but named when they are all there is.
   const mine: Archive[] = [];

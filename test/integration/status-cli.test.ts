@@ -90,9 +90,36 @@ test('--warn and --crit override the schedule-based thresholds for every volume'
     const warn = snapctl(...ws.args(now, '--warn', '1h', '--crit', '2h'));
     assert.equal(warn.code, 1, show(warn));
     assert.match(warn.stdout, /^SNAPCTL WARNING - data: newest archive is 1h30m old \(warning after 1h\); 1 volume ok \| data_age=5400s;3600;7200;0 /);
-    const crit = snapctl(...ws.args(now, '--crit', '1h'));
+    const crit = snapctl(...ws.args(now, '--warn', '30m', '--crit', '1h'));
     assert.equal(crit.code, 2, show(crit));
     assert.match(crit.stdout, /^SNAPCTL CRITICAL - data: newest archive is 1h30m old \(critical after 1h\)/);
+  }));
+
+test('--warn or --crit alone that would put some volume\'s warning at or past its critical threshold is UNKNOWN, naming the volume and the default', () =>
+  withWs(fresh, (ws) => {
+    const now = '2026-03-01T04:30:00Z';
+    // The hourly logs volume's default critical threshold is 2h30m; the daily data volume's 2d12h is fine.
+    const warn = snapctl(...ws.args(now, '--warn', '3h'));
+    assert.equal(warn.code, 3, show(warn));
+    assert.equal(
+      warn.stdout,
+      'SNAPCTL UNKNOWN - volume logs: warning after 3h (--warn) is not shorter than critical after 2h30m (the default, 2.5 x its 1h period); give a --crit longer than 3h\n',
+    );
+    assert.match(warn.stderr, /^error: volume logs: .*\n {2}.* from OK straight to CRITICAL$/m);
+    // Equal is refused too: WARNING could never be reached.
+    assert.equal(snapctl(...ws.args(now, '--warn', '2h30m')).code, 3);
+    assert.equal(snapctl(...ws.args(now, '--warn', '2h29m')).code, 0);
+
+    const crit = snapctl(...ws.args(now, '--crit', '1h', '--json'));
+    assert.equal(crit.code, 3, show(crit));
+    const doc = JSON.parse(crit.stdout) as { level: string; summary: string };
+    assert.equal(doc.level, 'UNKNOWN');
+    assert.equal(
+      doc.summary,
+      'SNAPCTL UNKNOWN - volume data: warning after 1d12h (the default, 1.5 x its 1d period) is not shorter than critical after 1h (--crit); the same for volume logs; give a --warn shorter than 1h',
+    );
+    // Longer than every default warning threshold (1d12h for data): the check is made.
+    assert.equal(snapctl(...ws.args(now, '--crit', '1d13h')).code, 0);
   }));
 
 test('a failed last run in the state file makes a due volume WARNING and is shown with its message', () =>

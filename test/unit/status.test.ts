@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Archive, HostPolicy, Schedule, Volume } from '../../src/core/model.js';
 import { testVolume } from '../helpers/volume.js';
-import { evaluateStatus, evaluateVolume, nominalPeriodMs, perfdata, renderStatus, statusJson, statusLine, unknownLine, withStuckLvmReports, STATUS_EXIT, type RunHistory } from '../../src/core/status.js';
+import { evaluateStatus, evaluateVolume, invertedThresholds, nominalPeriodMs, perfdata, renderStatus, statusJson, statusLine, unknownLine, withStuckLvmReports, STATUS_EXIT, type RunHistory } from '../../src/core/status.js';
 
 const H = 3_600_000;
 
@@ -70,6 +70,19 @@ test('--warn/--crit replace the schedule-based thresholds', () => {
   assert.equal(evaluateVolume(data, [made], undefined, now, 'UTC', { warnMs: 9 * H }).level, 'WARNING');
   assert.equal(evaluateVolume(data, [made], undefined, now, 'UTC', { warnMs: 5 * H, critMs: 9 * H }).level, 'CRITICAL');
   assert.equal(evaluateVolume(data, [made], undefined, now, 'UTC', { critMs: 11 * H }).level, 'OK');
+});
+
+test('thresholds are inverted when --warn alone reaches a default critical threshold, or --crit alone a default warning one', () => {
+  const hourly = volume('logs', { kind: 'hourly' });
+  const every = volume('db', { kind: 'every', ms: 2 * H });
+  assert.equal(invertedThresholds([data, hourly, every], {}), undefined, 'the defaults are always in order');
+  assert.equal(invertedThresholds([data, hourly], { warnMs: 2 * H }), undefined, 'below the hourly default 2h30m');
+  assert.equal(
+    invertedThresholds([data, hourly, every], { warnMs: 5 * H }),
+    'volume logs: warning after 5h (--warn) is not shorter than critical after 2h30m (the default, 2.5 x its 1h period); the same for volume db; give a --crit longer than 5h',
+  );
+  assert.equal(invertedThresholds([hourly, every], { critMs: 3 * H }), 'volume db: warning after 3h (the default, 1.5 x its 2h period) is not shorter than critical after 3h (--crit); give a --warn shorter than 3h');
+  assert.equal(invertedThresholds([hourly], { warnMs: 3 * H, critMs: 3 * H }), 'volume logs: warning after 3h (--warn) is not shorter than critical after 3h (--crit)');
 });
 
 const failedRun: RunHistory = {

@@ -5,7 +5,7 @@
 import { SnapctlError, formatError } from '../../core/errors.js';
 import { classifyBackupDir, hostDir } from '../../core/naming.js';
 import { danglingDescription } from '../../core/plan.js';
-import { evaluateStatus, renderStatus, statusJson, STATUS_EXIT, unknownLine, withStuckLvmReports, type StatusOptions, type StuckLvmReport } from '../../core/status.js';
+import { evaluateStatus, invertedThresholds, renderStatus, statusJson, STATUS_EXIT, unknownLine, withStuckLvmReports, type StatusOptions, type StuckLvmReport } from '../../core/status.js';
 import type { HostPolicy } from '../../core/model.js';
 import { danglingLink, listBackupDir } from '../../adapters/backup-dir.js';
 import { readsLvm } from '../../adapters/observe.js';
@@ -79,8 +79,14 @@ OPTIONS
         volume, instead of 1.5 x its period (e.g. 30h, 2d, 1w2d).
     --crit DURATION
         CRITICAL when the newest archive is older than DURATION, for every
-        volume, instead of 2.5 x its period. With both --warn and --crit,
-        --warn must be shorter.
+        volume, instead of 2.5 x its period.
+        The warning threshold must be shorter than the critical one for
+        every volume, or the check is UNKNOWN: with both flags, --warn must
+        be shorter; --warn alone must be shorter than each volume's default
+        critical threshold (--warn 3h fails with an hourly volume: its
+        default is 2h30m), and --crit alone longer than each default
+        warning threshold. The first line then names the volume, both
+        thresholds and which one is the default; give the other flag too.
     --now TIME
         Check as if it were TIME (ISO-8601; without a zone in the policy's
         timezone; for tests and what-ifs).
@@ -140,6 +146,8 @@ async function check(values: StatusFlags): Promise<number> {
   const opts = thresholds(values);
   const ctx = await loadContext({ policy: values.policy, host: values.host, backupDir: values['backup-dir'], now: values.now });
   if (ctx.policy.volumes.length === 0) throw new SnapctlError('input', `host ${ctx.policy.host} has no volumes in the policy`);
+  const inverted = invertedThresholds(ctx.policy.volumes, opts);
+  if (inverted !== undefined) throw new SnapctlError('input', inverted, 'a warning threshold not shorter than the critical one never fires: the volume would go from OK straight to CRITICAL');
   const dir = hostDir(ctx.policy);
   const [listing, state, running] = await Promise.all([listBackupDir(dir), readState(values['state-dir'] ?? DEFAULT_STATE_DIR), runningApply(values['lock-file'])]);
   const { archives } = classifyBackupDir(listing.files, ctx.policy.host, ctx.policy.volumes, ctx.policy.timezone);
