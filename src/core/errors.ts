@@ -43,11 +43,16 @@ export class OutOfSpaceError extends SnapctlError {
   }
 }
 
-/** Render `file:line:col: key: summary` plus detail, the one format every bad-input error uses. */
-export function formatError(err: SnapctlError): string {
+/** `file:line:col: key: summary`: the error on one line, with where it is when known (status's UNKNOWN line is this). */
+export function errorLine(err: SnapctlError): string {
   const where = err.location
     ? `${err.location.file}${err.location.line !== undefined ? `:${err.location.line}` : ''}${err.location.column !== undefined ? `:${err.location.column}` : ''}: `
     : '';
   const key = err.keyPath ? `${err.keyPath}: ` : '';
-  return `error: ${where}${key}${err.summary}${err.detail ? `\n  ${err.detail.replace(/\n/g, '\n  ')}` : ''}`;
+  return `${where}${key}${err.summary}`;
+}
+
+/** Render `error: file:line:col: key: summary` plus detail, the one format every bad-input error uses. */
+export function formatError(err: SnapctlError): string {
+  return `error: ${errorLine(err)}${err.detail ? `\n  ${err.detail.replace(/\n/g, '\n  ')}` : ''}`;
 }

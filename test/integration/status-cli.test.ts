@@ -155,7 +155,7 @@ test('status exits 3 UNKNOWN with a one-line reason for a corrupt state file, a 
 
     const missing = snapctl('status', '--policy', join(ws.dir, 'nope.yaml'), '--host', 'h1', '--state-dir', ws.stateDir);
     assert.equal(missing.code, 3, show(missing));
-    assert.match(missing.stdout, /^SNAPCTL UNKNOWN - /);
+    assert.equal(missing.stdout, `SNAPCTL UNKNOWN - ${join(ws.dir, 'nope.yaml')}: no such file or directory\n`, 'the file that is missing');
 
     const noPolicy = snapctl('status');
     assert.equal(noPolicy.code, 3, show(noPolicy));
@@ -174,6 +174,20 @@ test('status exits 3 UNKNOWN with a one-line reason for a corrupt state file, a 
     const unknownFlag = snapctl('status', '--frobnicate', '--json');
     assert.equal(unknownFlag.code, 3, show(unknownFlag));
     assert.equal((JSON.parse(unknownFlag.stdout) as { level: string }).level, 'UNKNOWN');
+  }));
+
+test('a policy error\'s UNKNOWN line says in which file, at which line and key, as the error: line on stderr does', () =>
+  withWs(fresh, async (ws) => {
+    const policy = join(ws.dir, 'dup.yaml');
+    await writeFile(policy, ['version: 1', 'hosts:', '  h1:', `    backupDir: ${join(ws.dir, 'backup')}`, '    volumes:', '      data:', '        path: /srv/data', '        path: /srv/other', '        schedule: daily', ''].join('\n'));
+    const where = `${policy}:8:9: hosts.h1.volumes.data.path: duplicate key "path" (first defined on line 7)`;
+    const r = snapctl('status', '--policy', policy, '--host', 'h1', '--state-dir', ws.stateDir);
+    assert.equal(r.code, 3, show(r));
+    assert.equal(r.stdout, `SNAPCTL UNKNOWN - ${where}\n`);
+    assert.ok(r.stderr.startsWith(`error: ${where}\n  `), r.stderr);
+    const json = snapctl('status', '--policy', policy, '--host', 'h1', '--state-dir', ws.stateDir, '--json');
+    assert.equal(json.code, 3, show(json));
+    assert.deepEqual(JSON.parse(json.stdout), { level: 'UNKNOWN', exitCode: 3, summary: `SNAPCTL UNKNOWN - ${where}`, error: where });
   }));
 
 test('status --help reads like a man page and documents the thresholds and every exit status', () => {

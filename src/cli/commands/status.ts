@@ -2,7 +2,7 @@
 // directory (names only) and the run state apply keeps, and says whether
 // every volume's newest archive is fresh enough. Exits 0/1/2/3 (OK, WARNING,
 // CRITICAL, UNKNOWN) and never changes anything.
-import { SnapctlError, formatError } from '../../core/errors.js';
+import { SnapctlError, errorLine, formatError } from '../../core/errors.js';
 import { classifyBackupDir, hostDir } from '../../core/naming.js';
 import { danglingDescription } from '../../core/plan.js';
 import { evaluateStatus, invertedThresholds, renderStatus, statusJson, STATUS_EXIT, unknownLine, withStuckLvmReports, type StatusOptions, type StuckLvmReport } from '../../core/status.js';
@@ -103,7 +103,8 @@ EXIT STATUS
         failed while an archive is due
     2   CRITICAL: some volume has no archive, or a too old one
     3   UNKNOWN: the check could not be made (bad flags, unreadable policy
-        or backup directory, corrupt state file); the first line says why
+        or backup directory, corrupt state file); the first line says why,
+        and for a policy error in which file, at which line and key
 `;
 
 interface StatusFlags {
@@ -189,7 +190,8 @@ export async function run(argv: string[]): Promise<number> {
     return await check(values);
   } catch (err) {
     const known = err instanceof SnapctlError;
-    const summary = known ? err.summary : err instanceof Error ? err.message : String(err);
+    // Nagios shows the first line only: it says where in which file, as the other commands' `error:` lines do.
+    const summary = known ? errorLine(err) : err instanceof Error ? err.message : String(err);
     if (json) {
       process.stdout.write(`${JSON.stringify({ level: 'UNKNOWN', exitCode: STATUS_EXIT.UNKNOWN, summary: unknownLine(summary), error: summary }, null, 2)}\n`);
     } else {
