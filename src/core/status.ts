@@ -142,7 +142,7 @@ export function evaluateVolume(volume: Volume, archives: readonly Archive[], his
   const periodMs = nominalPeriodMs(volume.schedule);
   const { warnMs, critMs } = volumeThresholds(volume, opts);
   // Archives after `now` do not exist yet from the point of view of a --now in the past
-  // (or of a clock that was set back): not counted, but named when they are all there is.
+  // (or of a clock that was set back): not counted, but the reason says how many there are.
   const mine: Archive[] = [];
   let later = 0;
   for (const a of archives) {
@@ -160,7 +160,7 @@ export function evaluateVolume(volume: Volume, archives: readonly Archive[], his
   let reason: string;
   if (newestArchive === undefined) {
     level = 'CRITICAL';
-    reason = later === 0 ? 'no archive' : `no archive at or before now; ${later} dated after now (clock set back, or --now before them)`;
+    reason = later === 0 ? 'no archive' : 'no archive at or before now';
   } else {
     const age = now - newestArchive.time;
     if (age > critMs) {
@@ -177,6 +177,7 @@ export function evaluateVolume(volume: Volume, archives: readonly Archive[], his
       reason = `newest archive is ${formatDuration(age)} old`;
     }
   }
+  if (later > 0) reason += `; ${later} dated after now (clock set back, or --now before ${later === 1 ? 'it' : 'them'})`;
   if (failedText !== undefined) reason += `; ${failedText}`;
 
   return {

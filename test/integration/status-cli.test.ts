@@ -122,6 +122,17 @@ test('--warn or --crit alone that would put some volume\'s warning at or past it
     assert.equal(snapctl(...ws.args(now, '--crit', '1d13h')).code, 0);
   }));
 
+test('archives dated after now are not counted, and the reason says how many there are even when an older one is the newest', () =>
+  withWs(
+    ['h1_data.20261101T030000Z.tar.zst', 'h1_data.20261101T030000Z.tar.zst.sha256', 'h1_data.20261110T030000Z.tar.zst', 'h1_data.20261110T030000Z.tar.zst.sha256', 'h1_logs.20261106T113000Z.tar.zst'],
+    (ws) => {
+      const r = snapctl(...ws.args('2026-11-06T12:00:00Z'));
+      assert.equal(r.code, 2, show(r));
+      assert.match(r.stdout, /^SNAPCTL CRITICAL - data: newest archive is 5d9h old \(critical after 2d12h\); 1 dated after now \(clock set back, or --now before it\); 1 volume ok \| data_age=464400s;129600;216000;0 data_archives=1;;;0 /);
+      assert.match(r.stdout, /^ {2}newest h1_data\.20261101T030000Z\.tar\.zst /m);
+    },
+  ));
+
 test('a failed last run in the state file makes a due volume WARNING and is shown with its message', () =>
   withWs(fresh, async (ws) => {
     await mkdir(ws.stateDir);

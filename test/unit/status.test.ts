@@ -107,6 +107,17 @@ test('a failed last run makes a fresh volume WARNING while the current period is
   assert.equal(evaluateVolume(data, [made], okRun, at('2026-03-02T04:00:00Z'), 'UTC').level, 'OK', 'due but the last run did not fail (cron not yet run today)');
 });
 
+test('archives after now are named in the reason at every level, not only when they are all there is', () => {
+  const later = [archive('data', '2026-03-05T03:00:00Z'), archive('data', '2026-03-06T03:00:00Z')];
+  const reason = (iso: string, history?: RunHistory): string => evaluateVolume(data, [made, ...later], history, at(iso), 'UTC').reason;
+  const after = '2 dated after now (clock set back, or --now before them)';
+  assert.equal(reason('2026-03-01T04:00:00Z'), `newest archive is 1h old; ${after}`);
+  assert.equal(reason('2026-03-02T16:00:00Z'), `newest archive is 1d13h old (warning after 1d12h); ${after}`);
+  assert.equal(reason('2026-03-04T04:00:00Z'), `newest archive is 3d1h old (critical after 2d12h); ${after}`);
+  assert.equal(reason('2026-03-02T04:00:00Z', failedRun), `2026-03-02 is due and the last run failed; ${after}; last run failed at 2026-03-02T03:00:05.000Z: tar failed (exit 2)`);
+  assert.equal(evaluateVolume(data, [made, later[1]!], undefined, at('2026-03-04T04:00:00Z'), 'UTC').reason, 'newest archive is 3d1h old (critical after 2d12h); 1 dated after now (clock set back, or --now before it)');
+});
+
 function policy(volumes: Volume[]): HostPolicy {
   return { host: 'h1', matchedBy: 'h1', backupDir: '/backup', timezone: 'UTC', mountRoot: '/run/snapctl', volumes };
 }

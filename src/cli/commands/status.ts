@@ -44,8 +44,9 @@ DESCRIPTION
       OK        otherwise.
     Periods count as: hourly 1h, daily 24h, weekly 7d, monthly 31d,
     every: N its length. So a daily volume is WARNING after 36h and
-    CRITICAL after 60h without a new archive. Archives newer than --now are
-    ignored. The overall level is the worst volume's.
+    CRITICAL after 60h without a new archive. Archives dated after now
+    (--now, or a clock set back) are not counted; the volume's reason says
+    how many there are. The overall level is the worst volume's.
 
     Output: the first line is the plugin summary with performance data,
         SNAPCTL OK - 2 volumes ok | data_age=3600s;129600;216000;0 data_archives=7;;;0 ...
