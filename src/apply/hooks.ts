@@ -6,6 +6,7 @@ import { grouped } from '../core/describe.js';
 import type { Hooks } from '../core/model.js';
 import type { StepLog } from './source.js';
 import { commandLine } from '../adapters/run-tool.js';
+import { groupRunning } from '../adapters/process-group.js';
 import type * as Execa from 'execa';
 
 export type HookPhase = 'preSnapshot' | 'postSnapshot';
@@ -33,9 +34,11 @@ const TAIL_LINES = 10;
 export const LOGGED_LINES = 200;
 const DEFAULT_KILL_GRACE_MS = 5000;
 /**
- * How long output is still read after the hook's process exited. A process
- * it left running in the background (`sh -c 'daemon &'`) holds the pipes
- * open; the hook's exit status decides, and that process is left alone.
+ * How long output is still read after the hook's process exited (after a
+ * timeout or an interrupt: once its process group is gone or SIGKILLed). A
+ * process it left running in the background (`sh -c 'daemon &'`, or outside
+ * the group: `setsid daemon &`) holds the pipes open; the hook's exit status
+ * (or its timeout) decides, and that process is left alone.
  */
 const OUTPUT_AFTER_EXIT_MS = 1000;
 
@@ -88,23 +91,42 @@ async function runHook(argv: readonly string[], n: number, opts: HookOptions): P
   });
   let stopped: 'timeout' | 'interrupted' | undefined;
   let forceTimer: NodeJS.Timeout | undefined;
+  let outputTimer: NodeJS.Timeout | undefined;
+  let killed = false;
+  let cutAfterKill: (() => void) | undefined;
+  const cutOutput = (warning: string): void => {
+    opts.log.warn(warning);
+    sub.stdout?.destroy();
+    sub.stderr?.destroy();
+  };
   const stop = (why: 'timeout' | 'interrupted'): void => {
     if (stopped) return;
     stopped = why;
     killGroup(sub.pid, 'SIGTERM');
-    forceTimer = setTimeout(() => killGroup(sub.pid, 'SIGKILL'), opts.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
+    forceTimer = setTimeout(() => {
+      killed = true;
+      killGroup(sub.pid, 'SIGKILL');
+      cutAfterKill?.();
+    }, opts.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
   };
   const timer = setTimeout(() => stop('timeout'), opts.timeoutMs);
   const onAbort = (): void => stop('interrupted');
   opts.signal.addEventListener('abort', onAbort, { once: true });
-  let outputTimer: NodeJS.Timeout | undefined;
   sub.once('exit', () => {
-    if (stopped) return;
     clearTimeout(timer);
+    if (!stopped) {
+      outputTimer = setTimeout(() => cutOutput(`${label} exited, but a process it started still holds its output open: that output is not logged`), OUTPUT_AFTER_EXIT_MS);
+      return;
+    }
+    // A process that left the group (setsid) escapes the kill and would hold
+    // the pipes for as long as it runs; what is still in the group keeps its
+    // grace and its SIGKILL before the output is cut.
+    const how = stopped === 'timeout' ? 'timed out' : 'was interrupted';
+    const cut = (): void =>
+      cutOutput(`${label} ${how}, but a process it started outside its process group still holds its output open: that process is not killed and its output is not logged`);
     outputTimer = setTimeout(() => {
-      opts.log.warn(`${label} exited, but a process it started still holds its output open: that output is not logged`);
-      sub.stdout?.destroy();
-      sub.stderr?.destroy();
+      if (killed || sub.pid === undefined || !groupRunning(sub.pid)) cut();
+      else cutAfterKill = () => (outputTimer = setTimeout(cut, OUTPUT_AFTER_EXIT_MS));
     }, OUTPUT_AFTER_EXIT_MS);
   });
   const result = await sub;

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -123,6 +124,65 @@ test('a hook that exits leaving a background process holding its output succeeds
   await assert.rejects(runHooks([['sh', '-c', 'sleep 15 & echo "child $!"; exit 3']], failing), /preSnapshot hook 1 .* failed: exit 3/);
   const other = failing.log.lines.find((l) => l.startsWith('INFO preSnapshot hook 1: child '));
   if (other !== undefined) process.kill(Number(other.split(' ').pop()), 'SIGKILL');
+});
+
+/** The pid a hook printed as `<what> <pid>`, or undefined. */
+function printedPid(log: readonly string[], prefix: string, what: string): number | undefined {
+  const line = log.find((l) => l.startsWith(`INFO ${prefix}: ${what} `));
+  return line === undefined ? undefined : Number(line.split(' ').pop());
+}
+
+/** Whether `pid` still runs: not once it is a zombie, which PID 1 may take seconds to reap. */
+function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] ?? '');
+  } catch {
+    return false;
+  }
+}
+
+function killIfAlive(pid: number | undefined): void {
+  if (pid !== undefined && isAlive(pid)) process.kill(pid, 'SIGKILL');
+}
+
+test('a hook that times out while a process it moved out of its process group (setsid) holds its output returns soon after its kill, not when that process ends', { timeout: 30_000 }, async (t) => {
+  const opts = options({ timeoutMs: 1000 });
+  const controller = new AbortController();
+  const interrupted = options({ signal: controller.signal, phase: 'postSnapshot' });
+  t.after(() => {
+    killIfAlive(printedPid(opts.log.lines, 'preSnapshot hook 1', 'child'));
+    killIfAlive(printedPid(interrupted.log.lines, 'postSnapshot hook 1', 'child'));
+  });
+  // `sleep 60` is a session of its own: killing the hook's group misses it, and it keeps the pipes open.
+  const argv = ['sh', '-c', 'setsid sleep 60 & echo "child $!"; sleep 100'];
+  let started = Date.now();
+  await assert.rejects(runHooks([argv], opts), { summary: "preSnapshot hook 1 (`sh -c 'setsid sleep 60 & echo \"child $!\"; sleep 100'`) timed out after 1s" });
+  assert.ok(Date.now() - started < 20_000, `returned after ${Date.now() - started} ms, long before the 60 s sleep ends`);
+  assert.ok(opts.log.lines.includes("WARN preSnapshot hook 1 (`sh -c 'setsid sleep 60 & echo \"child $!\"; sleep 100'`) timed out, but a process it started outside its process group still holds its output open: that process is not killed and its output is not logged"), opts.log.lines.join(' | '));
+  const pid = printedPid(opts.log.lines, 'preSnapshot hook 1', 'child');
+  assert.ok(pid !== undefined && isAlive(pid), `the setsid process is left running: ${opts.log.lines.join(' | ')}`);
+
+  // An interrupt stops waiting for that output in the same way.
+  started = Date.now();
+  setTimeout(() => controller.abort(), 1000);
+  await assert.rejects(runHooks([argv], interrupted), { summary: "postSnapshot hook 1 (`sh -c 'setsid sleep 60 & echo \"child $!\"; sleep 100'`) interrupted" });
+  assert.ok(Date.now() - started < 20_000, `returned after ${Date.now() - started} ms`);
+});
+
+test('while a setsid process holds a timed-out hook\'s output, a process in the hook\'s group that ignores SIGTERM is still killed with SIGKILL after the grace period', { timeout: 30_000 }, async (t) => {
+  const opts = options({ timeoutMs: 1000, killGraceMs: 1500 });
+  t.after(() => ['child', 'stubborn'].forEach((what) => killIfAlive(printedPid(opts.log.lines, 'preSnapshot hook 1', what))));
+  const script = 'setsid sleep 60 & echo "child $!"; (trap "" TERM; exec sleep 62) & echo "stubborn $!"; wait';
+  const started = Date.now();
+  await assert.rejects(runHooks([['sh', '-c', script]], opts), /timed out after 1s/);
+  assert.ok(Date.now() - started < 20_000, `returned after ${Date.now() - started} ms`);
+  const stubborn = printedPid(opts.log.lines, 'preSnapshot hook 1', 'stubborn');
+  assert.ok(stubborn !== undefined, opts.log.lines.join(' | '));
+  for (let i = 0; i < 40 && running(stubborn); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(running(stubborn), false, `sleep ${stubborn}, in the hook's group and deaf to SIGTERM, must be killed after the grace period`);
+  const child = printedPid(opts.log.lines, 'preSnapshot hook 1', 'child');
+  assert.ok(child !== undefined && isAlive(child), 'the setsid process is left running');
 });
 
 test('a hook that ignores SIGTERM is killed with SIGKILL after the grace period', { timeout: 30_000 }, async () => {
