@@ -1,6 +1,8 @@
 // Reads GNU tar's verbose listing (`tar -tv --quoting-style=c`): one member
 // per line, names C-quoted so newlines, quotes and " -> " inside names
-// cannot be confused with the line's structure.
+// cannot be confused with the line's structure. With --block-number each
+// line starts `block N: `, and the listing's last line says whether tar
+// reached the archive's end marker.
 
 export type MemberType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'other';
 
@@ -130,7 +132,8 @@ function utf8Length(bytes: Uint8Array, i: number): number {
 }
 
 /**
- * One line of `tar -tv --numeric-owner --quoting-style=c` as a member, or
+ * One line of `tar -tv --numeric-owner --quoting-style=c` (after any
+ * `block N: `, see splitBlockNumber) as a member, or
  * undefined for a line that is not a member line. Mode, owner, size and date
  * never contain a quote, so the name starts at the first `"`.
  */
@@ -149,6 +152,35 @@ export function parseListingLine(line: string): TarMember | undefined {
   const bytes = type === 'file' && /^\d+$/.test(size) ? Number(size) : 0;
   const shown = name.shown !== undefined || link?.shown !== undefined ? { shown: { name: name.shown ?? quoteName(name.value), ...(link ? { link: link.shown ?? quoteName(link.value) } : {}) } } : {};
   return { type, name: name.value, ...(link ? { link: link.value } : {}), size: bytes, mode, owner, ...shown };
+}
+
+/** A line of `tar -t --block-number`: the number of the block it is about and what follows `block N: `. */
+export interface BlockLine {
+  readonly block: number;
+  readonly rest: string;
+}
+
+/** Splits `block N: …` (every line tar -t prints with --block-number); undefined for a line without that prefix. */
+export function splitBlockNumber(line: string): BlockLine | undefined {
+  const prefix = /^block (\d+): /.exec(line);
+  return prefix ? { block: Number(prefix[1]), rest: line.slice(prefix[0].length) } : undefined;
+}
+
+/**
+ * What tar -R prints after the block number for the zero block that ends an
+ * archive. tar -t also exits 0 when the data simply stops where a header
+ * would start (a copy cut at a block boundary), printing END_OF_FILE there
+ * instead: only this line tells a complete archive from a cut one. With
+ * --quoting-style=c a member's name is quoted, so it cannot look like either.
+ */
+export const END_OF_ARCHIVE = '** Block of NULs **';
+export const END_OF_FILE = '** End of File **';
+
+/** Why a listing tar ended with `last` (and exit 0) does not reach the archive's end marker; undefined when it does. */
+export function missingEndMarker(last: BlockLine | undefined): string | undefined {
+  if (last?.rest === END_OF_ARCHIVE) return undefined;
+  const where = last?.rest === END_OF_FILE ? ` after ${last.block} blocks of 512 bytes` : '';
+  return `the tar data ends${where} without the end-of-archive marker (zero blocks): the archive was cut short between two members`;
 }
 
 /** Path components of a member name without empty and `.` parts: `./a//b/` → [a, b]. */

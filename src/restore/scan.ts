@@ -1,6 +1,8 @@
 // Reads an archive once: every chunk goes into sha256 and, when asked, into
 // `decompressor | tar -t` running as child processes joined by a socket pair.
 // Node holds one chunk at a time; the hash and the decompression overlap.
+// tar's exit status alone does not tell a whole archive from one cut at a
+// block boundary: the listing must also end with tar's end-of-archive line.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -10,7 +12,7 @@ import { createInterface } from 'node:readline';
 import type { Writable } from 'node:stream';
 import type { Compression } from '../core/model.js';
 import { SnapctlError } from '../core/errors.js';
-import { parseListingLine, type TarMember } from '../core/tar-listing.js';
+import { END_OF_ARCHIVE, END_OF_FILE, missingEndMarker, parseListingLine, splitBlockNumber, type BlockLine, type TarMember } from '../core/tar-listing.js';
 import { decompressArgv } from '../apply/compressors.js';
 import { describeExit, watchChild, type ChildExit } from '../adapters/run-tool.js';
 
@@ -38,13 +40,16 @@ export interface ScanResult {
 }
 
 /**
- * The `tar -t` argv reading the tar stream on stdin. The member listing uses
+ * The `tar -t` argv reading the tar stream on stdin. --block-number makes tar
+ * print the end-of-archive zero block (see END_OF_ARCHIVE), and C quoting
+ * keeps a member's name from posing as that line. The member listing uses
  * --absolute-names so tar shows names and link targets as stored (otherwise
  * it prints hard-link targets with `/` and `../` already stripped, hiding
  * them from the safety check). It only lists: nothing is extracted with it.
  */
 function tarListArgv(members: boolean): string[] {
-  return members ? ['-t', '-v', '--absolute-names', '--file=-', '--numeric-owner', '--quoting-style=c', '--full-time'] : ['-t', '--file=-'];
+  const always = ['-t', '--block-number', '--file=-', '--quoting-style=c'];
+  return members ? [...always, '-v', '--absolute-names', '--numeric-owner', '--full-time'] : always;
 }
 
 /** Reads `path` once, hashing it and/or listing it as tar (see ScanOptions); throws SnapctlError only when the file cannot be read. */
@@ -55,32 +60,35 @@ export async function scanArchive(path: string, compression: Compression, opts: 
   let sink: Writable | undefined;
   let members: TarMember[] | undefined;
   const unparsed: string[] = [];
+  /** The last line tar listed: END_OF_ARCHIVE when it read the archive to its end. */
+  let last: BlockLine | undefined;
   let listed: Promise<void> = Promise.resolve();
 
   if (opts.list !== 'none') {
     const dec = decompressArgv(compression);
-    const tar = spawn('tar', tarListArgv(opts.list === 'members'), { stdio: ['pipe', opts.list === 'members' ? 'pipe' : 'ignore', 'pipe'], env });
+    const tar = spawn('tar', tarListArgv(opts.list === 'members'), { stdio: ['pipe', 'pipe', 'pipe'], env });
     if (dec !== undefined) {
-      const comp = spawn(dec[0], dec.slice(1), { stdio: ['pipe', tar.stdin!, 'pipe'], env });
+      const comp = spawn(dec[0], dec.slice(1), { stdio: ['pipe', tar.stdin, 'pipe'], env });
       // The decompressor holds its own copy of the pipe into tar.
-      tar.stdin!.destroy();
+      tar.stdin.destroy();
       children.push({ name: dec[0], child: comp, ...watchChild(comp) });
       sink = comp.stdin!;
     } else {
-      sink = tar.stdin!;
+      sink = tar.stdin;
     }
     children.push({ name: 'tar', child: tar, ...watchChild(tar) });
-    if (opts.list === 'members') {
-      const found: TarMember[] = [];
-      members = found;
-      const lines = createInterface({ input: tar.stdout!, crlfDelay: Infinity });
-      lines.on('line', (line) => {
-        const m = parseListingLine(line);
-        if (m) found.push(m);
-        else unparsed.push(line);
-      });
-      listed = once(lines, 'close').then(() => undefined);
-    }
+    const found: TarMember[] | undefined = opts.list === 'members' ? [] : undefined;
+    members = found;
+    const lines = createInterface({ input: tar.stdout, crlfDelay: Infinity });
+    lines.on('line', (line) => {
+      const numbered = splitBlockNumber(line);
+      last = numbered;
+      if (!found || numbered?.rest === END_OF_ARCHIVE || numbered?.rest === END_OF_FILE) return;
+      const m = numbered ? parseListingLine(numbered.rest) : undefined;
+      if (m) found.push(m);
+      else unparsed.push(line);
+    });
+    listed = once(lines, 'close').then(() => undefined);
   }
 
   // Once a child stops reading (it failed, or tar reached the end marker), keep hashing but stop feeding it.
@@ -118,6 +126,7 @@ export async function scanArchive(path: string, compression: Compression, opts: 
       listFailure ??= describeExit(c.name, exit, c.stderr());
     }
   }
+  if (opts.list !== 'none') listFailure ??= missingEndMarker(last);
   return {
     bytes,
     ...(hash ? { sha256: hash.digest('hex') } : {}),

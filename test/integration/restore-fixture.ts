@@ -2,9 +2,10 @@
 // by the real `snapctl apply` on a path volume, and py_snap-layout archives
 // made with python3's tarfile exactly as py_snap made them.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmod, link, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { access, chmod, link, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Compression } from '../../src/core/model.js';
 
@@ -110,4 +111,29 @@ t.close()
   } finally {
     await rm(parent, { recursive: true, force: true });
   }
+}
+
+/**
+ * Cuts `archive` where its last member's header starts, as a copy stopped at
+ * a 512-byte boundary (or by a full disk) leaves it, and compresses the
+ * shorter tar data again as before: the members before it are whole and
+ * `tar -t` exits 0. A sidecar is rewritten to match, so only the listing can
+ * tell. Returns the name of the member cut off, as tar lists it.
+ */
+export async function cutBeforeLastMember(archive: string, compression: Compression): Promise<string> {
+  const tool = compression === 'none' ? undefined : { zstd: 'zstd', gzip: 'gzip', xz: 'xz' }[compression];
+  const whole = await readFile(archive);
+  const data = tool ? execFileSync(tool, ['-q', '-d', '-c'], { input: whole, maxBuffer: 1 << 30 }) : whole;
+  // The last line is the end-of-archive zero block, the one before it the last member.
+  const lines = execFileSync('tar', ['-t', '--block-number', '--file=-'], { input: data, encoding: 'utf8', maxBuffer: 1 << 30 }).trimEnd().split('\n');
+  const last = /^block (\d+): (.*)$/.exec(lines.at(-2) ?? '');
+  if (last === null || lines.at(-1)?.endsWith('** Block of NULs **') !== true) throw new Error(`unexpected listing of ${archive}: ${lines.slice(-2).join(' / ')}`);
+  const cut = data.subarray(0, Number(last[1]) * 512);
+  const bytes = tool ? execFileSync(tool, ['-q', '-c'], { input: cut, maxBuffer: 1 << 30 }) : cut;
+  await writeFile(archive, bytes);
+  const sidecar = `${archive}.sha256`;
+  if (await access(sidecar).then(() => true, () => false)) {
+    await writeFile(sidecar, `${createHash('sha256').update(bytes).digest('hex')}  ${basename(archive)}\n`);
+  }
+  return last[2]!;
 }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Compression } from '../../src/core/model.js';
 import { describeTree, type Entry } from '../helpers/tree.js';
-import { makeFixture, ROOT, snapctl, writePySnapArchive, type Fixture } from './restore-fixture.js';
+import { cutBeforeLastMember, makeFixture, ROOT, snapctl, writePySnapArchive, type Fixture } from './restore-fixture.js';
 
 const fixtures: Fixture[] = [];
 const temps: string[] = [];
@@ -192,6 +192,29 @@ test('restore --volume refusing a damaged newest archive names the next older on
   assert.equal(oldest.status, 1);
   assert.doesNotMatch(oldest.stderr, /next older archive/);
   assert.doesNotMatch(snapctl('restore', newest, '--to', join(await tempDir(), 'r')).stderr, /next older archive/);
+});
+
+test('restore refuses a .tar cut where a member starts (tar -t exits 0 on it) before writing anything: snapctl\'s with its sidecar rewritten, py_snap\'s without one', async () => {
+  const f = await fixture('none');
+  assert.equal(f.apply('2026-11-20T03:00:00Z').status, 0);
+  assert.equal(f.apply('2026-11-21T03:00:00Z').status, 0);
+  const newest = join(f.hostDir, 'h1_data.20261121T030000Z.tar');
+  await cutBeforeLastMember(newest, 'none');
+  const out = join(await tempDir(), 'r');
+  const r = snapctl('restore', '--volume', 'data', ...f.flags, '--to', out);
+  assert.equal(r.status, 1, r.stdout);
+  assert.match(r.stderr, /h1_data\.20261121T030000Z\.tar does not read as a complete tar archive: refusing to restore it/);
+  assert.match(r.stderr, /the tar data ends after \d+ blocks of 512 bytes without the end-of-archive marker/);
+  assert.match(r.stderr, /The next older archive of volume "data" is h1_data\.20261120T030000Z\.tar: restore it with --at 2026-11-20T03:00:00Z$/m);
+  await assert.rejects(readdir(out), /ENOENT/);
+
+  const legacy = join(await tempDir(), `${f.legacyPrefix}.2026-11-19:03:00:00.tar`);
+  await writePySnapArchive(f.src, legacy, false);
+  await cutBeforeLastMember(legacy, 'none');
+  const py = snapctl('restore', legacy, '--to', out);
+  assert.equal(py.status, 1, py.stdout);
+  assert.match(py.stderr, /does not read as a complete tar archive: refusing to restore it/);
+  await assert.rejects(readdir(out), /ENOENT/);
 });
 
 /** An archive made by hand with the members a hostile or broken archive could hold. */

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, readdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Compression } from '../../src/core/model.js';
-import { makeFixture, snapctl, writePySnapArchive, type Fixture } from './restore-fixture.js';
+import { cutBeforeLastMember, makeFixture, snapctl, writePySnapArchive, type Fixture } from './restore-fixture.js';
 
 const fixtures: Fixture[] = [];
 after(async () => {
@@ -89,6 +89,32 @@ for (const compression of ['zstd', 'none'] as const) {
     assert.match(report.archives[1]!.detail!, /does not decompress and list to the end/);
   });
 }
+
+for (const compression of ['none', 'gzip', 'zstd'] as const) {
+  test(`a ${compression} archive cut where a member starts (tar -t exits 0 on it), its sidecar rewritten, is reported truncated by --deep (exit 2)`, async () => {
+    const { f, older } = await twoArchives(compression);
+    await cutBeforeLastMember(older, compression);
+    assert.equal(snapctl('verify', ...f.flags).status, 0, 'the checksum matches');
+    const deep = snapctl('verify', ...f.flags, '--deep', '--json');
+    assert.equal(deep.status, 2, deep.stdout);
+    const report = json(deep.stdout);
+    assert.deepEqual(report.archives.map((a) => a.status), ['ok', 'truncated']);
+    assert.match(report.archives[1]!.detail!, /^does not decompress and list to the end: the tar data ends after \d+ blocks of 512 bytes without the end-of-archive marker/);
+  });
+}
+
+test('a py_snap .tar cut where a member starts is truncated under --deep (exit 2), not merely unverifiable', async () => {
+  const f = await makeFixture();
+  fixtures.push(f);
+  await mkdir(f.hostDir, { recursive: true });
+  const archive = join(f.hostDir, `${f.legacyPrefix}.2026-11-19:03:00:00.tar`);
+  await writePySnapArchive(f.src, archive, false);
+  assert.equal(snapctl('verify', ...f.flags, '--deep').status, 3, 'whole, it lists to the end');
+  await cutBeforeLastMember(archive, 'none');
+  const deep = snapctl('verify', ...f.flags, '--deep', '--json');
+  assert.equal(deep.status, 2, deep.stdout);
+  assert.deepEqual(json(deep.stdout).archives.map((a) => a.status), ['truncated']);
+});
 
 test('py_snap archives without sidecar are unverifiable (exit 3); a cut one is truncated under --deep (exit 2)', async () => {
   const f = await makeFixture();

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { archiveLayout, compressionOfFile, lockFileMembers, lockPattern, parseInstant, pickArchive, unsafeMembers } from '../../src/core/restore-check.js';
-import { parseListingLine, quoteName, type TarMember } from '../../src/core/tar-listing.js';
+import { missingEndMarker, parseListingLine, quoteName, splitBlockNumber, type TarMember } from '../../src/core/tar-listing.js';
 import { verifyOutcome, verifyStatus } from '../../src/core/verify-status.js';
 import type { Archive } from '../../src/core/model.js';
 
@@ -14,6 +14,18 @@ test('parseListingLine decodes C-quoted names with newlines, quotes, " -> ", oct
   assert.equal(parseListingLine('hrw-r--r-- 0/0 0 2026-11-26 23:58:00 "./h" link to "../x"')?.link, '../x');
   assert.equal(parseListingLine('crw-r--r-- 0/0 1,3 2026-11-26 23:58:00 "./null"')?.type, 'other');
   assert.equal(parseListingLine('tar: Removing leading `/\' from member names'), undefined);
+});
+
+test('splitBlockNumber and missingEndMarker: only tar -R\'s end-of-archive zero block ends a listing of a whole archive', () => {
+  assert.deepEqual(splitBlockNumber('block 14: -rw-r--r-- 0/0 3 2026-11-26 23:58:00 "./a"'), { block: 14, rest: '-rw-r--r-- 0/0 3 2026-11-26 23:58:00 "./a"' });
+  assert.equal(splitBlockNumber('tar: A lone zero block at 22'), undefined);
+  assert.equal(missingEndMarker(splitBlockNumber('block 57: ** Block of NULs **')), undefined);
+  assert.equal(
+    missingEndMarker(splitBlockNumber('block 50: ** End of File **')),
+    'the tar data ends after 50 blocks of 512 bytes without the end-of-archive marker (zero blocks): the archive was cut short between two members',
+  );
+  assert.notEqual(missingEndMarker(splitBlockNumber('block 5: "** Block of NULs **"')), undefined, 'a member named like the marker is quoted');
+  assert.notEqual(missingEndMarker(undefined), undefined, 'no listing at all');
 });
 
 test('unsafeMembers accepts a normal archive, including symlinks with absolute or .. targets', () => {
