@@ -34,17 +34,21 @@ export function pickArchive(archives: readonly Archive[], volume: string, at?: n
 /**
  * Why extracting these members could write outside the target directory
  * (empty when it cannot): absolute names, `..` components, names or hard-link
- * targets that lead through a symlink the archive itself created, and hard
- * links to absolute or `..` targets. Checked before anything is written, so
- * a bad archive is refused whole instead of half extracted.
+ * targets that lead through a symlink the archive itself created (or through
+ * a hard link to one: tar links the symlink itself, so the link points where
+ * it does), and hard links to absolute or `..` targets. Checked before
+ * anything is written, so a bad archive is refused whole instead of half
+ * extracted.
  */
 export function unsafeMembers(members: readonly TarMember[]): string[] {
   const problems: string[] = [];
-  const symlinks = new Set<string>();
+  /** Each symlink the archive creates, and each hard link to one, with the symlink it is (its own name for a symlink). */
+  const symlinks = new Map<string, string>();
   const throughSymlink = (parts: readonly string[]): string | undefined => {
     for (let i = 1; i < parts.length; i++) {
       const prefix = parts.slice(0, i).join('/');
-      if (symlinks.has(prefix)) return prefix;
+      const symlink = symlinks.get(prefix);
+      if (symlink !== undefined) return symlink === prefix ? `the symlink "${prefix}" the archive creates` : `"${prefix}", a hard link the archive creates to the symlink "${symlink}"`;
     }
     return undefined;
   };
@@ -60,15 +64,18 @@ export function unsafeMembers(members: readonly TarMember[]): string[] {
     }
     const via = throughSymlink(parts);
     if (via !== undefined) {
-      problems.push(`${what} "${name}" leads through the symlink "${via}" the archive creates`);
+      problems.push(`${what} "${name}" leads through ${via}`);
       return undefined;
     }
     return parts;
   };
   for (const m of members) {
     const parts = check('member', m.name);
-    if (m.type === 'hardlink' && m.link !== undefined) check(`hard link "${m.name}" to`, m.link);
-    if (parts !== undefined && m.type === 'symlink') symlinks.add(parts.join('/'));
+    const target = m.type === 'hardlink' && m.link !== undefined ? check(`hard link "${m.name}" to`, m.link) : undefined;
+    if (parts === undefined) continue;
+    // A hard link comes after its target, so a chain of hard links to a symlink is followed link by link.
+    const symlink = m.type === 'symlink' ? parts.join('/') : target !== undefined ? symlinks.get(target.join('/')) : undefined;
+    if (symlink !== undefined) symlinks.set(parts.join('/'), symlink);
   }
   return problems;
 }

@@ -217,8 +217,8 @@ test('restore refuses a .tar cut where a member starts (tar -t exits 0 on it) be
   await assert.rejects(readdir(out), /ENOENT/);
 });
 
-/** An archive made by hand with the members a hostile or broken archive could hold. */
-function maliciousArchive(path: string, outside: string): void {
+/** An archive made by hand: python3 adds `members` with add(t, name, type, link); `outside` is a directory no member may write into. */
+function craftedArchive(path: string, outside: string, members: string): void {
   const script = `import io, sys, tarfile
 out, outside = sys.argv[1], sys.argv[2]
 def add(t, name, typ=tarfile.REGTYPE, link="", data=b"pwned\\n"):
@@ -228,15 +228,24 @@ def add(t, name, typ=tarfile.REGTYPE, link="", data=b"pwned\\n"):
     else:
         t.addfile(ti)
 with tarfile.open(out, "w:gz", format=tarfile.GNU_FORMAT) as t:
-    add(t, "./", tarfile.DIRTYPE)
+${members}`;
+  execFileSync('python3', ['-c', script, path, outside]);
+}
+
+/** An archive made by hand with the members a hostile or broken archive could hold. */
+function maliciousArchive(path: string, outside: string): void {
+  craftedArchive(
+    path,
+    outside,
+    `    add(t, "./", tarfile.DIRTYPE)
     add(t, "./harmless")
     add(t, "../evil")
     add(t, outside + "/abs")
     add(t, "./escape", tarfile.SYMTYPE, outside)
     add(t, "./escape/through-link")
     add(t, "./hard", tarfile.LNKTYPE, "../../etc/hostname")
-`;
-  execFileSync('python3', ['-c', script, path, outside]);
+`,
+  );
 }
 
 test('restore refuses an archive with ../evil, /abs, symlink-escape and ../ hard-link members: nothing written anywhere', async () => {
@@ -260,6 +269,37 @@ test('restore refuses an archive with ../evil, /abs, symlink-escape and ../ hard
   assert.deepEqual((await readdir(base)).sort(), ['evil.tar.gz', 'outside', 'work']);
   // --force does not lower the bar.
   assert.equal(snapctl('restore', archive, '--to', target, '--force').status, 1);
+  assert.deepEqual(await readdir(outside), []);
+});
+
+test('restore refuses paths through a hard link to an archive symlink (and a link to that link) before writing anything, naming the next older archive', async () => {
+  const f = await fixture();
+  assert.equal(f.apply('2026-11-20T03:00:00Z').status, 0);
+  const base = await tempDir();
+  const outside = join(base, 'outside');
+  await mkdir(outside);
+  // ./b and ./c extract as hard links to the symlink itself, pointing outside: tar would write b/x there were it not for its own check.
+  craftedArchive(
+    join(f.hostDir, `${f.legacyPrefix}.2026-11-21:03:00:00.tar.gz`),
+    outside,
+    `    add(t, "./", tarfile.DIRTYPE)
+    add(t, "./s", tarfile.SYMTYPE, outside)
+    add(t, "./b", tarfile.LNKTYPE, "./s")
+    add(t, "./c", tarfile.LNKTYPE, "./b")
+    add(t, "./b/x")
+    add(t, "./c/y")
+`,
+  );
+  const list = snapctl('restore', '--volume', 'data', ...f.flags, '--list');
+  assert.equal(list.status, 1, list.stdout);
+  const target = join(base, 'target');
+  const r = snapctl('restore', '--volume', 'data', ...f.flags, '--to', target);
+  assert.equal(r.status, 1, r.stdout);
+  assert.match(r.stderr, /has members that would be written outside the target: refusing to restore it/);
+  assert.match(r.stderr, /^ {2}member "\.\/b\/x" leads through "b", a hard link the archive creates to the symlink "s"$/m);
+  assert.match(r.stderr, /^ {2}member "\.\/c\/y" leads through "c", a hard link the archive creates to the symlink "s"$/m);
+  assert.match(r.stderr, /The next older archive of volume "data" is h1_data\.20261120T030000Z\.tar\.zst: restore it with --at 2026-11-20T03:00:00Z$/m);
+  await assert.rejects(readdir(target), /ENOENT/);
   assert.deepEqual(await readdir(outside), []);
 });
 

@@ -42,6 +42,16 @@ test('unsafeMembers names absolute names, .. components, paths through archive s
   ]);
 });
 
+test('unsafeMembers treats a hard link to an archive symlink, and a hard link to that link, as the symlink: paths through them lead where it points', () => {
+  assert.deepEqual(unsafeMembers([m('./s', 'symlink', '/outside'), m('./b', 'hardlink', './s'), m('./c', 'hardlink', 'b'), m('./b/x'), m('./c/y'), m('./h', 'hardlink', 'c/z')]), [
+    'member "./b/x" leads through "b", a hard link the archive creates to the symlink "s"',
+    'member "./c/y" leads through "c", a hard link the archive creates to the symlink "s"',
+    'hard link "./h" to "c/z" leads through "c", a hard link the archive creates to the symlink "s"',
+  ]);
+  // The hard links themselves, and hard links to files, lead through nothing.
+  assert.deepEqual(unsafeMembers([m('./f'), m('./s', 'symlink', 'f'), m('./b', 'hardlink', './s'), m('./g', 'hardlink', './f'), m('./d', 'dir'), m('./d/x', 'hardlink', 'g'), m('./g2', 'hardlink', 'd/x')]), []);
+});
+
 test('archiveLayout strips py_snap\'s single top-level directory, not snapctl\'s ./ root', () => {
   assert.deepEqual(archiveLayout([m('snap_backup', 'dir'), m('snap_backup/a'), m('snap_backup/d/b')]), { strip: 1, top: 'snap_backup' });
   assert.deepEqual(archiveLayout([m('./', 'dir'), m('./only', 'dir'), m('./only/a')]), { strip: 0 });

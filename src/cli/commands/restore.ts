@@ -38,7 +38,8 @@ DESCRIPTION
       - lists it as tar to the end (a truncated archive is refused);
       - refuses the whole archive if any member could be written outside DIR:
         absolute names, ".." components, names (or hard-link targets) that
-        lead through a symlink the archive itself creates.
+        lead through a symlink the archive itself creates, or through a hard
+        link to one.
     GNU tar's own protections stay on as a second line (no --absolute-names).
 
     It then runs "<decompressor> < ARCHIVE | tar -x" into DIR, keeping owners
