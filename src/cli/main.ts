@@ -67,7 +67,7 @@ EXIT STATUS
     1     error, nothing was done: bad command line or policy, stale saved
           plan; apply: every planned action failed
     2     plan --detailed-exitcode: changes pending;
-          verify: a corrupt or truncated archive was found
+          verify: a corrupt, truncated or unreadable archive was found
     3     apply: some actions failed, others were done;
           verify: no damaged archive, but some cannot be checked (no sidecar)
     4     apply: another apply holds the host lock

@@ -22,7 +22,7 @@ export interface PolicyRequest {
 
 export async function loadContext(req: PolicyRequest): Promise<PolicyContext> {
   if (req.policy === undefined) {
-    throw new SnapctlError('input', '--policy FILE|DIR is required', 'the YAML policy to plan from (see policies/example.yaml)');
+    throw new SnapctlError('input', '--policy FILE|DIR is required', 'the YAML policy file, or a directory of them (see policies/example.yaml)');
   }
   const { loadPolicy } = await import('../policy/load.js');
   const { resolveHost } = await import('../policy/resolve.js');

@@ -223,7 +223,7 @@ test('a saved plan is applied exactly; a saved plan made before a new file appea
     assert.equal(refused1.code, 1, describeRun(refused1));
     assert.match(refused1.stderr, /Saved plan is stale/);
     // The hint is the command that remakes it: the saved plan's policy, host and backup directory.
-    assert.match(refused1.stderr, /make it again and review it: snapctl plan --policy \S+ --host h1 (--backup-dir \S+ )?--out \S*day4\.plan\n/);
+    assert.match(refused1.stderr, /make it again and review it: snapctl plan --policy \S+ --host h1 (--backup-dir \S+ )?--now 2026-03-04T03:00:00.000Z --out \S*day4\.plan\n/);
     assert.deepEqual(await snapshotDir(ws.hostDir), before1);
     await rm(join(ws.hostDir, 'h1_docs.20260302T120000Z.tar.zst'));
 

@@ -69,6 +69,13 @@ test('the service is a oneshot apply of the given policy that lets apply clean u
   }
 });
 
+test('a % in the policy path is escaped as %% in every line of the service, Description= included (systemd expands specifiers there too)', () => {
+  const r = snapctl('schedule', '--systemd', '--unit', 'service', '--bin', '/usr/sbin/snapctl', '--policy', '/etc/snap%ctl/p.yaml');
+  assert.equal(r.status, 0, r.stderr);
+  const withPercent = r.stdout.split('\n').filter((l) => l.includes('%') && !l.startsWith('#'));
+  assert.deepEqual(withPercent, ['Description=snapctl: snapshot backups as declared in /etc/snap%%ctl/p.yaml', 'ExecStart=/usr/sbin/snapctl apply --policy /etc/snap%%ctl/p.yaml']);
+});
+
 test('the timer fires on the given calendar, catches up after downtime and spreads hosts', () => {
   const r = snapctl('schedule', '--systemd', '--unit', 'timer', '--on-calendar', '*-*-* 02:30:00');
   assert.equal(r.status, 0, r.stderr);

@@ -131,8 +131,12 @@ EXIT STATUS
           planned action failed
     3     some actions failed, others were done (see the summary)
     4     another snapctl apply holds the lock
+    70    internal error (a bug: please report it)
+    129   interrupted by SIGHUP: its terminal went away (after cleaning up)
     130   interrupted by SIGINT (after cleaning up)
     143   interrupted by SIGTERM (after cleaning up)
+    When stdout is closed early (| head), apply finishes its run and exits
+    as above; only its output is lost (the run log keeps it).
 
 EXAMPLES
     snapctl apply --policy /etc/snapctl/policy.yaml
@@ -289,8 +293,8 @@ export async function run(argv: string[]): Promise<number> {
   }
 }
 
-/** The plan command that remakes a saved plan: the same policy, host and backup directory. */
+/** The plan command that remakes a saved plan: the same policy, host, backup directory and --now. */
 function planAgain(saved: SavedPlan, planFile: string): string {
-  const { policy, host, backupDir } = saved.request;
-  return commandLine('snapctl', ['plan', '--policy', policy, '--host', host, ...(backupDir !== undefined ? ['--backup-dir', backupDir] : []), '--out', planFile]);
+  const { policy, host, backupDir, now } = saved.request;
+  return commandLine('snapctl', ['plan', '--policy', policy, '--host', host, ...(backupDir !== undefined ? ['--backup-dir', backupDir] : []), ...(now !== undefined ? ['--now', now] : []), '--out', planFile]);
 }

@@ -22,7 +22,7 @@ export const HELP = `NAME
 SYNOPSIS
     snapctl plan --policy FILE|DIR [--host NAME] [--backup-dir DIR] [--now TIME]
                  [--json] [--out PLANFILE] [--detailed-exitcode] [--verbose]
-                 [--no-color]
+                 [--lock-file FILE] [--state-dir DIR] [--no-color]
 
 DESCRIPTION
     Reads the policy and the host's backup directory (<backupDir>/<host>/)

@@ -135,7 +135,7 @@ export function systemdService(o: ScheduleOptions): string {
   return `# /etc/systemd/system/snapctl.service
 # Runs one \`snapctl apply\`; started by snapctl.timer.
 [Unit]
-Description=snapctl: snapshot backups as declared in ${o.policy}
+Description=snapctl: snapshot backups as declared in ${o.policy.replace(/%/g, '%%')}
 # LVM and the backup directory (local or network) must be up.
 Wants=local-fs.target
 After=local-fs.target remote-fs.target lvm2-monitor.service
@@ -176,7 +176,7 @@ export function systemdTimer(o: ScheduleOptions): string {
   return `# /etc/systemd/system/snapctl.timer
 # Enable with: systemctl enable --now snapctl.timer
 [Unit]
-Description=snapctl: run snapshot backups (${o.onCalendar})
+Description=snapctl: run snapshot backups (${o.onCalendar.replace(/%/g, '%%')})
 
 [Timer]
 OnCalendar=${o.onCalendar}
