@@ -84,7 +84,10 @@ test("init's own bad command lines exit 1 without a stack trace", () => {
   assert.doesNotMatch(unknown.stderr, /\n\s+at /);
   const emptyValue = snapctl('init', '--from-py-snap', '');
   assert.equal(emptyValue.status, 1);
-  assert.match(emptyValue.stderr, /^error: the py_snap command line is empty/);
+  assert.match(emptyValue.stderr, /^error: --from-py-snap was given an empty value/);
+  const blank = snapctl('init', '--from-py-snap', '   ');
+  assert.equal(blank.status, 1);
+  assert.match(blank.stderr, /^error: the py_snap command line is empty/);
 });
 
 test('a py_snap line that gives an invalid policy is refused with the policy problem', () => {
