@@ -54,7 +54,7 @@ export function parseYamlDocument(text: string, file: string): ParseResult {
     const isKey = kind === 'scalar' && followedByColon(state.input, state.position) && !frame.alias;
     const record: NodeRecord = isKey
       ? { start: frame.start, kind, result: state.result as unknown, key: String(state.result), children: frame.children }
-      : { start: frame.start, kind, result: state.result as unknown, children: frame.children };
+      : { start: frame.start, kind, result: state.result as unknown, children: unwrap(kind, state.result, frame.children) };
     parent.children.push(record);
   };
 
@@ -173,6 +173,18 @@ function significantStart(state: State): { position: Position; char: string; nex
     while (probe < input.length && /\s/.test(input[probe] ?? '')) probe++;
   }
   return { position: { line: line + 1, column: pos - lineStart + 1 }, char: input[probe] ?? '', next: input[probe + 1] ?? '' };
+}
+
+/**
+ * The children of a collection node. A flow collection that starts on its own
+ * line (a JSON document, `data:` then `{path: /x}` below it) is composed
+ * inside the block node js-yaml opened there, as a candidate implicit key
+ * that no `:` follows: the block node's only child is then the collection
+ * itself, whose children are the keys and items. (An alias child has no kind.)
+ */
+function unwrap(kind: string | null, result: unknown, children: readonly NodeRecord[]): readonly NodeRecord[] {
+  const only = children.length === 1 ? children[0] : undefined;
+  return (kind === 'mapping' || kind === 'sequence') && only?.kind === kind && only.result === result ? only.children : children;
 }
 
 function followedByColon(input: string, from: number): boolean {

@@ -70,6 +70,8 @@ const CASES: { fixture: string; line?: number; column?: number; keyPath?: string
   { fixture: 'version-missing', line: 1, summary: /^missing key "version"$/ },
   { fixture: 'empty', summary: /^the file is empty$/ },
   { fixture: 'comments-only', summary: /^the file is empty$/ },
+  { fixture: 'json-policy', line: 8, column: 11, keyPath: 'hosts.db01.volumes.data.compression', summary: /^expected one of zstd, gzip, xz, none, found "bz2"/ },
+  { fixture: 'flow-mapping-lines', line: 7, column: 10, keyPath: 'hosts.db01.volumes.data.compression', summary: /^expected one of zstd, gzip, xz, none, found "bz2"/ },
   { fixture: 'unknown-timezone', line: 2, column: 1, keyPath: 'timezone', summary: /^unknown time zone "Europe\/Berln"$/ },
   { fixture: 'bad-schedule', line: 5, keyPath: 'hosts.db01.volumes.data.schedule', summary: /found "dayly" \(did you mean "daily"\?\)$/ },
   { fixture: 'bad-compression', line: 2, keyPath: 'defaults.compression', summary: /^expected one of zstd, gzip, xz, none, found "zip"/ },
@@ -108,6 +110,17 @@ test('several problems in one file are all reported, top to bottom', async () =>
       [7, 'hosts.db01.volumes.data.retention.keepWithin'],
       [8, 'hosts.db01.volumes.data.compresion'],
       [10, 'hosts.db01.volumes.logs.path'],
+    ],
+  );
+});
+
+test('keys and items of flow collections that start on their own line point at themselves, not at the parent key', async () => {
+  const check = await checkPolicy(join(BAD, 'flow-mapping-lines.yaml'));
+  assert.deepEqual(
+    check.problems.map((p) => [p.position?.line, p.position?.column, formatKeyPath(p.path)]),
+    [
+      [7, 10, 'hosts.db01.volumes.data.compression'],
+      [12, 12, 'hosts.db01.volumes.logs.exclude[1]'],
     ],
   );
 });
