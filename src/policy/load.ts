@@ -14,6 +14,7 @@ import { DEFAULTS } from './resolve.js';
 import { parseYamlDocument } from './yaml-document.js';
 import type { YamlDocument } from './yaml-document.js';
 import { checkSchema } from './schema-errors.js';
+import type { AcceptedDocument } from './accepted-parts.js';
 import { checkSemantics, hostPathExclude } from './semantics.js';
 import { fsProblem, listPolicyFiles, MAX_POLICY_BYTES } from './files.js';
 import { compareProblems, toError } from './problem.js';
@@ -26,6 +27,13 @@ export interface PolicyFile {
   readonly path: string;
   readonly document: PolicyDocument;
   /** The parsed YAML, to point later errors at lines. */
+  readonly yaml: YamlDocument;
+}
+
+/** What the checks across files look at: a file that passed its own checks, or what the schema accepted of one. */
+interface CheckedParts {
+  readonly file: string;
+  readonly document: AcceptedDocument;
   readonly yaml: YamlDocument;
 }
 
@@ -77,21 +85,25 @@ export async function checkPolicy(fileOrDir: string): Promise<PolicyCheck> {
   if ('problem' in listed) return { files: [], documents: [], problems: [listed.problem], bytes: new Map() };
   const problems: Problem[] = [];
   const documents: PolicyFile[] = [];
+  const parts: CheckedParts[] = [];
   const bytes = new Map<string, Buffer>();
   for (const file of listed.files) {
     const result = await checkFile(file);
-    if ('problems' in result) problems.push(...result.problems);
-    else {
+    if ('problems' in result) {
+      problems.push(...result.problems);
+      if (result.accepted) parts.push(result.accepted);
+    } else {
       documents.push(result.policy);
+      parts.push(result.policy);
       bytes.set(result.policy.path, result.bytes);
     }
   }
-  problems.push(...crossFileProblems(documents), ...compressionLevelProblems(documents), ...hostPathExcludeProblems(documents));
+  problems.push(...crossFileProblems(parts), ...compressionLevelProblems(parts), ...hostPathExcludeProblems(parts));
   problems.sort(compareProblems);
   return { files: listed.files, documents, problems, bytes };
 }
 
-async function checkFile(file: string): Promise<{ policy: PolicyFile; bytes: Buffer } | { problems: Problem[] }> {
+async function checkFile(file: string): Promise<{ policy: PolicyFile; bytes: Buffer } | { problems: Problem[]; accepted?: CheckedParts }> {
   const fail = (summary: string, detail?: string): { problems: Problem[] } => ({
     problems: [detail === undefined ? { file, path: [], summary } : { file, path: [], summary, detail }],
   });
@@ -115,15 +127,16 @@ async function checkFile(file: string): Promise<{ policy: PolicyFile; bytes: Buf
   if (yaml.value === undefined || yaml.value === null) {
     return fail('the file is empty', 'Expected a policy: `version: 1` and `hosts:` with at least one host.');
   }
+  // The semantic checks also run on what the schema accepted of a document it refused, so one run reports every problem.
   const schema = checkSchema(yaml.value);
-  const issues = schema.ok ? checkSemantics(schema.document) : schema.issues;
+  const accepted = schema.ok ? schema.document : schema.accepted;
+  const issues = [...(schema.ok ? [] : schema.issues), ...(accepted === undefined ? [] : checkSemantics(accepted))];
   if (issues.length > 0 || !schema.ok) {
-    return {
-      problems: issues.map((issue) => {
-        const problem: Problem = { file, path: issue.path, position: yaml.positionOf(issue.path), summary: issue.summary };
-        return issue.detail === undefined ? problem : { ...problem, detail: issue.detail };
-      }),
-    };
+    const problems = issues.map((issue) => {
+      const problem: Problem = { file, path: issue.path, position: yaml.positionOf(issue.path), summary: issue.summary };
+      return issue.detail === undefined ? problem : { ...problem, detail: issue.detail };
+    });
+    return accepted === undefined ? { problems } : { problems, accepted: { file, document: accepted, yaml } };
   }
   return { policy: { file, path: resolve(file), document: schema.document, yaml }, bytes };
 }
@@ -135,10 +148,10 @@ async function checkFile(file: string): Promise<{ policy: PolicyFile; bytes: Buf
  * it would fail the volume on every run. A level in defaults is ignored by
  * the volumes without compression; one written on such a volume is refused.
  */
-function compressionLevelProblems(documents: readonly PolicyFile[]): Problem[] {
+function compressionLevelProblems(documents: readonly CheckedParts[]): Problem[] {
   const defaults = defaultsFile(documents)?.document.defaults ?? {};
   const problems: Problem[] = [];
-  const check = (policy: PolicyFile, path: PathSegment[], own: VolumeDefaults, inherited: VolumeDefaults): void => {
+  const check = (policy: CheckedParts, path: PathSegment[], own: VolumeDefaults, inherited: VolumeDefaults): void => {
     const compression = own.compression ?? inherited.compression ?? DEFAULTS.compression;
     const level = own.compressionLevel ?? inherited.compressionLevel;
     if (level === undefined) return;
@@ -156,7 +169,7 @@ function compressionLevelProblems(documents: readonly PolicyFile[]): Problem[] {
   };
   for (const policy of documents) {
     if (policy.document.defaults) check(policy, ['defaults'], policy.document.defaults, {});
-    for (const [hostKey, host] of Object.entries(policy.document.hosts)) {
+    for (const [hostKey, host] of Object.entries(policy.document.hosts ?? {})) {
       for (const [name, volume] of Object.entries(host?.volumes ?? {})) {
         // A volume that sets neither key has the defaults' pair, checked above.
         if (volume && (volume.compression !== undefined || volume.compressionLevel !== undefined)) check(policy, ['hosts', hostKey, 'volumes', name], volume, defaults);
@@ -167,7 +180,7 @@ function compressionLevelProblems(documents: readonly PolicyFile[]): Problem[] {
 }
 
 /** The file of a policy (directory) that holds `defaults`: crossFileProblems lets only one. */
-function defaultsFile(documents: readonly PolicyFile[]): PolicyFile | undefined {
+function defaultsFile(documents: readonly CheckedParts[]): CheckedParts | undefined {
   return documents.find((d) => d.document.defaults !== undefined);
 }
 
@@ -176,11 +189,11 @@ function defaultsFile(documents: readonly PolicyFile[]): PolicyFile | undefined 
  * hostPathExclude), its own or from defaults, which may sit in another file
  * of a policy directory: the problem points at the pattern where it is written.
  */
-function hostPathExcludeProblems(documents: readonly PolicyFile[]): Problem[] {
+function hostPathExcludeProblems(documents: readonly CheckedParts[]): Problem[] {
   const withDefaults = defaultsFile(documents);
   const problems: Problem[] = [];
   for (const policy of documents) {
-    for (const [hostKey, host] of Object.entries(policy.document.hosts)) {
+    for (const [hostKey, host] of Object.entries(policy.document.hosts ?? {})) {
       for (const [name, volume] of Object.entries(host?.volumes ?? {})) {
         if (!volume) continue;
         const root = volume.path ?? volume.btrfs ?? volume.mount;
@@ -200,10 +213,10 @@ function hostPathExcludeProblems(documents: readonly PolicyFile[]): Problem[] {
 }
 
 // Within a directory each host key and each top-level setting lives in one file.
-function crossFileProblems(documents: readonly PolicyFile[]): Problem[] {
+function crossFileProblems(documents: readonly CheckedParts[]): Problem[] {
   const problems: Problem[] = [];
-  const firstSeen = new Map<string, PolicyFile>();
-  const where = (policy: PolicyFile, path: string[]): string => {
+  const firstSeen = new Map<string, CheckedParts>();
+  const where = (policy: CheckedParts, path: string[]): string => {
     const p = policy.yaml.positionOf(path);
     return `${policy.file}:${p.line}:${p.column}`;
   };
@@ -211,7 +224,7 @@ function crossFileProblems(documents: readonly PolicyFile[]): Problem[] {
     const doc = policy.document;
     const keys: string[][] = [
       ...(['timezone', 'defaults', 'healthcheck'] as const).filter((k) => doc[k] !== undefined).map((k) => [k]),
-      ...Object.keys(doc.hosts).map((host) => ['hosts', host]),
+      ...Object.keys(doc.hosts ?? {}).map((host) => ['hosts', host]),
     ];
     for (const path of keys) {
       const id = path.join('\0');

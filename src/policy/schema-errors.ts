@@ -3,6 +3,8 @@
 import { validatePolicy } from './policy-validator.js';
 import type { AjvError } from './policy-validator.js';
 import type { PolicyDocument } from './policy-document.generated.js';
+import { acceptedParts } from './accepted-parts.js';
+import type { AcceptedDocument } from './accepted-parts.js';
 import { closest, describeValue } from './problem.js';
 import type { PathSegment } from './problem.js';
 
@@ -13,11 +15,15 @@ export interface SchemaIssue {
   readonly detail?: string;
 }
 
-export type SchemaResult = { readonly ok: true; readonly document: PolicyDocument } | { readonly ok: false; readonly issues: readonly SchemaIssue[] };
+/** `accepted`: what the semantic checks may still look at in a refused document. */
+export type SchemaResult =
+  | { readonly ok: true; readonly document: PolicyDocument }
+  | { readonly ok: false; readonly issues: readonly SchemaIssue[]; readonly accepted: AcceptedDocument | undefined };
 
 export function checkSchema(value: unknown): SchemaResult {
   if (validatePolicy(value)) return { ok: true, document: value };
-  return { ok: false, issues: translate(validatePolicy.errors ?? [], value) };
+  const errors = validatePolicy.errors ?? [];
+  return { ok: false, issues: translate(errors, value), accepted: acceptedParts(value, errors) };
 }
 
 // Branch mismatches of an anyOf (a string where an object was possible…) are

@@ -1,8 +1,10 @@
 // Checks the schema cannot express: time zones exist, durations are above
 // zero and within bounds, schedules are whole minutes, host globs are well
 // formed, a mount root is a directory of its own, excludes leave something
-// to archive. Runs on a document the schema accepted.
-import type { PolicyDocument, VolumeDefaults, VolumeDocument } from './policy-document.generated.js';
+// to archive. Runs on what the schema accepted of a document (all of it, when
+// it is valid).
+import type { VolumeDefaults, VolumeDocument } from './policy-document.generated.js';
+import type { AcceptedDocument } from './accepted-parts.js';
 import { excludesEverything } from '../core/exclude.js';
 import { mountRootProblem } from '../core/lvm-leftovers.js';
 import { hostNameProblem } from '../core/naming.js';
@@ -13,13 +15,13 @@ import { globToRegExp, isGlob } from './host-glob.js';
 import type { SchemaIssue } from './schema-errors.js';
 import type { PathSegment } from './problem.js';
 
-export function checkSemantics(doc: PolicyDocument): SchemaIssue[] {
+export function checkSemantics(doc: AcceptedDocument): SchemaIssue[] {
   const issues: SchemaIssue[] = [];
   if (doc.timezone !== undefined && !isValidTimeZone(doc.timezone)) {
     issues.push({ path: ['timezone'], summary: `unknown time zone "${doc.timezone}"`, detail: 'Expected an IANA time zone name such as Europe/Berlin, America/New_York or UTC.' });
   }
   if (doc.defaults) issues.push(...durationIssues(['defaults'], doc.defaults), ...hookIssues(['defaults'], doc.defaults), ...excludeIssues(['defaults'], doc.defaults));
-  for (const [hostKey, host] of Object.entries(doc.hosts)) {
+  for (const [hostKey, host] of Object.entries(doc.hosts ?? {})) {
     if (!host) continue;
     if (isGlob(hostKey) && !globToRegExp(hostKey)) {
       issues.push({ path: ['hosts', hostKey], summary: `malformed host glob "${hostKey}"`, detail: 'A [ must be closed by ] and enclose at least one character.' });
@@ -28,7 +30,7 @@ export function checkSemantics(doc: PolicyDocument): SchemaIssue[] {
     if (nameProblem !== undefined) issues.push({ path: ['hosts', hostKey], summary: `invalid host name "${hostKey}": ${nameProblem}` });
     const rootProblem = host.mountRoot !== undefined ? mountRootProblem(host.mountRoot, host.backupDir ?? DEFAULTS.backupDir) : undefined;
     if (rootProblem !== undefined) issues.push({ path: ['hosts', hostKey, 'mountRoot'], summary: `cannot be used: ${rootProblem}` });
-    for (const [name, volume] of Object.entries(host.volumes)) {
+    for (const [name, volume] of Object.entries(host.volumes ?? {})) {
       if (!volume) continue;
       const base = ['hosts', hostKey, 'volumes', name];
       issues.push(...durationIssues(base, volume), ...hookIssues(base, volume), ...excludeIssues(base, volume));

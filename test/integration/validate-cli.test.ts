@@ -34,6 +34,21 @@ test('validate prints each problem as file:line:column: key: message, no stack t
   );
 });
 
+test('validate lists the semantic problems of a file together with its schema problems, in one run', () => {
+  const r = snapctl('validate', '--policy', 'fixtures/policies/bad/schema-and-semantics.yaml');
+  assert.equal(r.status, 1);
+  assert.equal(r.stdout, '');
+  assert.deepEqual(
+    r.stderr.split('\n').filter((line) => line.startsWith('error: ')).map((line) => line.split(': ').slice(1, 3).join(': ')),
+    [
+      'fixtures/policies/bad/schema-and-semantics.yaml:2:1: timezone',
+      'fixtures/policies/bad/schema-and-semantics.yaml:8:22: hosts.db01.volumes.data.retention.keepLast',
+      'fixtures/policies/bad/schema-and-semantics.yaml:9:18: hosts.db01.volumes.data.hooks.timeout',
+      'fixtures/policies/bad/schema-and-semantics.yaml:10:19: hosts.db01.volumes.data.exclude[0]',
+    ],
+  );
+});
+
 test('validate refuses an alias bomb quickly with exit 1', () => {
   const started = Date.now();
   const r = snapctl('validate', '--policy', 'fixtures/policies/bad/billion-laughs.yaml');

@@ -114,6 +114,47 @@ test('several problems in one file are all reported, top to bottom', async () =>
   );
 });
 
+test('the semantic problems of what the schema accepted are reported with the schema problems, top to bottom', async () => {
+  const check = await checkPolicy(join(BAD, 'schema-and-semantics.yaml'));
+  assert.deepEqual(
+    check.problems.map((p) => [p.position?.line, formatKeyPath(p.path), p.summary.split(':')[0]]),
+    [
+      [2, 'timezone', 'unknown time zone "Europe/Berln"'],
+      [8, 'hosts.db01.volumes.data.retention.keepLast', 'expected a positive integer, found 0'],
+      [9, 'hosts.db01.volumes.data.hooks.timeout', 'expected a duration above zero, found "0s"'],
+      [10, 'hosts.db01.volumes.data.exclude[0]', '".*" would leave out the whole volume'],
+    ],
+  );
+});
+
+test('what the schema rejected is left out of the semantic checks, and so is what a check pairs with it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'snapctl-rejected-'));
+  try {
+    // No source, a volumes key that is not a mapping, a relative backupDir beside a mountRoot
+    // that holds the default /backup, and a compressor no one has beside a level gzip refuses:
+    // only the schema's words, no check on the pairs' defaults and no crash.
+    const file = join(dir, 'p.yaml');
+    writeFileSync(
+      file,
+      'version: 1\ndefaults: { compression: gzip }\nhosts:\n  db01:\n    backupDir: backup\n    mountRoot: /backup\n    volumes:\n' +
+        '      data: { path: /data, compression: bz2, compressionLevel: 12 }\n      logs: { exclude: [".*", 7] }\n  web01:\n    volumes: 3\n',
+    );
+    const check = await checkPolicy(file);
+    assert.deepEqual(
+      check.problems.map((p) => [p.position?.line, formatKeyPath(p.path), p.summary.split(',')[0]]),
+      [
+        [5, 'hosts.db01.backupDir', 'expected an absolute path'],
+        [8, 'hosts.db01.volumes.data.compression', 'expected one of zstd'],
+        [9, 'hosts.db01.volumes.logs', 'no source: a volume needs exactly one of lvm'],
+        [9, 'hosts.db01.volumes.logs.exclude[1]', 'expected a non-empty pattern'],
+        [11, 'hosts.web01.volumes', 'expected a mapping'],
+      ],
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('keys and items of flow collections that start on their own line point at themselves, not at the parent key', async () => {
   const check = await checkPolicy(join(BAD, 'flow-mapping-lines.yaml'));
   assert.deepEqual(
@@ -258,6 +299,22 @@ test("in a policy directory, a level in one file's defaults is checked against t
       check.problems.map((p) => `${p.file}:${p.position?.line}: ${formatKeyPath(p.path)}: ${p.summary}`),
       [`${join(dir, '10-web.yaml')}:5: hosts.web01.volumes.www.compression: xz takes levels 1 to 9, found 15 (compressionLevel from defaults)`],
     );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('in a policy directory, a file with a schema problem still has its level checked against defaults from another file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'snapctl-level-dir-'));
+  try {
+    writeFileSync(join(dir, '00-defaults.yaml'), 'version: 1\ndefaults:\n  compression: gzip\nhosts:\n  db01:\n    volumes:\n      data: { path: /data }\n');
+    writeFileSync(join(dir, '10-web.yaml'), 'version: 1\nhosts:\n  web01:\n    volumes:\n      www: { path: /srv/www, compressionLevel: 12, retention: { keepLast: 0 } }\n');
+    const check = await checkPolicy(dir);
+    assert.deepEqual(
+      check.problems.map((p) => `${p.position?.line}:${p.position?.column}: ${formatKeyPath(p.path)}: ${p.summary}`),
+      ['5:30: hosts.web01.volumes.www.compressionLevel: gzip takes levels 1 to 9, found 12', '5:65: hosts.web01.volumes.www.retention.keepLast: expected a positive integer, found 0'],
+    );
+    assert.deepEqual(check.documents.map((d) => d.file), [join(dir, '00-defaults.yaml')]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

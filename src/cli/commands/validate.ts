@@ -20,7 +20,8 @@ DESCRIPTION
     Nothing on the system is read or changed besides the policy files.
 
     For each valid file it prints "ok: FILE (N hosts, M volumes)" on stdout.
-    Each problem is printed on stderr as one paragraph:
+    Each problem is printed on stderr as one paragraph, all of them in one
+    run, top to bottom:
         error: FILE:LINE:COLUMN: KEY.PATH: what is wrong
 
 OPTIONS
