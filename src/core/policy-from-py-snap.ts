@@ -74,3 +74,30 @@ export function policyFromPySnap(p: PolicyFromPySnap): string {
   }
   return `${lines.join('\n')}\n`;
 }
+
+/** What a value of the generated policy is made from: a py_snap option, init's --host or --vg, or the cron line. */
+export type PySnapInput = 'backupDir' | 'fileSystem' | 'logicalVolume' | 'mount' | 'retentionDays' | 'snapName' | 'host' | 'vg' | 'cron';
+
+/**
+ * The inputs the key at `path` of policyFromPySnap's policy is made from,
+ * and the key as a user would name it ("legacy.mountPoint", "the volume
+ * name"), so a policy problem can point at the option that caused it.
+ * undefined for a key no input sets.
+ */
+export function pySnapSource(path: readonly (string | number)[]): { readonly inputs: readonly PySnapInput[]; readonly key: string } | undefined {
+  // hosts.<host>.<hostField>.<volume>.<volumeField>.<sub>
+  const [root, , hostField, , volumeField, sub] = path;
+  if (root !== 'hosts') return undefined;
+  if (path.length === 2) return { inputs: ['host'], key: 'the host name' };
+  if (hostField === 'backupDir') return { inputs: ['backupDir'], key: 'backupDir' };
+  if (hostField !== 'volumes') return undefined;
+  if (path.length === 4) return { inputs: ['fileSystem'], key: 'the volume name' };
+  const key = path.slice(4).join('.');
+  if (volumeField === 'lvm') return { inputs: ['vg', 'logicalVolume'], key };
+  if (volumeField === 'mount') return { inputs: ['fileSystem'], key };
+  if (volumeField === 'schedule') return { inputs: ['cron'], key };
+  if (volumeField === 'retention' && sub === 'keepWithin') return { inputs: ['retentionDays'], key };
+  if (volumeField === 'legacy' && sub === 'snapshot') return { inputs: ['vg', 'snapName'], key };
+  if (volumeField === 'legacy' && sub === 'mountPoint') return { inputs: ['mount'], key };
+  return undefined;
+}

@@ -117,6 +117,10 @@ const VALUE_FLAGS: Record<string, keyof PySnapOptions> = {
   '-s': 'snapName', '--snap-name': 'snapName',
   '--log-dir': 'logDir',
 };
+/** The flag naming a py_snap option in messages: its short form (--log-dir has none). */
+export function pySnapFlag(key: keyof PySnapOptions): string {
+  return Object.keys(VALUE_FLAGS).find((flag) => VALUE_FLAGS[flag] === key) ?? key;
+}
 const SWITCHES = ['--compress', '--verbose', '--help'];
 const LONG_NAMES = [...Object.keys(VALUE_FLAGS).filter((f) => f.startsWith('--')), ...SWITCHES];
 const KNOWN = 'py_snap.py knows -b -c -f -l -m -r -s -v --log-dir (and their long forms)';

@@ -90,12 +90,28 @@ test("init's own bad command lines exit 1 without a stack trace", () => {
   assert.match(blank.stderr, /^error: the py_snap command line is empty/);
 });
 
-test('a py_snap line that gives an invalid policy is refused with the policy problem', () => {
-  const r = snapctl('init', '--from-py-snap', 'py_snap.py -b backup', '--host', 'db01', '--vg', 'vg0');
-  assert.equal(r.status, 1);
-  assert.match(r.stderr, /^error: the py_snap options give an invalid policy\n/);
-  assert.match(r.stderr, /backupDir: expected an absolute path, found "backup"/);
-  assert.equal(r.stdout, '');
+test('a py_snap value the policy cannot hold is refused naming the option, its value and what was expected, not a temporary file', () => {
+  for (const [line, vg, message] of [
+    ['py_snap.py -b backup', 'vg0', 'error: py_snap option -b "backup" gives backupDir: expected an absolute path, found "backup"\n'],
+    ['py_snap.py -m relative', 'vg0', 'error: py_snap option -m "relative" gives legacy.mountPoint: expected an absolute path, found "relative"\n'],
+    ['py_snap.py --file-system=data', 'vg0', 'error: py_snap option -f "data" gives mount: expected an absolute path, found "data"\n'],
+    [
+      'py_snap.py -l lv/data',
+      'vg0',
+      'error: --vg "vg0" and py_snap option -l "lv/data" give lvm: expected VG/LV (e.g. vg0/lv_data), found "vg0/lv/data"\n',
+    ],
+    [
+      'py_snap.py',
+      'bad vg',
+      'error: --vg "bad vg" and py_snap option -l "lv_data" (py_snap\'s default) give lvm: expected VG/LV (e.g. vg0/lv_data), found "bad vg/lv_data"\n' +
+        '  --vg "bad vg" and py_snap option -s "lv_data_snap" (py_snap\'s default) give legacy.snapshot: expected VG/LV (e.g. vg0/lv_data_snap), found "bad vg/lv_data_snap"\n',
+    ],
+  ] as const) {
+    const r = snapctl('init', '--from-py-snap', line, '--host', 'db01', '--vg', vg);
+    assert.equal(r.status, 1, line);
+    assert.equal(r.stderr, message, line);
+    assert.equal(r.stdout, '', line);
+  }
 });
 
 test('--out writes the file, and refuses to overwrite it without --force', async () => {

@@ -4,8 +4,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
-import { parsePySnapCommand } from '../../src/core/py-snap-args.js';
-import { policyFromPySnap, volumeNameFor, yamlScalar } from '../../src/core/policy-from-py-snap.js';
+import { parsePySnapCommand, PY_SNAP_DEFAULTS } from '../../src/core/py-snap-args.js';
+import { policyFromPySnap, pySnapSource, volumeNameFor, yamlScalar } from '../../src/core/policy-from-py-snap.js';
+import type { PySnapInput } from '../../src/core/policy-from-py-snap.js';
 import { loadPolicy } from '../../src/policy/load.js';
 import { resolveHost } from '../../src/policy/resolve.js';
 import type { HostPolicy } from '../../src/core/model.js';
@@ -101,4 +102,29 @@ test('volume names from mount points: / becomes _, leading and trailing / droppe
   assert.equal(volumeNameFor('/var/lib/mongo'), 'var_lib_mongo');
   assert.equal(volumeNameFor('/data/'), 'data');
   assert.equal(volumeNameFor('/srv/my data'), 'srv_my_data');
+});
+
+test('each key of the generated policy that an input reaches maps back to that input', () => {
+  // Every input gets a value of its own; wherever one shows up, in a key or a value, the key must name it.
+  const options = { ...PY_SNAP_DEFAULTS, backupDir: '/Bdir', fileSystem: '/Fsys', logicalVolume: 'Llv', mount: '/Mnt', retentionDays: 77, snapName: 'Ssnap' };
+  const markers: [PySnapInput, string][] = [
+    ['backupDir', 'Bdir'], ['fileSystem', 'Fsys'], ['logicalVolume', 'Llv'], ['mount', 'Mnt'], ['retentionDays', '77'], ['snapName', 'Ssnap'], ['host', 'Hhost'], ['vg', 'Vvg'],
+  ];
+  const doc = yaml.load(policyFromPySnap({ options, host: 'Hhost', vg: 'Vvg', vgNote: 'given with --vg', commandLine: 'py_snap.py' }));
+  const reached = new Set<PySnapInput>();
+  const walk = (node: unknown, path: string[]): void => {
+    if (typeof node !== 'object' || node === null) return;
+    for (const [key, value] of Object.entries(node)) {
+      const at = [...path, key];
+      for (const [input, marker] of markers) {
+        if (!key.includes(marker) && !(typeof value !== 'object' && String(value).includes(marker))) continue;
+        assert.ok(pySnapSource(at)?.inputs.includes(input), `${at.join('.')} comes from ${input}`);
+        reached.add(input);
+      }
+      walk(value, at);
+    }
+  };
+  walk(doc, []);
+  assert.deepEqual([...reached].sort(), markers.map(([input]) => input).sort(), 'every input shows up in the policy');
+  assert.equal(pySnapSource(['hosts', 'Hhost', 'volumes', 'Fsys', 'legacy', 'cleanup']), undefined, 'a key no input sets');
 });
