@@ -33,6 +33,13 @@ export interface RestoreRequest {
    * and restoreArchive rejects with the signal's reason.
    */
   readonly signal?: AbortSignal;
+  /**
+   * Called once every check has passed and the target exists, just before
+   * tar starts writing into it: until then nothing has been written (but the
+   * target directory, when it was missing).
+   * `earlier` is how many entries the target held (0: new or empty).
+   */
+  readonly onExtract?: (earlier: number) => void;
 }
 
 export interface RestoreResult {
@@ -48,20 +55,33 @@ export interface RestoreResult {
   readonly removedLocks: readonly string[];
 }
 
-/** Throws SnapctlError('input') unless `dir` is absent or an empty directory (or force and a directory). */
-async function checkTarget(dir: string, force: boolean): Promise<void> {
+/**
+ * Throws SnapctlError('input') unless `dir` is absent or an empty directory
+ * (or force and a directory); returns how many entries it holds.
+ */
+async function checkTarget(dir: string, force: boolean): Promise<number> {
   let entries: string[];
   try {
     const st = await lstat(dir);
     if (!st.isDirectory()) throw new SnapctlError('input', `--to ${dir} exists and is not a directory`);
     entries = await readdir(dir);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
     throw err;
   }
   if (entries.length > 0 && !force) {
     throw new SnapctlError('input', `--to ${dir} is not empty (${counted(entries.length, 'entry', 'entries')})`, 'restore into a new or empty directory, or pass --force to extract over what is there');
   }
+  return entries.length;
+}
+
+/**
+ * What the target may hold once an extraction has begun and stopped short.
+ * A target that held files before (--force) is not to be removed: they are
+ * the user's, among whatever tar replaced or added.
+ */
+export function partialRestoreNote(target: string, earlier: number): string {
+  return earlier === 0 ? `${target} may hold a partial restore` : `${target} may now hold part of the archive over what it held before`;
 }
 
 /** GNU tar -x argv: owners by number, modes, xattrs, ACLs (SELinux labels where enabled); never --absolute-names. */
@@ -80,8 +100,8 @@ export function tarExtractArgv(caps: TarCapabilities, target: string, strip: num
   ];
 }
 
-/** Extracts from `file`, whose offset is at its start. */
-async function extract(req: RestoreRequest, file: FileHandle, strip: number): Promise<void> {
+/** Extracts from `file`, whose offset is at its start, into a target that held `earlier` entries. */
+async function extract(req: RestoreRequest, file: FileHandle, strip: number, earlier: number): Promise<void> {
   const caps = await probeTar();
   const env = { ...process.env, LC_ALL: 'C' };
   const dec = decompressArgv(req.compression);
@@ -106,7 +126,7 @@ async function extract(req: RestoreRequest, file: FileHandle, strip: number): Pr
   req.signal?.throwIfAborted();
   const failed = de !== undefined && (de.code !== 0 || de.signal !== null) ? describeExit(dec![0], de, decWatch!.stderr()) : undefined;
   if (failed !== undefined || te.code !== 0 || te.signal !== null) {
-    throw new SnapctlError('operation', `extracting ${req.archive} into ${req.target} failed: ${failed ?? describeExit('tar', te, tarWatch.stderr())}`, `${req.target} may hold a partial restore`);
+    throw new SnapctlError('operation', `extracting ${req.archive} into ${req.target} failed: ${failed ?? describeExit('tar', te, tarWatch.stderr())}`, partialRestoreNote(req.target, earlier));
   }
 }
 
@@ -134,18 +154,18 @@ async function stripLocks(target: string, rels: readonly string[]): Promise<stri
 export async function restoreArchive(req: RestoreRequest): Promise<RestoreResult> {
   const sidecar = await readSidecar(req.archive);
   if (sidecar.kind === 'malformed') throw new SnapctlError('preflight', `cannot verify ${req.archive}: ${sidecar.reason}`);
-  if (!req.listOnly) await checkTarget(req.target, req.force);
+  const earlier = req.listOnly ? 0 : await checkTarget(req.target, req.force);
   const file = await open(req.archive, 'r').catch((err: NodeJS.ErrnoException) => {
     throw new SnapctlError('input', `cannot open ${req.archive}: ${err.code === 'ENOENT' ? 'no such file' : (err.code ?? err.message)}`);
   });
   try {
-    return await verifiedRestore(req, sidecar, file);
+    return await verifiedRestore(req, sidecar, file, earlier);
   } finally {
     await file.close();
   }
 }
 
-async function verifiedRestore(req: RestoreRequest, sidecar: Sidecar, file: FileHandle): Promise<RestoreResult> {
+async function verifiedRestore(req: RestoreRequest, sidecar: Sidecar, file: FileHandle, earlier: number): Promise<RestoreResult> {
   const scan = await scanArchive(req.archive, req.compression, { hash: sidecar.kind === 'present', list: 'members', fd: file.fd, ...(req.signal ? { signal: req.signal } : {}) });
   if (checksumVerdict(sidecar, scan.sha256) === 'mismatch') {
     throw new SnapctlError('preflight', `${req.archive} does not match its checksum: refusing to restore it`, `sha256 is ${scan.sha256}, the sidecar says ${sidecar.kind === 'present' ? sidecar.sha256 : ''}; the archive is corrupt`);
@@ -175,7 +195,8 @@ async function verifiedRestore(req: RestoreRequest, sidecar: Sidecar, file: File
   } catch (err) {
     throw new SnapctlError('input', `cannot create the target directory ${req.target}: ${(err as Error).message}`, 'give --to a directory that can be created (or exists empty)');
   }
-  await extract(req, file, layout.strip);
+  req.onExtract?.(earlier);
+  await extract(req, file, layout.strip, earlier);
   const removedLocks = await stripLocks(req.target, lockFileMembers(members, req.lockFiles, layout.strip));
   return { ...result, removedLocks };
 }

@@ -96,6 +96,9 @@ export async function scanArchive(path: string, compression: Compression, opts: 
   sink?.on('error', () => {
     sinkOpen = false;
   });
+  const killAll = (): void => {
+    for (const c of children) if (c.child.exitCode === null) c.child.kill('SIGKILL');
+  };
   let bytes = 0;
   try {
     for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20, ...(opts.fd !== undefined ? { fd: opts.fd, autoClose: false, start: 0 } : {}) }) as AsyncIterable<Buffer>) {
@@ -103,11 +106,13 @@ export async function scanArchive(path: string, compression: Compression, opts: 
       hash?.update(chunk);
       bytes += chunk.length;
       if (sink && sinkOpen && !sink.write(chunk)) {
-        await drainedOrClosed(sink);
+        // A decompressor that stops reading (hung, or stopped) must not hold an interrupt up.
+        await drainedOrClosed(sink, opts.signal);
+        opts.signal?.throwIfAborted();
       }
     }
   } catch (err) {
-    for (const c of children) if (c.child.exitCode === null) c.child.kill('SIGKILL');
+    killAll();
     if (opts.signal?.aborted === true) {
       await Promise.all(children.map((c) => c.exit));
       throw opts.signal.reason;
@@ -117,7 +122,11 @@ export async function scanArchive(path: string, compression: Compression, opts: 
   } finally {
     if (sinkOpen) sink?.end();
   }
-  const exits = await Promise.all(children.map((c) => c.exit));
+  // Every byte is read, but a decompressor or tar that never exits (hung) must not hold an interrupt up either.
+  opts.signal?.addEventListener('abort', killAll, { once: true });
+  if (opts.signal?.aborted === true) killAll();
+  const exits = await Promise.all(children.map((c) => c.exit)).finally(() => opts.signal?.removeEventListener('abort', killAll));
+  opts.signal?.throwIfAborted();
   await listed;
   let listFailure: string | undefined;
   for (const [i, c] of children.entries()) {
@@ -136,21 +145,24 @@ export async function scanArchive(path: string, compression: Compression, opts: 
 }
 
 /**
- * Resolves when `stream` can take more, or will take nothing more. Every
- * listener goes once it fires: a race of two `once()` left the loser's
- * listeners behind, one pair per full pipe, so a long archive piled up
- * thousands of them on tar's stdin.
+ * Resolves when `stream` can take more, or will take nothing more, or
+ * `signal` is aborted. Every listener goes once it fires: a race of two
+ * `once()` left the loser's listeners behind, one pair per full pipe, so a
+ * long archive piled up thousands of them on tar's stdin.
  */
-function drainedOrClosed(stream: Writable): Promise<void> {
+function drainedOrClosed(stream: Writable, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => {
       stream.off('drain', done);
       stream.off('close', done);
       stream.off('error', done);
+      signal?.removeEventListener('abort', done);
       resolve();
     };
     stream.on('drain', done);
     stream.on('close', done);
     stream.on('error', done);
+    signal?.addEventListener('abort', done, { once: true });
+    if (signal?.aborted === true) done();
   });
 }

@@ -354,34 +354,143 @@ async function processesWith(text: string): Promise<number[]> {
   return pids;
 }
 
-test('restore interrupted during extraction stops tar and the decompressor before exiting, and says the target holds a partial restore', async () => {
-  const f = await fixture();
-  assert.equal(f.apply('2026-11-20T03:00:00Z').status, 0);
-  const base = await tempDir();
-  // A zstd that, when it reads the archive file itself (extraction, not the
-  // checking read through a pipe), passes on the first six 10 KiB tar records
-  // and then holds tar's input open: the restore is then certainly mid-extraction.
-  const path = await zstdWrapper(base, { extracting: '"$ZSTD" "$@" | head -c 61440; exec sleep 317' });
-  const out = join(base, 'restored');
-  const child = spawn(process.execPath, ['bin/snapctl.js', 'restore', '--volume', 'data', ...f.flags, '--to', out], { cwd: ROOT, env: { ...process.env, PATH: path }, stdio: ['ignore', 'pipe', 'pipe'] });
+interface Interrupted {
+  readonly code: number | null;
+  readonly stderr: string;
+}
+
+/**
+ * Starts `snapctl restore --volume data ... --to out [--force]` with zstd
+ * replaced as `parts` says (see zstdWrapper), waits until the wrapper runs
+ * `sleep <seconds>` (it then holds a pipe of the verifying read or of the
+ * extraction open), runs `whileHeld`, sends SIGINT and waits for the exit,
+ * which must come long before the sleep would end. Whatever happens, no
+ * snapctl, sleeper or tar is left running.
+ */
+async function interruptRestore(f: Fixture, base: string, out: string, force: boolean, parts: { checking?: string; extracting?: string }, seconds: number, whileHeld: () => Promise<void> = () => Promise.resolve()): Promise<Interrupted> {
+  const path = await zstdWrapper(base, parts);
+  const args = ['bin/snapctl.js', 'restore', '--volume', 'data', ...f.flags, '--to', out, ...(force ? ['--force'] : [])];
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, PATH: path }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
   const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
-  const sleeper = 'sleep\u0000317\u0000';
+  const sleeper = `sleep\u0000${seconds}\u0000`;
   try {
     for (let i = 0; i < 600 && (await processesWith(sleeper)).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
-    assert.ok((await readdir(out)).length > 0, 'tar has begun extracting');
-    assert.equal((await processesWith(`--directory=${out}`)).length, 1, 'tar -x is running');
-    child.kill('SIGTERM');
-    assert.equal(await exited, 143, stderr);
-    assert.match(stderr, /^SIGTERM received: stopping tar and the decompressor$/m);
-    assert.match(stderr, new RegExp(`^restore interrupted by SIGTERM: ${out} holds a partial restore; remove it, or restore again with --force$`, 'm'));
+    assert.equal((await processesWith(sleeper)).length, 1, `the wrapper never held its pipe; stderr: ${stderr}`);
+    await whileHeld();
+    child.kill('SIGINT');
+    const late = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), 30_000).unref());
+    const code = await Promise.race([exited, late]);
+    if (code === 'late') assert.fail(`restore did not exit within 30 s of SIGINT; stderr: ${stderr}`);
+    assert.deepEqual(await processesWith(sleeper), [], 'the decompressor was stopped');
     assert.deepEqual(await processesWith(`--directory=${out}`), [], 'no tar left extracting after restore exited');
-    assert.deepEqual(await processesWith(sleeper), [], 'the decompressor was stopped too');
+    return { code, stderr };
   } finally {
     child.kill('SIGKILL');
     for (const pid of [...(await processesWith(sleeper)), ...(await processesWith(`--directory=${out}`))]) process.kill(pid, 'SIGKILL');
   }
+}
+
+/** A target holding a file of the user's, for --force. */
+async function targetWithMine(base: string): Promise<string> {
+  const out = join(base, 'keep');
+  await mkdir(out);
+  await writeFile(join(out, 'mine'), 'precious\n');
+  return out;
+}
+
+test('restore interrupted during extraction stops tar and the decompressor before exiting, and says the target holds a partial restore', async () => {
+  const f = await fixture();
+  assert.equal(f.apply('2026-11-20T03:00:00Z').status, 0);
+  const base = await tempDir();
+  const out = join(base, 'restored');
+  // A zstd that, when it reads the archive file itself (extraction, not the
+  // checking read through a pipe), passes on the first six 10 KiB tar records
+  // and then holds tar's input open: the restore is then certainly mid-extraction.
+  const r = await interruptRestore(f, base, out, false, { extracting: '"$ZSTD" "$@" | head -c 61440; exec sleep 317' }, 317, async () => {
+    assert.ok((await readdir(out)).length > 0, 'tar has begun extracting');
+    assert.equal((await processesWith(`--directory=${out}`)).length, 1, 'tar -x is running');
+  });
+  assert.equal(r.code, 130, r.stderr);
+  assert.match(r.stderr, /^SIGINT received: stopping tar and the decompressor$/m);
+  assert.match(r.stderr, new RegExp(`^restore interrupted by SIGINT while extracting: ${out} holds a partial restore; remove it, or restore again with --force$`, 'm'));
+});
+
+test('restore --force interrupted during extraction into a non-empty directory does not say to remove it: the user\'s files are among what tar wrote', async () => {
+  const f = await fixture();
+  assert.equal(f.apply('2026-11-20T03:00:00Z').status, 0);
+  const base = await tempDir();
+  const out = await targetWithMine(base);
+  const r = await interruptRestore(f, base, out, true, { extracting: '"$ZSTD" "$@" | head -c 61440; exec sleep 316' }, 316, async () => {
+    assert.ok((await readdir(out)).length > 1, 'tar has begun extracting');
+  });
+  assert.equal(r.code, 130, r.stderr);
+  assert.match(r.stderr, new RegExp(`^restore interrupted by SIGINT while extracting: ${out} may now hold part of the archive over what it held before; restore again with --force to complete it$`, 'm'));
+  assert.doesNotMatch(r.stderr, /remove it/);
+  assert.equal(await readFile(join(out, 'mine'), 'utf8'), 'precious\n');
+});
+
+for (const force of [false, true]) {
+  test(`restore${force ? ' --force into a non-empty directory' : ''} interrupted while verifying says nothing was written${force ? ' and the directory was left as it was' : ''}, not that it holds a partial restore`, async () => {
+    const f = await fixture();
+    assert.equal(f.apply('2026-11-20T03:00:00Z').status, 0);
+    const base = await tempDir();
+    const out = force ? await targetWithMine(base) : join(base, 'restored');
+    // The verifying read's decompressor (reading a pipe, not the file) never
+    // finishes: the restore is certainly still verifying when SIGINT comes.
+    const r = await interruptRestore(f, base, out, force, { checking: 'exec sleep 318' }, 318);
+    assert.equal(r.code, 130, r.stderr);
+    const said = force ? `nothing was written; the existing contents of ${out} were left as they were` : 'nothing was written';
+    assert.match(r.stderr, new RegExp(`^restore interrupted by SIGINT before extracting: ${said}$`, 'm'));
+    assert.doesNotMatch(r.stderr, /partial/);
+    if (force) {
+      assert.deepEqual(await readdir(out), ['mine']);
+      assert.equal(await readFile(join(out, 'mine'), 'utf8'), 'precious\n');
+    } else {
+      await assert.rejects(readdir(out), /ENOENT/, 'the target was not even created');
+    }
+  });
+}
+
+test('a SIGINT while the verifying read waits on a full pipe into a decompressor that stopped reading stops the restore at once', async () => {
+  const f = await fixture();
+  // 8 MiB that zstd cannot shrink: far more than the pipe holds.
+  await writeFile(join(f.src, 'random.bin'), randomBytes(8 << 20));
+  assert.equal(f.apply('2026-11-20T03:00:00Z').status, 0);
+  const base = await tempDir();
+  const out = join(base, 'restored');
+  const r = await interruptRestore(f, base, out, false, { checking: 'exec sleep 315' }, 315);
+  assert.equal(r.code, 130, r.stderr);
+  assert.match(r.stderr, /^restore interrupted by SIGINT before extracting: nothing was written$/m);
+  await assert.rejects(readdir(out), /ENOENT/);
+});
+
+test('restore --force into a non-empty directory: a damaged archive leaves it as it was; tar failing midway says it may hold part of the archive over what it held', async () => {
+  const f = await fixture();
+  assert.equal(f.apply('2026-11-20T03:00:00Z').status, 0);
+  const base = await tempDir();
+  const out = await targetWithMine(base);
+  const archive = join(f.hostDir, 'h1_data.20261120T030000Z.tar.zst');
+  // The extraction's decompressor stops after six 10 KiB tar records and fails.
+  const path = await zstdWrapper(base, { extracting: '"$ZSTD" "$@" | head -c 61440; exit 1' });
+  const failed = spawnSync(process.execPath, ['bin/snapctl.js', 'restore', archive, '--to', out, '--force'], { cwd: ROOT, env: { ...process.env, PATH: path }, encoding: 'utf8' });
+  assert.equal(failed.status, 1, failed.stderr);
+  assert.match(failed.stderr, new RegExp(`extracting ${archive} into ${out} failed: zstd`));
+  assert.match(failed.stderr, new RegExp(`${out} may now hold part of the archive over what it held before`));
+  assert.doesNotMatch(failed.stderr, /remove it/);
+  assert.equal(await readFile(join(out, 'mine'), 'utf8'), 'precious\n');
+
+  const damaged = join(base, 'damaged');
+  await mkdir(damaged);
+  await writeFile(join(damaged, 'mine'), 'precious\n');
+  const bytes = await readFile(archive);
+  await writeFile(archive, bytes.subarray(0, Math.floor(bytes.length / 2)));
+  const refused = snapctl('restore', archive, '--to', damaged, '--force');
+  assert.equal(refused.status, 1, refused.stderr);
+  assert.match(refused.stderr, /does not match its checksum: refusing to restore it/);
+  assert.doesNotMatch(refused.stderr, /partial/);
+  assert.deepEqual(await readdir(damaged), ['mine']);
 });
 
 test('checking a long archive leaves no listeners behind on the pipe into tar (each full pipe used to add two for good)', async () => {

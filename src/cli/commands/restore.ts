@@ -10,7 +10,7 @@ import { compressionOfFile, parseInstant, pickArchive } from '../../core/restore
 import { quoteName } from '../../core/tar-listing.js';
 import { formatBytes } from '../../core/snapshot-size.js';
 import { checkVolume, readInventory } from '../../restore/inventory.js';
-import { restoreArchive, type RestoreResult } from '../../restore/restore.js';
+import { partialRestoreNote, restoreArchive, type RestoreResult } from '../../restore/restore.js';
 import { withInterrupts, INTERRUPT_EXIT } from '../../apply/interrupt.js';
 import { EXIT } from '../exit-codes.js';
 import { loadContext } from '../policy-context.js';
@@ -98,8 +98,9 @@ EXIT STATUS
         extraction itself failed (DIR may then hold a partial restore)
     129 130 143
         interrupted by SIGHUP, SIGINT or SIGTERM: tar and the decompressor
-        are stopped before restore exits, and it says whether DIR holds a
-        partial restore
+        are stopped before restore exits. It says whether extraction had
+        begun (DIR may then hold a partial restore) or nothing was written
+        (what DIR held, with --force, is as it was)
 `;
 
 interface Chosen {
@@ -182,9 +183,14 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   const target = values.to === undefined ? '' : resolve(values.to);
+  /** Set once extraction began: how many entries the target held before it. */
+  let extracting: number | undefined;
+  const onExtract = (earlier: number): void => {
+    extracting = earlier;
+  };
   const outcome = await withInterrupts(
     (signal) =>
-      restoreArchive({ archive: chosen.path, compression: chosen.compression, target, force: values.force, listOnly: values.list, lockFiles, signal }).catch((err: unknown) => {
+      restoreArchive({ archive: chosen.path, compression: chosen.compression, target, force: values.force, listOnly: values.list, lockFiles, signal, onExtract }).catch((err: unknown) => {
         // The archive itself is unusable (corrupt, truncated, unsafe): say which one to try next.
         if (fallback === undefined || !(err instanceof SnapctlError) || err.kind !== 'preflight') throw err;
         throw new SnapctlError(err.kind, err.summary, err.detail === undefined ? fallback : `${err.detail}\n${fallback}`);
@@ -192,12 +198,7 @@ export async function run(argv: string[]): Promise<number> {
     { stopping: 'stopping tar and the decompressor' },
   );
   if (outcome.interrupted !== undefined) {
-    const written = !values.list && (await readdir(target).then((e) => e.length > 0, () => false));
-    process.stderr.write(
-      written
-        ? `restore interrupted by ${outcome.interrupted}: ${target} holds a partial restore; remove it, or restore again with --force\n`
-        : `restore interrupted by ${outcome.interrupted}: nothing was extracted\n`,
-    );
+    process.stderr.write(`restore interrupted by ${outcome.interrupted}${await leftBehind(target, extracting)}\n`);
     return INTERRUPT_EXIT[outcome.interrupted];
   }
   const result = outcome.result!;
@@ -212,6 +213,21 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(renderRestored(chosen.path, target, result, values['strip-locks']));
   }
   return EXIT.ok;
+}
+
+/**
+ * What an interrupted restore left in the target, after "restore interrupted
+ * by SIGINT". Before extraction began nothing was written: what the target
+ * holds (with --force) is what it held. After, a target that was empty holds
+ * only what tar wrote; one that was not holds the user's files among it.
+ */
+async function leftBehind(target: string, extracting: number | undefined): Promise<string> {
+  const entries = target === '' ? 0 : await readdir(target).then((e) => e.length, () => 0);
+  if (extracting === undefined) {
+    return entries > 0 ? ` before extracting: nothing was written; the existing contents of ${target} were left as they were` : ' before extracting: nothing was written';
+  }
+  if (extracting > 0) return ` while extracting: ${partialRestoreNote(target, extracting)}; restore again with --force to complete it`;
+  return entries > 0 ? ` while extracting: ${target} holds a partial restore; remove it, or restore again with --force` : ' as extraction began: nothing was extracted';
 }
 
 function renderList(r: RestoreResult): string {
