@@ -8,6 +8,7 @@ import { checkHostName } from '../core/naming.js';
 import { mountRootProblem } from '../core/lvm-leftovers.js';
 import type { Compression, HostPolicy, LegacyLeftovers, Retention, Schedule, Source, Volume } from '../core/model.js';
 import { isUtcZone } from '../core/time.js';
+import { systemZone } from '../adapters/system-zone.js';
 import type { EverySchedule, HostDocument, PolicyDocument, Retention as RetentionDocument, VolumeDefaults, VolumeDocument } from './policy-document.generated.js';
 import { parseDuration } from './duration.js';
 import { isGlob, matchHost } from './host-glob.js';
@@ -25,7 +26,11 @@ export const DEFAULTS = {
 export interface ResolveOverrides {
   /** --backup-dir: replaces every backupDir; a relative path is taken from the working directory. */
   readonly backupDir?: string;
-  /** The zone used when the policy sets no `timezone` (default: this process's zone). */
+  /**
+   * The zone used when the policy sets no `timezone`, a name the zone
+   * database knows (default: the system's configured zone, read only then;
+   * never the TZ environment variable: see systemZone).
+   */
   readonly systemTimezone?: string;
 }
 
@@ -55,7 +60,7 @@ export function resolveHost(loaded: LoadedPolicy, hostname: string, overrides: R
     host: hostname,
     matchedBy: match.key,
     backupDir: overrides.backupDir !== undefined ? resolvePath(overrides.backupDir) : (entry.host.backupDir ?? DEFAULTS.backupDir),
-    timezone: top.timezone !== undefined ? canonicalZone(top.timezone) : (overrides.systemTimezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone),
+    timezone: canonicalZone(top.timezone ?? overrides.systemTimezone ?? systemZone()),
     mountRoot: entry.host.mountRoot ?? DEFAULTS.mountRoot,
     volumes,
   };
@@ -76,7 +81,7 @@ function nearHostKey(keys: readonly string[], hostname: string): string | undefi
   return keys.find((k) => k.toLowerCase() === hostname.toLowerCase()) ?? keys.find((k) => !isGlob(k) && short(k) === short(hostname));
 }
 
-/** The zone as the time zone database spells it ("utc" → "UTC", "europe/berlin" → "Europe/Berlin"); load() checked that it exists. */
+/** The zone as the time zone database spells it ("utc" → "UTC", "Etc/UTC" → "UTC", "europe/berlin" → "Europe/Berlin"); load() or systemZone() checked that it exists. */
 function canonicalZone(zone: string): string {
   // Intl's first use loads ICU's zone data (~15 ms, ~7 MB of every run): not for UTC, which needs none.
   if (isUtcZone(zone)) return 'UTC';

@@ -14,9 +14,8 @@ interface Run {
   readonly stderr: string;
 }
 
-/** Runs the real CLI; TZ=UTC so py_snap's local-time archive names read the same everywhere. */
 function snapctl(...args: string[]): Run {
-  const r = spawnSync(process.execPath, ['bin/snapctl.js', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } });
+  const r = spawnSync(process.execPath, ['bin/snapctl.js', ...args], { cwd: ROOT, encoding: 'utf8' });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -146,7 +145,7 @@ test('adoption: plan on the generated policy counts every py_snap archive as kep
     const backup = join(dir, 'backup');
     const hostDir = join(backup, 'db01');
     await mkdir(hostDir, { recursive: true });
-    // py_snap -c -f /var/lib/mongo, daily at 02:30 local time (TZ=UTC here), 2026-11-15 … 2026-11-25.
+    // py_snap -c -f /var/lib/mongo, daily at 02:30 local time (UTC here, see below), 2026-11-15 … 2026-11-25.
     const legacy: string[] = [];
     for (let day = 15; day <= 25; day++) legacy.push(`db01_var_lib_mongo.2026-11-${day}:02:30:0${day === 25 ? 5 : 0}.tar.gz`);
     const strangers = ['db01_data.2026-11-25:02:30:00.tar.gz', 'notes.txt'];
@@ -155,6 +154,11 @@ test('adoption: plan on the generated policy counts every py_snap archive as kep
     const line = `30 2 * * * root /usr/bin/python /opt/py_snap.py -c -b ${backup} -f /var/lib/mongo -l lv_mongo -s mongo_snap`;
     const init = snapctl('init', '--from-py-snap', line, '--host', 'db01', '--vg', 'vg_db', '--out', join(dir, 'policy.yaml'));
     assert.equal(init.status, 0, init.stderr);
+    // The generated policy counts in the system's zone, as py_snap named its archives: fix it to UTC
+    // so the local-time names read the same on every machine (TZ no longer sets it).
+    const generated = await readFile(join(dir, 'policy.yaml'), 'utf8');
+    assert.match(generated, /^version: 1\n/m);
+    await writeFile(join(dir, 'policy.yaml'), generated.replace(/^version: 1\n/m, 'version: 1\ntimezone: UTC\n'));
 
     const r = snapctl('plan', '--policy', join(dir, 'policy.yaml'), '--host', 'db01', '--now', '2026-11-26T01:00:00Z', '--json');
     assert.equal(r.status, 0, r.stderr);

@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fakeBin, fixture } from '../helpers/fake-bin.js';
 import { REPO_ROOT } from '../helpers/golden.js';
+import { systemZone } from '../../src/adapters/system-zone.js';
+import { parseGivenTime } from '../../src/core/time.js';
 
 interface Run {
   readonly status: number | null;
@@ -239,6 +241,35 @@ test('--now without a zone is wall-clock time in the policy timezone, not the sh
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^snapctl plan for host db01 at 2026-11-26T03:30:00\.000Z$/m, TZ);
   }
+});
+
+test('a policy without timezone counts in the system\'s zone whatever TZ the shell has: list --json and plan --json do not change with TZ', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'snapctl-plan-tz-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'src'));
+  writeFileSync(join(dir, 'src', 'f'), 'x');
+  mkdirSync(join(dir, 'backup', 'h1'), { recursive: true });
+  // py_snap named its archives in local time: which instant each is depends on the zone.
+  for (const day of ['22', '23', '24']) writeFileSync(join(dir, 'backup', 'h1', `h1_data.2026-11-${day}:03:00:00.tar.gz`), '');
+  const policy = join(dir, 'policy.yaml');
+  writeFileSync(policy, JSON.stringify({ version: 1, hosts: { h1: { backupDir: join(dir, 'backup'), volumes: { data: { path: join(dir, 'src'), mount: '/data', schedule: 'daily', retention: { keepDaily: 2 } } } } } }));
+  const outputs = (command: string): string[] =>
+    [undefined, 'America/New_York', 'Asia/Tokyo'].map((TZ) => {
+      const r = snapctl([command, '--policy', policy, '--host', 'h1', '--now', '2026-11-24T12:00', '--json'], { TZ });
+      assert.equal(r.status, 0, `${command} under TZ=${TZ}: ${r.stderr}`);
+      return r.stdout;
+    });
+  for (const command of ['list', 'plan']) {
+    const [unset, newYork, tokyo] = outputs(command);
+    assert.equal(newYork, unset, `${command} under TZ=America/New_York`);
+    assert.equal(tokyo, unset, `${command} under TZ=Asia/Tokyo`);
+  }
+  // And the zone is the one the system's files name.
+  const zone = systemZone();
+  const at = (local: string): string => new Date(parseGivenTime(local, zone)!.ms).toISOString();
+  const list = JSON.parse(outputs('list')[0]!) as { now: string; archives: { file: string; time: string }[] };
+  assert.equal(list.now, at('2026-11-24T12:00'), zone);
+  assert.equal(list.archives.find((a) => a.file === 'h1_data.2026-11-24:03:00:00.tar.gz')?.time, at('2026-11-24T03:00'), zone);
 });
 
 test('a bad --now is an input error: exit 1, a clear message, no stack trace', () => {

@@ -187,6 +187,15 @@ test('the policy timezone is spelt as the time zone database spells it, whatever
   }
 });
 
+test('without timezone the system\'s zone is used, spelt as the time zone database spells it', async () => {
+  const loaded = await policy('version: 1\nhosts:\n  h1:\n    volumes:\n      v: { path: /v }\n');
+  for (const [system, canonical] of [['Etc/UTC', 'UTC'], ['Europe/Berlin', 'Europe/Berlin']] as const) {
+    assert.equal(resolveHost(loaded, 'h1', { systemTimezone: system }).timezone, canonical, system);
+  }
+  const set = await policy('version: 1\ntimezone: Asia/Tokyo\nhosts:\n  h1:\n    volumes:\n      v: { path: /v }\n');
+  assert.equal(resolveHost(set, 'h1', { systemTimezone: 'Europe/Berlin' }).timezone, 'Asia/Tokyo', 'the policy\'s own wins');
+});
+
 test('no matching host key: the hint names a key that differs only in case or domain (matching stays exact: the name is in every archive)', async () => {
   const loaded = await policy('version: 1\nhosts:\n  db01:\n    volumes:\n      v: { path: /v }\n  "web*":\n    volumes:\n      v: { path: /v }\n');
   const hint = (name: string): string | undefined => {
