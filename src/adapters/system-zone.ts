@@ -7,9 +7,10 @@
 // timedatectl shows), else the name in /etc/timezone, else UTC, as glibc
 // and systemd take a missing /etc/localtime. A name the zone database does
 // not know is passed over. A copied /etc/localtime file (no link) names no
-// zone: without /etc/timezone that is UTC, and the policy's `timezone` says
-// what is meant.
-import { readFileSync, readlinkSync } from 'node:fs';
+// zone itself: without /etc/timezone, the zone ICU finds for it with TZ
+// unset (it looks for the zoneinfo file with the same contents), and UTC
+// when it finds none.
+import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { isValidTimeZone } from '../core/time.js';
 
@@ -38,11 +39,32 @@ function tryRead(read: () => string | undefined): string | undefined {
   }
 }
 
-/** The system's zone name under `root` (a fake root in tests): see the top of this file. */
-export function systemZone(root = '/'): string {
-  const fromLink = tryRead(() => zoneOfLink(readlinkSync(join(root, 'etc/localtime'))));
+/**
+ * The zone Intl finds for this process with TZ unset. Node resets its zone
+ * when TZ is set or deleted, so TZ is put back at once.
+ */
+export function zoneWithoutTz(): string | undefined {
+  const tz = process.env['TZ'];
+  if (tz === undefined) return Intl.DateTimeFormat().resolvedOptions().timeZone;
+  delete process.env['TZ'];
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone;
+  } finally {
+    process.env['TZ'] = tz;
+  }
+}
+
+/**
+ * The system's zone name under `root` (a fake root in tests): see the top of
+ * this file. `copiedZone` names the zone of a copied /etc/localtime; ICU
+ * reads the real one, so under another root none is found by default.
+ */
+export function systemZone(root = '/', copiedZone: () => string | undefined = root === '/' ? zoneWithoutTz : () => undefined): string {
+  const localtime = join(root, 'etc/localtime');
+  const fromLink = tryRead(() => zoneOfLink(readlinkSync(localtime)));
   if (fromLink !== undefined && isValidTimeZone(fromLink)) return fromLink;
   const fromFile = tryRead(() => zoneOfFile(readFileSync(join(root, 'etc/timezone'), 'utf8')));
   if (fromFile !== undefined && isValidTimeZone(fromFile)) return fromFile;
-  return 'UTC';
+  const fromCopy = tryRead(() => (lstatSync(localtime).isFile() ? copiedZone() : undefined));
+  return fromCopy !== undefined && isValidTimeZone(fromCopy) ? fromCopy : 'UTC';
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { systemZone, zoneOfFile, zoneOfLink } from '../../src/adapters/system-zone.js';
+import { systemZone, zoneOfFile, zoneOfLink, zoneWithoutTz } from '../../src/adapters/system-zone.js';
 
 const roots: string[] = [];
 after(() => {
@@ -50,6 +50,28 @@ test('with neither a link nor /etc/timezone the zone is UTC (as glibc and system
   assert.equal(underTz(root({})), 'UTC');
   assert.equal(underTz(root({ copiedLocaltime: true })), 'UTC');
   assert.equal(underTz(root({ timezone: '\n' })), 'UTC');
+});
+
+test('a copied /etc/localtime (a file, not a link) without /etc/timezone: the zone found for its contents, when it is one the database knows', () => {
+  assert.equal(systemZone(root({ copiedLocaltime: true }), () => 'Europe/Lisbon'), 'Europe/Lisbon');
+  assert.equal(systemZone(root({ copiedLocaltime: true }), () => 'Mars/Olympus_Mons'), 'UTC');
+  assert.equal(systemZone(root({}), () => 'Europe/Lisbon'), 'UTC', 'no /etc/localtime at all: UTC');
+  assert.equal(systemZone(root({ copiedLocaltime: true, timezone: 'Asia/Tokyo\n' }), () => 'Europe/Lisbon'), 'Asia/Tokyo', '/etc/timezone first');
+});
+
+test('the process\'s zone with TZ unset does not follow TZ, and TZ is as it was afterwards', () => {
+  const before = process.env['TZ'];
+  delete process.env['TZ'];
+  const unset = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  process.env['TZ'] = 'Pacific/Auckland';
+  try {
+    assert.equal(zoneWithoutTz(), unset);
+    assert.equal(process.env['TZ'], 'Pacific/Auckland');
+    assert.equal(Intl.DateTimeFormat().resolvedOptions().timeZone, 'Pacific/Auckland');
+  } finally {
+    if (before === undefined) delete process.env['TZ'];
+    else process.env['TZ'] = before;
+  }
 });
 
 test('a name the zone database does not know is passed over: a bogus link falls back to /etc/timezone, a bogus file to UTC', () => {
