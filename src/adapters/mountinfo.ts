@@ -1,6 +1,7 @@
 // /proc/self/mountinfo and device numbers, without child processes (plan
 // loads this for every volume): where a path lies inside a block device's
-// file system; how a dev_t splits into major and minor (also for /proc/locks).
+// file system, or below a directory of its own file system; how a dev_t
+// splits into major and minor (also for /proc/locks).
 import { readFile, realpath, stat, statfs } from 'node:fs/promises';
 import { basename, dirname, join, posix } from 'node:path';
 import type { Mount } from '../core/model.js';
@@ -18,9 +19,36 @@ export function unescapeMountField(field: string): string {
  * bind mounts right. '' is the file system's root; undefined: not on it.
  */
 export function locateOnDevice(mountinfo: string, majorMinor: string, path: string): string | undefined {
-  const best = holdingMount(parseMountinfo(mountinfo), path);
-  if (best === undefined || best.device !== majorMinor) return undefined;
-  return posix.join(best.root, posix.relative(best.point, path)).replace(/^\/+/, '');
+  const place = placeOnFileSystem(parseMountinfo(mountinfo), path);
+  return place?.device === majorMinor ? place.path : undefined;
+}
+
+/**
+ * Where the absolute, symlink-free `path` lies below the directory `root`,
+ * relative to it, per /proc/self/mountinfo: both are placed in their file
+ * system by the mounts holding them, so a path reached through another mount
+ * of the same file system (a bind mount, a btrfs `subvol=` mount) is found
+ * as well. '' is `root` itself; undefined: on another file system, or not
+ * below `root` in it.
+ */
+export function locateBelow(mountinfo: string, root: string, path: string): string | undefined {
+  const entries = parseMountinfo(mountinfo);
+  const [from, at] = [placeOnFileSystem(entries, root), placeOnFileSystem(entries, path)];
+  if (from === undefined || at === undefined || from.device !== at.device) return undefined;
+  if (at.path === from.path) return '';
+  if (from.path === '') return at.path;
+  return at.path.startsWith(`${from.path}/`) ? at.path.slice(from.path.length + 1) : undefined;
+}
+
+/**
+ * The device of the file system holding the absolute `path` ("major:minor"
+ * as mountinfo writes it: for btrfs the same for every subvolume, unlike
+ * st_dev) and where `path` lies in it ('' for its root; the mount's root
+ * field places bind mounts right); undefined when no mount holds it.
+ */
+function placeOnFileSystem(entries: readonly MountinfoEntry[], path: string): { readonly device: string; readonly path: string } | undefined {
+  const best = holdingMount(entries, path);
+  return best === undefined ? undefined : { device: best.device, path: posix.join(best.root, posix.relative(best.point, path)).replace(/^\/+/, '') };
 }
 
 interface MountinfoEntry {
@@ -120,6 +148,21 @@ export async function pathWithinDevice(device: string, dir: string, mountinfoFil
     if (!st.isBlockDevice()) return undefined;
     // Not made yet (the first apply makes it): where it will be made.
     return locateOnDevice(await readFile(mountinfoFile, 'utf8'), majorMinor(st.rdev), await resolvedPath(dir));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Where directory `dir` lies below directory `root` within their file system
+ * (see locateBelow; symlinks resolved, a `dir` not made yet placed where it
+ * will be made): '' for `root` itself, undefined when it lies elsewhere or
+ * cannot be told.
+ */
+export async function pathBelowOnFileSystem(root: string, dir: string, mountinfoFile = '/proc/self/mountinfo'): Promise<string | undefined> {
+  try {
+    const [mountinfo, from, at] = await Promise.all([readFile(mountinfoFile, 'utf8'), resolvedPath(root), resolvedPath(dir)]);
+    return locateBelow(mountinfo, from, at);
   } catch {
     return undefined;
   }

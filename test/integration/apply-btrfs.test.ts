@@ -1,8 +1,9 @@
 // `snapctl apply` end to end on a btrfs volume, through the real CLI, on a
 // loop-mounted btrfs image: the archive holds the subvolume as it was at the
 // instant of the snapshot, the snapshot is gone afterwards, a crashed run's
-// snapshot shows in plan as a cleanup and the next apply removes it, and a
-// failing preSnapshot hook takes no snapshot at all.
+// snapshot shows in plan as a cleanup and the next apply removes it, a
+// failing preSnapshot hook takes no snapshot at all, and a backup directory
+// inside the subvolume is left out however either is mounted.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -44,6 +45,20 @@ async function extractZstd(archive: string): Promise<string> {
 
 /** A hook that records `ls -a DIR` into OUT: it sees whether a snapshot exists at that moment. */
 const recordListing = (dir: string, out: string): string[] => ['sh', '-c', 'ls -a "$1" > "$2"', 'record', dir, out];
+
+/** Applies at each time, then lists every archive (tar, no compression) in `hostDir`: none may hold an earlier one. */
+async function applyAndList(ws: Workspace, hostDir: string, times: readonly string[]): Promise<string[][]> {
+  for (const now of times) {
+    const r = await snapctl(...ws.applyArgs(now));
+    assert.equal(r.code, 0, describeRun(r));
+  }
+  const archives = (await listDir(hostDir)).filter((f) => f.endsWith('.tar'));
+  assert.equal(archives.length, times.length);
+  return archives.map((a) => execFileSync('tar', ['-tf', join(hostDir, a)], { encoding: 'utf8' }).split('\n').filter((l) => l !== '').sort());
+}
+
+/** Plan's note that vol's archives leave out ./INSIDE because BACKUPDIR lies inside it. */
+const leftOutNote = (backupDir: string, inside: string): RegExp => new RegExp(`^Note: vol: the backup directory ${backupDir.replace(/[/.]/g, '\\$&')} lies inside this volume: \\./${inside} is left out of its archives$`, 'm');
 
 test('apply on a btrfs subvolume archives it as it was at the snapshot (changes made by postSnapshot are not in it) and leaves no snapshot behind', async () => {
   await withBtrfsWorkspace(async (ws, mnt, sub) => {
@@ -202,5 +217,51 @@ test('a subvolume nested in a btrfs volume is a plan warning and an apply warnin
     assert.equal(bothApplied.code, 0, describeRun(bothApplied));
     assert.doesNotMatch(bothApplied.stderr, /nested subvolume/);
     assert.match(bothApplied.stdout, /^ {2}db +created /m);
+  });
+});
+
+test('a backup directory inside the subvolume reached through a bind mount is left out of its archives, and plan says so', async () => {
+  await withBtrfsWorkspace(async (ws, _mnt, sub) => {
+    await writeFile(join(sub, 'data.txt'), 'data\n');
+    await mkdir(join(sub, 'bk'));
+    const bind = join(ws.dir, 'bkbind');
+    await mkdir(bind);
+    sh('mount', ['--bind', join(sub, 'bk'), bind]);
+    try {
+      await ws.writePolicy({ version: 1, timezone: 'UTC', hosts: { [ws.host]: { backupDir: bind, volumes: { vol: { btrfs: sub, schedule: 'hourly', compression: 'none' } } } } });
+      const plan = await snapctl('plan', ...ws.common('2026-11-01T00:00:00Z'), '--no-color');
+      assert.equal(plan.code, 0, describeRun(plan));
+      assert.match(plan.stdout, leftOutNote(bind, 'bk'));
+      assert.deepEqual(await applyAndList(ws, join(bind, ws.host), ['2026-11-01T00:00:00Z', '2026-11-01T01:00:00Z', '2026-11-01T02:00:00Z']), [
+        ['./', './data.txt'],
+        ['./', './data.txt'],
+        ['./', './data.txt'],
+      ]);
+    } finally {
+      sh('umount', [bind]);
+    }
+  });
+});
+
+test('a btrfs volume mounted with subvol= holding the backup directory reached through the top-level mount leaves it out of its archives, and plan says so', async () => {
+  await withBtrfsWorkspace(async (ws, mnt, sub) => {
+    await writeFile(join(sub, 'data.txt'), 'data\n');
+    const backupDir = join(sub, 'bk');
+    const vol = join(ws.dir, 'vol');
+    await mkdir(vol);
+    sh('mount', ['-o', 'subvol=data', sh('findmnt', ['-n', '-o', 'SOURCE', mnt]).trim(), vol]);
+    try {
+      await ws.writePolicy({ version: 1, timezone: 'UTC', hosts: { [ws.host]: { backupDir, volumes: { vol: { btrfs: vol, schedule: 'hourly', compression: 'none' } } } } });
+      const plan = await snapctl('plan', ...ws.common('2026-11-01T00:00:00Z'), '--no-color');
+      assert.equal(plan.code, 0, describeRun(plan));
+      assert.match(plan.stdout, leftOutNote(backupDir, 'bk'));
+      assert.deepEqual(await applyAndList(ws, join(backupDir, ws.host), ['2026-11-01T00:00:00Z', '2026-11-01T01:00:00Z', '2026-11-01T02:00:00Z']), [
+        ['./', './data.txt'],
+        ['./', './data.txt'],
+        ['./', './data.txt'],
+      ]);
+    } finally {
+      sh('umount', [vol]);
+    }
   });
 });

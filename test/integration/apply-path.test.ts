@@ -527,6 +527,68 @@ test('the backup directory is placed through symlinks: one reached by a link fro
   });
 });
 
+test('the backup directory is placed by its file system: reached through a bind mount of a directory inside the volume it is left out, and the volume reached through a bind mount of the backup directory leaves out its host directory', async () => {
+  await withWorkspace(async (ws) => {
+    const image = join(ws.dir, 'fs.img');
+    const mnt = join(ws.dir, 'mnt');
+    const bind = join(ws.dir, 'bind');
+    await mkdir(mnt);
+    await mkdir(bind);
+    execFileSync('truncate', ['-s', '16M', image]);
+    execFileSync('mkfs.ext4', ['-q', '-F', image]);
+    const loop = execFileSync('losetup', ['--find', '--show', image], { encoding: 'utf8' }).trim();
+    const mounted: string[] = [];
+    try {
+      execFileSync('mount', [loop, mnt]);
+      mounted.push(mnt);
+      const src = join(mnt, 'src');
+      await mkdir(join(src, 'backup'), { recursive: true });
+      await writeFile(join(src, 'data.txt'), 'data\n');
+      /** Applies at each time, then lists every archive in `hostDir`: none may hold an earlier one. */
+      const applyAndList = async (hostDir: string, times: readonly string[]): Promise<string[][]> => {
+        for (const now of times) {
+          const r = await snapctl(...ws.applyArgs(now));
+          assert.equal(r.code, 0, describeRun(r));
+        }
+        const archives = (await listDir(hostDir)).filter((f) => f.endsWith('.tar'));
+        assert.equal(archives.length, times.length);
+        return archives.map((a) => execFileSync('tar', ['-tf', join(hostDir, a)], { encoding: 'utf8' }).split('\n').filter((l) => l !== '').sort());
+      };
+
+      // /srv/backup bind-mounted on /backup, with /srv the volume.
+      execFileSync('mount', ['--bind', join(src, 'backup'), bind]);
+      mounted.push(bind);
+      await ws.writePolicy({ version: 1, timezone: 'UTC', hosts: { [ws.host]: { backupDir: bind, volumes: { root: { path: src, schedule: 'daily', compression: 'none' } } } } });
+      const plan = await snapctl('plan', ...ws.common('2026-03-01T03:00:00Z'), '--no-color');
+      assert.equal(plan.code, 0, describeRun(plan));
+      assert.match(plan.stdout, new RegExp(`^Note: root: the backup directory ${bind.replace(/[/.]/g, '\\$&')} lies inside this volume: \\./backup is left out of its archives$`, 'm'));
+      assert.deepEqual(await applyAndList(join(bind, ws.host), ['2026-03-01T03:00:00Z', '2026-03-02T03:00:00Z', '2026-03-03T03:00:00Z']), [
+        ['./', './data.txt'],
+        ['./', './data.txt'],
+        ['./', './data.txt'],
+      ]);
+      execFileSync('umount', [bind]);
+      mounted.pop();
+      await rm(join(src, 'backup', ws.host), { recursive: true });
+
+      // The volume is a bind mount of the backup directory itself: its host directory is left out.
+      execFileSync('mount', ['--bind', src, bind]);
+      mounted.push(bind);
+      await ws.writePolicy({ version: 1, timezone: 'UTC', hosts: { [ws.host]: { backupDir: src, volumes: { root: { path: bind, schedule: 'daily', compression: 'none' } } } } });
+      const same = await snapctl('plan', ...ws.common('2026-03-01T03:00:00Z'), '--no-color');
+      assert.equal(same.code, 0, describeRun(same));
+      assert.match(same.stdout, new RegExp(`^Note: root: the backup directory ${src.replace(/[/.]/g, '\\$&')} lies inside this volume: \\./${ws.host} is left out of its archives$`, 'm'));
+      assert.deepEqual(await applyAndList(join(src, ws.host), ['2026-03-01T03:00:00Z', '2026-03-02T03:00:00Z']), [
+        ['./', './backup/', './data.txt'],
+        ['./', './backup/', './data.txt'],
+      ]);
+    } finally {
+      for (const at of mounted.reverse()) execFileSync('umount', [at]);
+      execFileSync('losetup', ['-d', loop]);
+    }
+  });
+});
+
 test('the host directory apply creates is private (0700, archives 0600); a monitoring user it was opened to with a group and 0750 can run status, and apply keeps that mode', async () => {
   await withWorkspace(async (ws) => {
     await docsSource(ws);

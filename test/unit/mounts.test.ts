@@ -4,7 +4,7 @@ import { mkdtemp, rm, stat, mkdir, chmod, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { btrfsCopyRefused, detectFs, ensurePrivateDir, mountOptions, mountReadOnly, parseMounts, unmount } from '../../src/adapters/mounts.js';
-import { dataMountsBelow, locateOnDevice, onReadOnlyMount } from '../../src/adapters/mountinfo.js';
+import { dataMountsBelow, locateBelow, locateOnDevice, onReadOnlyMount } from '../../src/adapters/mountinfo.js';
 import { SnapctlError } from '../../src/core/errors.js';
 import { fakeBin } from '../helpers/fake-bin.js';
 
@@ -136,6 +136,30 @@ test('locateOnDevice: the path inside the device\'s file system, from the mount 
   assert.equal(locateOnDevice(mountinfo, '253:3', '/mnt/usb disk/b'), 'b');
   assert.equal(locateOnDevice(mountinfo, '253:5', '/stacked/b'), 'b', 'the mount on top');
   assert.equal(locateOnDevice(mountinfo, '253:4', '/stacked/b'), undefined, 'hidden under the mount on top');
+});
+
+test('locateBelow: a path below a directory of its own file system, both placed by the mounts holding them (bind mounts, btrfs subvol= mounts)', () => {
+  const mountinfo = [
+    '22 1 253:0 / / rw,relatime shared:1 - ext4 /dev/mapper/vg0-root rw',
+    '30 22 253:1 / /srv rw,relatime shared:2 - ext4 /dev/mapper/vg0-srv rw',
+    '31 22 253:1 /data/backup /backup rw,relatime shared:3 - ext4 /dev/mapper/vg0-srv rw',
+    '32 22 253:1 /data /export rw,relatime shared:4 - ext4 /dev/mapper/vg0-srv rw',
+    '40 22 0:43 / /pool rw,relatime shared:5 - btrfs /dev/sdb rw,subvolid=5,subvol=/',
+    '41 22 0:43 /home /home rw,relatime shared:6 - btrfs /dev/sdb rw,subvolid=256,subvol=/home',
+    '',
+  ].join('\n');
+  assert.equal(locateBelow(mountinfo, '/srv/data', '/srv/data/backup'), 'backup', 'through the same mount, as spelt');
+  assert.equal(locateBelow(mountinfo, '/srv/data', '/backup/db01'), 'backup/db01', 'a bind mount of a directory below the root');
+  assert.equal(locateBelow(mountinfo, '/export', '/srv/data/backup'), 'backup', 'the root reached through a bind mount');
+  assert.equal(locateBelow(mountinfo, '/export', '/export'), '', 'the root itself');
+  assert.equal(locateBelow(mountinfo, '/srv/data', '/export'), '', 'the root itself, through another mount');
+  assert.equal(locateBelow(mountinfo, '/srv', '/backup'), 'data/backup', 'below the file system\'s root');
+  assert.equal(locateBelow(mountinfo, '/srv/data/backup', '/export'), undefined, 'a parent of the root');
+  assert.equal(locateBelow(mountinfo, '/srv/dat', '/backup'), undefined, 'a name that only starts alike');
+  assert.equal(locateBelow(mountinfo, '/srv/data', '/data/backup'), undefined, 'on another file system');
+  assert.equal(locateBelow(mountinfo, '/pool/home', '/home/.backups'), '.backups', 'a subvol= mount of the subvolume: the same device as the top level');
+  assert.equal(locateBelow(mountinfo, '/home', '/pool/home/.backups'), '.backups', 'the volume mounted with subvol=, the backups under the top level');
+  assert.equal(locateBelow(mountinfo, '/home', '/pool/var'), undefined, 'another subvolume');
 });
 
 test('onReadOnlyMount: the mount holding the path is read-only by its own options or its file system\'s', () => {
