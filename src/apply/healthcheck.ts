@@ -3,6 +3,8 @@
 // (top-level `healthcheck`) and per volume. A ping that fails (refused,
 // timeout, HTTP error) is logged as a warning and nothing else: monitoring
 // must never be the reason a backup fails or is reported as failed.
+// A check's URL is a secret (its UUID or query token lets anyone ping it, and
+// it may carry user:password@): logs only ever show it redacted.
 import type { Action, HostPolicy, Volume } from '../core/model.js';
 import type { VolumeOutcome } from './execute.js';
 
@@ -38,10 +40,54 @@ export function tailBody(lines: readonly string[], maxLines = TAIL_LINES, maxByt
   return text;
 }
 
-/** Why one attempt failed, or undefined when the server took the ping (2xx/3xx). */
-async function attempt(url: string, body: string, timeoutMs: number): Promise<{ why: string; retry: boolean } | undefined> {
+/**
+ * How a ping is shown in a log line: scheme, host and the appended /start or
+ * /fail, nothing of the check's path, query or user:password@. Which check it
+ * was is said by the line's "of the run" or "of volume docs".
+ */
+export function shownUrl(base: string, kind: PingKind): string {
+  const url = new URL(base);
+  return `${url.protocol}//${url.host}/…${kind === 'success' ? '' : `/${kind}`}`;
+}
+
+/** A URL's user:password@ decoded for a Basic header (as curl sends it); a malformed %-escape is taken as written. */
+function decoded(part: string): string {
   try {
-    const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'text/plain; charset=utf-8' }, signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' });
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
+
+interface Request {
+  /** The URL without user:password@: fetch refuses one that has it. */
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** The request for a ping: the URL's user:password@ becomes an HTTP Basic Authorization header. */
+function pingRequest(base: string, kind: PingKind): Request {
+  const url = new URL(pingUrl(base, kind));
+  const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
+  if (url.username !== '' || url.password !== '') {
+    headers.authorization = `Basic ${Buffer.from(`${decoded(url.username)}:${decoded(url.password)}`).toString('base64')}`;
+    url.username = '';
+    url.password = '';
+  }
+  return { url: url.toString(), headers };
+}
+
+/** `text` (an error message) without the check's URL or its path and query, in case it quotes them. */
+function scrubbed(text: string, base: string, request: Request): string {
+  const url = new URL(request.url);
+  const secrets = [base, new URL(base).href, request.url, `${url.pathname}${url.search}`].filter((s) => s.length > 1);
+  return secrets.sort((a, b) => b.length - a.length).reduce((out, secret) => out.split(secret).join('…'), text);
+}
+
+/** Why one attempt failed, or undefined when the server took the ping (2xx/3xx). */
+async function attempt(request: Request, body: string, timeoutMs: number): Promise<{ why: string; retry: boolean } | undefined> {
+  try {
+    const res = await fetch(request.url, { method: 'POST', body, headers: request.headers, signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' });
     // Free the connection; the answer's body ("OK") is not needed.
     await res.body?.cancel().catch(() => undefined);
     if (res.status < 400) return undefined;
@@ -53,23 +99,30 @@ async function attempt(url: string, body: string, timeoutMs: number): Promise<{ 
   }
 }
 
-/** POST one ping, retrying once on a network error, timeout or 5xx; true when it was delivered. Never throws. */
-export async function ping(base: string, kind: PingKind, body: string, warn: (message: string) => void, opts: PingOptions = {}): Promise<boolean> {
-  let url: string;
+/**
+ * POST one ping, retrying once on a network error, timeout or 5xx; true when
+ * it was delivered. Never throws. `of` names the check's owner in the warning
+ * ("the run", "volume docs").
+ */
+export async function ping(base: string, kind: PingKind, body: string, warn: (message: string) => void, opts: PingOptions & { readonly of?: string } = {}): Promise<boolean> {
+  const whose = opts.of !== undefined ? ` of ${opts.of}` : '';
+  let request: Request;
+  let shown: string;
   try {
-    url = pingUrl(base, kind);
+    request = pingRequest(base, kind);
+    shown = shownUrl(base, kind);
   } catch {
-    warn(`healthcheck ping skipped: "${base}" is not a URL`);
+    warn(`healthcheck ping${whose} skipped: its URL cannot be parsed`);
     return false;
   }
   const timeoutMs = opts.timeoutMs ?? 10_000;
-  let failure = await attempt(url, body, timeoutMs);
+  let failure = await attempt(request, body, timeoutMs);
   if (failure?.retry) {
     await new Promise((resolve) => setTimeout(resolve, opts.retryDelayMs ?? 1000));
-    failure = await attempt(url, body, timeoutMs);
+    failure = await attempt(request, body, timeoutMs);
   }
   if (failure === undefined) return true;
-  warn(`healthcheck ping ${url} failed (${failure.why}); the backup result is not affected`);
+  warn(`healthcheck ping${whose} to ${shown} failed (${scrubbed(failure.why, base, request)}); the backup result is not affected`);
   return false;
 }
 
@@ -87,13 +140,13 @@ export function runHealthcheck(url: string | undefined, log: HealthcheckLog, opt
   let finished = false;
   return {
     async start() {
-      if (url !== undefined) await ping(url, 'start', '', (m) => log.warn(m), opts);
+      if (url !== undefined) await ping(url, 'start', '', (m) => log.warn(m), { ...opts, of: 'the run' });
     },
     async finish(ok, text) {
       if (url === undefined || finished) return;
       finished = true;
       const body = ok ? text : tailBody([...log.tail(TAIL_LINES), ...text.split('\n').filter((l) => l !== '')]);
-      await ping(url, ok ? 'success' : 'fail', body, (m) => log.warn(m), opts);
+      await ping(url, ok ? 'success' : 'fail', body, (m) => log.warn(m), { ...opts, of: 'the run' });
     },
   };
 }
@@ -125,14 +178,14 @@ export function volumeHealthchecks(policy: HostPolicy, log: HealthcheckLog, opts
   return {
     async volumeStart(volume, planned) {
       const url = urls.get(volume.name);
-      if (url !== undefined && planned.some((a) => a.type === 'create')) await ping(url, 'start', '', warn, opts);
+      if (url !== undefined && planned.some((a) => a.type === 'create')) await ping(url, 'start', '', warn, { ...opts, of: `volume ${volume.name}` });
     },
     async volumeDone(volume, outcome) {
       const url = urls.get(volume.name);
       if (url === undefined || outcome.status === 'not-run') return;
       const ok = (outcome.status === 'created' || outcome.status === 'up-to-date') && outcome.errors.length === 0;
       const body = ok ? outcomeText(outcome) : tailBody(volumeLines(log.tail(1000), volume.name));
-      await ping(url, ok ? 'success' : 'fail', body, warn, opts);
+      await ping(url, ok ? 'success' : 'fail', body, warn, { ...opts, of: `volume ${volume.name}` });
     },
   };
 }

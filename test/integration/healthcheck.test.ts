@@ -1,17 +1,18 @@
 // Healthcheck pings against a real local HTTP server (127.0.0.1, random
 // port) that records what it receives: URLs, order and bodies for the run
 // and per volume, one retry on 500 and on a hang (timeout), and a failing or
-// unreachable endpoint that never changes apply's exit code.
+// unreachable endpoint that never changes apply's exit code, user:password@
+// sent as Basic authentication, and log lines that never show a check's secret.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ping, pingUrl, tailBody } from '../../src/apply/healthcheck.js';
+import { ping, pingUrl, shownUrl, tailBody } from '../../src/apply/healthcheck.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -19,6 +20,8 @@ interface Received {
   readonly method: string;
   readonly path: string;
   readonly body: string;
+  /** The Authorization header, '' without one. */
+  readonly authorization: string;
 }
 
 interface Recorder {
@@ -35,7 +38,7 @@ async function recorder(respond: (req: Received) => number | 'hang' = () => 200)
     let body = '';
     req.setEncoding('utf8').on('data', (c: string) => (body += c));
     req.on('end', () => {
-      const r = { method: req.method ?? '', path: req.url ?? '', body };
+      const r = { method: req.method ?? '', path: req.url ?? '', body, authorization: req.headers.authorization ?? '' };
       requests.push(r);
       const status = respond(r);
       if (status === 'hang') hanging.push(res);
@@ -90,7 +93,7 @@ test('a ping that gets 500 is retried once, then only warns and reports false', 
     assert.equal(ok, false);
     assert.deepEqual(server.requests.map((r) => [r.method, r.path, r.body]), [['POST', '/check/fail', 'the tail'], ['POST', '/check/fail', 'the tail']]);
     assert.equal(warnings.length, 1);
-    assert.match(warnings[0]!, /healthcheck ping http:\/\/127\.0\.0\.1:\d+\/check\/fail failed \(HTTP 500 Internal Server Error\); the backup result is not affected/);
+    assert.match(warnings[0]!, /^healthcheck ping to http:\/\/127\.0\.0\.1:\d+\/…\/fail failed \(HTTP 500 Internal Server Error\); the backup result is not affected$/);
   } finally {
     await server.close();
   }
@@ -144,24 +147,41 @@ function run(args: string[]): Promise<ApplyRun> {
   });
 }
 
-/** Applies a policy with a run-level check at `<base>/run` and, per volume, `<base>/<volume>`. */
-async function applyWith(base: string, volumes: Record<string, { ok: boolean }>, now = '2026-03-01T03:00:00Z'): Promise<ApplyRun> {
+interface PolicyRun extends ApplyRun {
+  /** The run's snapctl.log. */
+  readonly log: string;
+}
+
+/** Applies the policy `make` writes for a fresh directory (sources under it), with the log, state and lock there too. */
+async function applyPolicy(make: (dir: string) => Promise<object>, now = '2026-03-01T03:00:00Z'): Promise<PolicyRun> {
   const dir = await mkdtemp(join(tmpdir(), 'snapctl-hc-'));
   try {
-    const vols: Record<string, unknown> = {};
-    for (const [name, { ok }] of Object.entries(volumes)) {
-      const src = join(dir, `src-${name}`);
-      if (ok) {
-        await mkdir(src);
-        await writeFile(join(src, 'f'), name);
-      }
-      vols[name] = { path: src, schedule: 'daily', healthcheck: `${base}/${name}` };
-    }
-    await writeFile(join(dir, 'policy.yaml'), JSON.stringify({ version: 1, timezone: 'UTC', healthcheck: `${base}/run`, hosts: { h1: { backupDir: join(dir, 'backup'), volumes: vols } } }));
-    return await run(['apply', '--policy', join(dir, 'policy.yaml'), '--host', 'h1', '--now', now, '--log-dir', join(dir, 'log'), '--state-dir', join(dir, 'state'), '--lock-file', join(dir, 'lock')]);
+    await writeFile(join(dir, 'policy.yaml'), JSON.stringify(await make(dir)));
+    const r = await run(['apply', '--policy', join(dir, 'policy.yaml'), '--host', 'h1', '--now', now, '--log-dir', join(dir, 'log'), '--state-dir', join(dir, 'state'), '--lock-file', join(dir, 'lock')]);
+    return { ...r, log: await readFile(join(dir, 'log', 'snapctl.log'), 'utf8') };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Path volumes under `dir`: a source with one file for each ok one, a missing source (apply fails) for the others. */
+async function pathVolumes(dir: string, volumes: Record<string, { ok: boolean; healthcheck?: string }>): Promise<Record<string, unknown>> {
+  const vols: Record<string, unknown> = {};
+  for (const [name, { ok, healthcheck }] of Object.entries(volumes)) {
+    const src = join(dir, `src-${name}`);
+    if (ok) {
+      await mkdir(src);
+      await writeFile(join(src, 'f'), name);
+    }
+    vols[name] = { path: src, schedule: 'daily', ...(healthcheck !== undefined ? { healthcheck } : {}) };
+  }
+  return vols;
+}
+
+/** Applies a policy with a run-level check at `<base>/run` and, per volume, `<base>/<volume>`. */
+async function applyWith(base: string, volumes: Record<string, { ok: boolean }>, now = '2026-03-01T03:00:00Z'): Promise<ApplyRun> {
+  const withChecks = Object.fromEntries(Object.entries(volumes).map(([name, v]) => [name, { ...v, healthcheck: `${base}/${name}` }]));
+  return applyPolicy(async (dir) => ({ version: 1, timezone: 'UTC', healthcheck: `${base}/run`, hosts: { h1: { backupDir: join(dir, 'backup'), volumes: await pathVolumes(dir, withChecks) } } }), now);
 }
 
 test('apply pings the run and each volume in order: run/start, vol/start, vol, …, run with the summary', async () => {
@@ -226,11 +246,70 @@ test('pings answered with 500 or refused only warn: the backup is made and the e
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /1 created, 0 deleted, 0 cleaned up, 0 failed/);
     assert.equal(server.requests.length, 8, 'four pings, each tried twice');
-    assert.match(r.stderr, /warning: healthcheck ping .*\/run\/start failed \(HTTP 500/);
+    assert.match(r.stderr, /warning: healthcheck ping of the run to http:\/\/127\.0\.0\.1:\d+\/…\/start failed \(HTTP 500/);
   } finally {
     await server.close();
   }
   const refused = await applyWith(`http://127.0.0.1:${await closedPort()}`, { docs: { ok: true } });
   assert.equal(refused.code, 0, refused.stdout + refused.stderr);
   assert.match(refused.stderr, /warning: healthcheck ping .* failed \(ECONNREFUSED\)/);
+});
+
+test('log lines show a check as scheme and host only: no path, query or user:password@', () => {
+  assert.equal(shownUrl('https://hc-ping.com/0b1e4d2c-6b0a-4a53-9d2e-5f0c2a1b3c4d', 'start'), 'https://hc-ping.com/…/start');
+  assert.equal(shownUrl('http://user:S3cretPass@127.0.0.1:18089/run?api_key=X', 'fail'), 'http://127.0.0.1:18089/…/fail');
+  assert.equal(shownUrl('https://hc.example/ping/key/slug?create=1', 'success'), 'https://hc.example/…');
+});
+
+const UUID = '0b1e4d2c-6b0a-4a53-9d2e-5f0c2a1b3c4d';
+/** The parts of the checks' URLs below that no log line may show. */
+const SECRETS = ['S3cretPass', 'user:', UUID, 'api_key', 'tok3n'];
+
+/** A run check and a volume check with user:password@, a UUID in the path and a token in the query. */
+function secretChecks(base: string): { run: string; docs: string } {
+  const auth = base.replace('http://', 'http://user:S3cretPass@');
+  return { run: `${auth}/run/${UUID}?api_key=tok3n`, docs: `${auth}/docs/${UUID}?api_key=tok3n` };
+}
+
+test('a URL with user:password@ is pinged with them as HTTP Basic authentication, the path and query kept', async () => {
+  const basic = `Basic ${Buffer.from('user:S3cretPass').toString('base64')}`;
+  const server = await recorder((req) => (req.authorization === basic ? 200 : 401));
+  try {
+    const checks = secretChecks(server.base);
+    const r = await applyPolicy(async (dir) => ({ version: 1, timezone: 'UTC', healthcheck: checks.run, hosts: { h1: { backupDir: join(dir, 'backup'), volumes: await pathVolumes(dir, { docs: { ok: true, healthcheck: checks.docs } }) } } }));
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.deepEqual(
+      server.requests.map((q) => [q.path, q.authorization]),
+      [`/run/${UUID}/start?api_key=tok3n`, `/docs/${UUID}/start?api_key=tok3n`, `/docs/${UUID}?api_key=tok3n`, `/run/${UUID}?api_key=tok3n`].map((path) => [path, basic]),
+    );
+    assert.equal(r.stderr, '', 'every ping was taken');
+    assert.doesNotMatch(r.log, /healthcheck/);
+  } finally {
+    await server.close();
+  }
+});
+
+test('a ping that fails is logged without the check\'s password, path or query, on stderr and in snapctl.log', async () => {
+  const server = await recorder(() => 500);
+  const refusedBase = `http://127.0.0.1:${await closedPort()}`;
+  try {
+    for (const base of [server.base, refusedBase]) {
+      const checks = secretChecks(base);
+      const r = await applyPolicy(async (dir) => ({ version: 1, timezone: 'UTC', healthcheck: checks.run, hosts: { h1: { backupDir: join(dir, 'backup'), volumes: await pathVolumes(dir, { docs: { ok: true, healthcheck: checks.docs } }) } } }));
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      const host = base.replace('http://', '');
+      const why = base === server.base ? 'HTTP 500 Internal Server Error' : 'ECONNREFUSED';
+      for (const [owner, shown] of [['the run', '/…/start'], ['volume docs', '/…/start'], ['volume docs', '/…'], ['the run', '/…']] as const) {
+        const line = `healthcheck ping of ${owner} to http://${host}${shown} failed (${why}); the backup result is not affected`;
+        assert.ok(r.stderr.includes(`warning: ${line}\n`), `stderr has "${line}":\n${r.stderr}`);
+        assert.ok(r.log.includes(`WARN  ${line}\n`), `snapctl.log has "${line}":\n${r.log}`);
+      }
+      for (const secret of SECRETS) {
+        assert.ok(!r.stderr.includes(secret), `stderr shows "${secret}":\n${r.stderr}`);
+        assert.ok(!r.log.includes(secret), `snapctl.log shows "${secret}":\n${r.log}`);
+      }
+    }
+  } finally {
+    await server.close();
+  }
 });
