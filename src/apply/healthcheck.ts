@@ -164,28 +164,105 @@ function outcomeText(o: VolumeOutcome): string {
   return `up to date${o.deleted.length > 0 ? `, deleted ${o.deleted.length} expired` : ''}`;
 }
 
+function succeeded(o: VolumeOutcome): boolean {
+  return (o.status === 'created' || o.status === 'up-to-date') && o.errors.length === 0;
+}
+
+/** What makes two URLs the same check: parsed (case, default port), without trailing slashes on the path. */
+function checkKey(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.pathname = parsed.pathname.replace(/\/+$/, '');
+    return parsed.href;
+  } catch {
+    return url;
+  }
+}
+
+/** A volume check and the volumes whose `healthcheck` is its URL, in the order apply runs them. */
+interface VolumeCheck {
+  readonly url: string;
+  readonly volumes: string[];
+  readonly outcomes: Map<string, VolumeOutcome>;
+  /** A failed volume's log lines, taken when it ended: later volumes' lines may push them out of the log's tail. */
+  readonly failedLines: string[];
+  started: boolean;
+  finished: boolean;
+}
+
+/** The volume checks of a host: one per URL, without the run's own (its pings already cover every volume). */
+function volumeChecks(policy: HostPolicy): Map<string, VolumeCheck> {
+  const runKey = policy.healthcheck !== undefined ? checkKey(policy.healthcheck) : undefined;
+  const byKey = new Map<string, VolumeCheck>();
+  const byVolume = new Map<string, VolumeCheck>();
+  for (const volume of policy.volumes) {
+    if (volume.healthcheck === undefined) continue;
+    const key = checkKey(volume.healthcheck);
+    if (key === runKey) continue;
+    let check = byKey.get(key);
+    if (check === undefined) {
+      check = { url: volume.healthcheck, volumes: [], outcomes: new Map(), failedLines: [], started: false, finished: false };
+      byKey.set(key, check);
+    }
+    check.volumes.push(volume.name);
+    byVolume.set(volume.name, check);
+  }
+  return byVolume;
+}
+
 /**
- * Per-volume pings around executePlan's work on each volume: /start before a
- * planned archive, then success (archived, or not due and nothing failed) or
- * /fail with that volume's log lines.
+ * Per-volume pings around executePlan's work on each volume: /start before
+ * the first planned archive, then success (archived, or not due, and nothing
+ * failed) or /fail with the log lines of the volumes that failed. Volumes
+ * whose `healthcheck` is the same URL (one set in defaults) share one check:
+ * one /start, then one success or /fail after the last of them, so that the
+ * check is down when any of them failed. A volume whose URL is the run's
+ * (top-level) check is not pinged on its own.
  */
 export function volumeHealthchecks(policy: HostPolicy, log: HealthcheckLog, opts: PingOptions = {}): {
   volumeStart(volume: Volume, planned: readonly Action[]): Promise<void>;
   volumeDone(volume: Volume, outcome: VolumeOutcome): Promise<void>;
 } {
-  const urls = new Map(policy.volumes.flatMap((v) => (v.healthcheck !== undefined ? [[v.name, v.healthcheck] as const] : [])));
+  const checks = volumeChecks(policy);
   const warn = (m: string): void => log.warn(m);
+  const of = (check: VolumeCheck): string => `${check.volumes.length === 1 ? 'volume' : 'volumes'} ${check.volumes.join(', ')}`;
+
+  async function finish(check: VolumeCheck): Promise<void> {
+    check.finished = true;
+    const ran = check.volumes.flatMap((name) => {
+      const o = check.outcomes.get(name);
+      return o !== undefined && o.status !== 'not-run' ? [o] : [];
+    });
+    if (ran.length === 0 && !check.started) return;
+    const notRun = check.volumes.filter((name) => !ran.some((o) => o.volume === name));
+    const failed = ran.some((o) => !succeeded(o));
+    const shared = check.volumes.length > 1;
+    const okLines = ran.filter(succeeded).map((o) => (shared ? `${o.volume}: ${outcomeText(o)}` : outcomeText(o)));
+    const ok = !failed && notRun.length === 0;
+    // A shared check's /fail says first how the others went: the failures' lines are what the tail keeps when it is cut.
+    const body = ok ? okLines.join('\n') : tailBody([...(shared ? okLines : []), ...check.failedLines, ...notRun.map((name) => `${name}: not run, apply was interrupted`)]);
+    await ping(check.url, ok ? 'success' : 'fail', body, warn, { ...opts, of: of(check) });
+  }
+
   return {
     async volumeStart(volume, planned) {
-      const url = urls.get(volume.name);
-      if (url !== undefined && planned.some((a) => a.type === 'create')) await ping(url, 'start', '', warn, { ...opts, of: `volume ${volume.name}` });
+      const check = checks.get(volume.name);
+      if (check === undefined || check.started || check.finished || !planned.some((a) => a.type === 'create')) return;
+      check.started = true;
+      await ping(check.url, 'start', '', warn, { ...opts, of: of(check) });
     },
     async volumeDone(volume, outcome) {
-      const url = urls.get(volume.name);
-      if (url === undefined || outcome.status === 'not-run') return;
-      const ok = (outcome.status === 'created' || outcome.status === 'up-to-date') && outcome.errors.length === 0;
-      const body = ok ? outcomeText(outcome) : tailBody(volumeLines(log.tail(1000), volume.name));
-      await ping(url, ok ? 'success' : 'fail', body, warn, { ...opts, of: `volume ${volume.name}` });
+      const check = checks.get(volume.name);
+      if (check !== undefined && !check.finished) {
+        check.outcomes.set(volume.name, outcome);
+        if (outcome.status !== 'not-run' && !succeeded(outcome)) check.failedLines.push(...volumeLines(log.tail(1000), volume.name).slice(-TAIL_LINES));
+      }
+      if (outcome.status === 'interrupted') {
+        // No volume runs after this one: end every check that began, with /fail.
+        for (const c of new Set(checks.values())) if (!c.finished && (c.started || c.outcomes.size > 0)) await finish(c);
+      } else if (check !== undefined && !check.finished && check.volumes.at(-1) === volume.name) {
+        await finish(check);
+      }
     },
   };
 }

@@ -2,7 +2,7 @@
  * change the schema and regenerate (a unit test fails when this file is stale). */
 
 /**
- * healthchecks.io-style URL pinged at start (/start), on success and on failure (/fail). At top level: for the whole run; on a volume (or in defaults): for that volume. A user:password@ in it is sent as HTTP Basic authentication. A failing ping never fails the backup.
+ * healthchecks.io-style URL pinged at start (/start), on success and on failure (/fail). At top level: for the whole run; on a volume (or in defaults): for that volume, and volumes with the same URL share one check (/fail if any of them failed); a volume URL that is the top-level one is covered by the run's pings. A user:password@ in it is sent as HTTP Basic authentication. A failing ping never fails the backup.
  */
 export type HealthcheckUrl = string;
 /**

@@ -2,7 +2,8 @@
 // port) that records what it receives: URLs, order and bodies for the run
 // and per volume, one retry on 500 and on a hang (timeout), and a failing or
 // unreachable endpoint that never changes apply's exit code, user:password@
-// sent as Basic authentication, and log lines that never show a check's secret.
+// sent as Basic authentication, log lines that never show a check's secret,
+// and one check shared by several volumes (defaults) pinged once for all.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -12,7 +13,9 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ping, pingUrl, shownUrl, tailBody } from '../../src/apply/healthcheck.js';
+import { ping, pingUrl, shownUrl, tailBody, volumeHealthchecks } from '../../src/apply/healthcheck.js';
+import type { VolumeOutcome } from '../../src/apply/execute.js';
+import { testHostPolicy, testVolume } from '../helpers/volume.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -309,6 +312,79 @@ test('a ping that fails is logged without the check\'s password, path or query, 
         assert.ok(!r.log.includes(secret), `snapctl.log shows "${secret}":\n${r.log}`);
       }
     }
+  } finally {
+    await server.close();
+  }
+});
+
+/** Applies a policy whose `defaults` has the check `<base>/shared`, the run's `<base>/run` unless `run` says otherwise. */
+function applyShared(base: string, volumes: Record<string, { ok: boolean; healthcheck?: string }>, run = `${base}/run`): Promise<PolicyRun> {
+  return applyPolicy(async (dir) => ({ version: 1, timezone: 'UTC', healthcheck: run, defaults: { healthcheck: `${base}/shared` }, hosts: { h1: { backupDir: join(dir, 'backup'), volumes: await pathVolumes(dir, volumes) } } }));
+}
+
+test('volumes that share a check (defaults) ping it once: /start, then /fail when any of them failed, even one before the last', async () => {
+  const server = await recorder();
+  try {
+    const r = await applyShared(server.base, { web: { ok: false }, docs: { ok: true } });
+    assert.equal(r.code, 3, r.stdout + r.stderr);
+    assert.deepEqual(server.requests.map((q) => q.path), ['/run/start', '/shared/start', '/shared/fail', '/run/fail']);
+    const body = server.requests[2]!.body;
+    assert.match(body, /^docs: created h1_docs\.20260301T030000Z\.tar\.zst \(\d+ bytes in \d+\.\d s\)\n/, 'first how the others went');
+    assert.match(body, /ERROR web: create failed, nothing deleted for this volume: .*src-web does not exist$/);
+    assert.doesNotMatch(body, / docs: wrote /, 'the log lines of the failed volumes only');
+  } finally {
+    await server.close();
+  }
+});
+
+test('a shared check is pinged success after the last of its volumes, around the pings of a volume with a check of its own', async () => {
+  const server = await recorder();
+  try {
+    const r = await applyShared(server.base, { docs: { ok: true }, db: { ok: true, healthcheck: `${server.base}/db` }, web: { ok: true } });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.deepEqual(server.requests.map((q) => q.path), ['/run/start', '/shared/start', '/db/start', '/db', '/shared', '/run']);
+    assert.match(server.requests[4]!.body, /^docs: created h1_docs\.20260301T030000Z\.tar\.zst \(\d+ bytes in \d+\.\d s\)\nweb: created h1_web\.20260301T030000Z\.tar\.zst \(\d+ bytes in \d+\.\d s\)$/);
+    assert.match(server.requests[3]!.body, /^created h1_db\./, 'a check of one volume keeps its body');
+    assert.equal(r.stderr, '');
+  } finally {
+    await server.close();
+  }
+});
+
+test('a volume check that is the run\'s own URL is not pinged apart: the run\'s /start and /fail cover it', async () => {
+  const server = await recorder();
+  try {
+    const r = await applyShared(server.base, { web: { ok: false }, docs: { ok: true } }, `${server.base}/shared/`);
+    assert.equal(r.code, 3, r.stdout + r.stderr);
+    assert.deepEqual(server.requests.map((q) => q.path), ['/shared/start', '/shared/fail']);
+  } finally {
+    await server.close();
+  }
+});
+
+test('a shared check\'s warning names its volumes', async () => {
+  const r = await applyShared(`http://127.0.0.1:${await closedPort()}`, { docs: { ok: true }, web: { ok: true } });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stderr, /warning: healthcheck ping of volumes docs, web to http:\/\/127\.0\.0\.1:\d+\/…\/start failed \(ECONNREFUSED\)/);
+  assert.match(r.stderr, /warning: healthcheck ping of volumes docs, web to http:\/\/127\.0\.0\.1:\d+\/… failed \(ECONNREFUSED\)/);
+});
+
+test('an interrupted volume ends every check that began with /fail, naming the volumes that did not run', async () => {
+  const server = await recorder();
+  try {
+    const shared = `${server.base}/shared`;
+    const volumes = ['docs', 'web', 'db', 'logs'].map((name) => testVolume(name, { kind: 'path', path: `/srv/${name}` }, { healthcheck: name === 'logs' ? `${server.base}/logs` : shared }));
+    const lines = ['2026-03-01T03:00:01.000Z ERROR web: tar: interrupted'];
+    const hooks = volumeHealthchecks(testHostPolicy('/tmp/x', volumes), { warn: (m) => lines.push(m), tail: () => lines }, { retryDelayMs: 10 });
+    const create = (volume: string) => [{ type: 'create' as const, volume, archive: `h1_${volume}.tar`, path: `/b/h1_${volume}.tar`, reason: 'due' }];
+    const outcome = (volume: string, status: VolumeOutcome['status']): VolumeOutcome => ({ volume, status, deleted: [], errors: status === 'interrupted' ? ['interrupted'] : [] });
+    await hooks.volumeStart(volumes[0]!, create('docs'));
+    await hooks.volumeDone(volumes[0]!, outcome('docs', 'up-to-date'));
+    await hooks.volumeStart(volumes[1]!, create('web'));
+    await hooks.volumeDone(volumes[1]!, outcome('web', 'interrupted'));
+    assert.deepEqual(server.requests.map((q) => q.path), ['/shared/start', '/shared/fail'], 'logs never began: not pinged');
+    assert.equal(server.requests[1]!.body, 'docs: up to date\n2026-03-01T03:00:01.000Z ERROR web: tar: interrupted\ndb: not run, apply was interrupted');
+    assert.deepEqual(lines.slice(1), [], 'no warnings');
   } finally {
     await server.close();
   }
