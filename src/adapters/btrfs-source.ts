@@ -1,6 +1,8 @@
 // The `btrfs` source: a read-only snapshot of the subvolume, archived, then
 // deleted. Snapshots are named `.snapctl-<volume>-<runStamp>` so a later run
-// recognises the leftovers of a crashed one.
+// finds the leftovers of a crashed one; the name alone proves nothing (anyone
+// can create a subvolume so named), so a leftover must also be read-only and
+// a snapshot of the volume's subvolume.
 import { readFile, readdir, realpath, stat, statfs } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { nestedSubvolumesMessage } from '../core/describe.js';
@@ -85,24 +87,77 @@ export async function nestedSubvolumes(subvolume: string, volume: string, archiv
   return nested.sort();
 }
 
-/** Snapshots left by crashed runs for these volumes (absolute paths, sorted). */
-export async function listBtrfsLeftovers(subvolumes: readonly { volume: string; subvolume: string }[]): Promise<string[]> {
+/** What `btrfs subvolume show` tells of a subvolume that matters here. */
+interface SubvolumeInfo {
+  readonly uuid: string;
+  /** The UUID of the subvolume this one is a snapshot of; undefined when it is none. */
+  readonly parentUuid: string | undefined;
+  readonly readOnly: boolean;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** `btrfs subvolume show` of `path`, or why it cannot be read (it needs root, and btrfs-progs). */
+async function subvolumeInfo(path: string): Promise<SubvolumeInfo | string> {
+  const args = ['subvolume', 'show', path];
+  const r = await runTool('btrfs', args);
+  if (r.exitCode !== 0) return r.stderr.trim() || `${commandLine('btrfs', args)} exited with ${r.exitCode}`;
+  const field = (name: string): string | undefined => new RegExp(`^[ \\t]*${name}:[ \\t]*(.*)$`, 'm').exec(r.stdout)?.[1]?.trim();
+  const [uuid, parent, flags] = [field('UUID'), field('Parent UUID'), field('Flags')];
+  if (uuid === undefined || !UUID.test(uuid) || flags === undefined) return `${commandLine('btrfs', args)} names no UUID or flags`;
+  return { uuid, parentUuid: parent !== undefined && UUID.test(parent) ? parent : undefined, readOnly: flags.split(/[\s,|]+/).includes('readonly') };
+}
+
+export interface BtrfsLeftovers {
+  /** Snapshots left by crashed runs (absolute paths, sorted). */
+  readonly paths: string[];
+  /** Those of `paths` only named like one: the volume's subvolume could not be read (not root, no btrfs-progs), so nothing more was checked. */
+  readonly unchecked: string[];
+}
+
+/**
+ * Snapshots left by crashed runs for these volumes: a subvolume named as
+ * snapctl names them, where it puts them, read-only, and a snapshot of the
+ * volume's subvolume (its parent UUID). A writable subvolume or a snapshot of
+ * another one that merely has such a name is someone's data, never listed.
+ * When the volume's subvolume cannot be read, every subvolume so named is
+ * listed, as unchecked (deletion still refuses a writable one).
+ */
+export async function listBtrfsLeftovers(subvolumes: readonly { volume: string; subvolume: string }[]): Promise<BtrfsLeftovers> {
   const found = new Set<string>();
+  const unchecked = new Set<string>();
   for (const { volume, subvolume } of subvolumes) {
     const real = await realpath(subvolume).catch(() => undefined);
     if (real === undefined) continue;
+    const named: string[] = [];
     // Both places a snapshot can be, whichever applies today (mounts change).
     for (const dir of new Set([dirname(real), real])) {
       const names = await readdir(dir).catch(() => [] as string[]);
       for (const name of names) {
-        if (isSnapshotName(name, volume) && (await isSubvolumeRoot(join(dir, name)))) found.add(join(dir, name));
+        if (isSnapshotName(name, volume) && (await isSubvolumeRoot(join(dir, name)))) named.push(join(dir, name));
       }
     }
+    if (named.length === 0) continue;
+    const origin = await subvolumeInfo(real);
+    for (const path of named) {
+      if (typeof origin === 'string') {
+        found.add(path);
+        unchecked.add(path);
+        continue;
+      }
+      const info = await subvolumeInfo(path);
+      if (typeof info !== 'string' && info.readOnly && info.parentUuid === origin.uuid) found.add(path);
+    }
   }
-  return [...found].sort();
+  return { paths: [...found].sort(), unchecked: [...unchecked].sort() };
 }
 
-/** Deletes a snapshot snapctl made; succeeds when it is already gone. Refuses any other name. */
+/**
+ * Deletes a snapshot snapctl made; succeeds when it is already gone. Refuses
+ * any other name, and a subvolume that is not read-only (snapctl's snapshots
+ * are): a saved plan made by a user, who cannot read subvolume UUIDs, may
+ * list any subvolume that only has a snapshot's name.
+ */
 export async function deleteBtrfsSnapshot(path: string): Promise<void> {
   if (!/^\.snapctl-.+-\d{8}T\d{6}Z$/.test(basename(path))) {
     throw new SnapctlError('operation', `refusing to delete ${path}: not a snapctl snapshot name`);
@@ -114,6 +169,13 @@ export async function deleteBtrfsSnapshot(path: string): Promise<void> {
     );
     if (!exists) return;
     throw new SnapctlError('operation', `refusing to delete ${path}: not a btrfs subvolume`);
+  }
+  const info = await subvolumeInfo(path);
+  if (typeof info === 'string') {
+    throw new SnapctlError('operation', `refusing to delete ${path}: cannot tell whether it is a read-only snapshot`, info);
+  }
+  if (!info.readOnly) {
+    throw new SnapctlError('operation', `refusing to delete ${path}: a writable subvolume, not a snapshot snapctl made (those are read-only)`);
   }
   const args = ['subvolume', 'delete', path];
   const r = await runTool('btrfs', args);

@@ -11,8 +11,8 @@ export interface ObservePorts {
   /** LVM state, or why it could not be read. Its VGs are those that hold an LV (one lvs report). */
   readonly lvm: () => Promise<LvmState>;
   readonly mounts: () => Promise<Mount[]>;
-  /** Paths of btrfs snapshots named like snapctl's own, next to the given subvolumes. */
-  readonly btrfsLeftovers: (subvolumes: readonly { volume: string; subvolume: string }[]) => Promise<string[]>;
+  /** Paths of snapctl's btrfs snapshots left next to (or in) the given subvolumes, and those of them only named like one (their origin unread). */
+  readonly btrfsLeftovers: (subvolumes: readonly { volume: string; subvolume: string }[]) => Promise<{ readonly paths: string[]; readonly unchecked: string[] }>;
   /** Whether a path is a directory with entries, an empty one, or no directory (missing, not one, or unreadable). */
   readonly directoryState: (path: string) => Promise<DirectoryState>;
   /** Where the backup directory lies inside a volume (its path relative to the volume's root), if it does. */
@@ -58,7 +58,7 @@ export async function observe(policy: HostPolicy, ports: ObservePorts): Promise<
     listBackupDir(hostDir(policy)),
     needsLvm ? ports.lvm() : Promise.resolve<LvmState>({ available: false, reason: 'no lvm volumes in the policy' }),
     ports.mounts(),
-    btrfs.length > 0 ? ports.btrfsLeftovers(btrfs) : Promise.resolve([]),
+    btrfs.length > 0 ? ports.btrfsLeftovers(btrfs) : Promise.resolve({ paths: [], unchecked: [] }),
     Promise.all(sourceDirs.map(([, dir]) => ports.directoryState(dir))),
     ports.applyRunning?.(),
     ports.missingPrograms?.(programs),
@@ -81,7 +81,7 @@ export async function observe(policy: HostPolicy, ports: ObservePorts): Promise<
   const dangling = listing.exists ? undefined : await ports.danglingLink?.(hostDir(policy));
   const { lvContents, btrfsCopyRefused } = await originContents(policy, lvm, ports);
   return {
-    observed: { archives, others, backupDirExists: listing.exists, lvm, mounts: relevantMounts(policy, mounts), btrfsLeftovers, missingSources, ...(nonDirectorySources.length > 0 ? { nonDirectorySources } : {}), emptySources, ...(vanished ? { backupDirVanished: true } : {}), ...(dangling ? { backupDirDanglingLink: dangling } : {}), ...(notSubvolumes ? { notSubvolumes } : {}), ...(mountsInside ? { mountsInside } : {}), ...(lvContents ? { lvContents } : {}), ...(btrfsCopyRefused ? { btrfsCopyRefused } : {}), ...(nestedSubvolumes ? { nestedSubvolumes } : {}), ...(backupDirInside ? { backupDirInside } : {}), ...(readOnly === true ? { backupDirReadOnly: true } : {}), ...(free !== undefined ? { backupFreeBytes: free } : {}), ...(newestArchiveBytes ? { newestArchiveBytes } : {}), ...(applyRunning ? { applyRunning } : {}), ...(missingPrograms ? { missingPrograms } : {}) },
+    observed: { archives, others, backupDirExists: listing.exists, lvm, mounts: relevantMounts(policy, mounts), btrfsLeftovers: btrfsLeftovers.paths, ...(btrfsLeftovers.unchecked.length > 0 ? { btrfsLeftoversUnchecked: btrfsLeftovers.unchecked } : {}), missingSources, ...(nonDirectorySources.length > 0 ? { nonDirectorySources } : {}), emptySources, ...(vanished ? { backupDirVanished: true } : {}), ...(dangling ? { backupDirDanglingLink: dangling } : {}), ...(notSubvolumes ? { notSubvolumes } : {}), ...(mountsInside ? { mountsInside } : {}), ...(lvContents ? { lvContents } : {}), ...(btrfsCopyRefused ? { btrfsCopyRefused } : {}), ...(nestedSubvolumes ? { nestedSubvolumes } : {}), ...(backupDirInside ? { backupDirInside } : {}), ...(readOnly === true ? { backupDirReadOnly: true } : {}), ...(free !== undefined ? { backupFreeBytes: free } : {}), ...(newestArchiveBytes ? { newestArchiveBytes } : {}), ...(applyRunning ? { applyRunning } : {}), ...(missingPrograms ? { missingPrograms } : {}) },
     files: listing.files,
   };
 }

@@ -197,8 +197,10 @@ export interface Observed {
   readonly lvm: LvmState;
   /** Mounts under the policy's mount root, and mounts of known legacy leftovers. */
   readonly mounts: readonly Mount[];
-  /** btrfs snapshot leftovers (absolute paths) named like snapctl's own. */
+  /** snapctl's btrfs snapshots left by interrupted runs (absolute paths): read-only snapshots of the volume's subvolume, named as snapctl names them. */
   readonly btrfsLeftovers: readonly string[];
+  /** Those of btrfsLeftovers only named like one: the volume's subvolume could not be read (plan as a user), so neither were they; absent = none. */
+  readonly btrfsLeftoversUnchecked?: readonly string[];
   /** Volumes whose `path` or btrfs `subvolume` does not exist; absent = not checked. */
   readonly missingSources?: readonly string[];
   /** Volumes whose `path` or btrfs `subvolume` exists but is not a directory (a file); absent = none. */

@@ -54,8 +54,11 @@ function cleanupActions(policy: HostPolicy, observed: Observed, dir: string): { 
     const volume = leftover.volume !== undefined && volumeNames.has(leftover.volume) ? { volume: leftover.volume } : {};
     actions.push({ type: 'cleanup', ...volume, ...display(leftover.target), target: leftover.target, reason: leftover.reason, ...(isLegacy ? { legacy: true } : {}) });
   }
+  const unchecked = new Set(observed.btrfsLeftoversUnchecked);
   for (const path of observed.btrfsLeftovers) {
-    actions.push({ type: 'cleanup', archive: path, path, target: { kind: 'btrfs-snapshot', path }, reason: 'btrfs snapshot left by an interrupted run' });
+    // Without root, btrfs tells no subvolume's UUID or flags: apply (as root) checks again, and never deletes a writable one.
+    const reason = unchecked.has(path) ? 'named like a btrfs snapshot left by an interrupted run (not checked: reading subvolumes needs root and btrfs-progs)' : 'btrfs snapshot left by an interrupted run';
+    actions.push({ type: 'cleanup', archive: path, path, target: { kind: 'btrfs-snapshot', path }, reason });
   }
   for (const other of observed.others) {
     if (other.volume === undefined || !volumeNames.has(other.volume)) continue;

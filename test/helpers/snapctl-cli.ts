@@ -28,10 +28,10 @@ export interface RunningCli {
   readonly done: Promise<CliResult>;
 }
 
-/** Starts `snapctl ARGS` (from the repository root, or `cwd`) without waiting for it. */
-export function startSnapctl(args: readonly string[], cwd: string = ROOT): RunningCli {
+/** Starts `snapctl ARGS` (from the repository root, or `cwd`; `env` added to the environment) without waiting for it. */
+export function startSnapctl(args: readonly string[], cwd: string = ROOT, env: NodeJS.ProcessEnv = {}): RunningCli {
   const started = Date.now();
-  const child = spawn(process.execPath, [join(ROOT, 'bin/snapctl.js'), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(ROOT, 'bin/snapctl.js'), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
@@ -47,6 +47,11 @@ export function startSnapctl(args: readonly string[], cwd: string = ROOT): Runni
 /** Runs `snapctl ARGS` to the end. */
 export function snapctl(...args: string[]): Promise<CliResult> {
   return startSnapctl(args).done;
+}
+
+/** Runs `snapctl ARGS` to the end with these variables added to the environment (a PATH with fake tools first). */
+export function snapctlWithEnv(env: NodeJS.ProcessEnv, ...args: string[]): Promise<CliResult> {
+  return startSnapctl(args, ROOT, env).done;
 }
 
 export interface Workspace {

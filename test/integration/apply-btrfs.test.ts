@@ -1,19 +1,21 @@
 // `snapctl apply` end to end on a btrfs volume, through the real CLI, on a
 // loop-mounted btrfs image: the archive holds the subvolume as it was at the
 // instant of the snapshot, the snapshot is gone afterwards, a crashed run's
-// snapshot shows in plan as a cleanup and the next apply removes it, a
-// failing preSnapshot hook takes no snapshot at all, and a backup directory
-// inside the subvolume is left out however either is mounted.
+// snapshot shows in plan as a cleanup and the next apply removes it (and no
+// subvolume that only has its name), a failing preSnapshot hook takes no
+// snapshot at all, and a backup directory inside the subvolume is left out
+// however either is mounted.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fakeBin } from '../helpers/fake-bin.js';
 import { sh, withLoopBtrfs } from '../helpers/loopfs.js';
 import { describeTree } from '../helpers/tree.js';
 import { makeSampleTree } from '../helpers/sample-tree.js';
-import { describeRun, listDir, parseJson, policyDoc, snapctl, workspace, type PlanJson, type Workspace } from '../helpers/snapctl-cli.js';
+import { describeRun, listDir, parseJson, policyDoc, snapctl, snapctlWithEnv, workspace, type PlanJson, type Workspace } from '../helpers/snapctl-cli.js';
 
 async function withBtrfsWorkspace(fn: (ws: Workspace, mnt: string, sub: string) => Promise<void>): Promise<void> {
   await withLoopBtrfs(async (mnt) => {
@@ -104,7 +106,7 @@ test('apply on a btrfs subvolume archives it as it was at the snapshot (changes 
   });
 });
 
-test('a read-only .snapctl-<volume>-<stamp> snapshot left by a crashed run shows in plan as a ~ cleanup and the next apply deletes it (a plain directory with such a name stays)', async () => {
+test('a read-only .snapctl-<volume>-<stamp> snapshot of the volume left by a crashed run shows in plan as a ~ cleanup and the next apply deletes it; subvolumes and directories only named so stay', async () => {
   await withBtrfsWorkspace(async (ws, mnt, sub) => {
     await writeFile(join(sub, 'f'), 'data\n');
     const leftover = join(mnt, '.snapctl-vol-20260228T030000Z');
@@ -113,31 +115,98 @@ test('a read-only .snapctl-<volume>-<stamp> snapshot left by a crashed run shows
     const impostor = join(mnt, '.snapctl-vol-20260227T030000Z');
     await mkdir(impostor);
     await writeFile(join(impostor, 'keep-me'), 'mine\n');
+    // A writable subvolume so named, holding data: never a snapshot of snapctl's.
+    const writable = join(mnt, '.snapctl-vol-20260226T030000Z');
+    sh('btrfs', ['subvolume', 'create', writable]);
+    await writeFile(join(writable, 'f'), 'precious\n');
+    // A read-only snapshot so named, but of another subvolume.
+    sh('btrfs', ['subvolume', 'create', join(mnt, 'other')]);
+    const ofOther = join(mnt, '.snapctl-vol-20260225T030000Z');
+    sh('btrfs', ['subvolume', 'snapshot', '-r', join(mnt, 'other'), ofOther]);
     await ws.writePolicy(policyDoc(ws, { vol: { btrfs: sub, schedule: 'daily', compression: 'zstd', retention: { keepLast: 2 } } }));
 
     const planRun = await snapctl('plan', ...ws.common('2026-03-01T03:00:00Z'), '--json');
     assert.equal(planRun.code, 0, describeRun(planRun));
     assert.deepEqual(
-      parseJson<PlanJson>(planRun, 'plan --json').actions.map((a) => [a.type, a.type === 'cleanup' ? a.path : a.archive]),
+      parseJson<PlanJson>(planRun, 'plan --json').actions.map((a) => [a.type, a.type === 'cleanup' ? `${a.path}: ${a.reason}` : a.archive]),
       [
-        ['cleanup', leftover],
+        ['cleanup', `${leftover}: btrfs snapshot left by an interrupted run`],
         ['create', 'h1_vol.20260301T030000Z.tar.zst'],
       ],
     );
     const text = await snapctl('plan', ...ws.common('2026-03-01T03:00:00Z'), '--no-color');
     assert.match(text.stdout, /^\s*~ .*\.snapctl-vol-20260228T030000Z/m);
-    assert.doesNotMatch(text.stdout, /20260227T030000Z/);
+    assert.doesNotMatch(text.stdout, /2026022[567]T030000Z/);
 
     const r = await snapctl(...ws.applyArgs('2026-03-01T03:00:00Z'));
     assert.equal(r.code, 0, describeRun(r));
     assert.match(r.stdout, /1 created, 0 deleted, 1 cleaned up, 0 failed/);
-    assert.deepEqual(subvolumes(mnt), ['data']);
-    assert.deepEqual((await listDir(mnt)).filter((n) => n.startsWith('.snapctl-')), ['.snapctl-vol-20260227T030000Z']);
+    assert.deepEqual(subvolumes(mnt), ['.snapctl-vol-20260225T030000Z', '.snapctl-vol-20260226T030000Z', 'data', 'other']);
+    assert.deepEqual((await listDir(mnt)).filter((n) => n.startsWith('.snapctl-')), ['.snapctl-vol-20260225T030000Z', '.snapctl-vol-20260226T030000Z', '.snapctl-vol-20260227T030000Z']);
     assert.equal(await readFile(join(impostor, 'keep-me'), 'utf8'), 'mine\n');
+    assert.equal(await readFile(join(writable, 'f'), 'utf8'), 'precious\n');
     assert.deepEqual(await listDir(ws.hostDir), ['h1_vol.20260301T030000Z.tar.zst', 'h1_vol.20260301T030000Z.tar.zst.sha256']);
 
     const again = await snapctl('plan', ...ws.common('2026-03-01T04:00:00Z'), '--json');
     assert.deepEqual(parseJson<PlanJson>(again, 'plan --json').actions, [], 'nothing left to clean up or create');
+  });
+});
+
+test('the snapshot of an apply killed (SIGKILL) after taking it is a ~ cleanup in the next plan, and the next apply deletes it', async () => {
+  await withBtrfsWorkspace(async (ws, mnt, sub) => {
+    await writeFile(join(sub, 'f'), 'data\n');
+    // postSnapshot runs once the snapshot exists: its shell kills apply (its parent) outright, so no finally runs.
+    await ws.writePolicy(policyDoc(ws, { vol: { btrfs: sub, schedule: 'daily', compression: 'zstd', retention: { keepLast: 2 }, hooks: { postSnapshot: [['sh', '-c', 'kill -KILL "$PPID"']] } } }));
+    const killed = await snapctl(...ws.applyArgs('2026-03-01T03:00:00Z'));
+    assert.equal(killed.signal, 'SIGKILL', describeRun(killed));
+    const leftover = join(mnt, '.snapctl-vol-20260301T030000Z');
+    assert.deepEqual(subvolumes(mnt), ['.snapctl-vol-20260301T030000Z', 'data']);
+
+    await ws.writePolicy(policyDoc(ws, { vol: { btrfs: sub, schedule: 'daily', compression: 'zstd', retention: { keepLast: 2 } } }));
+    const planRun = await snapctl('plan', ...ws.common('2026-03-01T04:00:00Z'), '--json');
+    assert.equal(planRun.code, 0, describeRun(planRun));
+    assert.deepEqual(
+      parseJson<PlanJson>(planRun, 'plan --json').actions.filter((a) => a.type === 'cleanup').map((a) => [a.path, a.reason]),
+      [[leftover, 'btrfs snapshot left by an interrupted run']],
+    );
+    const r = await snapctl(...ws.applyArgs('2026-03-01T04:00:00Z'));
+    assert.equal(r.code, 0, describeRun(r));
+    assert.match(r.stdout, /1 created, 0 deleted, 1 cleaned up, 0 failed/);
+    assert.deepEqual(subvolumes(mnt), ['data']);
+  });
+});
+
+test('a plan made where subvolumes cannot be read (as a user) lists every subvolume named like a leftover as unchecked; applied as root, that saved plan is stale and deletes nothing', async () => {
+  await withBtrfsWorkspace(async (ws, mnt, sub) => {
+    await writeFile(join(sub, 'f'), 'data\n');
+    const leftover = join(mnt, '.snapctl-vol-20260228T030000Z');
+    sh('btrfs', ['subvolume', 'snapshot', '-r', sub, leftover]);
+    const writable = join(mnt, '.snapctl-vol-20260226T030000Z');
+    sh('btrfs', ['subvolume', 'create', writable]);
+    await writeFile(join(writable, 'f'), 'precious\n');
+    await ws.writePolicy(policyDoc(ws, { vol: { btrfs: sub, schedule: 'daily', compression: 'zstd', retention: { keepLast: 2 } } }));
+    // What btrfs-progs answers a user: no subvolume UUIDs, no flags, no listing.
+    const fake = fakeBin({ btrfs: { stderr: 'ERROR: Could not search B-tree: Operation not permitted\n', exitCode: 1 } });
+    try {
+      const planFile = join(ws.dir, 'user.plan');
+      const planRun = await snapctlWithEnv({ PATH: `${fake.dir}:/usr/sbin:/usr/bin:/sbin:/bin` }, 'plan', ...ws.common('2026-03-01T03:00:00Z'), '--out', planFile);
+      assert.equal(planRun.code, 0, describeRun(planRun));
+      const unchecked = 'named like a btrfs snapshot left by an interrupted run (not checked: reading subvolumes needs root and btrfs-progs)';
+      assert.deepEqual(
+        (JSON.parse(await readFile(planFile, 'utf8')) as { plan: PlanJson }).plan.actions.filter((a) => a.type === 'cleanup').map((a) => [a.path, a.reason]),
+        [
+          [writable, unchecked],
+          [leftover, unchecked],
+        ],
+      );
+      const applied = await snapctl('apply', planFile, '--log-dir', ws.logDir, '--state-dir', ws.stateDir, '--lock-file', ws.lockFile);
+      assert.equal(applied.code, 1, describeRun(applied));
+      assert.match(applied.stderr, /Saved plan is stale/);
+      assert.deepEqual(subvolumes(mnt), ['.snapctl-vol-20260226T030000Z', '.snapctl-vol-20260228T030000Z', 'data']);
+      assert.equal(await readFile(join(writable, 'f'), 'utf8'), 'precious\n');
+    } finally {
+      await fake.cleanup();
+    }
   });
 });
 

@@ -8,6 +8,7 @@ import type { TakeContext } from '../../src/apply/source.js';
 import { btrfsSource, deleteBtrfsSnapshot, listBtrfsLeftovers, nestedSubvolumes } from '../../src/adapters/btrfs-source.js';
 import { SnapctlError } from '../../src/core/errors.js';
 import type { Volume } from '../../src/core/model.js';
+import { fakeBin } from '../helpers/fake-bin.js';
 import { sh, withLoopBtrfs, withTmpfs } from '../helpers/loopfs.js';
 import { testVolume } from '../helpers/volume.js';
 
@@ -86,15 +87,60 @@ test('leftover listing finds snapctl-named snapshots of the given volumes only',
     sh('btrfs', ['subvolume', 'snapshot', '-r', sub, join(mnt, 'manual-snapshot')]);
     // Named like ours but a plain directory: not a snapshot, never listed (and so never deleted).
     await mkdir(join(mnt, '.snapctl-data-20240202T000000Z'));
-    assert.deepEqual(await listBtrfsLeftovers([{ volume: 'data', subvolume: sub }]), [join(mnt, '.snapctl-data-20240101T000000Z')]);
-    assert.deepEqual(await listBtrfsLeftovers([{ volume: 'data', subvolume: sub }, { volume: 'data-x', subvolume: sub }]), [
+    assert.deepEqual(await listBtrfsLeftovers([{ volume: 'data', subvolume: sub }]), { paths: [join(mnt, '.snapctl-data-20240101T000000Z')], unchecked: [] });
+    assert.deepEqual((await listBtrfsLeftovers([{ volume: 'data', subvolume: sub }, { volume: 'data-x', subvolume: sub }])).paths, [
       join(mnt, '.snapctl-data-20240101T000000Z'),
       join(mnt, '.snapctl-data-x-20240101T000000Z'),
     ]);
     await deleteBtrfsSnapshot(join(mnt, '.snapctl-data-20240101T000000Z'));
-    assert.deepEqual(await listBtrfsLeftovers([{ volume: 'data', subvolume: sub }]), []);
+    assert.deepEqual((await listBtrfsLeftovers([{ volume: 'data', subvolume: sub }])).paths, []);
     await assert.rejects(deleteBtrfsSnapshot(join(mnt, 'manual-snapshot')), /not a snapctl snapshot name/);
     await assert.rejects(deleteBtrfsSnapshot(join(mnt, '.snapctl-data-20240202T000000Z')), /not a btrfs subvolume/);
+  });
+});
+
+test('a subvolume that only has a snapshot\'s name is no leftover: a writable one holding data, a read-only snapshot of another subvolume; deletion refuses a writable one', async () => {
+  await withLoopBtrfs(async (mnt) => {
+    const sub = join(mnt, 'data');
+    sh('btrfs', ['subvolume', 'create', sub]);
+    const writable = join(mnt, '.snapctl-data-20250101T000000Z');
+    sh('btrfs', ['subvolume', 'create', writable]);
+    await writeFile(join(writable, 'f'), 'precious\n');
+    const other = join(mnt, 'other');
+    sh('btrfs', ['subvolume', 'create', other]);
+    const ofOther = join(mnt, '.snapctl-data-20250102T000000Z');
+    sh('btrfs', ['subvolume', 'snapshot', '-r', other, ofOther]);
+    const real = join(mnt, '.snapctl-data-20250103T000000Z');
+    sh('btrfs', ['subvolume', 'snapshot', '-r', sub, real]);
+    assert.deepEqual(await listBtrfsLeftovers([{ volume: 'data', subvolume: sub }]), { paths: [real], unchecked: [] });
+    await assert.rejects(deleteBtrfsSnapshot(writable), (err: unknown) => {
+      return err instanceof SnapctlError && err.summary === `refusing to delete ${writable}: a writable subvolume, not a snapshot snapctl made (those are read-only)`;
+    });
+    assert.equal(await readFile(join(writable, 'f'), 'utf8'), 'precious\n');
+    await deleteBtrfsSnapshot(real);
+    assert.equal(await exists(real), false);
+    assert.equal(await exists(ofOther), true);
+  });
+});
+
+test('when the volume\'s subvolume cannot be read (btrfs subvolume show fails, as for a user), every subvolume so named is listed as unchecked', async () => {
+  await withLoopBtrfs(async (mnt) => {
+    const sub = join(mnt, 'data');
+    sh('btrfs', ['subvolume', 'create', sub]);
+    const writable = join(mnt, '.snapctl-data-20250101T000000Z');
+    sh('btrfs', ['subvolume', 'create', writable]);
+    const real = join(mnt, '.snapctl-data-20250103T000000Z');
+    sh('btrfs', ['subvolume', 'snapshot', '-r', sub, real]);
+    const fake = fakeBin({ btrfs: { stderr: 'ERROR: Could not search B-tree: Operation not permitted\n', exitCode: 1 } });
+    fake.install();
+    try {
+      assert.deepEqual(await listBtrfsLeftovers([{ volume: 'data', subvolume: sub }]), { paths: [writable, real], unchecked: [writable, real] });
+      await assert.rejects(deleteBtrfsSnapshot(real), /refusing to delete .*: cannot tell whether it is a read-only snapshot/);
+    } finally {
+      fake.restore();
+      await fake.cleanup();
+    }
+    assert.equal(await exists(real), true);
   });
 });
 
@@ -119,7 +165,7 @@ test('a subvolume mounted on its own (subvol=) under another filesystem is snaps
         const c = ctx();
         const prepared = await btrfsSource.take(v, c);
         assert.equal(prepared.dir, join(sub, '.snapctl-data-20250102T030405Z'));
-        assert.deepEqual(await listBtrfsLeftovers([{ volume: 'data', subvolume: sub }]), [prepared.dir]);
+        assert.deepEqual((await listBtrfsLeftovers([{ volume: 'data', subvolume: sub }])).paths, [prepared.dir]);
         // The nested subvolume is named (paths relative to the volume, whatever subvol= shows); snapctl's own snapshot inside it is not.
         assert.deepEqual(await nestedSubvolumes(sub, 'data'), ['nested']);
         assert.deepEqual(
