@@ -41,14 +41,30 @@ export function locateBelow(mountinfo: string, root: string, path: string): stri
 }
 
 /**
+ * Where the absolute, symlink-free `path` lies within the btrfs file system
+ * holding it, relative to its top level (subvolume 5), per mountinfo text:
+ * a `-o subvol=` mount's root field names the subvolume mounted. '' is the
+ * top level itself; undefined: not on btrfs.
+ */
+export function locateOnBtrfs(mountinfo: string, path: string): string | undefined {
+  const best = holdingMount(parseMountinfo(mountinfo), path);
+  return best === undefined || best.fstype !== 'btrfs' ? undefined : placeIn(best, path);
+}
+
+/**
  * The device of the file system holding the absolute `path` ("major:minor"
  * as mountinfo writes it: for btrfs the same for every subvolume, unlike
- * st_dev) and where `path` lies in it ('' for its root; the mount's root
- * field places bind mounts right); undefined when no mount holds it.
+ * st_dev) and where `path` lies in it (see placeIn); undefined when no mount
+ * holds it.
  */
 function placeOnFileSystem(entries: readonly MountinfoEntry[], path: string): { readonly device: string; readonly path: string } | undefined {
   const best = holdingMount(entries, path);
-  return best === undefined ? undefined : { device: best.device, path: posix.join(best.root, posix.relative(best.point, path)).replace(/^\/+/, '') };
+  return best === undefined ? undefined : { device: best.device, path: placeIn(best, path) };
+}
+
+/** `path` (below the mount point of `mount`) relative to the root of the file system mounted there ('' for that root; the mount's root field places bind mounts right). */
+function placeIn(mount: MountinfoEntry, path: string): string {
+  return posix.join(mount.root, posix.relative(mount.point, path)).replace(/^\/+/, '');
 }
 
 interface MountinfoEntry {

@@ -27,6 +27,8 @@ export interface ObservePorts {
   readonly btrfsSubvolume?: (path: string) => Promise<boolean>;
   /** The subvolumes nested in a btrfs volume's subvolume (relative paths), less those in `archived`; undefined when unknown (not root). */
   readonly nestedSubvolumes?: (subvolume: string, volume: string, archived: readonly string[]) => Promise<string[] | undefined>;
+  /** The top-most btrfs subvolumes inside a path volume's directory (relative paths), less those in `archived` and one holding `backupDir`; [] off btrfs, undefined when unknown (not root). */
+  readonly subvolumesInside?: (dir: string, archived: readonly string[], backupDir: string) => Promise<string[] | undefined>;
   /** Of these programs, the ones not on PATH. */
   readonly missingPrograms?: (names: readonly string[]) => Promise<string[]>;
   /** The symbolic link that leaves a missing directory dangling (itself or an ancestor), if one does. */
@@ -73,7 +75,12 @@ export async function observe(policy: HostPolicy, ports: ObservePorts): Promise<
   const emptySources = sourceDirs.filter((_, i) => states[i] === 'empty').map(([name]) => name);
   const present = btrfs.filter((b) => !missingSources.includes(b.volume) && !nonDirectorySources.includes(b.volume));
   const notSubvolumes = await notBtrfsSubvolumes(present, ports);
-  const nestedSubvolumes = await nestedIn(present.filter((b) => notSubvolumes?.includes(b.volume) !== true), btrfs.map((b) => b.subvolume), ports);
+  const [nestedInBtrfs, nestedInPaths] = await Promise.all([
+    nestedIn(present.filter((b) => notSubvolumes?.includes(b.volume) !== true), btrfs.map((b) => b.subvolume), ports),
+    // snapctl's own snapshots there are removed before any volume is archived.
+    subvolumesInPaths(policy, [...missingSources, ...nonDirectorySources], btrfsLeftovers.paths, ports),
+  ]);
+  const nestedSubvolumes = nestedInBtrfs || nestedInPaths ? { ...nestedInBtrfs, ...nestedInPaths } : undefined;
   const { archives, others } = classifyBackupDir(listing.files, policy.host, policy.volumes, policy.timezone);
   const newestArchiveBytes = ports.fileSize ? await newestSizes(archives, new Set(policy.volumes.map((v) => v.name)).size, hostDir(policy), ports.fileSize) : undefined;
   // A missing host directory is a first run, unless applies here wrote into it before.
@@ -171,6 +178,27 @@ async function nestedIn(volumes: readonly { volume: string; subvolume: string }[
   volumes.forEach((v, i) => {
     const nested = answers[i];
     if (nested !== undefined && nested.length > 0) out[v.volume] = nested;
+  });
+  return out;
+}
+
+/**
+ * Per path volume (whose directory is there), the btrfs subvolumes inside it
+ * that its archives leave out, less those the policy archives as volumes of
+ * their own, one holding the backup directory and snapctl's leftover
+ * snapshots (`leftovers`); volumes with none are left out, and undefined
+ * when not checked.
+ */
+async function subvolumesInPaths(policy: HostPolicy, absent: readonly string[], leftovers: readonly string[], ports: ObservePorts): Promise<Record<string, string[]> | undefined> {
+  const list = ports.subvolumesInside;
+  const volumes = policy.volumes.flatMap((v) => (v.source.kind === 'path' && !absent.includes(v.name) ? [{ volume: v.name, path: v.source.path }] : []));
+  if (list === undefined || volumes.length === 0) return undefined;
+  const archived = [...policy.volumes.flatMap((v) => volumeRoot(v) ?? []), ...leftovers];
+  const answers = await Promise.all(volumes.map((v) => list(v.path, archived, policy.backupDir)));
+  const out: Record<string, string[]> = {};
+  volumes.forEach((v, i) => {
+    const inside = answers[i];
+    if (inside !== undefined && inside.length > 0) out[v.volume] = inside;
   });
   return out;
 }

@@ -23,6 +23,7 @@ export const systemObservePorts: ObservePorts = {
   locateBackupDir: async (volume, backupDir, host) => (await import('./backup-dir-inside.js')).locateBackupDir(volume, backupDir, host),
   btrfsSubvolume: async (path) => (await import('./btrfs-source.js')).isBtrfsSubvolume(path),
   nestedSubvolumes: async (subvolume, volume, archived) => (await import('./btrfs-source.js')).nestedSubvolumes(subvolume, volume, archived),
+  subvolumesInside: async (dir, archived, backupDir) => (await import('./btrfs-inside.js')).subvolumesInside(dir, archived, backupDir),
   missingPrograms: (names) => Promise.resolve(names.filter((name) => !onPath(name))),
   danglingLink: async (dir) => (await import('./backup-dir.js')).danglingLink(dir),
 };

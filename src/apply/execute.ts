@@ -5,6 +5,7 @@ import type { Action, CleanupAction, HostPolicy, Plan, Source, Volume } from '..
 import { OutOfSpaceError, SnapctlError } from '../core/errors.js';
 import { archiveName, classifyBackupDir, SIDECAR_SUFFIX } from '../core/naming.js';
 import { formatCompactUtc } from '../core/time.js';
+import { volumeRoot } from '../core/self-exclusion.js';
 import { counted, describeSource } from '../core/describe.js';
 import type { ArchiveOptions, ArchiveResult } from './archive-writer.js';
 import type { DirectoryState } from '../adapters/directory-state.js';
@@ -135,6 +136,8 @@ async function createArchive(
     runStamp: formatCompactUtc(Date.parse(plan.now)),
     log,
     btrfsSubvolumes: policy.volumes.flatMap((v) => (v.source.kind === 'btrfs' ? [v.source.subvolume] : [])),
+    volumeDirs: policy.volumes.flatMap((v) => volumeRoot(v) ?? []),
+    backupDir: policy.backupDir,
     signal,
   };
   // Before any snapshot: a backup directory that cannot be created fails this volume, not the run.

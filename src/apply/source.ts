@@ -17,6 +17,10 @@ export interface TakeContext {
   readonly log: StepLog;
   /** The subvolumes of the policy's btrfs volumes: one nested in another is archived on its own, not left out. */
   readonly btrfsSubvolumes?: readonly string[];
+  /** The directories of all the policy's volumes (paths, subvolumes, LVM mounts): a subvolume inside a path volume that is one is archived on its own. */
+  readonly volumeDirs?: readonly string[];
+  /** The policy's backup directory: a subvolume holding it is left out of archives on purpose. */
+  readonly backupDir?: string;
   /** Aborted on SIGINT/SIGTERM: long steps stop early, release() still runs. */
   readonly signal: AbortSignal;
 }

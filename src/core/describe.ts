@@ -59,6 +59,13 @@ export function nestedSubvolumesMessage(nested: readonly string[]): string {
   return `${nested.length === 1 ? 'nested subvolume' : 'nested subvolumes'} ${shown} ${nested.length === 1 ? 'is' : 'are'} not in its snapshot (btrfs snapshots stop at subvolume boundaries), so not in its archives: one holding data to keep needs a volume of its own`;
 }
 
+/** "btrfs subvolume(s) … inside it are not archived": plan's and apply's words for a `path` volume. */
+export function subvolumesInsideMessage(inside: readonly string[]): string {
+  const one = inside.length === 1;
+  const shown = firstFive(inside.map((p) => `./${p}`));
+  return `${one ? 'a btrfs subvolume lies' : 'btrfs subvolumes lie'} inside it, and its archives stop at subvolume boundaries (each subvolume has a device number of its own, and tar --one-file-system stays on one): ${shown} ${one ? 'is' : 'are'} not archived, only ${one ? 'its empty directory' : 'their empty directories'}; one holding data to keep needs a volume of its own`;
+}
+
 /** The plan note on file systems mounted inside a volume's directory. */
 export function mountsInsideMessage(mounts: readonly Mount[]): string {
   const shown = firstFive(mounts.map((m) => `${m.target} (${m.fstype})`));

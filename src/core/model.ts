@@ -217,7 +217,7 @@ export interface Observed {
   readonly btrfsCopyRefused?: readonly string[];
   /** Per volume, the data file systems mounted inside its directory, which its archives leave out (tar --one-file-system); absent = not checked. */
   readonly mountsInside?: Readonly<Record<string, readonly Mount[]>>;
-  /** Per btrfs volume, the subvolumes nested in it (relative paths) that its snapshots leave out; absent = not checked. */
+  /** Per btrfs or path volume, the btrfs subvolumes nested in it (relative paths) that its snapshots or tar --one-file-system leave out; absent = not checked. */
   readonly nestedSubvolumes?: Readonly<Record<string, readonly string[]>>;
   /** An apply holding the host lock right now (plan only; absent = none, or not looked). */
   readonly applyRunning?: RunningApply;

@@ -18,7 +18,7 @@ import type {
 import { archiveName, hostDir, joinPath as join, SIDECAR_SUFFIX } from './naming.js';
 import { applyRetention } from './retention.js';
 import { dueness } from './schedule.js';
-import { counted, describeSource, mountsInsideMessage, nestedSubvolumesMessage } from './describe.js';
+import { counted, describeSource, mountsInsideMessage, nestedSubvolumesMessage, subvolumesInsideMessage } from './describe.js';
 import { backupDirInside } from './self-exclusion.js';
 import { formatDuration } from './time.js';
 import { formatBytes } from './snapshot-size.js';
@@ -146,7 +146,7 @@ function planVolume(policy: HostPolicy, volume: Volume, archives: readonly Archi
     const mounted = observed.mountsInside?.[volume.name];
     if (mounted !== undefined) diagnostics.push({ severity: 'info', volume: volume.name, message: mountsInsideMessage(mounted) });
     const nested = observed.nestedSubvolumes?.[volume.name];
-    if (nested !== undefined) diagnostics.push({ severity: 'warning', volume: volume.name, message: nestedSubvolumesMessage(nested) });
+    if (nested !== undefined) diagnostics.push({ severity: 'warning', volume: volume.name, message: volume.source.kind === 'path' ? subvolumesInsideMessage(nested) : nestedSubvolumesMessage(nested) });
     if (volume.allowEmpty !== true && observed.emptySources?.includes(volume.name) === true) {
       diagnostics.push({ severity: 'error', volume: volume.name, message: `${describeSource(volume.source)} is an empty directory (a file system not mounted?): apply will fail for this volume and delete none of its archives; allowEmpty: true archives it anyway` });
     }

@@ -3,8 +3,9 @@
 // instant of the snapshot, the snapshot is gone afterwards, a crashed run's
 // snapshot shows in plan as a cleanup and the next apply removes it (and no
 // subvolume that only has its name), a failing preSnapshot hook takes no
-// snapshot at all, and a backup directory inside the subvolume is left out
-// however either is mounted.
+// snapshot at all, a backup directory inside the subvolume is left out
+// however either is mounted, and subvolumes left out of an archive are
+// warned about.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -332,5 +333,43 @@ test('a btrfs volume mounted with subvol= holding the backup directory reached t
     } finally {
       sh('umount', [vol]);
     }
+  });
+});
+
+test('btrfs subvolumes inside a path volume are a plan warning and an apply warning (tar --one-file-system archives their empty directories), unless the policy archives them as volumes of their own', async () => {
+  await withBtrfsWorkspace(async (ws, mnt, sub) => {
+    await writeFile(join(sub, 'a'), 'x\n');
+    await writeFile(join(mnt, 'top.txt'), 'top\n');
+    // A plain directory without subvolumes: nothing to say about it.
+    const plain = join(ws.dir, 'plain');
+    await mkdir(plain);
+    await writeFile(join(plain, 'f'), 'f\n');
+    const warning = 'a btrfs subvolume lies inside it, and its archives stop at subvolume boundaries (each subvolume has a device number of its own, and tar --one-file-system stays on one): ./data is not archived, only its empty directory; one holding data to keep needs a volume of its own';
+    await ws.writePolicy(policyDoc(ws, { v: { path: mnt }, plain: { path: plain } }));
+    const r = await snapctl('plan', ...ws.common('2026-03-01T03:00:00Z'), '--no-color');
+    assert.equal(r.code, 0, describeRun(r));
+    assert.deepEqual(r.stdout.split('\n').filter((l) => l.includes('subvolume')), [`Warning: v: ${warning}`]);
+    const applied = await snapctl(...ws.applyArgs('2026-03-01T03:00:00Z'), '--json');
+    assert.equal(applied.code, 0, describeRun(applied));
+    assert.deepEqual(applied.stderr.split('\n').filter((l) => l.includes('subvolume')), [`warning: v: ${mnt}: ${warning}`]);
+    assert.deepEqual((JSON.parse(applied.stdout) as { volumes: { volume: string; warnings?: string[] }[] }).volumes.map((v) => [v.volume, (v.warnings ?? []).filter((w) => w.includes('subvolume'))]), [
+      ['v', [`${mnt}: ${warning}`]],
+      ['plain', []],
+    ]);
+    const out = await extractZstd(join(ws.hostDir, 'h1_v.20260301T030000Z.tar.zst'));
+    try {
+      assert.deepEqual((await readdir(out)).sort(), ['data', 'top.txt']);
+      assert.deepEqual(await readdir(join(out, 'data')), [], 'the archive holds the subvolume as an empty directory');
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+    await ws.writePolicy(policyDoc(ws, { v: { path: mnt }, plain: { path: plain }, data: { btrfs: sub } }));
+    const both = await snapctl('plan', ...ws.common('2026-03-02T03:00:00Z'), '--no-color');
+    assert.equal(both.code, 0, describeRun(both));
+    assert.doesNotMatch(both.stdout, /subvolume/);
+    const bothApplied = await snapctl(...ws.applyArgs('2026-03-02T03:00:00Z'));
+    assert.equal(bothApplied.code, 0, describeRun(bothApplied));
+    assert.doesNotMatch(bothApplied.stderr, /subvolume/);
+    assert.match(bothApplied.stdout, /^ {2}data +created /m);
   });
 });

@@ -4,7 +4,7 @@ import { mkdtemp, rm, stat, mkdir, chmod, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { btrfsCopyRefused, detectFs, ensurePrivateDir, mountOptions, mountReadOnly, parseMounts, unmount } from '../../src/adapters/mounts.js';
-import { dataMountsBelow, locateBelow, locateOnDevice, onReadOnlyMount } from '../../src/adapters/mountinfo.js';
+import { dataMountsBelow, locateBelow, locateOnBtrfs, locateOnDevice, onReadOnlyMount } from '../../src/adapters/mountinfo.js';
 import { SnapctlError } from '../../src/core/errors.js';
 import { fakeBin } from '../helpers/fake-bin.js';
 
@@ -160,6 +160,22 @@ test('locateBelow: a path below a directory of its own file system, both placed 
   assert.equal(locateBelow(mountinfo, '/pool/home', '/home/.backups'), '.backups', 'a subvol= mount of the subvolume: the same device as the top level');
   assert.equal(locateBelow(mountinfo, '/home', '/pool/home/.backups'), '.backups', 'the volume mounted with subvol=, the backups under the top level');
   assert.equal(locateBelow(mountinfo, '/home', '/pool/var'), undefined, 'another subvolume');
+});
+
+test('locateOnBtrfs: the path from the btrfs top level, through the top-level mount, a subvol= mount and a bind mount; undefined off btrfs', () => {
+  const mountinfo = [
+    '22 1 253:0 / / rw,relatime shared:1 - ext4 /dev/mapper/vg0-root rw',
+    '40 22 0:38 / /mnt/pool rw,relatime shared:2 - btrfs /dev/sdb rw,subvolid=5,subvol=/',
+    '41 22 0:38 /@home /home rw,relatime shared:3 - btrfs /dev/sdb rw,subvolid=256,subvol=/@home',
+    '42 22 0:38 /@home/alice/www /srv/www rw,relatime shared:4 - btrfs /dev/sdb rw,subvolid=256,subvol=/@home',
+    '',
+  ].join('\n');
+  assert.equal(locateOnBtrfs(mountinfo, '/mnt/pool'), '', 'the top level itself');
+  assert.equal(locateOnBtrfs(mountinfo, '/mnt/pool/@home/bob'), '@home/bob');
+  assert.equal(locateOnBtrfs(mountinfo, '/home'), '@home', 'a subvol= mount names its subvolume');
+  assert.equal(locateOnBtrfs(mountinfo, '/home/alice/docs'), '@home/alice/docs');
+  assert.equal(locateOnBtrfs(mountinfo, '/srv/www/html'), '@home/alice/www/html', 'a bind mount of a subdirectory');
+  assert.equal(locateOnBtrfs(mountinfo, '/srv/data'), undefined, 'on ext4');
 });
 
 test('onReadOnlyMount: the mount holding the path is read-only by its own options or its file system\'s', () => {
