@@ -66,9 +66,20 @@ export interface ApplyHooks {
 
 export type VolumeStatus = 'created' | 'up-to-date' | 'failed' | 'interrupted' | 'not-run';
 
+/**
+ * How a volume's run went, as the state file, the metrics, status and --json
+ * record it: ok (archived, nothing failed), skipped (not due, nothing
+ * failed), failed (anything failed: also a deletion or the snapshot release
+ * after a good archive, or pruning a volume that was not due).
+ */
+export type VolumeResult = 'ok' | 'skipped' | 'failed';
+
 export interface VolumeOutcome {
   readonly volume: string;
+  /** What was done; `result` says whether it all went well. */
   readonly status: VolumeStatus;
+  /** Absent exactly when the volume was not run (status not-run). */
+  readonly result?: VolumeResult;
   readonly archive?: string;
   readonly bytes?: number;
   readonly sha256?: string;
@@ -104,6 +115,13 @@ export interface ApplyResult {
 function message(err: unknown): string {
   if (err instanceof SnapctlError) return err.detail ? `${err.summary} (${err.detail})` : err.summary;
   return err instanceof Error ? err.message : String(err);
+}
+
+/** The volume's result from what was done and its errors: an error fails it whatever else went well. */
+export function volumeResult(outcome: Pick<VolumeOutcome, 'status' | 'errors'>): VolumeResult | undefined {
+  if (outcome.status === 'not-run') return undefined;
+  if (outcome.status === 'failed' || outcome.status === 'interrupted' || outcome.errors.length > 0) return 'failed';
+  return outcome.status === 'created' ? 'ok' : 'skipped';
 }
 
 /** Refuses to delete anything that is not a recognised archive of this volume inside the host's directory. */
@@ -363,12 +381,14 @@ export async function executePlan(plan: Plan, policy: HostPolicy, ports: ApplyPo
       child: (c) => volumeLog.child(c),
     };
     const ran = await runVolume(policy, plan, volume, ports, recording, signal, hooks);
-    const outcome = warnings.length > 0 ? { ...ran, warnings } : ran;
+    const { volume: name, status, ...rest } = ran;
+    const result = volumeResult(ran);
+    const outcome: VolumeOutcome = { volume: name, status, ...(result !== undefined ? { result } : {}), ...rest, ...(warnings.length > 0 ? { warnings } : {}) };
     await observeAsync(log, () => hooks.volumeDone?.(volume, outcome));
     volumes.push(outcome);
   }
 
   const changed = cleanups.some((c) => c.ok) || volumes.some((v) => v.status === 'created' || v.deleted.length > 0);
-  const failed = cleanups.some((c) => !c.ok) || volumes.some((v) => v.status === 'failed' || v.errors.length > 0);
+  const failed = cleanups.some((c) => !c.ok) || volumes.some((v) => v.result === 'failed');
   return { host: plan.host, now: plan.now, backupDir: plan.backupDir, cleanups, volumes, interrupted: signal.aborted, changed, failed };
 }

@@ -19,10 +19,11 @@ export interface VolumeRun {
   readonly startedAt: string;
   /** ISO 8601 UTC. */
   readonly finishedAt: string;
+  /** 'failed' whenever something failed, also after its archive was written (a deletion, the snapshot release). */
   readonly result: RunResult;
   /** Why it failed or was skipped (one line). */
   readonly message?: string;
-  /** File name of the archive written, when one was. */
+  /** File name of the archive written, when one was (a failed run may have written one). */
   readonly archive?: string;
   /** Size of that archive in bytes. */
   readonly bytes?: number;
@@ -33,7 +34,11 @@ export interface VolumeRun {
 
 export interface VolumeState {
   readonly last: VolumeRun;
-  /** The last run with result 'ok' (may be `last` itself). */
+  /**
+   * The last successful archive: the last run that wrote one, with result
+   * 'ok' and without the message of a step that failed after it (may be
+   * `last` itself).
+   */
   readonly lastOk?: VolumeRun;
   /** Runs with result 'failed' since the state file was created (a Prometheus counter). */
   readonly failures?: number;
@@ -61,13 +66,20 @@ export function stateFilePath(dir: string = DEFAULT_STATE_DIR): string {
   return join(dir, STATE_FILE_NAME);
 }
 
-/** The state after `volume` ran: `last` is replaced, `lastOk` only by an ok run, `failures` counts failed runs. */
+/** The state after `volume` ran: `last` is replaced, `lastOk` only by a run that wrote an archive, `failures` counts failed runs. */
 export function recordRun(state: RunState, volume: string, run: VolumeRun): RunState {
   const previous = state.volumes[volume];
-  const lastOk = run.result === 'ok' ? run : previous?.lastOk;
+  const lastOk = run.archive !== undefined ? archiveRecord(run) : previous?.lastOk;
   const failures = (previous?.failures ?? 0) + (run.result === 'failed' ? 1 : 0);
   const entry: VolumeState = { last: run, ...(lastOk ? { lastOk } : {}), ...(failures > 0 ? { failures } : {}) };
   return { ...state, version: STATE_VERSION, volumes: { ...state.volumes, [volume]: entry } };
+}
+
+/** A run that wrote an archive, as its successful archive: what failed after the archive (a deletion, the release) is the run's, not the archive's. */
+function archiveRecord(run: VolumeRun): VolumeRun {
+  if (run.result === 'ok') return run;
+  const { message: _failedLater, ...archived } = run;
+  return { ...archived, result: 'ok' };
 }
 
 /** The state with `dir` first among the directories archives were written into. */

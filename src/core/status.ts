@@ -154,6 +154,10 @@ export function evaluateVolume(volume: Volume, archives: readonly Archive[], his
   for (const a of mine) if (newestArchive === undefined || a.time > newestArchive.time) newestArchive = a;
   const d = dueness(volume.schedule, mine.map((a) => a.time), now, timeZone);
   const lastFailed = history?.last.result === 'failed';
+  // Only an archive made after the failed run answers it: not the one that run wrote itself before a
+  // deletion or the snapshot release failed, nor an older one (pruning failed on a volume not due).
+  const failureStands =
+    lastFailed && (newestArchive === undefined || newestArchive.file === history.last.archive || newestArchive.time <= Date.parse(history.last.finishedAt));
   const failedText = lastFailed && history ? `last run failed at ${history.last.finishedAt}${history.last.message ? `: ${history.last.message}` : ''}` : undefined;
 
   let level: VolumeHealth['level'];
@@ -172,6 +176,9 @@ export function evaluateVolume(volume: Volume, archives: readonly Archive[], his
     } else if (d.due && lastFailed) {
       level = 'WARNING';
       reason = `${periodText(d.period, timeZone)} is due and the last run failed`;
+    } else if (failureStands) {
+      level = 'WARNING';
+      reason = `${periodText(d.period, timeZone)} is covered, but the last run failed`;
     } else {
       level = 'OK';
       reason = `newest archive is ${formatDuration(age)} old`;

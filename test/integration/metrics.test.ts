@@ -75,13 +75,42 @@ function value(e: Exposition, name: string, volume: string): number | undefined 
   return e.samples.find((s) => s.name === name && s.labels.volume === volume)?.value;
 }
 
-function apply(dir: string, now: string): { code: number | null; out: string } {
+function apply(dir: string, now: string, ...extra: string[]): { code: number | null; out: string; stdout: string } {
   const r = spawnSync(
     process.execPath,
-    ['bin/snapctl.js', 'apply', '--policy', join(dir, 'policy.yaml'), '--host', 'h1', '--now', now, '--log-dir', join(dir, 'log'), '--state-dir', join(dir, 'state'), '--lock-file', join(dir, 'apply.lock'), '--metrics-file', join(dir, 'textfile', 'snapctl.prom')],
+    ['bin/snapctl.js', 'apply', '--policy', join(dir, 'policy.yaml'), '--host', 'h1', '--now', now, '--log-dir', join(dir, 'log'), '--state-dir', join(dir, 'state'), '--lock-file', join(dir, 'apply.lock'), '--metrics-file', join(dir, 'textfile', 'snapctl.prom'), ...extra],
     { cwd: ROOT, encoding: 'utf8' },
   );
-  return { code: r.status, out: `${r.stdout}\n${r.stderr}` };
+  return { code: r.status, out: `${r.stdout}\n${r.stderr}`, stdout: r.stdout };
+}
+
+function status(dir: string, now: string): { code: number | null; stdout: string } {
+  const r = spawnSync(process.execPath, ['bin/snapctl.js', 'status', '--policy', join(dir, 'policy.yaml'), '--host', 'h1', '--now', now, '--state-dir', join(dir, 'state'), '--lock-file', join(dir, 'apply.lock')], { cwd: ROOT, encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout };
+}
+
+interface StateRun {
+  readonly finishedAt: string;
+  readonly result: string;
+  readonly message?: string;
+  readonly archive?: string;
+}
+
+async function volumeState(dir: string, volume: string): Promise<{ last: StateRun; lastOk?: StateRun; failures?: number } | undefined> {
+  const doc = JSON.parse(await readFile(join(dir, 'state', 'state.json'), 'utf8')) as { volumes: Record<string, { last: StateRun; lastOk?: StateRun; failures?: number }> };
+  return doc.volumes[volume];
+}
+
+/** A workspace with two path volumes, `a` (keepLast 1) and `b`, each with one file; the policy in policy.yaml. */
+async function twoVolumes(dir: string, extra: Record<string, Record<string, unknown>> = {}): Promise<void> {
+  const volumes: Record<string, unknown> = {};
+  for (const name of ['a', 'b']) {
+    await mkdir(join(dir, 'src', name), { recursive: true });
+    await writeFile(join(dir, 'src', name, 'f'), `${name}\n`);
+    volumes[name] = { path: join(dir, 'src', name), schedule: 'daily', ...(name === 'a' ? { retention: { keepLast: 1 } } : {}), ...extra[name] };
+  }
+  await mkdir(join(dir, 'textfile'), { recursive: true });
+  await writeFile(join(dir, 'policy.yaml'), JSON.stringify({ version: 1, timezone: 'UTC', hosts: { h1: { backupDir: join(dir, 'backup'), volumes } } }));
 }
 
 test('after a real apply the metrics file parses back, follows the naming rules and describes every volume', async () => {
@@ -146,6 +175,56 @@ test('after a real apply the metrics file parses back, follows the naming rules 
     assert.equal(value(e2, 'snapctl_last_success_timestamp_seconds', 'docs'), success, 'docs keeps its last success');
     assert.equal(value(e2, 'snapctl_archive_size_bytes', 'docs'), (await stat(archive)).size);
     assert.equal(value(e2, 'snapctl_last_run_success', 'docs'), 1, 'not due is not a failure');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a volume whose expired archive cannot be deleted is a failed run in the state, the metrics, status and --json, while its new archive is its last success', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'snapctl-metrics-'));
+  try {
+    await twoVolumes(dir);
+    // A directory named like an archive of 11-20: keepLast 1 expires it, and unlink fails with EISDIR.
+    await mkdir(join(dir, 'backup', 'h1', 'h1_a.20261120T100000Z.tar'), { recursive: true });
+    await writeFile(join(dir, 'backup', 'h1', 'h1_a.20261120T100000Z.tar', 'x'), '');
+    assert.equal(apply(dir, '2026-11-21T10:00:00Z').code, 0);
+
+    const archived = apply(dir, '2026-11-22T10:00:00Z', '--json');
+    assert.equal(archived.code, 3, archived.out);
+    const made = 'h1_a.20261122T100000Z.tar.zst';
+    const json = JSON.parse(archived.stdout) as { volumes: { volume: string; status: string; result: string; archive?: string }[] };
+    assert.deepEqual(json.volumes.map((v) => [v.volume, v.status, v.result, v.archive]), [['a', 'created', 'failed', made], ['b', 'created', 'ok', 'h1_b.20261122T100000Z.tar.zst']]);
+    const a = await volumeState(dir, 'a');
+    assert.equal(a?.last.result, 'failed');
+    assert.match(a?.last.message ?? '', /^delete h1_a\.20261120T100000Z\.tar: EISDIR/);
+    assert.equal(a?.failures, 1);
+    assert.equal(a?.lastOk?.archive, made, 'the archive it wrote is its last success');
+    assert.equal(a?.lastOk?.result, 'ok');
+    assert.equal(a?.lastOk?.message, undefined);
+    const e1 = parseExposition(await readFile(join(dir, 'textfile', 'snapctl.prom'), 'utf8'));
+    assert.equal(value(e1, 'snapctl_last_run_success', 'a'), 0);
+    assert.equal(value(e1, 'snapctl_failures_total', 'a'), 1);
+    assert.equal(value(e1, 'snapctl_last_success_timestamp_seconds', 'a'), Date.parse(a?.lastOk?.finishedAt ?? '') / 1000);
+    assert.equal(value(e1, 'snapctl_last_run_success', 'b'), 1);
+    assert.equal(value(e1, 'snapctl_failures_total', 'b'), 0);
+    const checked = status(dir, '2026-11-22T11:00:00Z');
+    assert.equal(checked.code, 1, checked.stdout);
+    assert.match(checked.stdout, /^SNAPCTL WARNING - a: 2026-11-22 is covered, but the last run failed; last run failed at \S+: delete h1_a\.20261120T100000Z\.tar: EISDIR[^|]*; 1 volume ok \| /);
+
+    // Later that day: not due, only the deletion to do, and it fails again.
+    const pruned = apply(dir, '2026-11-22T12:00:00Z', '--json');
+    assert.equal(pruned.code, 3, pruned.out);
+    assert.deepEqual((JSON.parse(pruned.stdout) as { volumes: { status: string; result: string }[] }).volumes.map((v) => [v.status, v.result]), [['up-to-date', 'failed'], ['up-to-date', 'skipped']]);
+    const again = await volumeState(dir, 'a');
+    assert.equal(again?.last.result, 'failed');
+    assert.doesNotMatch(again?.last.message ?? '', /not due/);
+    assert.equal(again?.failures, 2);
+    assert.equal(again?.lastOk?.archive, made);
+    const e2 = parseExposition(await readFile(join(dir, 'textfile', 'snapctl.prom'), 'utf8'));
+    assert.equal(value(e2, 'snapctl_last_run_success', 'a'), 0);
+    assert.equal(value(e2, 'snapctl_failures_total', 'a'), 2);
+    assert.equal(value(e2, 'snapctl_last_run_success', 'b'), 1);
+    assert.equal(status(dir, '2026-11-22T13:00:00Z').code, 1, 'still WARNING: the pruning keeps failing');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -49,6 +49,14 @@ test('a failed run replaces last but keeps the last successful run', () => {
   assert.deepEqual(fresh.volumes.logs, { last: failed, failures: 1 });
 });
 
+test('a failed run that wrote an archive (a deletion or the release failed after it) counts as a failure and its archive as the last success', () => {
+  const late: VolumeRun = { ...ok, startedAt: '2026-11-28T03:00:01.000Z', finishedAt: '2026-11-28T03:04:12.000Z', result: 'failed', message: 'delete db01-data-20261120T030001Z.tar.zst: EACCES', archive: 'db01-data-20261128T030001Z.tar.zst' };
+  const state = recordRun(recordRun(emptyState(), 'data', ok), 'data', late);
+  const { message: _message, ...archived } = late;
+  assert.deepEqual(state.volumes.data, { last: late, lastOk: { ...archived, result: 'ok' }, failures: 1 });
+  assert.deepEqual(recordRun(state, 'data', failed).volumes.data?.lastOk, { ...archived, result: 'ok' }, 'a failed run without an archive keeps it');
+});
+
 test('failures counts every failed run and survives successful runs (a Prometheus counter never goes down)', () =>
   withDir(async (dir) => {
     await recordRuns({ data: failed }, dir);

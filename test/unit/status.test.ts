@@ -91,7 +91,7 @@ const failedRun: RunHistory = {
   failures: 1,
 };
 
-test('a failed last run makes a fresh volume WARNING while the current period is due, and is only reported once it is covered', () => {
+test('a failed last run makes a fresh volume WARNING while the current period is due, and is only reported once an archive made after it covers it', () => {
   const due = evaluateVolume(data, [made], failedRun, at('2026-03-02T04:00:00Z'), 'UTC');
   assert.equal(due.level, 'WARNING');
   assert.equal(due.due, true);
@@ -105,6 +105,23 @@ test('a failed last run makes a fresh volume WARNING while the current period is
   assert.match(covered.reason, /last run failed/);
   const okRun: RunHistory = { last: { ...failedRun.last, result: 'skipped', message: 'not due' } };
   assert.equal(evaluateVolume(data, [made], okRun, at('2026-03-02T04:00:00Z'), 'UTC').level, 'OK', 'due but the last run did not fail (cron not yet run today)');
+});
+
+test('a failed last run stays WARNING on a covered period when it wrote the newest archive itself or the newest is older than it: its deletions or snapshot release failed', () => {
+  const written = archive('data', '2026-03-02T03:00:00Z');
+  const pruneFailed: RunHistory = {
+    last: { startedAt: '2026-03-02T03:00:00.000Z', finishedAt: '2026-03-02T03:00:05.000Z', result: 'failed', message: 'delete h1_data.20260301T030000Z.tar.zst: EACCES', archive: written.file },
+    lastOk: { startedAt: '2026-03-02T03:00:00.000Z', finishedAt: '2026-03-02T03:00:04.000Z', result: 'ok', archive: written.file },
+    failures: 1,
+  };
+  const archivedThen = evaluateVolume(data, [made, written], pruneFailed, at('2026-03-02T06:00:00Z'), 'UTC');
+  assert.equal(archivedThen.due, false);
+  assert.equal(archivedThen.level, 'WARNING');
+  assert.equal(archivedThen.reason, '2026-03-02 is covered, but the last run failed; last run failed at 2026-03-02T03:00:05.000Z: delete h1_data.20260301T030000Z.tar.zst: EACCES');
+  // Not due later that day: only the deletion to do, and it failed again.
+  const notDue: RunHistory = { ...pruneFailed, last: { startedAt: '2026-03-02T09:00:00.000Z', finishedAt: '2026-03-02T09:00:01.000Z', result: 'failed', message: 'delete h1_data.20260301T030000Z.tar.zst: EACCES' } };
+  assert.equal(evaluateVolume(data, [made, written], notDue, at('2026-03-02T10:00:00Z'), 'UTC').level, 'WARNING');
+  assert.equal(evaluateStatus(policy([data]), [made, written], { data: notDue }, at('2026-03-02T10:00:00Z')).level, 'WARNING');
 });
 
 test('archives after now are named in the reason at every level, not only when they are all there is', () => {

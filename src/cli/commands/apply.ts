@@ -88,8 +88,10 @@ OPTIONS
     --json
         Print the result as one JSON document (with its exit code) instead
         of the summary; log lines then go to stderr only. Each volume has
-        its status, archive, bytes, sha256, deleted archives, errors and,
-        when there were any, warnings.
+        its status, its result (ok, skipped when not due, failed: also when
+        it archived but a deletion or the snapshot release failed), archive,
+        bytes, sha256, deleted archives, errors and, when there were any,
+        warnings.
     --log-dir DIR
         Where snapctl.log is written (default ${DEFAULT_LOG_DIR}).
     --state-dir DIR
@@ -163,12 +165,11 @@ function exitCode(result: ApplyResult, interrupted: InterruptSignal | undefined)
 function stateRuns(result: ApplyResult, startedAt: string, finishedAt: string): Record<string, VolumeRun> {
   const runs: Record<string, VolumeRun> = {};
   for (const v of result.volumes) {
-    if (v.status === 'not-run') continue;
-    const ok = v.status === 'created' || v.status === 'up-to-date';
+    if (v.result === undefined) continue;
     runs[v.volume] = {
       startedAt,
       finishedAt,
-      result: v.status === 'created' ? 'ok' : ok ? 'skipped' : 'failed',
+      result: v.result,
       ...(v.errors.length > 0 ? { message: v.errors.join('; ') } : v.status === 'up-to-date' ? { message: 'not due' } : {}),
       ...(v.archive !== undefined ? { archive: v.archive } : {}),
       ...(v.bytes !== undefined ? { bytes: v.bytes } : {}),

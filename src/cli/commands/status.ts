@@ -38,9 +38,10 @@ DESCRIPTION
                 older than the critical threshold (default 2.5 x the
                 schedule's period);
       WARNING   when its newest archive is older than the warning
-                threshold (default 1.5 x the period), or when the current
-                period has no archive yet and the last run of the volume
-                failed;
+                threshold (default 1.5 x the period), or when the last run
+                of the volume failed and no archive was made after it (the
+                current period has no archive yet, or the run could not
+                delete an expired archive or release its snapshot);
       OK        otherwise.
     Periods count as: hourly 1h, daily 24h, weekly 7d, monthly 31d,
     every: N its length. So a daily volume is WARNING after 36h and
@@ -101,7 +102,7 @@ OPTIONS
 EXIT STATUS
     0   OK: every volume has a recent enough archive
     1   WARNING: some volume's archive is getting old, or its last run
-        failed while an archive is due
+        failed and no archive was made since
     2   CRITICAL: some volume has no archive, or a too old one
     3   UNKNOWN: the check could not be made (bad flags, unreadable policy
         or backup directory, corrupt state file); the first line says why,
