@@ -80,6 +80,11 @@ export interface VolumeOutcome {
   readonly status: VolumeStatus;
   /** Absent exactly when the volume was not run (status not-run). */
   readonly result?: VolumeResult;
+  /** When this volume's work began and ended (its archive, then its deletions), ISO 8601; absent when it was not run. */
+  readonly startedAt?: string;
+  readonly finishedAt?: string;
+  /** When its new archive was complete under its final name, ISO 8601. */
+  readonly archivedAt?: string;
   readonly archive?: string;
   readonly bytes?: number;
   readonly sha256?: string;
@@ -146,7 +151,7 @@ async function createArchive(
   signal: AbortSignal,
   hooks: ApplyHooks,
   usage: { percent?: number },
-): Promise<{ result: ArchiveResult; name: string; errors: string[] }> {
+): Promise<{ result: ArchiveResult; name: string; errors: string[]; archivedAt: number }> {
   const driver = ports.drivers[volume.source.kind];
   const ctx: TakeContext = {
     host: policy.host,
@@ -205,9 +210,11 @@ async function createArchive(
         throw new SnapctlError('operation', why, onOrigin ? `the backup directory lies on this volume's LV (./${inside}): the snapshot also had to hold a copy of every block of the archive written there; put backupDir on another LV, or size the snapshot for the archive as well` : undefined);
       },
     }).finally(() => observe(log, () => hooks.archiveEnd?.(volume.name)));
+    // Complete under its final name: the end of this archive, before the snapshot is released.
+    const archivedAt = ports.clock();
     for (const w of result.warnings) log.warn(w);
     log.info(`wrote ${finalName} (${result.bytes} bytes, sha256 ${result.sha256.slice(0, 16)}…) in ${(result.durationMs / 1000).toFixed(1)} s`);
-    return { result, name: finalName, errors };
+    return { result, name: finalName, errors, archivedAt };
   } finally {
     const percent = prepared?.usagePercent?.();
     if (percent !== undefined) usage.percent = percent;
@@ -301,7 +308,7 @@ async function runVolume(policy: HostPolicy, plan: Plan, volume: Volume, ports: 
   const errors: string[] = [];
   const deleted: string[] = [];
   let madeRoom = false;
-  let created: (ArchiveResult & { readonly name: string }) | undefined;
+  let created: (ArchiveResult & { readonly name: string; readonly archivedAt: number }) | undefined;
   const usage: { percent?: number } = {};
   const usageField = (): { snapshotPercent?: number } => (usage.percent !== undefined ? { snapshotPercent: usage.percent } : {});
   if (create) {
@@ -309,7 +316,7 @@ async function runVolume(policy: HostPolicy, plan: Plan, volume: Volume, ports: 
     for (;;) {
       try {
         const out = await createArchive(policy, plan, volume, create, ports, log, signal, hooks, usage);
-        created = { ...out.result, name: out.name };
+        created = { ...out.result, name: out.name, archivedAt: out.archivedAt };
         errors.push(...out.errors);
         break;
       } catch (err) {
@@ -342,6 +349,7 @@ async function runVolume(policy: HostPolicy, plan: Plan, volume: Volume, ports: 
     bytes: created.bytes,
     sha256: created.sha256,
     durationMs: created.durationMs,
+    archivedAt: new Date(created.archivedAt).toISOString(),
     ...usageField(),
   };
 }
@@ -380,10 +388,12 @@ export async function executePlan(plan: Plan, policy: HostPolicy, ports: ApplyPo
       error: (m) => volumeLog.error(m),
       child: (c) => volumeLog.child(c),
     };
+    const startedAt = new Date(ports.clock()).toISOString();
     const ran = await runVolume(policy, plan, volume, ports, recording, signal, hooks);
+    const finishedAt = new Date(ports.clock()).toISOString();
     const { volume: name, status, ...rest } = ran;
     const result = volumeResult(ran);
-    const outcome: VolumeOutcome = { volume: name, status, ...(result !== undefined ? { result } : {}), ...rest, ...(warnings.length > 0 ? { warnings } : {}) };
+    const outcome: VolumeOutcome = { volume: name, status, ...(result !== undefined ? { result } : {}), startedAt, finishedAt, ...rest, ...(warnings.length > 0 ? { warnings } : {}) };
     await observeAsync(log, () => hooks.volumeDone?.(volume, outcome));
     volumes.push(outcome);
   }

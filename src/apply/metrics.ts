@@ -32,7 +32,7 @@ const seconds = (iso: string | undefined): number | undefined => (iso === undefi
 
 const FAMILIES: readonly Family[] = [
   { name: 'snapctl_last_success_timestamp_seconds', type: 'gauge', help: 'When the last successful archive of the volume was finished (Unix time).', value: (v) => seconds(v.state?.lastOk?.finishedAt) },
-  { name: 'snapctl_last_run_timestamp_seconds', type: 'gauge', help: 'When the last apply run of the volume finished, whatever its result (Unix time).', value: (v) => seconds(v.state?.last.finishedAt) },
+  { name: 'snapctl_last_run_timestamp_seconds', type: 'gauge', help: 'When the last apply run of the volume finished (its archive and deletions, not the whole run), whatever its result (Unix time).', value: (v) => seconds(v.state?.last.finishedAt) },
   { name: 'snapctl_last_run_success', type: 'gauge', help: '1 when the last run of the volume did not fail (archived or not due), 0 when it failed (also when it archived but a deletion or the snapshot release failed).', value: (v) => (v.state === undefined ? undefined : v.state.last.result === 'failed' ? 0 : 1) },
   {
     name: 'snapctl_last_duration_seconds',

@@ -15,9 +15,9 @@ export const STATE_VERSION = 1;
 export type RunResult = 'ok' | 'failed' | 'skipped';
 
 export interface VolumeRun {
-  /** ISO 8601 UTC. */
+  /** When this volume's part of the run began, ISO 8601 UTC. */
   readonly startedAt: string;
-  /** ISO 8601 UTC. */
+  /** When it ended (after its archive and deletions), ISO 8601 UTC; in `lastOk`, when its archive was complete. */
   readonly finishedAt: string;
   /** 'failed' whenever something failed, also after its archive was written (a deletion, the snapshot release). */
   readonly result: RunResult;
@@ -25,6 +25,8 @@ export interface VolumeRun {
   readonly message?: string;
   /** File name of the archive written, when one was (a failed run may have written one). */
   readonly archive?: string;
+  /** When that archive was complete under its final name, ISO 8601 UTC (not in `lastOk`: its finishedAt is this). */
+  readonly archivedAt?: string;
   /** Size of that archive in bytes. */
   readonly bytes?: number;
   readonly durationMs?: number;
@@ -75,11 +77,14 @@ export function recordRun(state: RunState, volume: string, run: VolumeRun): RunS
   return { ...state, version: STATE_VERSION, volumes: { ...state.volumes, [volume]: entry } };
 }
 
-/** A run that wrote an archive, as its successful archive: what failed after the archive (a deletion, the release) is the run's, not the archive's. */
+/**
+ * A run that wrote an archive, as its successful archive: finished when the
+ * archive was complete (not after the deletions that followed), and what
+ * failed after it (a deletion, the release) is the run's, not the archive's.
+ */
 function archiveRecord(run: VolumeRun): VolumeRun {
-  if (run.result === 'ok') return run;
-  const { message: _failedLater, ...archived } = run;
-  return { ...archived, result: 'ok' };
+  const { message: _failedLater, archivedAt, ...archived } = run;
+  return { ...archived, result: 'ok', finishedAt: archivedAt ?? run.finishedAt };
 }
 
 /** The state with `dir` first among the directories archives were written into. */
@@ -162,8 +167,9 @@ export function parseState(text: string, file: string): RunState {
 
 function checkRun(value: unknown, at: string, corrupt: (why: string) => SnapctlError): VolumeRun {
   if (!isObject(value)) throw corrupt(`${at} must be an object`);
-  for (const key of ['startedAt', 'finishedAt'] as const) {
+  for (const key of ['startedAt', 'finishedAt', 'archivedAt'] as const) {
     const v = value[key];
+    if (key === 'archivedAt' && v === undefined) continue;
     if (typeof v !== 'string' || Number.isNaN(Date.parse(v))) throw corrupt(`${at}.${key} must be an ISO date string`);
   }
   if (value.result !== 'ok' && value.result !== 'failed' && value.result !== 'skipped') throw corrupt(`${at}.result must be "ok", "failed" or "skipped"`);
@@ -182,6 +188,7 @@ function checkRun(value: unknown, at: string, corrupt: (why: string) => SnapctlE
   };
   if (typeof value.message === 'string') run.message = value.message;
   if (typeof value.archive === 'string') run.archive = value.archive;
+  if (typeof value.archivedAt === 'string') run.archivedAt = value.archivedAt;
   if (typeof value.bytes === 'number') run.bytes = value.bytes;
   if (typeof value.durationMs === 'number') run.durationMs = value.durationMs;
   if (typeof value.snapshotPeakPercent === 'number') run.snapshotPeakPercent = value.snapshotPeakPercent;

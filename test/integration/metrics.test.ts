@@ -90,7 +90,9 @@ function status(dir: string, now: string): { code: number | null; stdout: string
 }
 
 interface StateRun {
+  readonly startedAt: string;
   readonly finishedAt: string;
+  readonly archivedAt?: string;
   readonly result: string;
   readonly message?: string;
   readonly archive?: string;
@@ -225,6 +227,36 @@ test('a volume whose expired archive cannot be deleted is a failed run in the st
     assert.equal(value(e2, 'snapctl_failures_total', 'a'), 2);
     assert.equal(value(e2, 'snapctl_last_run_success', 'b'), 1);
     assert.equal(status(dir, '2026-11-22T13:00:00Z').code, 1, 'still WARNING: the pruning keeps failing');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('each volume records its own times: the last success is when its archive was complete, not the end of the run', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'snapctl-metrics-'));
+  try {
+    // b, archived after a, first waits 2 s in its preSnapshot hook: the run ends well after a's archive.
+    await twoVolumes(dir, { b: { hooks: { preSnapshot: [['sleep', '2']] } } });
+    const r = apply(dir, '2026-03-01T03:00:00Z', '--json');
+    assert.equal(r.code, 0, r.out);
+    const [ja, jb] = (JSON.parse(r.stdout) as { volumes: { startedAt: string; finishedAt: string; archivedAt: string }[] }).volumes;
+    const a = await volumeState(dir, 'a');
+    const b = await volumeState(dir, 'b');
+    assert.ok(a && b && ja && jb);
+    const t = (iso: string | undefined): number => Date.parse(iso ?? '');
+    assert.ok(t(b.last.startedAt) >= t(a.last.finishedAt), `b started (${b.last.startedAt}) after a finished (${a.last.finishedAt})`);
+    assert.ok(t(b.last.finishedAt) - t(a.last.finishedAt) >= 1900, `a's run ended with a, ${a.last.finishedAt}, not with the run, ${b.last.finishedAt}`);
+    assert.ok(t(a.last.startedAt) <= t(a.last.archivedAt) && t(a.last.archivedAt) <= t(a.last.finishedAt), JSON.stringify(a.last));
+    assert.equal(a.lastOk?.finishedAt, a.last.archivedAt, 'the last success ends when the archive was complete');
+    assert.equal(a.lastOk?.archivedAt, undefined);
+    assert.deepEqual([ja.startedAt, ja.finishedAt, ja.archivedAt], [a.last.startedAt, a.last.finishedAt, a.last.archivedAt], '--json has the same times');
+    assert.ok(t(jb.archivedAt) - t(jb.startedAt) >= 1900, 'the archive of b came after its hook');
+
+    const e = parseExposition(await readFile(join(dir, 'textfile', 'snapctl.prom'), 'utf8'));
+    assert.equal(value(e, 'snapctl_last_success_timestamp_seconds', 'a'), t(a.last.archivedAt) / 1000);
+    assert.equal(value(e, 'snapctl_last_success_timestamp_seconds', 'b'), t(b.last.archivedAt) / 1000);
+    assert.equal(value(e, 'snapctl_last_run_timestamp_seconds', 'a'), t(a.last.finishedAt) / 1000);
+    assert.ok((value(e, 'snapctl_last_success_timestamp_seconds', 'b') ?? 0) - (value(e, 'snapctl_last_success_timestamp_seconds', 'a') ?? 0) >= 1.9);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

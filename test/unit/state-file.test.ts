@@ -57,6 +57,14 @@ test('a failed run that wrote an archive (a deletion or the release failed after
   assert.deepEqual(recordRun(state, 'data', failed).volumes.data?.lastOk, { ...archived, result: 'ok' }, 'a failed run without an archive keeps it');
 });
 
+test('the last success ends when its archive was complete, not when the deletions after it ended', () =>
+  withDir(async (dir) => {
+    const run: VolumeRun = { ...ok, archivedAt: '2026-11-26T03:04:10.000Z' };
+    await recordRuns({ data: run }, dir);
+    const { archivedAt: _archivedAt, ...archived } = run;
+    assert.deepEqual(await readState(dir), { version: 1, volumes: { data: { last: run, lastOk: { ...archived, finishedAt: '2026-11-26T03:04:10.000Z' } } } });
+  }));
+
 test('failures counts every failed run and survives successful runs (a Prometheus counter never goes down)', () =>
   withDir(async (dir) => {
     await recordRuns({ data: failed }, dir);
@@ -83,6 +91,7 @@ const corruptCases: [string, string, RegExp][] = [
   ['missing version', '{"volumes": {}}', /is corrupt: "version" must be 1/],
   ['bad result', JSON.stringify({ version: 1, volumes: { data: { last: { ...ok, result: 'great' } } } }), /volumes\.data\.last\.result must be "ok", "failed" or "skipped"/],
   ['bad date', JSON.stringify({ version: 1, volumes: { data: { last: { ...ok, startedAt: 'yesterday' } } } }), /volumes\.data\.last\.startedAt must be an ISO date string/],
+  ['bad archive time', JSON.stringify({ version: 1, volumes: { data: { last: { ...ok, archivedAt: 3 } } } }), /volumes\.data\.last\.archivedAt must be an ISO date string/],
   ['negative bytes', JSON.stringify({ version: 1, volumes: { data: { last: ok, lastOk: { ...ok, bytes: -1 } } } }), /volumes\.data\.lastOk\.bytes must be a non-negative number/],
   ['archiveDirs not strings', JSON.stringify({ version: 1, volumes: {}, archiveDirs: ['/backup/db01', 3] }), /is corrupt: "archiveDirs" must be a list of strings/],
   ['newer version', JSON.stringify({ version: 2, volumes: {} }), /was written by a newer snapctl \(version 2; this one reads 1\)/],

@@ -89,9 +89,10 @@ OPTIONS
         Print the result as one JSON document (with its exit code) instead
         of the summary; log lines then go to stderr only. Each volume has
         its status, its result (ok, skipped when not due, failed: also when
-        it archived but a deletion or the snapshot release failed), archive,
-        bytes, sha256, deleted archives, errors and, when there were any,
-        warnings.
+        it archived but a deletion or the snapshot release failed), when its
+        work started and finished and when its archive was complete
+        (archivedAt), archive, bytes, sha256, deleted archives, errors and,
+        when there were any, warnings.
     --log-dir DIR
         Where snapctl.log is written (default ${DEFAULT_LOG_DIR}).
     --state-dir DIR
@@ -162,16 +163,18 @@ function exitCode(result: ApplyResult, interrupted: InterruptSignal | undefined)
   return result.changed ? EXIT.partial : EXIT.error;
 }
 
+/** Each volume's run with its own times (the run's only when the engine gave none), not the whole run's. */
 function stateRuns(result: ApplyResult, startedAt: string, finishedAt: string): Record<string, VolumeRun> {
   const runs: Record<string, VolumeRun> = {};
   for (const v of result.volumes) {
     if (v.result === undefined) continue;
     runs[v.volume] = {
-      startedAt,
-      finishedAt,
+      startedAt: v.startedAt ?? startedAt,
+      finishedAt: v.finishedAt ?? finishedAt,
       result: v.result,
       ...(v.errors.length > 0 ? { message: v.errors.join('; ') } : v.status === 'up-to-date' ? { message: 'not due' } : {}),
       ...(v.archive !== undefined ? { archive: v.archive } : {}),
+      ...(v.archivedAt !== undefined ? { archivedAt: v.archivedAt } : {}),
       ...(v.bytes !== undefined ? { bytes: v.bytes } : {}),
       ...(v.durationMs !== undefined ? { durationMs: v.durationMs } : {}),
       ...(v.snapshotPercent !== undefined ? { snapshotPeakPercent: v.snapshotPercent } : {}),
