@@ -1,8 +1,9 @@
 // The node_exporter textfile apply writes (--metrics-file): per volume, when
 // it last succeeded, how the last run went, the newest archive's size, and a
-// failure counter. Built from the state file and the backup directory, so it
-// describes every volume, also those this run did not touch. Written
-// atomically (node_exporter must never read half a file).
+// failure counter. Built from the run state with this run recorded in it (see
+// run-record.ts) and the backup directory, so it describes every volume, also
+// those this run did not touch. Written atomically (node_exporter must never
+// read half a file).
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HostPolicy } from '../core/model.js';
@@ -15,8 +16,8 @@ export interface VolumeMetrics {
   readonly volume: string;
   /** What the state file knows; undefined before the volume's first run. */
   readonly state?: VolumeState;
-  /** Complete archives of the volume in the backup directory. */
-  readonly archives: number;
+  /** Complete archives of the volume in the backup directory; undefined when it could not be listed. */
+  readonly archives?: number;
   /** Size of the newest complete archive, when there is one. */
   readonly newestBytes?: number;
 }
@@ -81,16 +82,21 @@ export function renderMetrics(host: string, volumes: readonly VolumeMetrics[]): 
 /** Per policy volume: its state, archive count and newest archive's size (one stat per volume). */
 export async function collectMetrics(policy: HostPolicy, state: RunState): Promise<VolumeMetrics[]> {
   const dir = hostDir(policy);
-  const listing = await listBackupDir(dir);
-  const { archives } = classifyBackupDir(listing.files, policy.host, policy.volumes, policy.timezone);
+  // A directory apply could not read, or one it wrote archives into that is gone (not mounted?), leaves
+  // out the archive gauges rather than count no archives: the run failed on it and said why.
+  const listing = await listBackupDir(dir).catch(() => undefined);
+  const unknown = listing === undefined || (!listing.exists && state.archiveDirs?.includes(dir) === true);
+  const archives = unknown ? undefined : classifyBackupDir(listing.files, policy.host, policy.volumes, policy.timezone).archives;
   return Promise.all(
     policy.volumes.map(async (v) => {
+      const vs = state.volumes[v.name];
+      const known = vs !== undefined ? { state: vs } : {};
+      if (archives === undefined) return { volume: v.name, ...known };
       const mine = archives.filter((a) => a.volume === v.name);
       // classifyBackupDir sorts newest first.
       const newest = mine[0];
       const bytes = newest === undefined ? undefined : await stat(join(dir, newest.file)).then((s) => s.size, () => undefined);
-      const vs = state.volumes[v.name];
-      return { volume: v.name, archives: mine.length, ...(vs !== undefined ? { state: vs } : {}), ...(bytes !== undefined ? { newestBytes: bytes } : {}) };
+      return { volume: v.name, archives: mine.length, ...known, ...(bytes !== undefined ? { newestBytes: bytes } : {}) };
     }),
   );
 }

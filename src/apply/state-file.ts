@@ -123,11 +123,16 @@ export async function writeState(state: RunState, dir: string = DEFAULT_STATE_DI
   await writeFileAtomic(stateFilePath(dir), `${JSON.stringify(state, null, 2)}\n`, { mode: 0o644 });
 }
 
+/** The state with these volumes' runs recorded (and the directory archives went to, if any did). */
+export function recordRunsIn(state: RunState, runs: Readonly<Record<string, VolumeRun>>, archiveDir?: string): RunState {
+  let next = state;
+  for (const [volume, run] of Object.entries(runs)) next = recordRun(next, volume, run);
+  return archiveDir !== undefined ? recordArchiveDir(next, archiveDir) : next;
+}
+
 /** Read, record these volumes' runs (and the directory archives went to, if any did), write back; returns the new state. */
 export async function recordRuns(runs: Readonly<Record<string, VolumeRun>>, dir: string = DEFAULT_STATE_DIR, archiveDir?: string): Promise<RunState> {
-  let state = await readState(dir);
-  for (const [volume, run] of Object.entries(runs)) state = recordRun(state, volume, run);
-  if (archiveDir !== undefined) state = recordArchiveDir(state, archiveDir);
+  const state = recordRunsIn(await readState(dir), runs, archiveDir);
   await writeState(state, dir);
   return state;
 }

@@ -3,8 +3,8 @@
 // Prometheus rules, values against the run, and every policy volume present.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -257,6 +257,104 @@ test('each volume records its own times: the last success is when its archive wa
     assert.equal(value(e, 'snapctl_last_success_timestamp_seconds', 'b'), t(b.last.archivedAt) / 1000);
     assert.equal(value(e, 'snapctl_last_run_timestamp_seconds', 'a'), t(a.last.finishedAt) / 1000);
     assert.ok((value(e, 'snapctl_last_success_timestamp_seconds', 'b') ?? 0) - (value(e, 'snapctl_last_success_timestamp_seconds', 'a') ?? 0) >= 1.9);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+/** Runs `fn` with `dir` read-only (a read-only bind mount over itself), as a state directory on a file system remounted ro. */
+function readOnly(dir: string, fn: () => void): void {
+  execFileSync('mount', ['--bind', dir, dir]);
+  try {
+    execFileSync('mount', ['-o', 'remount,ro,bind', dir]);
+    fn();
+  } finally {
+    execFileSync('umount', [dir]);
+  }
+}
+
+test('with a state directory that cannot be written, the metrics still describe this run: the volume that failed, its failure, the times of this run', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'snapctl-metrics-'));
+  try {
+    await twoVolumes(dir);
+    assert.equal(apply(dir, '2026-03-01T03:00:00Z').code, 0);
+    const file = join(dir, 'textfile', 'snapctl.prom');
+    const e1 = parseExposition(await readFile(file, 'utf8'));
+    const stateBefore = await readFile(join(dir, 'state', 'state.json'), 'utf8');
+    await rm(join(dir, 'src', 'b'), { recursive: true });
+    readOnly(join(dir, 'state'), () => {
+      const r = apply(dir, '2026-03-02T03:00:00Z');
+      assert.equal(r.code, 3, r.out);
+      assert.match(r.out, /could not record the run state: EROFS/);
+    });
+    assert.equal(await readFile(join(dir, 'state', 'state.json'), 'utf8'), stateBefore);
+    const e2 = parseExposition(await readFile(file, 'utf8'));
+    assert.equal(value(e2, 'snapctl_last_run_success', 'b'), 0);
+    assert.equal(value(e2, 'snapctl_failures_total', 'b'), 1);
+    assert.equal(value(e2, 'snapctl_last_run_success', 'a'), 1);
+    assert.equal(value(e2, 'snapctl_archives', 'a'), 2);
+    for (const v of ['a', 'b']) assert.ok((value(e2, 'snapctl_last_run_timestamp_seconds', v) ?? 0) > (value(e1, 'snapctl_last_run_timestamp_seconds', v) ?? Infinity), `${v}: this run's time`);
+    assert.ok((value(e2, 'snapctl_last_success_timestamp_seconds', 'a') ?? 0) > (value(e1, 'snapctl_last_success_timestamp_seconds', 'a') ?? Infinity), 'a archived again');
+    assert.equal(value(e2, 'snapctl_last_success_timestamp_seconds', 'b'), value(e1, 'snapctl_last_success_timestamp_seconds', 'b'), 'b keeps the last success it had');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+for (const [what, spoil] of [
+  ['truncated', (text: string): string => text.slice(0, 40)],
+  ['from a newer snapctl', (text: string): string => text.replace('"version": 1', '"version": 2')],
+] as const) {
+  test(`with a state file that cannot be read (${what}), apply leaves it as it is and still writes metrics of this run, counting failures from this run alone`, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'snapctl-metrics-'));
+    try {
+      await twoVolumes(dir);
+      assert.equal(apply(dir, '2026-03-01T03:00:00Z').code, 0);
+      const stateFile = join(dir, 'state', 'state.json');
+      const spoilt = spoil(await readFile(stateFile, 'utf8'));
+      await writeFile(stateFile, spoilt);
+      await rm(join(dir, 'src', 'b'), { recursive: true });
+      const r = apply(dir, '2026-03-02T03:00:00Z');
+      assert.equal(r.code, 3, r.out);
+      assert.match(r.out, /could not record the run state: state file .* \(the metrics file describes this run only\)/);
+      assert.equal(await readFile(stateFile, 'utf8'), spoilt, 'never silently reset');
+      const e = parseExposition(await readFile(join(dir, 'textfile', 'snapctl.prom'), 'utf8'));
+      assert.equal(value(e, 'snapctl_last_run_success', 'a'), 1);
+      assert.equal(value(e, 'snapctl_last_run_success', 'b'), 0);
+      assert.equal(value(e, 'snapctl_failures_total', 'a'), 0);
+      assert.equal(value(e, 'snapctl_failures_total', 'b'), 1);
+      assert.equal(value(e, 'snapctl_archives', 'a'), 2);
+      const success = value(e, 'snapctl_last_success_timestamp_seconds', 'a') ?? 0;
+      assert.ok(Math.abs(success - Date.now() / 1000) < 60, `a's archive of this run (${success})`);
+      assert.equal(value(e, 'snapctl_last_success_timestamp_seconds', 'b'), undefined, 'unknown without the history');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+test('an apply that refuses to run (its host directory vanished) records every volume as failed in the state and the metrics', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'snapctl-metrics-'));
+  try {
+    await twoVolumes(dir);
+    assert.equal(apply(dir, '2026-03-01T03:00:00Z').code, 0);
+    const file = join(dir, 'textfile', 'snapctl.prom');
+    const e1 = parseExposition(await readFile(file, 'utf8'));
+    await rename(join(dir, 'backup', 'h1'), join(dir, 'backup', 'h1.off'));
+    const r = apply(dir, '2026-03-02T03:00:00Z');
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /error: .*h1 is missing, but earlier applies on this machine wrote archives there/);
+    const e2 = parseExposition(await readFile(file, 'utf8'));
+    for (const v of ['a', 'b']) {
+      assert.equal(value(e2, 'snapctl_last_run_success', v), 0, v);
+      assert.equal(value(e2, 'snapctl_failures_total', v), 1, v);
+      assert.ok((value(e2, 'snapctl_last_run_timestamp_seconds', v) ?? 0) > (value(e1, 'snapctl_last_run_timestamp_seconds', v) ?? Infinity), `${v}: this run's time`);
+      assert.equal(value(e2, 'snapctl_last_success_timestamp_seconds', v), value(e1, 'snapctl_last_success_timestamp_seconds', v), `${v} keeps its last success`);
+      assert.equal(value(e2, 'snapctl_archives', v), undefined, `${v}: its archives are out of sight, not gone`);
+      const state = await volumeState(dir, v);
+      assert.equal(state?.last.result, 'failed');
+      assert.match(state?.last.message ?? '', /h1 is missing, but earlier applies on this machine wrote archives there/);
+    }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

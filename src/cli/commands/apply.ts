@@ -15,8 +15,8 @@ import { acquireLock, DEFAULT_LOCK_PATH } from '../../apply/lock.js';
 import { probeTar } from '../../apply/tar-command.js';
 import { openRunLog, DEFAULT_LOG_DIR } from '../../apply/logger.js';
 import { withInterrupts, INTERRUPT_EXIT, type InterruptSignal } from '../../apply/interrupt.js';
-import { readState, recordRuns, DEFAULT_STATE_DIR, type RunState, type VolumeRun } from '../../apply/state-file.js';
-import { writeMetricsFile } from '../../apply/metrics.js';
+import { DEFAULT_STATE_DIR } from '../../apply/state-file.js';
+import { recordForMonitoring, refusedRuns, stateRuns } from '../../apply/run-record.js';
 import { runHealthcheck, volumeHealthchecks } from '../../apply/healthcheck.js';
 import { ttyProgress } from '../../apply/progress.js';
 import { parseDuration } from '../../policy/duration.js';
@@ -105,6 +105,10 @@ OPTIONS
         duration, newest archive size, snapshot usage peak, failure counter
         and archive count. Written atomically (temporary file + rename),
         mode 0644; covers every volume, also those this run did not touch.
+        It describes this run also when the state file cannot be read or
+        written, and when apply refuses to run once it holds the lock (the
+        host directory vanished, a stale plan: every volume failed); not
+        after bad flags or policy, nor when the lock is held (exit 4).
     --lock-file FILE
         The host lock (default ${DEFAULT_LOCK_PATH}).
     --lock-wait DURATION
@@ -163,26 +167,6 @@ function exitCode(result: ApplyResult, interrupted: InterruptSignal | undefined)
   return result.changed ? EXIT.partial : EXIT.error;
 }
 
-/** Each volume's run with its own times (the run's only when the engine gave none), not the whole run's. */
-function stateRuns(result: ApplyResult, startedAt: string, finishedAt: string): Record<string, VolumeRun> {
-  const runs: Record<string, VolumeRun> = {};
-  for (const v of result.volumes) {
-    if (v.result === undefined) continue;
-    runs[v.volume] = {
-      startedAt: v.startedAt ?? startedAt,
-      finishedAt: v.finishedAt ?? finishedAt,
-      result: v.result,
-      ...(v.errors.length > 0 ? { message: v.errors.join('; ') } : v.status === 'up-to-date' ? { message: 'not due' } : {}),
-      ...(v.archive !== undefined ? { archive: v.archive } : {}),
-      ...(v.archivedAt !== undefined ? { archivedAt: v.archivedAt } : {}),
-      ...(v.bytes !== undefined ? { bytes: v.bytes } : {}),
-      ...(v.durationMs !== undefined ? { durationMs: v.durationMs } : {}),
-      ...(v.snapshotPercent !== undefined ? { snapshotPeakPercent: v.snapshotPercent } : {}),
-    };
-  }
-  return runs;
-}
-
 /** The options this command accepts (see parseCommandLine); the help test checks that --help documents each. */
 export const OPTIONS = {
   ...TARGET_OPTIONS,
@@ -235,9 +219,13 @@ export async function run(argv: string[]): Promise<number> {
     const simulated = values.now !== undefined || saved?.request.now !== undefined;
     const now = simulated ? ctx.now : Date.now();
     const healthcheck = runHealthcheck(ctx.policy.healthcheck, log);
+    const stateDir = values['state-dir'] ?? DEFAULT_STATE_DIR;
+    const target = { policy: ctx.policy, stateDir, metricsFile: values['metrics-file'] };
+    const warn = (m: string): void => log.warn(m);
+    const runStartedAt = new Date().toISOString();
+    let recorded = false;
     try {
       await healthcheck.start();
-      const stateDir = values['state-dir'] ?? DEFAULT_STATE_DIR;
       const { observed, files } = await observe(ctx.policy, { ...systemObservePorts, wroteArchivesTo: stateDirPort(stateDir) });
       if (observed.backupDirDanglingLink !== undefined) throw new SnapctlError('operation', danglingBackupDir(hostDir(ctx.policy), observed.backupDirDanglingLink));
       if (observed.backupDirVanished === true) throw new SnapctlError('operation', vanishedBackupDir(hostDir(ctx.policy)));
@@ -262,22 +250,10 @@ export async function run(argv: string[]): Promise<number> {
         notify: (m) => log.warn(m),
       });
       const result = outcome.result ?? { host: thePlan.host, now: thePlan.now, backupDir: thePlan.backupDir, cleanups: [], volumes: [], interrupted: true, changed: false, failed: true };
-      let state: RunState | undefined;
-      try {
-        const runs = stateRuns(result, startedAt, new Date().toISOString());
-        const wrote = Object.values(runs).some((r) => r.archive !== undefined);
-        state = await recordRuns(runs, stateDir, wrote ? hostDir(ctx.policy) : undefined);
-      } catch (err) {
-        const how = err instanceof SnapctlError && err.detail !== undefined ? `; ${err.detail}` : '';
-        log.warn(`could not record the run state: ${(err as Error).message}${how}`);
-      }
-      if (values['metrics-file'] !== undefined) {
-        try {
-          await writeMetricsFile(values['metrics-file'], ctx.policy, state ?? (await readState(stateDir)));
-        } catch (err) {
-          log.warn(`could not write the metrics file ${values['metrics-file']}: ${(err as Error).message}`);
-        }
-      }
+      const runs = stateRuns(result, startedAt, new Date().toISOString());
+      const wrote = Object.values(runs).some((r) => r.archive !== undefined);
+      recorded = true;
+      await recordForMonitoring(runs, { ...target, archiveDir: wrote ? hostDir(ctx.policy) : undefined }, warn);
       const code = exitCode(result, outcome.interrupted);
       log.info(`apply finished with exit code ${code}`);
       const summary = renderApplySummary(result, outcome.interrupted);
@@ -286,7 +262,9 @@ export async function run(argv: string[]): Promise<number> {
       else process.stdout.write(summary);
       return code;
     } catch (err) {
-      // A run that could not even start its volumes (stale plan, unreadable backup directory) is a failed run.
+      // A run that could not even start its volumes (stale plan, unreadable backup directory) is a failed run,
+      // for the state file and the metrics as for the healthcheck.
+      if (!recorded) await recordForMonitoring(refusedRuns(ctx.policy, err, runStartedAt, new Date().toISOString()), target, warn);
       await healthcheck.finish(false, err instanceof SnapctlError ? err.summary : String(err));
       throw err;
     } finally {
