@@ -1,4 +1,7 @@
-// Every exit code snapctl uses, in one place (documented in README.md).
+// Every exit code snapctl uses, in one place (documented in README.md), and
+// which one an error a command throws ends in.
+import { SnapctlError } from '../core/errors.js';
+
 export const EXIT = {
   ok: 0,
   /** Bad input, preflight failure, stale plan: nothing was done. */
@@ -22,3 +25,16 @@ export const EXIT = {
   closedOutput: 141,
   sigterm: 143,
 } as const;
+
+/** node:util parseArgs throws plain TypeErrors for bad flags: those are bad input, not bugs. */
+export function flagError(err: unknown, command: string): SnapctlError | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (!(err instanceof Error) || typeof code !== 'string' || !code.startsWith('ERR_PARSE_ARGS_')) return undefined;
+  return new SnapctlError('input', err.message, `run \`snapctl ${command} --help\` for its options`);
+}
+
+/** The exit code of an error a command throws (after flagError): the CLI entry exits with it, apply --json reports it. */
+export function errorExitCode(err: unknown): number {
+  if (err instanceof SnapctlError) return err.kind === 'locked' ? EXIT.locked : EXIT.error;
+  return EXIT.bug;
+}

@@ -1,7 +1,7 @@
 // The CLI entry: pick the command, import only its module (start-up stays
 // fast), run it, and map errors to exit codes in exactly this one place.
 import { SnapctlError, formatError } from '../core/errors.js';
-import { EXIT } from './exit-codes.js';
+import { EXIT, errorExitCode, flagError } from './exit-codes.js';
 import type { CommandModule } from './command.js';
 import { withSystemDirs } from './system-path.js';
 import { unsupportedNode } from './node-version.js';
@@ -142,13 +142,6 @@ function onClosedOutput(command: string): void {
   }
 }
 
-/** node:util parseArgs throws plain TypeErrors for bad flags: those are bad input, not bugs. */
-function flagError(err: unknown, command: string): SnapctlError | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  if (!(err instanceof Error) || typeof code !== 'string' || !code.startsWith('ERR_PARSE_ARGS_')) return undefined;
-  return new SnapctlError('input', err.message, `run \`snapctl ${command} --help\` for its options`);
-}
-
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
@@ -156,13 +149,13 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     if (err instanceof SnapctlError) {
       process.stderr.write(`${formatError(err)}\n`);
-      process.exitCode = err.kind === 'locked' ? EXIT.locked : EXIT.error;
+      process.exitCode = errorExitCode(err);
       return;
     }
     const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
     process.stderr.write(
       `snapctl: internal error (this is a bug; please report it with the command line and this output):\n${text}\n`,
     );
-    process.exitCode = EXIT.bug;
+    process.exitCode = errorExitCode(err);
   },
 );

@@ -1,6 +1,7 @@
 // What apply prints when it is done: one line per volume, for cron mail and
 // terminals alike, and the same as JSON.
 import type { ApplyResult } from '../apply/execute.js';
+import { errorLine, SnapctlError } from '../core/errors.js';
 import { formatBytes } from '../core/snapshot-size.js';
 
 export function renderApplySummary(result: ApplyResult, interrupted?: string): string {
@@ -41,4 +42,10 @@ export function renderApplySummary(result: ApplyResult, interrupted?: string): s
 
 export function applyJson(result: ApplyResult): Record<string, unknown> {
   return { ...result };
+}
+
+/** The --json document of a run that ended in an error (bad input, lock held, refused, a bug): its exit code and the error. */
+export function applyErrorJson(err: unknown, exitCode: number): Record<string, unknown> {
+  if (err instanceof SnapctlError) return { exitCode, error: errorLine(err), ...(err.detail !== undefined ? { detail: err.detail } : {}) };
+  return { exitCode, error: `internal error: ${err instanceof Error ? err.message : String(err)}` };
 }

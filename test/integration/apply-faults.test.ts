@@ -4,9 +4,10 @@
 // failing volume among good ones.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { withTmpfs } from '../helpers/loopfs.js';
 import { argvOf, childrenOf, isRunning, processesMentioning, signal, waitFor, type Proc } from '../helpers/procs.js';
@@ -278,6 +279,51 @@ test('a second apply while one holds the lock exits at once with code 4 naming t
     } finally {
       signal(first.pid, 'SIGKILL');
     }
+  });
+});
+
+test('apply --json prints one document with the exit code and the error when it ends in one (bad input, lock held, refused run), and stderr keeps the error line', async () => {
+  await withWorkspace(async (ws) => {
+    const src = join(ws.dir, 'src');
+    await mkdir(src);
+    await writeFile(join(src, 'f'), 'data\n');
+    await ws.writePolicy(policyDoc(ws, { docs: { path: src, schedule: 'daily', compression: 'zstd' } }));
+    const applyJson = async (now: string, ...extra: string[]): Promise<{ code: number | null; doc: Record<string, unknown>; stderr: string }> => {
+      const r = await snapctl(...ws.applyArgs(now), '--json', ...extra);
+      return { code: r.code, doc: parseJson<Record<string, unknown>>(r, 'apply --json'), stderr: r.stderr };
+    };
+
+    const badFlag = await applyJson('2026-03-01T03:00:00Z', '--lock-wait', 'soon');
+    assert.equal(badFlag.code, 1);
+    assert.deepEqual(badFlag.doc, { exitCode: 1, error: '--lock-wait: "soon" is not a duration', detail: 'expected e.g. 30m, 1h, 2h30m' });
+    assert.match(badFlag.stderr, /^error: --lock-wait: "soon" is not a duration$/m);
+    const unknown = await applyJson('2026-03-01T03:00:00Z', '--frobnicate');
+    assert.equal(unknown.code, 1);
+    assert.deepEqual([unknown.doc.exitCode, unknown.doc.detail], [1, 'run `snapctl apply --help` for its options']);
+    assert.match(String(unknown.doc.error), /--frobnicate/);
+
+    await mkdir(dirname(ws.lockFile), { recursive: true });
+    // One process that holds the lock (flock on its own fd, then exec sleep): killing it frees the lock.
+    const holder = spawn('sh', ['-c', 'exec 9>>"$1" && flock 9 && exec sleep 60', 'hold', ws.lockFile], { stdio: 'ignore' });
+    try {
+      await waitFor('the lock to be held', () => (lockIsFree(ws.lockFile) ? undefined : true));
+      const locked = await applyJson('2026-03-01T03:00:00Z');
+      assert.equal(locked.code, 4);
+      assert.equal(locked.doc.exitCode, 4);
+      assert.match(String(locked.doc.error), new RegExp(`^another snapctl apply is running \\(lock ${ws.lockFile.replace(/[/.]/g, '\\$&')} held`));
+      assert.match(locked.stderr, /^error: another snapctl apply is running/m);
+    } finally {
+      holder.kill('SIGKILL');
+      await once(holder, 'exit');
+    }
+
+    assert.equal((await applyJson('2026-03-01T03:00:00Z')).doc.exitCode, 0);
+    await rename(ws.hostDir, `${ws.hostDir}.off`);
+    const refused = await applyJson('2026-03-02T03:00:00Z');
+    assert.equal(refused.code, 1);
+    assert.equal(refused.doc.exitCode, 1);
+    assert.match(String(refused.doc.error), /h1 is missing, but earlier applies on this machine wrote archives there/);
+    assert.match(refused.stderr, /^error: .*h1 is missing/m);
   });
 });
 

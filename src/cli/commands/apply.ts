@@ -20,8 +20,8 @@ import { recordForMonitoring, refusedRuns, stateRuns } from '../../apply/run-rec
 import { runHealthcheck, volumeHealthchecks } from '../../apply/healthcheck.js';
 import { ttyProgress } from '../../apply/progress.js';
 import { parseDuration } from '../../policy/duration.js';
-import { renderApplySummary, applyJson } from '../../render/apply-summary.js';
-import { EXIT } from '../exit-codes.js';
+import { renderApplySummary, applyErrorJson, applyJson } from '../../render/apply-summary.js';
+import { EXIT, errorExitCode, flagError } from '../exit-codes.js';
 import { loadContext } from '../policy-context.js';
 import { COMMON_OPTIONS, TARGET_OPTIONS, parseCommandLine, type OptionTable } from '../options.js';
 
@@ -92,7 +92,10 @@ OPTIONS
         it archived but a deletion or the snapshot release failed), when its
         work started and finished and when its archive was complete
         (archivedAt), archive, bytes, sha256, deleted archives, errors and,
-        when there were any, warnings.
+        when there were any, warnings. A run that ends in an error instead
+        (bad flags or policy, the lock held, a refused run, a bug) prints
+        its exit code, the error and its detail (exitCode, error, detail);
+        stderr still gets the error line.
     --log-dir DIR
         Where snapctl.log is written (default ${DEFAULT_LOG_DIR}).
     --state-dir DIR
@@ -182,6 +185,20 @@ export const OPTIONS = {
 } as const satisfies OptionTable;
 
 export async function run(argv: string[]): Promise<number> {
+  try {
+    return await applyCommand(argv);
+  } catch (err) {
+    // --json promises one document whatever happens: a run that ends in an error (bad input, the lock
+    // held, a refused run) prints its exit code and the error; stderr still gets the error line.
+    if (argv.includes('--json')) {
+      const known = flagError(err, 'apply') ?? err;
+      process.stdout.write(`${JSON.stringify(applyErrorJson(known, errorExitCode(known)), null, 2)}\n`);
+    }
+    throw err;
+  }
+}
+
+async function applyCommand(argv: string[]): Promise<number> {
   const parsed = parseCommandLine(argv, OPTIONS, HELP, true);
   if (parsed === undefined) return EXIT.ok;
   const { values, positionals } = parsed;
