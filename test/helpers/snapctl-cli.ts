@@ -2,7 +2,8 @@
 // throw-away workspace: a policy written by the test, and log, state and lock
 // paths inside the workspace so tests never touch /var or /run and can run
 // side by side.
-import { spawn, type ChildProcess } from 'node:child_process';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -110,6 +111,21 @@ export function policyDoc(ws: Workspace, volumes: Record<string, unknown>, defau
 /** File names in a directory, sorted; [] when it does not exist. */
 export async function listDir(dir: string): Promise<string[]> {
   return (await readdir(dir).catch(() => [] as string[])).sort();
+}
+
+/**
+ * Applies at each time in turn (each must exit 0), then lists the members of
+ * every uncompressed archive in `hostDir`, sorted: a backup directory the
+ * archives leave out shows as no archive holding an earlier one.
+ */
+export async function applyAndList(ws: Workspace, hostDir: string, times: readonly string[]): Promise<string[][]> {
+  for (const now of times) {
+    const r = await snapctl(...ws.applyArgs(now));
+    assert.equal(r.code, 0, describeRun(r));
+  }
+  const archives = (await listDir(hostDir)).filter((f) => f.endsWith('.tar'));
+  assert.equal(archives.length, times.length);
+  return archives.map((a) => execFileSync('tar', ['-tf', join(hostDir, a)], { encoding: 'utf8' }).split('\n').filter((l) => l !== '').sort());
 }
 
 /** name → sha256 of every file in a directory: "same bytes" in one deepEqual. */

@@ -16,7 +16,7 @@ import { fakeBin } from '../helpers/fake-bin.js';
 import { sh, withLoopBtrfs } from '../helpers/loopfs.js';
 import { describeTree } from '../helpers/tree.js';
 import { makeSampleTree } from '../helpers/sample-tree.js';
-import { describeRun, listDir, parseJson, policyDoc, snapctl, snapctlWithEnv, workspace, type PlanJson, type Workspace } from '../helpers/snapctl-cli.js';
+import { applyAndList, describeRun, listDir, parseJson, policyDoc, snapctl, snapctlWithEnv, workspace, type PlanJson, type Workspace } from '../helpers/snapctl-cli.js';
 
 async function withBtrfsWorkspace(fn: (ws: Workspace, mnt: string, sub: string) => Promise<void>): Promise<void> {
   await withLoopBtrfs(async (mnt) => {
@@ -48,17 +48,6 @@ async function extractZstd(archive: string): Promise<string> {
 
 /** A hook that records `ls -a DIR` into OUT: it sees whether a snapshot exists at that moment. */
 const recordListing = (dir: string, out: string): string[] => ['sh', '-c', 'ls -a "$1" > "$2"', 'record', dir, out];
-
-/** Applies at each time, then lists every archive (tar, no compression) in `hostDir`: none may hold an earlier one. */
-async function applyAndList(ws: Workspace, hostDir: string, times: readonly string[]): Promise<string[][]> {
-  for (const now of times) {
-    const r = await snapctl(...ws.applyArgs(now));
-    assert.equal(r.code, 0, describeRun(r));
-  }
-  const archives = (await listDir(hostDir)).filter((f) => f.endsWith('.tar'));
-  assert.equal(archives.length, times.length);
-  return archives.map((a) => execFileSync('tar', ['-tf', join(hostDir, a)], { encoding: 'utf8' }).split('\n').filter((l) => l !== '').sort());
-}
 
 /** Plan's note that vol's archives leave out ./INSIDE because BACKUPDIR lies inside it. */
 const leftOutNote = (backupDir: string, inside: string): RegExp => new RegExp(`^Note: vol: the backup directory ${backupDir.replace(/[/.]/g, '\\$&')} lies inside this volume: \\./${inside} is left out of its archives$`, 'm');

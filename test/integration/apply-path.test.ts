@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { describeTree } from '../helpers/tree.js';
 import { makeSampleTree } from '../helpers/sample-tree.js';
 import {
+  applyAndList,
   describeRun,
   ROOT,
   listDir,
@@ -544,16 +545,6 @@ test('the backup directory is placed by its file system: reached through a bind 
       const src = join(mnt, 'src');
       await mkdir(join(src, 'backup'), { recursive: true });
       await writeFile(join(src, 'data.txt'), 'data\n');
-      /** Applies at each time, then lists every archive in `hostDir`: none may hold an earlier one. */
-      const applyAndList = async (hostDir: string, times: readonly string[]): Promise<string[][]> => {
-        for (const now of times) {
-          const r = await snapctl(...ws.applyArgs(now));
-          assert.equal(r.code, 0, describeRun(r));
-        }
-        const archives = (await listDir(hostDir)).filter((f) => f.endsWith('.tar'));
-        assert.equal(archives.length, times.length);
-        return archives.map((a) => execFileSync('tar', ['-tf', join(hostDir, a)], { encoding: 'utf8' }).split('\n').filter((l) => l !== '').sort());
-      };
 
       // /srv/backup bind-mounted on /backup, with /srv the volume.
       execFileSync('mount', ['--bind', join(src, 'backup'), bind]);
@@ -562,7 +553,7 @@ test('the backup directory is placed by its file system: reached through a bind 
       const plan = await snapctl('plan', ...ws.common('2026-03-01T03:00:00Z'), '--no-color');
       assert.equal(plan.code, 0, describeRun(plan));
       assert.match(plan.stdout, new RegExp(`^Note: root: the backup directory ${bind.replace(/[/.]/g, '\\$&')} lies inside this volume: \\./backup is left out of its archives$`, 'm'));
-      assert.deepEqual(await applyAndList(join(bind, ws.host), ['2026-03-01T03:00:00Z', '2026-03-02T03:00:00Z', '2026-03-03T03:00:00Z']), [
+      assert.deepEqual(await applyAndList(ws, join(bind, ws.host), ['2026-03-01T03:00:00Z', '2026-03-02T03:00:00Z', '2026-03-03T03:00:00Z']), [
         ['./', './data.txt'],
         ['./', './data.txt'],
         ['./', './data.txt'],
@@ -578,7 +569,7 @@ test('the backup directory is placed by its file system: reached through a bind 
       const same = await snapctl('plan', ...ws.common('2026-03-01T03:00:00Z'), '--no-color');
       assert.equal(same.code, 0, describeRun(same));
       assert.match(same.stdout, new RegExp(`^Note: root: the backup directory ${src.replace(/[/.]/g, '\\$&')} lies inside this volume: \\./${ws.host} is left out of its archives$`, 'm'));
-      assert.deepEqual(await applyAndList(join(src, ws.host), ['2026-03-01T03:00:00Z', '2026-03-02T03:00:00Z']), [
+      assert.deepEqual(await applyAndList(ws, join(src, ws.host), ['2026-03-01T03:00:00Z', '2026-03-02T03:00:00Z']), [
         ['./', './backup/', './data.txt'],
         ['./', './backup/', './data.txt'],
       ]);
