@@ -173,13 +173,7 @@ async function mountsLeftOut(policy: HostPolicy, ports: ObservePorts): Promise<R
 async function nestedIn(volumes: readonly { volume: string; subvolume: string }[], archived: readonly string[], ports: ObservePorts): Promise<Record<string, string[]> | undefined> {
   const list = ports.nestedSubvolumes;
   if (list === undefined || volumes.length === 0) return undefined;
-  const answers = await Promise.all(volumes.map((v) => list(v.subvolume, v.volume, archived)));
-  const out: Record<string, string[]> = {};
-  volumes.forEach((v, i) => {
-    const nested = answers[i];
-    if (nested !== undefined && nested.length > 0) out[v.volume] = nested;
-  });
-  return out;
+  return nonEmpty(volumes, await Promise.all(volumes.map((v) => list(v.subvolume, v.volume, archived))));
 }
 
 /**
@@ -194,11 +188,15 @@ async function subvolumesInPaths(policy: HostPolicy, absent: readonly string[], 
   const volumes = policy.volumes.flatMap((v) => (v.source.kind === 'path' && !absent.includes(v.name) ? [{ volume: v.name, path: v.source.path }] : []));
   if (list === undefined || volumes.length === 0) return undefined;
   const archived = [...policy.volumes.flatMap((v) => volumeRoot(v) ?? []), ...leftovers];
-  const answers = await Promise.all(volumes.map((v) => list(v.path, archived, policy.backupDir)));
+  return nonEmpty(volumes, await Promise.all(volumes.map((v) => list(v.path, archived, policy.backupDir))));
+}
+
+/** Each volume's answer (answers[i] is volumes[i]'s), leaving out the volumes whose answer is empty or unknown. */
+function nonEmpty(volumes: readonly { volume: string }[], answers: readonly (string[] | undefined)[]): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   volumes.forEach((v, i) => {
-    const inside = answers[i];
-    if (inside !== undefined && inside.length > 0) out[v.volume] = inside;
+    const answer = answers[i];
+    if (answer !== undefined && answer.length > 0) out[v.volume] = answer;
   });
   return out;
 }

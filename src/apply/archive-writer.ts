@@ -99,8 +99,12 @@ const FULL_CODES: Readonly<Record<string, 'ENOSPC' | 'EDQUOT'>> = { 'No space le
  * volume.
  */
 function compressorFull(exit: ChildExit, stderr: readonly string[]): 'ENOSPC' | 'EDQUOT' | undefined {
-  if (exit.code === 0 && exit.signal === null) return undefined;
-  for (const line of stderr) {
+  return exit.code === 0 && exit.signal === null ? undefined : fullCode(stderr);
+}
+
+/** The code of the first of these lines that ends with a full disk's strerror. */
+function fullCode(lines: readonly string[]): 'ENOSPC' | 'EDQUOT' | undefined {
+  for (const line of lines) {
     const m = FULL.exec(line);
     if (m?.[1] !== undefined) return FULL_CODES[m[1]];
   }
@@ -118,10 +122,8 @@ function compressorFull(exit: ChildExit, stderr: readonly string[]): 'ENOSPC' | 
 async function tarFull(exit: ChildExit, stderr: readonly string[], destDir: string): Promise<'ENOSPC' | 'EDQUOT' | undefined> {
   if (exit.code !== 2 && exit.signal === null) return undefined;
   const own = stderr.filter((l) => l.startsWith('tar: -: '));
-  for (const line of own) {
-    const m = FULL.exec(line);
-    if (m?.[1] !== undefined) return FULL_CODES[m[1]];
-  }
+  const said = fullCode(own);
+  if (said !== undefined) return said;
   if (!own.some((l) => /^tar: -: Wrote only \d+ of \d+ bytes$/.test(l))) return undefined;
   const fs = await statfs(destDir).catch(() => undefined);
   return fs !== undefined && fs.bfree * fs.bsize < 1 << 20 ? 'ENOSPC' : undefined;

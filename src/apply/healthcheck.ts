@@ -6,7 +6,7 @@
 // A check's URL is a secret (its UUID or query token lets anyone ping it, and
 // it may carry user:password@): logs only ever show it redacted.
 import type { Action, HostPolicy, Volume } from '../core/model.js';
-import type { VolumeOutcome } from './execute.js';
+import { volumeResult, type VolumeOutcome } from './execute.js';
 
 export type PingKind = 'start' | 'success' | 'fail';
 
@@ -164,8 +164,10 @@ function outcomeText(o: VolumeOutcome): string {
   return `up to date${o.deleted.length > 0 ? `, deleted ${o.deleted.length} expired` : ''}`;
 }
 
+/** Whether a volume that ran went well: archived or not due, and nothing failed (see volumeResult). */
 function succeeded(o: VolumeOutcome): boolean {
-  return (o.status === 'created' || o.status === 'up-to-date') && o.errors.length === 0;
+  const result = volumeResult(o);
+  return result === 'ok' || result === 'skipped';
 }
 
 /** What makes two URLs the same check: parsed (case, default port), without trailing slashes on the path. */

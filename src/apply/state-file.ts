@@ -130,13 +130,6 @@ export function recordRunsIn(state: RunState, runs: Readonly<Record<string, Volu
   return archiveDir !== undefined ? recordArchiveDir(next, archiveDir) : next;
 }
 
-/** Read, record these volumes' runs (and the directory archives went to, if any did), write back; returns the new state. */
-export async function recordRuns(runs: Readonly<Record<string, VolumeRun>>, dir: string = DEFAULT_STATE_DIR, archiveDir?: string): Promise<RunState> {
-  const state = recordRunsIn(await readState(dir), runs, archiveDir);
-  await writeState(state, dir);
-  return state;
-}
-
 /** Parse and check the file's JSON; throws SnapctlError('input') naming what is wrong and where. */
 export function parseState(text: string, file: string): RunState {
   const corrupt = (why: string): SnapctlError =>

@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { emptyState, readState, recordArchiveDir, recordRun, recordRuns, writeState, wroteArchivesTo } from '../../src/apply/state-file.js';
+import { emptyState, readState, recordArchiveDir, recordRun, writeState, wroteArchivesTo } from '../../src/apply/state-file.js';
+import { recordForMonitoring } from '../../src/apply/run-record.js';
+import { testHostPolicy } from '../helpers/volume.js';
 import type { VolumeRun } from '../../src/apply/state-file.js';
 import { SnapctlError } from '../../src/core/errors.js';
 
@@ -14,6 +16,11 @@ async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Records these runs in the state file in `dir` as apply does once it holds the lock (no metrics file); any warning fails the test. */
+async function recordRuns(runs: Readonly<Record<string, VolumeRun>>, dir: string, archiveDir?: string): Promise<void> {
+  await recordForMonitoring(runs, { policy: testHostPolicy(dir, []), stateDir: dir, archiveDir }, (warning) => assert.fail(warning));
 }
 
 const ok: VolumeRun = {
