@@ -103,6 +103,16 @@ async function volumeState(dir: string, volume: string): Promise<{ last: StateRu
   return doc.volumes[volume];
 }
 
+/** Runs `fn` in a new temporary directory, removed afterwards. */
+async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'snapctl-metrics-'));
+  try {
+    await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 /** A workspace with two path volumes, `a` (keepLast 1) and `b`, each with one file; the policy in policy.yaml. */
 async function twoVolumes(dir: string, extra: Record<string, Record<string, unknown>> = {}): Promise<void> {
   const volumes: Record<string, unknown> = {};
@@ -115,9 +125,8 @@ async function twoVolumes(dir: string, extra: Record<string, Record<string, unkn
   await writeFile(join(dir, 'policy.yaml'), JSON.stringify({ version: 1, timezone: 'UTC', hosts: { h1: { backupDir: join(dir, 'backup'), volumes } } }));
 }
 
-test('after a real apply the metrics file parses back, follows the naming rules and describes every volume', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'snapctl-metrics-'));
-  try {
+test('after a real apply the metrics file parses back, follows the naming rules and describes every volume', () =>
+  withDir(async (dir) => {
     const docs = join(dir, 'docs');
     await mkdir(docs);
     await writeFile(join(docs, 'a.txt'), 'x'.repeat(100_000));
@@ -177,14 +186,10 @@ test('after a real apply the metrics file parses back, follows the naming rules 
     assert.equal(value(e2, 'snapctl_last_success_timestamp_seconds', 'docs'), success, 'docs keeps its last success');
     assert.equal(value(e2, 'snapctl_archive_size_bytes', 'docs'), (await stat(archive)).size);
     assert.equal(value(e2, 'snapctl_last_run_success', 'docs'), 1, 'not due is not a failure');
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('a volume whose expired archive cannot be deleted is a failed run in the state, the metrics, status and --json, while its new archive is its last success', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'snapctl-metrics-'));
-  try {
+test('a volume whose expired archive cannot be deleted is a failed run in the state, the metrics, status and --json, while its new archive is its last success', () =>
+  withDir(async (dir) => {
     await twoVolumes(dir);
     // A directory named like an archive of 11-20: keepLast 1 expires it, and unlink fails with EISDIR.
     await mkdir(join(dir, 'backup', 'h1', 'h1_a.20261120T100000Z.tar'), { recursive: true });
@@ -227,14 +232,10 @@ test('a volume whose expired archive cannot be deleted is a failed run in the st
     assert.equal(value(e2, 'snapctl_failures_total', 'a'), 2);
     assert.equal(value(e2, 'snapctl_last_run_success', 'b'), 1);
     assert.equal(status(dir, '2026-11-22T13:00:00Z').code, 1, 'still WARNING: the pruning keeps failing');
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('each volume records its own times: the last success is when its archive was complete, not the end of the run', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'snapctl-metrics-'));
-  try {
+test('each volume records its own times: the last success is when its archive was complete, not the end of the run', () =>
+  withDir(async (dir) => {
     // b, archived after a, first waits 2 s in its preSnapshot hook: the run ends well after a's archive.
     await twoVolumes(dir, { b: { hooks: { preSnapshot: [['sleep', '2']] } } });
     const r = apply(dir, '2026-03-01T03:00:00Z', '--json');
@@ -257,10 +258,7 @@ test('each volume records its own times: the last success is when its archive wa
     assert.equal(value(e, 'snapctl_last_success_timestamp_seconds', 'b'), t(b.last.archivedAt) / 1000);
     assert.equal(value(e, 'snapctl_last_run_timestamp_seconds', 'a'), t(a.last.finishedAt) / 1000);
     assert.ok((value(e, 'snapctl_last_success_timestamp_seconds', 'b') ?? 0) - (value(e, 'snapctl_last_success_timestamp_seconds', 'a') ?? 0) >= 1.9);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
 /** Runs `fn` with `dir` read-only (a read-only bind mount over itself), as a state directory on a file system remounted ro. */
 function readOnly(dir: string, fn: () => void): void {
@@ -273,9 +271,8 @@ function readOnly(dir: string, fn: () => void): void {
   }
 }
 
-test('with a state directory that cannot be written, the metrics still describe this run: the volume that failed, its failure, the times of this run', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'snapctl-metrics-'));
-  try {
+test('with a state directory that cannot be written, the metrics still describe this run: the volume that failed, its failure, the times of this run', () =>
+  withDir(async (dir) => {
     await twoVolumes(dir);
     assert.equal(apply(dir, '2026-03-01T03:00:00Z').code, 0);
     const file = join(dir, 'textfile', 'snapctl.prom');
@@ -296,18 +293,14 @@ test('with a state directory that cannot be written, the metrics still describe 
     for (const v of ['a', 'b']) assert.ok((value(e2, 'snapctl_last_run_timestamp_seconds', v) ?? 0) > (value(e1, 'snapctl_last_run_timestamp_seconds', v) ?? Infinity), `${v}: this run's time`);
     assert.ok((value(e2, 'snapctl_last_success_timestamp_seconds', 'a') ?? 0) > (value(e1, 'snapctl_last_success_timestamp_seconds', 'a') ?? Infinity), 'a archived again');
     assert.equal(value(e2, 'snapctl_last_success_timestamp_seconds', 'b'), value(e1, 'snapctl_last_success_timestamp_seconds', 'b'), 'b keeps the last success it had');
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
 for (const [what, spoil] of [
   ['truncated', (text: string): string => text.slice(0, 40)],
   ['from a newer snapctl', (text: string): string => text.replace('"version": 1', '"version": 2')],
 ] as const) {
-  test(`with a state file that cannot be read (${what}), apply leaves it as it is and still writes metrics of this run, counting failures from this run alone`, async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'snapctl-metrics-'));
-    try {
+  test(`with a state file that cannot be read (${what}), apply leaves it as it is and still writes metrics of this run, counting failures from this run alone`, () =>
+    withDir(async (dir) => {
       await twoVolumes(dir);
       assert.equal(apply(dir, '2026-03-01T03:00:00Z').code, 0);
       const stateFile = join(dir, 'state', 'state.json');
@@ -327,15 +320,11 @@ for (const [what, spoil] of [
       const success = value(e, 'snapctl_last_success_timestamp_seconds', 'a') ?? 0;
       assert.ok(Math.abs(success - Date.now() / 1000) < 60, `a's archive of this run (${success})`);
       assert.equal(value(e, 'snapctl_last_success_timestamp_seconds', 'b'), undefined, 'unknown without the history');
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 }
 
-test('an apply that refuses to run (its host directory vanished) records every volume as failed in the state and the metrics', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'snapctl-metrics-'));
-  try {
+test('an apply that refuses to run (its host directory vanished) records every volume as failed in the state and the metrics', () =>
+  withDir(async (dir) => {
     await twoVolumes(dir);
     assert.equal(apply(dir, '2026-03-01T03:00:00Z').code, 0);
     const file = join(dir, 'textfile', 'snapctl.prom');
@@ -355,10 +344,7 @@ test('an apply that refuses to run (its host directory vanished) records every v
       assert.equal(state?.last.result, 'failed');
       assert.match(state?.last.message ?? '', /h1 is missing, but earlier applies on this machine wrote archives there/);
     }
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
 test('label values are escaped (backslash, quote, newline) and volumes without state get only the archive gauges', () => {
   const text = renderMetrics('we"ird\\host\n', [{ volume: 'v', archives: 2, newestBytes: 10 }]);
